@@ -1,0 +1,187 @@
+/**
+ * The vocabulary every engine shares: operations, results, errno names, device setups, and
+ * the adapter contract. spec/ and impl/ both import this module and nothing of each other.
+ * It holds types and tiny pure helpers only — no behaviour of the SVA rules.
+ */
+
+/** Errors are values named as in the kernel. */
+export const ERRNOS = ['EBUSY', 'ENOSPC', 'EOVERFLOW', 'EINVAL', 'ENODEV', 'ENOMEM', 'EOPNOTSUPP'] as const;
+export type Errno = (typeof ERRNOS)[number];
+export const isErrno = (s: string): s is Errno => (ERRNOS as readonly string[]).includes(s);
+
+export const VARIANTS = ['upstream', 'v1', 'v2', 'per-device'] as const;
+export type VariantName = (typeof VARIANTS)[number];
+
+/** Largest ssid_bits a device may have (PCIe PASIDs are 20 bits). */
+export const MAX_SSID_BITS = 20;
+/** IOMMU_NO_PASID: PASID 0 is the device's RID traffic. */
+export const NO_PASID = 0;
+
+/** Why a DMA faulted, as the emulated SMMUv3 would report it (the spec gives the same kinds). */
+export type FaultKind = 'bad_substream' | 'bad_cd' | 'translation';
+
+/** The result of one operation. `kernel`: a DMA reached a non-SVA (kernel) domain. */
+export type Result =
+  | { readonly kind: 'pasid'; readonly pasid: number }
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'invalid' }
+  | { readonly kind: 'fault'; readonly fault?: FaultKind }
+  | { readonly kind: 'kernel' }
+  | { readonly kind: 'mm'; readonly mm: string }
+  | { readonly kind: 'errno'; readonly errno: Errno };
+
+export const R = {
+  pasid: (pasid: number): Result => ({ kind: 'pasid', pasid }),
+  ok: { kind: 'ok' } as Result,
+  invalid: { kind: 'invalid' } as Result,
+  fault: (fault?: FaultKind): Result => (fault ? { kind: 'fault', fault } : { kind: 'fault' }),
+  kernel: { kind: 'kernel' } as Result,
+  mm: (mm: string): Result => ({ kind: 'mm', mm }),
+  errno: (errno: Errno): Result => ({ kind: 'errno', errno }),
+};
+
+/** The litmus spelling of a result: `3`, `ok`, `INVALID`, `fault`, `kernel`, `A`, `EBUSY`. */
+export function formatResult(r: Result): string {
+  switch (r.kind) {
+    case 'pasid': return String(r.pasid);
+    case 'ok': return 'ok';
+    case 'invalid': return 'INVALID';
+    case 'fault': return 'fault';
+    case 'kernel': return 'kernel';
+    case 'mm': return r.mm;
+    case 'errno': return r.errno;
+  }
+}
+
+/** Equality of results as the checks see them: the fault kind is a report detail, not compared. */
+export function sameResult(a: Result, b: Result): boolean {
+  return formatResult(a) === formatResult(b) && a.kind === b.kind;
+}
+
+/** Words that cannot name an mm, a device or a handle (they are result spellings). */
+export const RESERVED_NAMES: readonly string[] = ['ok', 'INVALID', 'fault', 'kernel', 'any', ...ERRNOS];
+
+/**
+ * Operations, by name. Handles are named by the caller: a successful bind with `as: h` makes
+ * `h` name the returned handle (binding the same (dev, mm) again returns the same handle, so
+ * two names may alias one handle). `unbind` and `get_pasid` take such a name.
+ */
+export type Op =
+  | { readonly op: 'bind'; readonly dev: string; readonly mm: string; readonly as?: string }
+  | { readonly op: 'bind_pasid'; readonly dev: string; readonly mm: string; readonly pasid: number; readonly as?: string }
+  | { readonly op: 'unbind'; readonly handle: string }
+  | { readonly op: 'get_pasid'; readonly handle: string }
+  | { readonly op: 'enqcmd_pasid'; readonly mm: string }
+  | { readonly op: 'alloc_global'; readonly dev: string }
+  | { readonly op: 'free_global'; readonly pasid: number }
+  | { readonly op: 'attach_pasid'; readonly dev: string; readonly pasid: number }
+  | { readonly op: 'detach_pasid'; readonly dev: string; readonly pasid: number }
+  | { readonly op: 'mm_exit'; readonly mm: string }
+  | { readonly op: 'dma'; readonly dev: string; readonly pasid: number };
+
+export type OpName = Op['op'];
+export const OP_NAMES: readonly OpName[] = [
+  'bind', 'bind_pasid', 'unbind', 'get_pasid', 'enqcmd_pasid', 'alloc_global', 'free_global',
+  'attach_pasid', 'detach_pasid', 'mm_exit', 'dma',
+];
+
+/** One line, litmus-like: `bind {dev: accel, mm: A} as h1`. */
+export function formatOp(o: Op): string {
+  switch (o.op) {
+    case 'bind': return `bind {dev: ${o.dev}, mm: ${o.mm}}${o.as ? ` as ${o.as}` : ''}`;
+    case 'bind_pasid': return `bind_pasid {dev: ${o.dev}, mm: ${o.mm}, pasid: ${o.pasid}}${o.as ? ` as ${o.as}` : ''}`;
+    case 'unbind': case 'get_pasid': return `${o.op} ${o.handle}`;
+    case 'enqcmd_pasid': case 'mm_exit': return `${o.op} ${o.mm}`;
+    case 'alloc_global': return `alloc_global ${o.dev}`;
+    case 'free_global': return `free_global ${o.pasid}`;
+    case 'attach_pasid': case 'detach_pasid': case 'dma': return `${o.op} {dev: ${o.dev}, pasid: ${o.pasid}}`;
+  }
+}
+
+/** A device: usable PASIDs are 1 .. 2^ssidBits - 1. `iommu: null` means no IOMMU, hence no group. */
+export interface DeviceSetup {
+  readonly name: string;
+  readonly ssidBits: number;
+  /** Devices naming the same group share PASID slots; default: a group of its own. */
+  readonly group?: string;
+  /** IOMMU instance; default `smmu0`; `null`: the device sits behind no IOMMU. */
+  readonly iommu?: string | null;
+}
+
+/** An IOMMU instance (an Arm SMMUv3): its ASID width, and whether it supports SVA domains. */
+export interface IommuSetup {
+  readonly name: string;
+  /** ASIDs 1 .. 2^asidBits - 1 are usable (ASID 0 is reserved); default 16. */
+  readonly asidBits?: number;
+  /** false: the driver has no SVA domain support (domain allocation fails with EOPNOTSUPP). */
+  readonly sva?: boolean;
+}
+
+export interface Setup {
+  readonly devices: readonly DeviceSetup[];
+  /** Instances named by devices but not listed here get the defaults. */
+  readonly iommus?: readonly IommuSetup[];
+  /** Process address spaces the operations may name. */
+  readonly mms: readonly string[];
+}
+
+export const DEFAULT_IOMMU = 'smmu0';
+export const DEFAULT_ASID_BITS = 16;
+
+/** The seed's setup: a non-PCIe device with 3 SSIDs, one with 1 SSID, a 20-bit PCI device, one SMMU. */
+export const SEED_SETUP: Setup = {
+  devices: [
+    { name: 'accel', ssidBits: 2 },
+    { name: 'dsp', ssidBits: 1 },
+    { name: 'nic', ssidBits: 20 },
+  ],
+  iommus: [{ name: DEFAULT_IOMMU, asidBits: 16 }],
+  mms: ['A', 'B', 'C'],
+};
+
+/** Where a DMA is probed in an observation. */
+export interface DmaProbe { readonly dev: string; readonly pasid: number }
+
+/**
+ * What an implementation shows of its state; the conformance layer abstracts it and compares
+ * it with the spec's. Lists may come in any order.
+ */
+export interface Observation {
+  /** SVA bonds: the handle's device (the one the creating bind named), PASID, mm, handle users. */
+  readonly bonds: readonly { dev: string; pasid: number; mm: string; users: number }[];
+  /** Non-SVA domains attached at a PASID (attach_pasid), by the device named at attach. */
+  readonly attaches: readonly { dev: string; pasid: number }[];
+  readonly mms: readonly MmObservation[];
+  /** Every id the global allocator holds, whoever holds it. */
+  readonly globalPasids: readonly number[];
+  /** The DMA answer at each probe asked for. */
+  readonly dma: readonly { dev: string; pasid: number; result: Result }[];
+}
+
+export interface MmObservation {
+  readonly mm: string;
+  /** live: running; exited: gone from userspace, pinned by bonds; gone: freed. */
+  readonly state: 'live' | 'exited' | 'gone';
+  /** The PASID kept on the mm (iommu_mm->pasid; per-device: its global PASID), or null. */
+  readonly pasid: number | null;
+  /** Whether that PASID came from the global allocator (iommu_mm->pasid_global). */
+  readonly global: boolean | null;
+  /** SVA domains of this mm: IOMMU instance and attached-device count. */
+  readonly domains: readonly { iommu: string; users: number }[];
+}
+
+/**
+ * The adapter contract (version 1): what any implementation under test provides. Results are
+ * values; a throw is reported as a crash of the implementation, never as a wrong errno.
+ * Members are added, never renamed.
+ */
+export interface SvaAdapter {
+  readonly contractVersion: 1;
+  readonly name: string;
+  readonly variants: readonly VariantName[];
+  /** Start over with this setup and variant: no mm has a PASID, nothing is attached. */
+  configure(setup: Setup, variant: VariantName): void | Promise<void>;
+  apply(op: Op): Result | Promise<Result>;
+  observe(probes: readonly DmaProbe[]): Observation | Promise<Observation>;
+  close?(): void | Promise<void>;
+}
