@@ -1,0 +1,54 @@
+/**
+ * A declarative option table and a pure argv → options parser. Every command declares its
+ * options here; `--help` text is generated from the same table.
+ */
+export interface OptionSpec {
+  readonly name: string;            // long name, without the dashes
+  readonly kind: 'boolean' | 'string' | 'number' | 'list';   // list: may repeat
+  readonly description: string;
+  readonly short?: string;
+  readonly valueName?: string;
+}
+
+export interface Parsed {
+  readonly options: Record<string, string | number | boolean | string[] | undefined>;
+  readonly positional: string[];
+}
+
+export class UsageError extends Error {}
+
+export function parseArgs(table: readonly OptionSpec[], argv: readonly string[]): Parsed {
+  const options: Record<string, string | number | boolean | string[] | undefined> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') { positional.push(...argv.slice(i + 1)); break; }
+    if (!arg.startsWith('-') || arg === '-') { positional.push(arg); continue; }
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const spec = flag.startsWith('--') ? table.find((o) => o.name === flag.slice(2)) : table.find((o) => o.short === flag.slice(1));
+    if (!spec) throw new UsageError(`unknown option ${flag}`);
+    if (spec.kind === 'boolean') {
+      if (inline !== undefined) throw new UsageError(`option --${spec.name} takes no value`);
+      options[spec.name] = true;
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`option --${spec.name} needs a value${spec.valueName ? ` (${spec.valueName})` : ''}`);
+    if (spec.kind === 'number') {
+      const n = Number(value);
+      if (!Number.isFinite(n) || value.trim() === '') throw new UsageError(`option --${spec.name} needs a number, got '${value}'`);
+      options[spec.name] = n;
+    } else if (spec.kind === 'list') {
+      options[spec.name] = [...((options[spec.name] as string[] | undefined) ?? []), value];
+    } else options[spec.name] = value;
+  }
+  return { options, positional };
+}
+
+export function helpText(usage: string, table: readonly OptionSpec[]): string {
+  const rows = table.map((o) => {
+    const left = `  ${o.short ? `-${o.short}, ` : ''}--${o.name}${o.kind === 'boolean' ? '' : ` <${o.valueName ?? o.kind}>`}`;
+    return `${left.padEnd(28)} ${o.description}`;
+  });
+  return [usage, '', 'Options:', ...rows].join('\n');
+}

@@ -1,0 +1,137 @@
+/**
+ * The spec driven by name, as a caller drives the kernel: devices, mms and handles named by
+ * strings. It keeps the caller's side of the contract — which handle each name denotes, and
+ * whether that handle was released — and rejects calls that break it.
+ */
+import { formatOp, RESERVED_NAMES, type DmaProbe, type Observation, type Op, type Result, type Setup } from '../vocab/index.ts';
+import { resolveSetup, setupProblem } from '../vocab/setup.ts';
+import { contractBreach, type ContractBreach } from './contract.ts';
+import { checkInvariants, type Violation } from './invariants.ts';
+import { observeSpec } from './observe.ts';
+import { step } from './ops.ts';
+import { groupOf, initialState, slotAt, type Config, type State } from './state.ts';
+import type { SpecOp, Variant } from './step.ts';
+
+export class ContractError extends Error {
+  constructor(readonly breach: ContractBreach, readonly op: Op) {
+    super(`${formatOp(op)}: ${breach.reason} (caller contract ${breach.rule})`);
+  }
+}
+
+export interface Applied {
+  readonly result: Result;
+  readonly rule: string;
+  readonly effects: readonly string[];
+}
+
+interface NamedHandle { readonly group: number; readonly pasid: number; readonly serial: number }
+
+export class SpecDriver {
+  readonly cfg: Config;
+  state: State;
+  private readonly names = new Map<string, NamedHandle>();
+  /** Slot key → serial of the live handle there; a new handle gets a new serial. */
+  private readonly live = new Map<string, number>();
+  private serials = 0;
+
+  constructor(setup: Setup, readonly variant: Variant) {
+    const problem = setupProblem(setup, RESERVED_NAMES);
+    if (problem) throw new Error(problem);
+    this.cfg = resolveSetup(setup);
+    this.state = initialState(this.cfg);
+  }
+
+  /** Why op breaks the caller contract now, or null. */
+  breach(op: Op): ContractBreach | null {
+    const lowered = this.lower(op);
+    return 'rule' in lowered ? lowered : contractBreach(this.variant, this.cfg, this.state, lowered);
+  }
+
+  /** Apply op; throws ContractError if it breaks the caller contract. */
+  apply(op: Op): Applied {
+    const lowered = this.lower(op);
+    const bad = 'rule' in lowered ? lowered : contractBreach(this.variant, this.cfg, this.state, lowered);
+    if (bad) throw new ContractError(bad, op);
+    const s = step(this.variant, this.cfg, this.state, lowered as SpecOp);
+    this.track(op, lowered as SpecOp, s.state);
+    this.state = s.state;
+    return { result: s.result, rule: s.rule, effects: s.effects ?? [] };
+  }
+
+  observe(probes?: readonly DmaProbe[]): Observation {
+    return observeSpec(this.variant, this.cfg, this.state, probes);
+  }
+
+  invariants(): Violation[] {
+    return checkInvariants({ cfg: this.cfg, variant: this.variant.name, obs: this.observe(), kernelHeld: this.state.kernelHeld });
+  }
+
+  /** Whether the name denotes a handle that is still bound. */
+  isLive(name: string): boolean {
+    const h = this.names.get(name);
+    return h !== undefined && this.live.get(`${h.group}:${h.pasid}`) === h.serial;
+  }
+
+  private track(op: Op, lowered: SpecOp, after: State): void {
+    if (lowered.op === 'unbind') {
+      if (slotAt(after, lowered.group, lowered.pasid)?.kind !== 'sva') this.live.delete(`${lowered.group}:${lowered.pasid}`);
+      return;
+    }
+    if ((op.op !== 'bind' && op.op !== 'bind_pasid') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid')) return;
+    const group = groupOf(this.cfg, lowered.dev);
+    if (group === null) return;
+    for (const [pasid, slot] of after.slots[group]) {
+      if (slot.kind !== 'sva' || slot.mm !== lowered.mm) continue;
+      const key = `${group}:${pasid}`;
+      const before = slotAt(this.state, group, pasid);
+      if (before === slot) continue;                                     // untouched by this bind
+      if (before === undefined || !this.live.has(key)) this.live.set(key, ++this.serials);
+      if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial: this.live.get(key)! });
+    }
+  }
+
+  private lower(op: Op): SpecOp | ContractBreach {
+    const dev = (name: string) => this.cfg.devices.findIndex((d) => d.name === name);
+    const mm = (name: string) => this.cfg.mms.indexOf(name);
+    const unknownDev = (name: string) => breach(`unknown device '${name}'`);
+    const unknownMm = (name: string) => breach(`unknown mm '${name}'`);
+    switch (op.op) {
+      case 'bind': case 'bind_pasid': {
+        const d = dev(op.dev), m = mm(op.mm);
+        if (d < 0) return unknownDev(op.dev);
+        if (m < 0) return unknownMm(op.mm);
+        if (op.as !== undefined && this.isLive(op.as) && !this.aliases(op.as, d, m))
+          return { rule: 'C1', reason: `handle name '${op.as}' still names a bound handle` };
+        return op.op === 'bind' ? { op: 'bind', dev: d, mm: m } : { op: 'bind_pasid', dev: d, mm: m, pasid: op.pasid };
+      }
+      case 'unbind': case 'get_pasid': {
+        const h = this.names.get(op.handle);
+        if (h === undefined) return { rule: 'C1', reason: `unknown handle '${op.handle}'` };
+        if (!this.isLive(op.handle)) return { rule: 'C1', reason: `handle '${op.handle}' was released by its last unbind` };
+        return { op: op.op, group: h.group, pasid: h.pasid };
+      }
+      case 'enqcmd_pasid': case 'mm_exit': {
+        const m = mm(op.mm);
+        return m < 0 ? unknownMm(op.mm) : { op: op.op, mm: m };
+      }
+      case 'alloc_global': {
+        const d = dev(op.dev);
+        return d < 0 ? unknownDev(op.dev) : { op: 'alloc_global', dev: d };
+      }
+      case 'free_global': return { op: 'free_global', pasid: op.pasid };
+      case 'attach_pasid': case 'detach_pasid': case 'dma': {
+        const d = dev(op.dev);
+        return d < 0 ? unknownDev(op.dev) : { op: op.op, dev: d, pasid: op.pasid };
+      }
+    }
+  }
+
+  /** Whether a bind of (dev, mm) would name the same handle that `name` already names. */
+  private aliases(name: string, dev: number, mm: number): boolean {
+    const h = this.names.get(name)!;
+    const slot = slotAt(this.state, h.group, h.pasid);
+    return slot?.kind === 'sva' && slot.mm === mm && groupOf(this.cfg, dev) === h.group;
+  }
+}
+
+const breach = (reason: string): ContractBreach => ({ rule: 'C5', reason });

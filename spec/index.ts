@@ -1,0 +1,11 @@
+/** The reference spec of the SVA PASID rules: pure, small, the oracle. */
+export type { Config, Mm, MmData, Slot, State } from './state.ts';
+export { initialState, maxPasids } from './state.ts';
+export type { SpecOp, Step, Variant } from './step.ts';
+export { step } from './ops.ts';
+export { contractBreach, type ContractBreach } from './contract.ts';
+export { RULES, RULE_BY_ID, rulesOf, type Rule } from './rules.ts';
+export { INVARIANTS, checkInvariants, type Invariant, type InvariantContext, type Violation } from './invariants.ts';
+export { observeSpec, defaultProbes, pasidsInUse } from './observe.ts';
+export { VARIANT_BY_NAME, variantByName } from './variants/index.ts';
+export { SpecDriver, ContractError, type Applied } from './driver.ts';

@@ -1,0 +1,147 @@
+/**
+ * The rule catalogue, as data. Every guard and effect of the spec names one of these ids; the
+ * litmus coverage report counts which fired. Ids A*, B*, S*, U*, G*, V* are domain.md's; K* are
+ * the per-device proposal as svacheck fixes it (DESIGN.md); M* are the Arm SMMUv3 behaviours
+ * (domain.md, "Arm SMMUv3"); C* are caller-contract rules (sequences no correct caller issues).
+ */
+import type { Errno, VariantName } from '../vocab/index.ts';
+
+export interface Rule {
+  readonly id: string;
+  readonly statement: string;
+  /** The errno the rule makes an operation return, if it is an error rule. */
+  readonly errno?: Errno;
+  readonly variants: readonly VariantName[];
+  /** domain.md id / seed file / kernel file and function. */
+  readonly source: string;
+  /** Caller-contract rules are not API results: inputs breaking them are rejected. */
+  readonly contract?: true;
+}
+
+const ALL: readonly VariantName[] = ['upstream', 'v1', 'v2', 'per-device'];
+const PATCH: readonly VariantName[] = ['v1', 'v2'];
+const LOCAL: readonly VariantName[] = ['v1', 'v2', 'per-device'];
+const SVA = 'drivers/iommu/iommu-sva.c';
+const CORE = 'drivers/iommu/iommu.c';
+const SMMU = 'drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c';
+
+export const RULES: readonly Rule[] = [
+  { id: 'A1', variants: ALL, source: `domain.md A1; ${CORE} iommu_alloc_global_pasid`,
+    statement: 'alloc_global returns the lowest free id in [1, max_pasids(dev)-1] of one system-wide allocator.' },
+  { id: 'A1-none', variants: ALL, source: `domain.md A1; ${CORE} iommu_alloc_global_pasid`,
+    statement: 'alloc_global returns INVALID when no id in the device range is free or the device has no PASIDs.' },
+  { id: 'A3', variants: ALL, source: `domain.md A3; ${CORE} iommu_free_global_pasid`,
+    statement: 'free_global returns the id to the global allocator.' },
+  { id: 'B1-nodev', errno: 'ENODEV', variants: ALL, source: `domain.md B1; ${CORE} iommu_attach_device_pasid`,
+    statement: 'Attaching at a PASID on a device without a group fails with ENODEV.' },
+  { id: 'B1-pasid0', errno: 'EINVAL', variants: ALL, source: `domain.md B1; ${CORE} iommu_attach_device_pasid`,
+    statement: 'Attaching at PASID 0 (IOMMU_NO_PASID) fails with EINVAL.' },
+  { id: 'B1-range', errno: 'EINVAL', variants: ALL, source: `domain.md B1; ${CORE} iommu_attach_device_pasid`,
+    statement: 'Attaching at a PASID >= max_pasids of any device of the group fails with EINVAL.' },
+  { id: 'B1-busy', errno: 'EBUSY', variants: ALL, source: `domain.md B1; ${CORE} iommu_attach_device_pasid (xa_insert)`,
+    statement: "Attaching at a PASID whose group slot is taken fails with EBUSY." },
+  { id: 'B1', variants: ALL, source: `domain.md B1; ${CORE} iommu_attach_device_pasid`,
+    statement: 'A successful attach fills the group slot and programs every device of the group.' },
+  { id: 'B2', variants: ALL, source: `domain.md B2; ${CORE} group->pasid_array`,
+    statement: 'PASID slots belong to the group: a bond made through one device is seen by every device of its group.' },
+  { id: 'B3', variants: ALL, source: `domain.md B3; ${CORE} iommu_detach_device_pasid`,
+    statement: 'Detach never fails: the slot is emptied and the PASID blocked.' },
+  { id: 'S1', errno: 'ENODEV', variants: ALL, source: `domain.md S1; ${SVA} iommu_sva_bind_device`,
+    statement: 'Binding a device without a group fails with ENODEV.' },
+  { id: 'S2', errno: 'EOVERFLOW', variants: ALL, source: `domain.md S2; ${SVA} iommu_alloc_mm_data`,
+    statement: "Binding an mm whose PASID is >= max_pasids(dev) fails with EOVERFLOW." },
+  { id: 'S2-reuse', variants: ALL, source: `domain.md S2; ${SVA} iommu_alloc_mm_data`,
+    statement: 'An mm that has a PASID uses it on every device it binds.' },
+  { id: 'S3', variants: ALL, source: `domain.md S3; ${SVA} iommu_alloc_mm_data`,
+    statement: 'An mm without a PASID gets the lowest free global id in the device range.' },
+  { id: 'S3-nospc', errno: 'ENOSPC', variants: ALL, source: `domain.md S3, A2; ${SVA} iommu_alloc_mm_data`,
+    statement: 'A bind that needs a global PASID fails with ENOSPC when none is free in the device range.' },
+  { id: 'S4-busy', errno: 'EBUSY', variants: ALL, source: `domain.md S4; ${SVA} iommu_sva_bind_device (iommu_attach_handle_get)`,
+    statement: "A bind whose group slot holds another mm's SVA handle fails with EBUSY." },
+  { id: 'S4-ref', variants: ALL, source: `domain.md S4; ${SVA} iommu_sva_bind_device (refcount_inc)`,
+    statement: "Binding again where the slot holds this mm's handle returns that handle with one more user." },
+  { id: 'S5-reuse', variants: ALL, source: `domain.md S5; ${SVA} iommu_sva_bind_device (sva_domains loop)`,
+    statement: "A new bond reuses the mm's SVA domain of the device's IOMMU instance." },
+  { id: 'S5-new', variants: ALL, source: `domain.md S5; ${SVA} iommu_sva_bind_device, iommu_sva_domain_alloc`,
+    statement: 'A new bond with no reusable domain allocates an SVA domain (per mm and IOMMU instance).' },
+  { id: 'S6', variants: ['upstream'], source: `domain.md S6; ${SVA} iommu_alloc_mm_data (smp_store_release before attach)`,
+    statement: 'Upstream publishes the new PASID before attach and keeps it after a failed first bind.' },
+  { id: 'U1', variants: ALL, source: `domain.md U1; ${SVA} iommu_sva_unbind_device`,
+    statement: 'Unbind drops one handle user; at zero it detaches the PASID and drops the domain, freeing it at zero users.' },
+  { id: 'U2', variants: ALL, source: `domain.md U2; ${SVA} iommu_sva_unbind_device`,
+    statement: "Unbind never frees the mm's PASID: the mm binding again gets the same one." },
+  { id: 'U3', variants: ALL, source: `domain.md U3; kernel/fork.c __mmdrop → ${SVA} mm_pasid_drop`,
+    statement: 'The PASID is freed only when the mm is gone: at exit without SVA domains, or at the last unbind after exit.' },
+  { id: 'U3-exit', variants: ALL, source: `domain.md U3; ${SMMU} arm_smmu_mm_release (via the SVA mmu_notifier)`,
+    statement: 'Process exit makes every CD of the mm fault; bonds and slots stay until unbound.' },
+  { id: 'G1', variants: ['upstream'], source: `domain.md G1; ${SVA} iommu_sva_get_pasid`,
+    statement: "Upstream iommu_sva_get_pasid returns the mm's PASID (mm_get_enqcmd_pasid)." },
+  { id: 'G2', variants: ALL, source: 'domain.md G2; arch/x86/kernel/traps.c try_fixup_enqcmd_gp; include/linux/iommu.h mm_get_enqcmd_pasid',
+    statement: "mm_get_enqcmd_pasid returns the mm's global PASID, INVALID if it has none; that PASID must mean the mm on every device it is bound to." },
+  { id: 'V1', errno: 'EINVAL', variants: LOCAL, source: `domain.md V1; seeds/000 ${SVA} iommu_sva_bind_device_pasid`,
+    statement: 'bind_pasid with PASID 0 fails with EINVAL, before any other check.' },
+  { id: 'V1-bind', variants: LOCAL, source: `domain.md V1; seeds/000 ${SVA} iommu_sva_bind_device_internal`,
+    statement: "bind_pasid binds at the driver's PASID without consulting the global allocator." },
+  { id: 'V2', errno: 'EBUSY', variants: PATCH, source: `domain.md V2; seeds/000 ${SVA} iommu_alloc_mm_data`,
+    statement: 'A global mm asking for a local bind, or a local mm asking for a global one, fails with EBUSY (no mixing).' },
+  { id: 'V3', errno: 'ENOSPC', variants: PATCH, source: `domain.md V3; seeds/000 ${SVA} iommu_alloc_mm_data`,
+    statement: 'A local mm with live bonds asking for a different PASID fails with ENOSPC.' },
+  { id: 'V3-same', variants: PATCH, source: `domain.md V3; seeds/000 ${SVA} iommu_alloc_mm_data`,
+    statement: 'A local mm may bind its current PASID on another device, although the commit message says otherwise.' },
+  { id: 'V4', variants: ['v2'], source: `domain.md V4; seeds/000 ${SVA} iommu_alloc_mm_data (list_empty(sva_domains))`,
+    statement: 'A local mm with no SVA domain takes the asked PASID in place of its old one (the v2 fix).' },
+  { id: 'V5', errno: 'EBUSY', variants: PATCH, source: `domain.md V5; seeds/000 commit message "Another limitation"`,
+    statement: 'Modes are sticky until the mm is gone: an mm with no bonds left still cannot bind in the other mode (EBUSY).' },
+  { id: 'V6', errno: 'EOVERFLOW', variants: LOCAL, source: `domain.md V6; seeds/000 ${SVA} iommu_alloc_mm_data`,
+    statement: 'A local PASID >= max_pasids(dev) fails with EOVERFLOW before any attach.' },
+  { id: 'V7', variants: PATCH, source: `domain.md V7; seeds/000 ${SVA} out_free_iommu_mm`,
+    statement: 'A failed first bind frees its new global PASID and the mm data: the mm is back to no PASID.' },
+  { id: 'V8', variants: LOCAL, source: `domain.md V8; seeds/000 include/linux/iommu.h mm_get_enqcmd_pasid`,
+    statement: 'mm_get_enqcmd_pasid is INVALID for a local mm; iommu_sva_get_pasid returns the PASID of the bond.' },
+  { id: 'V9', variants: LOCAL, source: `domain.md V9; seeds/000 ${SVA} mm_pasid_drop`,
+    statement: 'mm_pasid_drop frees the PASID to the global allocator only if it is global.' },
+  { id: 'V10', variants: LOCAL, source: 'domain.md V10; seeds/000 (local PASIDs are not reserved in the global allocator)',
+    statement: "Local PASIDs are unknown to the global allocator: a global bind can collide with another mm's local bond." },
+  { id: 'K1', variants: ['per-device'], source: 'domain.md K; seeds/000 review by Kevin Tian (2026-05-25)',
+    statement: 'An mm has at most one global PASID, taken by its first bind and kept until the mm is gone; ENQCMD uses it.' },
+  { id: 'K2', variants: ['per-device'], source: 'domain.md K; seeds/000 review by Kevin Tian (2026-05-25)',
+    statement: 'Mixing is allowed: an mm may hold global and local bonds, and different local PASIDs on different devices.' },
+  { id: 'K3', errno: 'EBUSY', variants: ['per-device'], source: 'DESIGN.md per-device ("one bond per (dev, mm)")',
+    statement: 'A bind for an mm already bound in the same group at another PASID fails with EBUSY.' },
+  { id: 'K4', variants: ['per-device'], source: 'DESIGN.md per-device ("failed binds roll back")',
+    statement: 'A failed bind frees the global PASID it allocated.' },
+  { id: 'K5', variants: ['per-device'], source: 'domain.md K ("match [dev, pasid]")',
+    statement: 'iommu_sva_get_pasid returns the PASID of the bond, global or local.' },
+  { id: 'M1', variants: ALL, source: `domain.md Arm SMMUv3; ${SMMU} (C_BAD_SUBSTREAMID)`,
+    statement: 'A DMA with SSID >= 2^S1CDMAX faults (bad substream).' },
+  { id: 'M2', variants: ALL, source: `domain.md Arm SMMUv3; ${SMMU} (C_BAD_CD)`,
+    statement: 'A DMA at a PASID whose CD is invalid faults (bad CD).' },
+  { id: 'M3', variants: ALL, source: `domain.md Arm SMMUv3, U3; ${SMMU} arm_smmu_mm_release`,
+    statement: "A DMA through an exited mm's CD faults (translation)." },
+  { id: 'M4', variants: ALL, source: `domain.md Arm SMMUv3; ${SMMU} (CD of a valid, live mm)`,
+    statement: "A DMA through a valid CD of a live mm reaches that mm." },
+  { id: 'M5', variants: ALL, source: `domain.md Arm SMMUv3; ${SMMU} (CD 0 / kernel domains)`,
+    statement: 'A DMA at PASID 0, or at a PASID with a non-SVA domain, reaches a kernel domain.' },
+  { id: 'M6', errno: 'EBUSY', variants: ALL, source: `domain.md S5; drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c arm_smmu_sva_domain_alloc (ASID xa_alloc)`,
+    statement: 'A new SVA domain needs an ASID of its SMMU instance; none free fails with EBUSY.' },
+  { id: 'M7', errno: 'EOPNOTSUPP', variants: ALL, source: `${SVA} iommu_sva_domain_alloc (no domain_alloc_sva)`,
+    statement: 'An IOMMU without SVA domain support fails a new SVA domain with EOPNOTSUPP.' },
+  { id: 'Q1', variants: ALL, source: 'include/linux/iommu.h mm_get_enqcmd_pasid; iommu_sva_get_pasid',
+    statement: 'Queries (get_pasid, enqcmd_pasid, dma) change nothing.' },
+  { id: 'C1', contract: true, variants: ALL, source: `domain.md U4; ${SVA} iommu_sva_unbind_device`,
+    statement: 'A handle is used only between its bind and its last unbind.' },
+  { id: 'C2', contract: true, variants: ALL, source: 'domain.md S (caller must hold a reference to mm_users)',
+    statement: 'An mm is bound or queried only while it is live (before mm_exit).' },
+  { id: 'C3', contract: true, variants: ALL, source: `domain.md A3; ${CORE} iommu_free_global_pasid`,
+    statement: 'free_global frees only an id alloc_global returned and that was not freed since.' },
+  { id: 'C4', contract: true, variants: ALL, source: `domain.md B3; ${CORE} iommu_detach_device_pasid`,
+    statement: 'detach_pasid detaches only a non-SVA domain attached at that PASID of that group.' },
+  { id: 'C5', contract: true, variants: ALL, source: 'DESIGN.md (the operation vocabulary)',
+    statement: 'Operations name known devices and mms, PASIDs are 32-bit unsigned integers, and the variant has the operation.' },
+];
+
+export const RULE_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
+
+/** The rules that apply to a variant (API rules, not contract rules). */
+export const rulesOf = (variant: string): Rule[] =>
+  RULES.filter((r) => !r.contract && (r.variants as readonly string[]).includes(variant));

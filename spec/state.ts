@@ -1,0 +1,106 @@
+/**
+ * The abstract state of the SVA PASID rules.
+ *
+ * What is abstracted away, and why:
+ * - Page tables, ASID values and CD contents: a DMA's answer depends only on which mm (or
+ *   kernel domain) sits in the PASID slot and whether that mm has exited, so the state keeps
+ *   the slot owner and the mm's status, not the hardware encoding (impl/smmuv3 keeps that).
+ * - Handle pointers: a handle is the SVA bond in a group's PASID slot (the kernel keeps it in
+ *   the group's pasid_array); names callers give to handles live in the driver, not here.
+ * - Locks: every bind and unbind runs under iommu_sva_lock, so each operation is atomic.
+ * - Memory allocation failures (ENOMEM): not modelled; they only ever unwind.
+ * - ASIDs: only their number per IOMMU instance matters (exhaustion), derived from the SVA
+ *   domains that exist, so they are not stored.
+ * - Threads and the per-thread IA32_PASID MSR: enqcmd_pasid asks what the #GP fixup would
+ *   load (mm_get_enqcmd_pasid), which is all a device can be told.
+ */
+import type { ResolvedSetup } from '../vocab/setup.ts';
+
+export type Config = ResolvedSetup;
+
+/** A filled PASID slot of a group (iommu_group->pasid_array entry). */
+export type Slot =
+  /** An SVA bond: the handle (struct iommu_sva) with its users count; dev is handle->dev. */
+  | { readonly kind: 'sva'; readonly mm: number; readonly dev: number; readonly users: number }
+  /** A non-SVA domain attached at a PASID without an SVA handle (kernel DMA PASID, iommufd). */
+  | { readonly kind: 'kernel'; readonly dev: number };
+
+/** struct iommu_mm_data, as far as the rules see it. */
+export interface MmData {
+  readonly pasid: number;
+  /** v2's pasid_global; upstream PASIDs are always global. */
+  readonly global: boolean;
+}
+
+export interface Mm {
+  /** live: running; exited: gone from userspace but pinned by its SVA domains; gone: freed. */
+  readonly status: 'live' | 'exited' | 'gone';
+  /** mm->iommu_mm, once published. per-device: the mm's global PASID. */
+  readonly data: MmData | null;
+  /** Users (attached handles) of the mm's SVA domain per IOMMU instance; 0: no domain. */
+  readonly domains: readonly number[];
+}
+
+export interface State {
+  readonly mms: readonly Mm[];
+  /** Per group: PASID → slot. */
+  readonly slots: readonly ReadonlyMap<number, Slot>[];
+  /** The one system-wide global PASID allocator: the ids it holds, ascending. */
+  readonly ida: readonly number[];
+  /** Ghost state: ids alloc_global handed out and not yet freed (the holders), ascending. */
+  readonly kernelHeld: readonly number[];
+}
+
+export function initialState(cfg: Config): State {
+  return {
+    mms: cfg.mms.map(() => ({ status: 'live', data: null, domains: cfg.iommus.map(() => 0) })),
+    slots: cfg.groups.map(() => new Map()),
+    ida: [],
+    kernelHeld: [],
+  };
+}
+
+/** dev->iommu->max_pasids: 2^ssid_bits, or 0 behind no IOMMU. */
+export const maxPasids = (cfg: Config, dev: number): number =>
+  cfg.devices[dev].iommu === null ? 0 : 2 ** cfg.devices[dev].ssidBits;
+
+export const groupOf = (cfg: Config, dev: number): number | null =>
+  cfg.devices[dev].iommu === null ? null : cfg.devices[dev].group;
+
+export const slotAt = (st: State, group: number, pasid: number): Slot | undefined =>
+  st.slots[group].get(pasid);
+
+export function withSlot(st: State, group: number, pasid: number, slot: Slot | null): State {
+  const m = new Map(st.slots[group]);
+  if (slot === null) m.delete(pasid); else m.set(pasid, slot);
+  const slots = st.slots.slice();
+  slots[group] = m;
+  return { ...st, slots };
+}
+
+export function withMm(st: State, mm: number, patch: Partial<Mm>): State {
+  const mms = st.mms.slice();
+  mms[mm] = { ...mms[mm], ...patch };
+  return { ...st, mms };
+}
+
+export function withDomainUsers(st: State, mm: number, iommu: number, users: number): State {
+  const domains = st.mms[mm].domains.slice();
+  domains[iommu] = users;
+  return withMm(st, mm, { domains });
+}
+
+export const hasSvaDomain = (m: Mm): boolean => m.domains.some((u) => u > 0);
+
+export const insertSorted = (xs: readonly number[], x: number): number[] => {
+  const out = xs.slice();
+  let i = out.length;
+  while (i > 0 && out[i - 1] > x) i--;
+  out.splice(i, 0, x);
+  return out;
+};
+
+export const removeOne = (xs: readonly number[], x: number): number[] => {
+  const i = xs.indexOf(x);
+  return i < 0 ? xs.slice() : [...xs.slice(0, i), ...xs.slice(i + 1)];
+};

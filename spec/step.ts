@@ -1,0 +1,51 @@
+import { R, type Errno, type OpName, type Result } from '../vocab/index.ts';
+import type { Config, MmData, State } from './state.ts';
+
+/** One transition: the result, the state after, and the rule that decided the result. */
+export interface Step {
+  readonly result: Result;
+  readonly state: State;
+  readonly rule: string;
+  /** Further rules whose effect this step carried out (e.g. S6 kept the PASID, V7 rolled back). */
+  readonly effects?: readonly string[];
+}
+
+export const fail = (state: State, errno: Errno, rule: string): Step => ({ result: R.errno(errno), state, rule });
+export const done = (state: State, result: Result, rule: string): Step => ({ result, state, rule });
+/** The same step, noting further rules it carried out. */
+export const also = (s: Step, ...effects: string[]): Step => ({ ...s, effects: [...(s.effects ?? []), ...effects] });
+
+/**
+ * Operations at the spec's level: devices and mms by index, and a handle as the slot that
+ * holds its SVA bond (group, PASID). The driver maps the caller's names to these.
+ */
+export type SpecOp =
+  | { readonly op: 'bind'; readonly dev: number; readonly mm: number }
+  | { readonly op: 'bind_pasid'; readonly dev: number; readonly mm: number; readonly pasid: number }
+  | { readonly op: 'unbind'; readonly group: number; readonly pasid: number }
+  | { readonly op: 'get_pasid'; readonly group: number; readonly pasid: number }
+  | { readonly op: 'enqcmd_pasid'; readonly mm: number }
+  | { readonly op: 'alloc_global'; readonly dev: number }
+  | { readonly op: 'free_global'; readonly pasid: number }
+  | { readonly op: 'attach_pasid'; readonly dev: number; readonly pasid: number }
+  | { readonly op: 'detach_pasid'; readonly dev: number; readonly pasid: number }
+  | { readonly op: 'mm_exit'; readonly mm: number }
+  | { readonly op: 'dma'; readonly dev: number; readonly pasid: number };
+
+/**
+ * A variant: a named set of rules. The operations every variant shares live in ops.ts; a
+ * variant supplies the ones where the designs differ, in its own file.
+ */
+export interface Variant {
+  readonly name: string;
+  readonly doc: string;
+  readonly ops: readonly OpName[];
+  bind(cfg: Config, st: State, dev: number, mm: number): Step;
+  bindPasid?(cfg: Config, st: State, dev: number, mm: number, pasid: number): Step;
+  /** iommu_sva_get_pasid of the handle in slot (group, pasid). */
+  getPasid(cfg: Config, st: State, group: number, pasid: number): Step;
+  /** mm_get_enqcmd_pasid. */
+  enqcmdPasid(cfg: Config, st: State, mm: number): Step;
+  /** mm_pasid_drop: whether the mm's PASID goes back to the global allocator. */
+  freesOnDrop(data: MmData): boolean;
+}

@@ -1,0 +1,60 @@
+/**
+ * The pieces of the bind path every variant shares: the global allocator (A1), the attach
+ * checks of iommu_attach_device_pasid (B1), and the handle lookup and domain attach of
+ * iommu_sva_bind_device (S4, S5).
+ */
+import { R } from '../vocab/index.ts';
+import { groupOf, insertSorted, maxPasids, slotAt, withDomainUsers, withSlot, type Config, type State } from './state.ts';
+import { done, fail, type Step } from './step.ts';
+
+/** A1: the lowest id in [1, max_pasids(dev)-1] the global allocator does not hold, or null. */
+export function lowestFreeGlobal(cfg: Config, st: State, dev: number): number | null {
+  const max = maxPasids(cfg, dev);
+  let candidate = 1;
+  for (const held of st.ida) {
+    if (held > candidate) break;
+    if (held === candidate) candidate++;
+  }
+  return candidate < max ? candidate : null;
+}
+
+export const takeGlobal = (st: State, pasid: number): State => ({ ...st, ida: insertSorted(st.ida, pasid) });
+export const freeGlobal = (st: State, pasid: number): State => ({ ...st, ida: st.ida.filter((p) => p !== pasid) });
+
+/** B1 after the group check: the rule that refuses attaching at (group of dev, pasid), or null. */
+export function attachRefusal(cfg: Config, st: State, group: number, pasid: number): 'B1-pasid0' | 'B1-range' | 'B1-busy' | null {
+  if (pasid === 0) return 'B1-pasid0';                                   // pasid == IOMMU_NO_PASID
+  for (const d of cfg.groups[group].devices)                             // for_each_group_device
+    if (pasid >= maxPasids(cfg, d)) return 'B1-range';
+  if (slotAt(st, group, pasid) !== undefined) return 'B1-busy';          // xa_insert: -EBUSY
+  return null;
+}
+
+const ERRNO_OF = { 'B1-pasid0': 'EINVAL', 'B1-range': 'EINVAL', 'B1-busy': 'EBUSY' } as const;
+
+/** Live SVA domains of an IOMMU instance: each holds one ASID. */
+const asidsInUse = (st: State, iommu: number): number => st.mms.filter((m) => m.domains[iommu] > 0).length;
+
+/**
+ * S4 + S5: bind (dev, mm) at pasid, the mm data already settled. Returns the PASID, or the
+ * errno of the handle lookup, the domain allocation or the attach.
+ */
+export function svaAttach(cfg: Config, st: State, dev: number, mm: number, pasid: number): Step {
+  const group = groupOf(cfg, dev)!;
+  const slot = slotAt(st, group, pasid);
+  if (slot?.kind === 'sva') {
+    if (slot.mm !== mm) return fail(st, 'EBUSY', 'S4-busy');             // attach_handle->domain->mm != mm
+    return done(withSlot(st, group, pasid, { ...slot, users: slot.users + 1 }), R.pasid(pasid), 'S4-ref');
+  }
+  const iommu = cfg.devices[dev].iommu!;
+  const refusal = attachRefusal(cfg, st, group, pasid);
+  const users = st.mms[mm].domains[iommu];
+  const bond = { kind: 'sva', mm, dev, users: 1 } as const;
+  if (users > 0 && refusal === null)                                     // an existing domain attaches
+    return done(withSlot(withDomainUsers(st, mm, iommu, users + 1), group, pasid, bond), R.pasid(pasid), 'S5-reuse');
+  if (!cfg.iommus[iommu].sva) return fail(st, 'EOPNOTSUPP', 'M7');       // no domain_alloc_sva
+  if (asidsInUse(st, iommu) >= 2 ** cfg.iommus[iommu].asidBits - 1)
+    return fail(st, 'EBUSY', 'M6');                                      // ASID pool exhausted
+  if (refusal !== null) return fail(st, ERRNO_OF[refusal], refusal);     // out_free_domain
+  return done(withSlot(withDomainUsers(st, mm, iommu, 1), group, pasid, bond), R.pasid(pasid), 'S5-new');
+}
