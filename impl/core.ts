@@ -40,7 +40,11 @@ export interface BindCtx {
   newGlobal: boolean;
 }
 
-export abstract class IommuSvaCore {
+/**
+ * Not abstract only so that mutant mixins (`class extends base`) typecheck against it; the two
+ * hooks every variant must provide throw if a variant forgets them.
+ */
+export class IommuSvaCore {
   readonly smmus: readonly ArmSmmuV3[];
   readonly devices: readonly Device[];
   readonly groups: readonly IommuGroup[];
@@ -234,10 +238,14 @@ export abstract class IommuSvaCore {
    * iommu_alloc_mm_data: find or make the mm data and decide the bond's PASID; sets
    * ctx.iommuMm and ctx.pasid, or returns the errno (nothing to undo on failure).
    */
-  protected abstract allocMmData(ctx: BindCtx): Ret;
+  protected allocMmData(_ctx: BindCtx): Ret {
+    throw new Error(`${this.constructor.name}: a variant must override allocMmData`);
+  }
 
   /** iommu_sva_get_pasid(handle). */
-  protected abstract svaGetPasid(handle: IommuSva): number;
+  protected svaGetPasid(_handle: IommuSva): number {
+    throw new Error(`${this.constructor.name}: a variant must override svaGetPasid`);
+  }
 
   /**
    * Which of the mm's SVA domains the S5 loop tries. The kernel walks every domain of the mm;

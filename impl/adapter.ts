@@ -1,0 +1,121 @@
+/**
+ * The built-in implementation behind the adapter contract (vocab SvaAdapter, version 1):
+ * configure builds a fresh kernel-shaped object, apply maps an Op to its kernel entry point,
+ * observe reads the kernel structures and the emulated hardware.
+ */
+import {
+  type DmaProbe, type MmObservation, type Observation, type Op, type Result, type Setup, type SvaAdapter,
+  type VariantName, R, RESERVED_NAMES, VARIANTS,
+} from '../vocab/index.ts';
+import { resolveSetup, setupProblem } from '../vocab/setup.ts';
+import { ContractViolation, type IommuSvaCore } from './core.ts';
+import { type IommuSva, type KResult, IOMMU_PASID_INVALID } from './types.ts';
+import { type SvaImplClass, VARIANT_CLASSES } from './variants/index.ts';
+
+/** Turns a variant's class into a patched one (a mixin): how mutants are built. */
+export type ImplPatch = (base: SvaImplClass) => SvaImplClass;
+
+export interface ImplOptions {
+  /** Applied to the variant's class before it is instantiated. */
+  readonly patch?: ImplPatch;
+}
+
+/** The kernel-shaped implementation of `variant` for `setup`. Throws on an unusable setup. */
+export function createImpl(setup: Setup, variant: VariantName, options: ImplOptions = {}): IommuSvaCore {
+  const problem = setupProblem(setup, RESERVED_NAMES);
+  if (problem !== null) throw new ContractViolation(`bad setup: ${problem}`);
+  const base = VARIANT_CLASSES[variant];
+  if (base === undefined) throw new ContractViolation(`unknown variant '${variant}'`);
+  const Impl = options.patch ? options.patch(base) : base;
+  return new Impl(resolveSetup(setup));
+}
+
+export interface BuiltinAdapterOptions extends ImplOptions {
+  readonly name?: string;
+  /** Variants this adapter claims to implement; default all four. */
+  readonly variants?: readonly VariantName[];
+}
+
+const pasidResult = (p: number): Result => (p === IOMMU_PASID_INVALID ? R.invalid : R.pasid(p));
+
+export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAdapter {
+  let impl: IommuSvaCore | null = null;
+  /** Caller handle names (`as`) → handle objects; aliases may share one handle. */
+  let handles = new Map<string, IommuSva>();
+
+  const the = (): IommuSvaCore => {
+    if (impl === null) throw new ContractViolation('apply/observe before configure');
+    return impl;
+  };
+  const handle = (name: string): IommuSva => {
+    const h = handles.get(name);
+    if (h === undefined) throw new ContractViolation(`unknown handle '${name}'`);
+    return h;
+  };
+  const bound = (r: KResult<IommuSva>, as: string | undefined): Result => {
+    if (!r.ok) return R.errno(r.errno);
+    if (as !== undefined) handles.set(as, r.value);
+    return R.pasid(r.value.pasid);
+  };
+
+  return {
+    contractVersion: 1,
+    name: options.name ?? 'builtin',
+    variants: options.variants ?? VARIANTS,
+    configure(setup: Setup, variant: VariantName): void {
+      impl = createImpl(setup, variant, options);
+      handles = new Map();
+    },
+    apply(op: Op): Result {
+      const k = the();
+      switch (op.op) {
+        case 'bind': return bound(k.bind(op.dev, op.mm), op.as);
+        case 'bind_pasid': return bound(k.bindPasid(op.dev, op.mm, op.pasid), op.as);
+        case 'unbind': k.unbind(handle(op.handle)); return R.ok;
+        case 'get_pasid': return pasidResult(k.getPasid(handle(op.handle)));
+        case 'enqcmd_pasid': return pasidResult(k.mmGetEnqcmdPasid(op.mm));
+        case 'alloc_global': return pasidResult(k.allocGlobalPasid(op.dev));
+        case 'free_global': k.freeGlobalPasid(op.pasid); return R.ok;
+        case 'attach_pasid': {
+          const ret = k.attachDevicePasid(op.dev, op.pasid);
+          return ret === null ? R.ok : R.errno(ret);
+        }
+        case 'detach_pasid': k.detachDevicePasid(op.dev, op.pasid); return R.ok;
+        case 'mm_exit': k.mmExit(op.mm); return R.ok;
+        case 'dma': return k.dma(op.dev, op.pasid);
+      }
+    },
+    observe(probes: readonly DmaProbe[]): Observation {
+      return observeImpl(the(), probes);
+    },
+  };
+}
+
+/** What the kernel structures and the emulated hardware show. O(slots + mms + PASID space/32). */
+export function observeImpl(k: IommuSvaCore, probes: readonly DmaProbe[]): Observation {
+  const bonds: { dev: string; pasid: number; mm: string; users: number }[] = [];
+  const attaches: { dev: string; pasid: number }[] = [];
+  for (const group of k.groups) {
+    for (const [pasid, entry] of group.pasidArray) {
+      if (entry.kind === 'sva') {
+        const h = entry.handle;
+        bonds.push({ dev: h.dev.name, pasid, mm: h.domain.mm.name, users: h.users });
+      } else {
+        attaches.push({ dev: entry.dev.name, pasid });
+      }
+    }
+  }
+  const mms: MmObservation[] = k.mms.map((mm) => {
+    const d = mm.iommuMm;
+    const has = d !== null && d.pasid !== IOMMU_PASID_INVALID; // per-device: no global PASID yet
+    return {
+      mm: mm.name,
+      state: mm.state,
+      pasid: has ? d.pasid : null,
+      global: has ? d.pasidGlobal : null,
+      domains: d === null ? [] : [...d.svaDomains.values()].map((s) => ({ iommu: s.smmu.name, users: s.users })),
+    };
+  });
+  const dma = probes.map((p) => ({ dev: p.dev, pasid: p.pasid, result: k.dma(p.dev, p.pasid) }));
+  return { bonds, attaches, mms, globalPasids: k.globalPasidIda.heldIds(), dma };
+}
