@@ -126,8 +126,6 @@ export const RULES: readonly Rule[] = [
     statement: 'A new SVA domain needs an ASID of its SMMU instance; none free fails with EBUSY.' },
   { id: 'M7', errno: 'EOPNOTSUPP', variants: ALL, source: `${SVA} iommu_sva_domain_alloc (no domain_alloc_sva)`,
     statement: 'An IOMMU without SVA domain support fails a new SVA domain with EOPNOTSUPP.' },
-  { id: 'Q1', variants: ALL, source: 'include/linux/iommu.h mm_get_enqcmd_pasid; iommu_sva_get_pasid',
-    statement: 'Queries (get_pasid, enqcmd_pasid, dma) change nothing.' },
   { id: 'C1', contract: true, variants: ALL, source: `domain.md U4; ${SVA} iommu_sva_unbind_device`,
     statement: 'A handle is used only between its bind and its last unbind.' },
   { id: 'C2', contract: true, variants: ALL, source: 'domain.md S (caller must hold a reference to mm_users)',

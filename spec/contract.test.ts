@@ -1,0 +1,47 @@
+// The caller contract (rules C1-C5): sequences no correct kernel caller issues are refused
+// with the rule and a reason; they never reach the transition functions.
+import { describe, expect, it } from 'vitest';
+import { ContractError } from './driver.ts';
+import { SEED, bind, detach, enqcmd, exit, freeGlobal, getPasid, run, unbind, attach, allocGlobal } from './testkit.ts';
+import type { Op } from '../vocab/index.ts';
+
+function refusal(v: 'upstream' | 'v2', ops: Op[]): { rule: string; message: string } {
+  try { run(v, SEED, ops); } catch (e) {
+    if (e instanceof ContractError) return { rule: e.breach.rule, message: e.message };
+    throw e;
+  }
+  throw new Error('no contract breach');
+}
+
+describe('caller contract', () => {
+  it('C1: unbinding an unknown handle', () => {
+    expect(refusal('v2', [unbind('nope')])).toMatchObject({ rule: 'C1', message: expect.stringContaining("unknown handle 'nope'") });
+  });
+  it('C1: unbinding a released handle, even if the slot is bound again', () => {
+    const r = refusal('v2', [bind('accel', 'A', 'h'), unbind('h'), bind('accel', 'A', 'k'), unbind('h')]);
+    expect(r).toMatchObject({ rule: 'C1', message: expect.stringContaining('released') });
+  });
+  it('C1: an alias of a handle may be unbound as often as it was bound', () => {
+    const r = run('v2', SEED, [bind('accel', 'A', 'h'), bind('accel', 'A', 'h2'), unbind('h'), unbind('h')]);
+    expect(r.results).toEqual(['1', '1', 'ok', 'ok']);
+    expect(() => r.driver.apply(getPasid('h2'))).toThrow(ContractError);
+  });
+  it('C2: binding or querying an mm after it exited', () => {
+    expect(refusal('v2', [exit('A'), bind('accel', 'A')]).rule).toBe('C2');
+    expect(refusal('v2', [exit('A'), enqcmd('A')]).rule).toBe('C2');
+  });
+  it('C3: freeing a global PASID nobody got from alloc_global', () => {
+    expect(refusal('v2', [bind('accel', 'A'), freeGlobal(1)]).rule).toBe('C3');
+    expect(refusal('v2', [allocGlobal('accel'), freeGlobal(1), freeGlobal(1)]).rule).toBe('C3');
+  });
+  it('C4: detaching where no kernel domain is attached', () => {
+    expect(refusal('v2', [bind('accel', 'A'), detach('accel', 1)]).rule).toBe('C4');
+    expect(run('v2', SEED, [attach('accel', 2), detach('accel', 2)]).results).toEqual(['ok', 'ok']);
+  });
+  it('C5: unknown names, bad PASIDs, an operation the variant lacks', () => {
+    expect(refusal('v2', [bind('gpu', 'A')]).message).toContain("unknown device 'gpu'");
+    expect(refusal('v2', [bind('accel', 'Z')]).message).toContain("unknown mm 'Z'");
+    expect(refusal('v2', [{ op: 'dma', dev: 'accel', pasid: -1 }]).rule).toBe('C5');
+    expect(refusal('upstream', [{ op: 'bind_pasid', dev: 'accel', mm: 'A', pasid: 1 }]).message).toContain('has no bind_pasid');
+  });
+});
