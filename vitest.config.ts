@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['{vocab,spec,model,impl,conformance,cli,test}/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    // The JSON report gives .ci/run the runner's own pass/fail counts.
+    reporters: ['default', ['json', { outputFile: '.svacheck-out/vitest.json' }]],
   },
 });
