@@ -1,9 +1,71 @@
-import type { Command } from '../main.ts';
+/**
+ * `svacheck litmus [FILE|DIR ...]`: run litmus scenarios against the spec, one herd-style
+ * verdict line per file and variant, a summary per variant. No path: the bundled library.
+ * Exit 0 all held, 1 an expectation failed, 2 a file is malformed or a usage error, 3 broke.
+ */
+import { VARIANTS, type VariantName } from '../../vocab/index.ts';
+import {
+  bundledSources, coverageOf, exitCodeOf, findLitmusFiles, renderCoverage, renderOutcome, renderSummary, runSources, toJson,
+} from '../../conformance/litmus/index.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
+import type { Command } from '../main.ts';
 
-// Placeholder until the 'litmus' command lands; replaced by its owner.
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'variant', kind: 'list', valueName: 'name', description: `run only these variants (repeat or comma list: ${VARIANTS.join(', ')})` },
+  { name: 'json', kind: 'boolean', description: 'print the stable JSON form (docs/litmus.md) instead of text' },
+  { name: 'coverage', kind: 'boolean', description: 'report which scenarios fire each rule and the errnos per variant' },
+  { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
+];
+
+const USAGE = `usage: svacheck litmus [options] [FILE|DIR ...]
+
+Runs litmus scenarios (*.litmus.yaml) against the reference spec. Without a path, runs
+the bundled library. Directories are searched for *.yaml files.`;
+
+/** --variant values: repeatable, comma lists allowed, each a known variant. */
+export function selectedVariants(values: readonly string[] | undefined): VariantName[] | undefined {
+  if (values === undefined) return undefined;
+  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const out: VariantName[] = [];
+  for (const n of names) {
+    if (!(VARIANTS as readonly string[]).includes(n)) throw new UsageError(`unknown variant '${n}' (known: ${VARIANTS.join(', ')})`);
+    if (!out.includes(n as VariantName)) out.push(n as VariantName);
+  }
+  if (out.length === 0) throw new UsageError('--variant needs at least one variant name');
+  return out;
+}
+
 export const command: Command = {
   name: 'litmus',
-  summary: 'not yet built',
-  async run(_argv, io) { io.err('svacheck litmus: not built yet\n'); return EXIT.BROKE; },
+  summary: 'run litmus scenarios against the spec',
+  async run(argv, io) {
+    const { options, positional } = parseArgs(OPTIONS, argv);
+    if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
+    const only = selectedVariants(options.variant as string[] | undefined);
+    const variants = only ?? [...VARIANTS];
+    const bundled = positional.length === 0;
+    let sources;
+    if (bundled) sources = await bundledSources();
+    else {
+      const found = await findLitmusFiles(positional, io.cwd);
+      if (found.missing.length > 0) throw new UsageError(`no such file or directory: ${found.missing.join(', ')}`);
+      sources = found.sources;
+    }
+    if (sources.length === 0) throw new UsageError(`no litmus files (*.yaml) found in ${positional.join(', ')}`);
+    const outcomes = await runSources(sources, only);
+    const coverage = options.coverage ? coverageOf(outcomes, variants) : undefined;
+    let code: number = exitCodeOf(outcomes);
+    // The bundled library promises to exercise every API rule: a gap is a failed check.
+    if (coverage && bundled && coverage.uncovered.length > 0 && code === EXIT.OK) code = EXIT.FAILED;
+    if (options.json) {
+      io.out(JSON.stringify(toJson(outcomes, variants, coverage), null, 2) + '\n');
+      return code;
+    }
+    const lines = outcomes.flatMap(renderOutcome);
+    lines.push('', ...renderSummary(outcomes, variants));
+    if (coverage) lines.push('', ...renderCoverage(coverage));
+    io.out(lines.join('\n') + '\n');
+    return code;
+  },
 };
