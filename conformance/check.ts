@@ -1,0 +1,159 @@
+/**
+ * The conformance runner, independent of vitest: random operation sequences over random small
+ * setups (or a given one), run on an implementation in lockstep with the spec, through
+ * fast-check's commands (fc.commands + fc.asyncModelRun). A failure is shrunk by fast-check,
+ * replayed once more to get the exact trace, and written as a litmus file a person can run.
+ *
+ * The only preconditions are the caller contract (SpecDriver.breach): unbind and get_pasid
+ * of a live handle, free_global of an id the caller holds, detach_pasid of a non-SVA attach,
+ * no op naming an exited mm. Every other call runs, including the ones that must fail.
+ */
+import fc from 'fast-check';
+import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
+import { formatOp, formatResult, R, type Op, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
+import { writeLitmus, type LitmusDoc, type LitmusStep } from '../vocab/litmus.ts';
+import { dmaDifferences } from './abstraction.ts';
+import { opArb, setupArb } from './arbitraries.ts';
+import { CHECKS, ConformanceFailure, Lockstep, runTrace, type StepFailure } from './lockstep.ts';
+
+export { CHECKS, type CheckKind, type StepFailure } from './lockstep.ts';
+
+export interface CheckOptions {
+  readonly variant: VariantName;
+  /** A fixed setup; random small setups (arbitraries.ts) when absent. */
+  readonly setup?: Setup;
+  /** Random sequences to try (fast-check numRuns). Default 100. */
+  readonly runs?: number;
+  /** fast-check seed. Default: a fresh one (printed in the report). */
+  readonly seed?: number;
+  /** fast-check replay path: with the seed, go straight to that counterexample. */
+  readonly path?: string;
+  /** Most operations generated per sequence (those the caller contract forbids are dropped). Default 50. */
+  readonly maxSteps?: number;
+  /** How a person replays this run, given seed and path; default: the vitest suite. */
+  readonly replay?: (seed: number, path: string | null) => string;
+}
+
+export interface Counterexample extends StepFailure {
+  readonly setup: Setup;
+  /** The shrunk trace as run: the failing op is the last one (the trace is empty if configure failed). */
+  readonly trace: readonly Op[];
+  readonly litmus: LitmusDoc;
+  /** The litmus file text, with seed, path and replay command as comments. */
+  readonly litmusText: string;
+  readonly replay: string;
+}
+
+export interface ConformanceReport {
+  readonly adapter: string;
+  readonly variant: VariantName;
+  readonly ok: boolean;
+  readonly seed: number;
+  readonly path: string | null;
+  /** Sequences run (including shrink attempts) and operations checked over all of them. */
+  readonly runs: number;
+  readonly shrinks: number;
+  readonly checked: number;
+  readonly timeMs: number;
+  readonly failure?: Counterexample;
+  /** fast-check or the runner itself broke (not the implementation): the message. */
+  readonly broke?: string;
+}
+
+/** One operation as a fast-check command: precondition = the caller contract; run = lockstep. */
+class OpCommand implements fc.AsyncCommand<Model, object> {
+  constructor(readonly op: Op) {}
+  check(m: Readonly<Model>): boolean { return m.ls.allows(this.op); }
+  async run(m: Model): Promise<void> {
+    const failure = await m.ls.step(this.op);
+    if (failure) throw new ConformanceFailure(failure);
+  }
+  toString(): string { return formatOp(this.op); }
+}
+interface Model { readonly ls: Lockstep }
+
+/** fast-check wraps commands (CommandWrapper.cmd); the op of either. */
+const opOf = (c: unknown): Op => ((c as { cmd?: OpCommand }).cmd ?? (c as OpCommand)).op;
+
+export const freshSeed = (): number => (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
+
+export const defaultReplay = (adapter: string, variant: VariantName) => (seed: number, path: string | null): string =>
+  `SVACHECK_SEED=${seed}${path ? ` SVACHECK_PATH=${path}` : ''} npx vitest run conformance -t '${adapter} conforms: ${variant}'`;
+
+/** Check an adapter against the spec for one variant. Never throws for a failing implementation. */
+export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): Promise<ConformanceReport> {
+  const started = performance.now();
+  const { variant } = options;
+  const seed = options.seed ?? freshSeed();
+  const maxSteps = options.maxSteps ?? 50;
+  const base = { adapter: adapter.name, variant, seed };
+  if (!adapter.variants.includes(variant))
+    return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${variant}` };
+
+  let checked = 0;
+  const setups = options.setup ? fc.constant(options.setup) : setupArb;
+  const scenario = setups.chain((setup) => fc.tuple(
+    fc.constant(setup),
+    fc.commands([opArb(setup, variant).map((op) => new OpCommand(op))], { maxCommands: maxSteps, size: 'max' }),
+  ));
+  const property = fc.asyncProperty(scenario, async ([setup, cmds]) => {
+    const ls = new Lockstep(adapter, setup, variant);
+    try {
+      await fc.asyncModelRun(async () => {
+        const failure = await ls.start();
+        if (failure) throw new ConformanceFailure(failure);
+        return { model: { ls }, real: {} };
+      }, cmds);
+    } finally { checked += ls.checked; }
+  });
+  const details = await fc.check(property, {
+    seed, numRuns: options.runs ?? 100, path: options.path,
+  });
+  const timeMs = () => Math.round(performance.now() - started);
+  const common = { ...base, path: details.counterexamplePath, runs: details.numRuns, shrinks: details.numShrinks };
+  if (!details.failed) return { ...common, ok: true, checked, timeMs: timeMs() };
+  const [[setup, cmds]] = details.counterexample as [[Setup, Iterable<unknown>]];
+  if (!(details.errorInstance instanceof ConformanceFailure))
+    return { ...common, ok: false, checked, timeMs: timeMs(), broke: `the runner broke: ${String((details.errorInstance as Error | null)?.stack ?? details.errorInstance)}` };
+  // Replay the shrunk sequence once more: the exact trace and failure of the counterexample.
+  const ops = [...cmds].map(opOf);
+  const replayed = await runTrace(adapter, setup, variant, ops);
+  checked += replayed.checked;
+  const failure = replayed.failure ?? details.errorInstance.failure;   // a flaky implementation: keep fast-check's
+  const replay = (options.replay ?? defaultReplay(adapter.name, variant))(seed, details.counterexamplePath);
+  const litmus = counterexampleLitmus(adapter.name, variant, setup, replayed.trace, failure, seed, details.counterexamplePath);
+  const litmusText = writeLitmus(litmus, [
+    `svacheck conformance counterexample: ${adapter.name}, variant ${variant}`,
+    `seed: ${seed}`,
+    `path: ${details.counterexamplePath}`,
+    `replay: ${replay}`,
+    `check: ${CHECKS[failure.check].title} at step ${failure.step}: ${failure.message}`,
+    ...(failure.diff ?? []).map((d) => `  ${d}`),
+  ]);
+  return { ...common, ok: false, checked, timeMs: timeMs(), failure: { ...failure, setup, trace: replayed.trace, litmus, litmusText, replay } };
+}
+
+/**
+ * The trace as a litmus file for the variant, every step expecting the spec's result; when the
+ * failure is in the state, DMA steps where the implementation's answers differ are added.
+ */
+export function counterexampleLitmus(adapter: string, variant: VariantName, setup: Setup, trace: readonly Op[],
+  failure: StepFailure, seed: number, path: string | null): LitmusDoc {
+  const driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+  const steps: LitmusStep[] = trace.map((op) => ({ op, expect: driver.apply(op).result }));
+  if (failure.specObservation && failure.implObservation) {
+    for (const d of dmaDifferences(failure.specObservation, failure.implObservation))
+      steps.push({ op: { op: 'dma', dev: d.dev, pasid: d.pasid }, expect: d.spec.kind === 'fault' ? R.fault() : d.spec });
+  }
+  const what = failure.check === 'result' && failure.expected && failure.actual
+    ? `returns ${formatResult(failure.actual)} where the spec returns ${formatResult(failure.expected)}`
+    : failure.message.replace(/^[^:]*: /, '');
+  return {
+    name: `conform-${adapter}-${variant}-${seed >>> 0}`.replace(/[^A-Za-z0-9_.-]/g, '-'),
+    doc: `Shrunk counterexample: ${adapter} ${what} (${CHECKS[failure.check].title}, step ${failure.step}).`,
+    source: `svacheck conformance property test, seed ${seed}, path ${path ?? 'none'}`,
+    variants: [variant],
+    setup,
+    steps,
+  };
+}
