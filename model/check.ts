@@ -1,0 +1,175 @@
+/**
+ * `check`: exhaustive BFS over one variant's spec states of a configuration; every invariant
+ * on every new state; availability findings on every failing bind; shortest counterexamples
+ * printed as litmus files.
+ */
+import { INVARIANTS, observeSpec, step, variantByName, type Invariant, type State, type Variant } from '../spec/index.ts';
+import type { VariantName } from '../vocab/index.ts';
+import { AVAILABILITY, availabilityOf, type AvailabilityKind } from './availability.ts';
+import type { ModelConfig } from './config.ts';
+import { explore, traceTo, type ExploreLimits, type StopReason } from './explore.ts';
+import { beyondBounds, buildSpace, decode, encode, type Space } from './space.ts';
+import type { Coverage, Stats } from './stats.ts';
+import { formatTrace, traceLitmus, type TraceStep } from './trace.ts';
+
+export interface CheckOptions extends ExploreLimits {
+  /** Override the configuration's symmetry setting. */
+  readonly symmetry?: boolean;
+  /** Collect every violation instead of stopping at the first unexpected one. */
+  readonly continue?: boolean;
+}
+
+export interface Counterexample {
+  readonly trace: readonly TraceStep[];
+  /** `1. bind {dev: accel, mm: A} as h1 → 1  [S3]` lines. */
+  readonly lines: readonly string[];
+  /** The litmus file text (replay with `svacheck litmus FILE`). */
+  readonly litmus: string;
+}
+
+export interface ViolationReport extends Counterexample {
+  readonly invariant: string;
+  readonly rule: string;
+  /** The reason at the first (shallowest) state found. */
+  readonly reason: string;
+  /** A documented finding of this configuration (its `expect`). */
+  readonly expected: boolean;
+  /** Distinct states found breaking it (all of them only with --continue or when expected). */
+  readonly states: number;
+}
+
+export interface AvailabilityReport extends Counterexample {
+  readonly kind: AvailabilityKind;
+  readonly rule: string;
+  readonly title: string;
+  /** Transitions showing it. */
+  readonly transitions: number;
+}
+
+export interface CheckResult {
+  readonly config: string;
+  readonly variant: string;
+  readonly symmetry: boolean;
+  /** done: exhausted the space within its bounds; violation: stopped at an unexpected violation; bound: --max-states / --max-seconds. */
+  readonly status: 'done' | 'violation' | 'bound';
+  readonly exhaustive: boolean;
+  readonly stop: StopReason;
+  readonly stats: Stats;
+  readonly coverage: Coverage;
+  readonly violations: readonly ViolationReport[];
+  readonly availability: readonly AvailabilityReport[];
+  /** Expected findings (config `expect`) that an exhaustive run did not reproduce. */
+  readonly missingExpected: readonly string[];
+  readonly symmetryOrder: number;
+}
+
+export function resolveVariant(v: VariantName | Variant): Variant {
+  if (typeof v !== 'string') return v;
+  const found = variantByName(v);
+  if (!found) throw new Error(`unknown variant '${v}'`);
+  return found;
+}
+
+/** The invariants of the configuration that apply to the variant (by its name). */
+export function invariantsFor(mc: ModelConfig, variant: string): Invariant[] {
+  const base = variant.replace(/^planted-/, '').split(':')[0];
+  return INVARIANTS.filter((inv) => mc.invariants.includes(inv.name) && (!inv.variants || (inv.variants as readonly string[]).includes(base)));
+}
+
+export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: CheckOptions = {}): CheckResult {
+  const variant = resolveVariant(variantArg);
+  const space = buildSpace(mc, [variant], { symmetry: opts.symmetry });
+  const invariants = invariantsFor(mc, variant.name);
+  const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? []);
+  const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
+  const avail = new Map<AvailabilityKind, { parent: number; t: number; count: number }>();
+  let unexpected = false;
+  const ex = explore(space, [variant], {
+    transition(parent, t, before, steps) {
+      const kind = availabilityOf(space.cfg, before[0], space.templates[t], steps[0].result);
+      if (kind === null) return false;
+      const a = avail.get(kind);
+      if (a) a.count++; else avail.set(kind, { parent, t, count: 1 });
+      return false;
+    },
+    newState(idx, states) {
+      const st = states[0];
+      const obs = observeSpec(variant, space.cfg, st);
+      for (const inv of invariants) {
+        const reason = inv.check({ cfg: space.cfg, variant: variant.name, obs, kernelHeld: st.kernelHeld });
+        if (reason === null) continue;
+        const f = found.get(inv.name);
+        if (f) f.count++;
+        else {
+          found.set(inv.name, { idx, rule: inv.rule, reason, count: 1 });
+          if (!expected.has(inv.name)) unexpected = true;
+        }
+      }
+      return unexpected && !opts.continue;
+    },
+  }, opts);
+
+  const violations: ViolationReport[] = [...found].map(([invariant, f]) => {
+    const { trace } = traceTo(space, [variant], ex.store, f.idx);
+    return {
+      invariant, rule: f.rule, reason: f.reason, expected: expected.has(invariant), states: f.count,
+      ...counterexample(mc, space, variant, trace, {
+        name: `${mc.name}-${variant.name}-${invariant}`,
+        doc: `Shortest trace breaking ${invariant} (${f.rule}) in ${variant.name}: ${f.reason}.`,
+        violates: [invariant],
+      }),
+    };
+  });
+  const availability: AvailabilityReport[] = [...avail].map(([kind, a]) => {
+    const want = space.templates[a.t];
+    const wantWords = successorWords(space, variant, ex.store.get(a.parent).slice(), a.t);
+    const { trace } = traceTo(space, [variant], ex.store, a.parent, (op, before, steps, succ) =>
+      op.op === want.op && availabilityOf(space.cfg, before[0], op, steps[0].result) === kind &&
+      (wantWords === null ? succ === null : succ !== null && succ.every((w, i) => w === wantWords[i])));
+    const info = AVAILABILITY[kind];
+    return {
+      kind, rule: info.rule, title: info.title, transitions: a.count,
+      ...counterexample(mc, space, variant, trace, {
+        name: `${mc.name}-${variant.name}-${kind}`,
+        doc: `Availability finding (${info.rule}) in ${variant.name}: ${info.explanation}`,
+      }),
+    };
+  });
+  const stoppedOnViolation = ex.stop === 'hook';
+  const status = stoppedOnViolation ? 'violation' : ex.exhaustive ? 'done' : 'bound';
+  const missingExpected = ex.exhaustive ? [...expected].filter((e) => !found.has(e)) : [];
+  return {
+    config: mc.name, variant: variant.name, symmetry: space.symmetry, status, exhaustive: ex.exhaustive, stop: ex.stop,
+    stats: ex.stats, coverage: ex.coverage, violations, availability, missingExpected, symmetryOrder: space.symmetryOrder,
+  };
+}
+
+/** The canonical encoding of the successor of stored state `words` by template t, or null if cut. */
+function successorWords(space: Space, variant: Variant, words: Uint32Array, t: number): Uint32Array | null {
+  const st = decodeOne(space, words);
+  const s = stepOf(space, variant, st, t);
+  if (s === null) return null;
+  const out = new Uint32Array(space.words);
+  encode(space, [s], out, new Uint32Array(space.words));
+  return out;
+}
+
+const decodeOne = (space: Space, words: Uint32Array): State => decode(space, words, 0, 0);
+const stepOf = (space: Space, v: Variant, st: State, t: number): State | null => {
+  const after = step(v, space.cfg, st, space.templates[t]).state;
+  return beyondBounds(space, after) ? null : after;
+};
+
+function counterexample(mc: ModelConfig, space: Space, variant: Variant, trace: readonly TraceStep[],
+  meta: { name: string; doc: string; violates?: readonly string[] }): Counterexample {
+  const vname = variant.name as VariantName;
+  const lit = traceLitmus(mc.setup, space.cfg, trace, {
+    name: meta.name, doc: meta.doc, source: `svacheck check (${mc.source}), shortest trace by breadth-first search`,
+    variants: [vname], ...(meta.violates ? { violates: { [vname]: meta.violates } } : {}),
+    comments: [`found by: svacheck check ${configArg(mc)} --variant ${variant.name}`, `replay:   svacheck litmus FILE`],
+  });
+  return { trace, lines: formatTrace(lit.ops, trace), litmus: lit.text };
+}
+
+export const configArg = (mc: ModelConfig): string =>
+  mc.source.startsWith('model/configs/') ? mc.name : `--config ${mc.source}`;
