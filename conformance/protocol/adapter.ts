@@ -1,0 +1,478 @@
+/**
+ * The runner side of PROTOCOL.md: an SvaAdapter that drives an external implementation over
+ * JSON Lines on its stdin/stdout. It survives every misbehaviour of the child and says what
+ * happened as a ProtocolFailure value; every call after the run has ended rejects with a
+ * ProtocolError carrying that value. Nothing already answered is lost: the transcript keeps
+ * each operation sent since the last configure, with its result once it came back.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { formatOp, type DmaProbe, type Observation, type Op, type OpName, type Result, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
+import { decodeHello, decodeObservation, decodeResult, encodeOp, encodeSetup, PROTOCOL_VERSION, type Decoded, type Hello } from './codec.ts';
+import { ProtocolError, quoteLine, type FailureKind, type ProtocolFailure } from './failures.ts';
+import { parseExecSpec } from './words.ts';
+
+export interface ExecOptions {
+  /** Working directory of the child (and base of a relative program path). */
+  readonly cwd?: string;
+  /** Deadline of the hello response after the start (default 10 s). */
+  readonly startTimeoutMs?: number;
+  /** Deadline of every other response, a batch counting as one (default 5 s). */
+  readonly requestTimeoutMs?: number;
+  /** How much stderr is kept (the last N characters; default 64 KiB). */
+  readonly stderrLimit?: number;
+  /** Treat any stderr output as a protocol failure (default false: captured and reported). */
+  readonly stderrIsError?: boolean;
+  /** Coalesce apply() calls issued without awaiting into batch messages (default true). */
+  readonly batch?: boolean;
+  /** Largest batch sent in one line (default 1024). */
+  readonly maxBatch?: number;
+  /** How many raw protocol lines the report keeps (the last N; default 40). */
+  readonly lineLimit?: number;
+  /** The runner's name sent in hello. */
+  readonly runner?: string;
+}
+
+/** One operation sent since the last configure; `result` once its answer came back. */
+export interface TranscriptEntry { readonly op: Op; result?: Result }
+
+export interface ExecReport {
+  readonly command: readonly string[];
+  readonly name: string | null;
+  readonly pid: number | null;
+  readonly failure: ProtocolFailure | null;
+  /** The variant and setup of the last configure, if any. */
+  readonly configured: { readonly variant: VariantName; readonly setup: Setup } | null;
+  readonly transcript: readonly TranscriptEntry[];
+  readonly totals: { readonly configures: number; readonly opsSent: number; readonly opsAnswered: number };
+  /** The tail of the captured stderr, and whether older output was dropped. */
+  readonly stderr: string;
+  readonly stderrDropped: boolean;
+  /** The last raw protocol lines: `> ` sent, `< ` received. */
+  readonly lines: readonly string[];
+  /** Exit status after shutdown, when it was not 0. */
+  readonly exitAfterShutdown: { readonly code: number | null; readonly signal: string | null } | null;
+}
+
+type Json = Record<string, unknown>;
+
+interface Pending {
+  readonly id: number;
+  readonly summary: string;
+  readonly timeoutMs: number;
+  /** Check and consume the response; a failure ends the run. */
+  accept(resp: Json): ProtocolFailure | null;
+  reject(e: ProtocolError): void;
+}
+
+interface Queued { readonly id: number; readonly body: Json; readonly entry: TranscriptEntry; resolve(r: Result): void; reject(e: ProtocolError): void }
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// Children still running, killed if the runner itself goes away (exit, SIGINT, SIGTERM).
+const LIVE = new Set<ExecAdapter>();
+let hooksInstalled = false;
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => { for (const a of LIVE) a.kill(); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      for (const a of LIVE) a.kill();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+export type OpenResult =
+  | { readonly ok: true; readonly adapter: ExecAdapter }
+  | { readonly ok: false; readonly failure: ProtocolFailure | null; readonly usage?: string; readonly report?: ExecReport };
+
+/**
+ * Start `exec:<command>` and do the handshake. A malformed spec is a usage problem (`usage`);
+ * a child that cannot start or fails the handshake is a failure with its report.
+ */
+export async function openExecAdapter(spec: string, options: ExecOptions = {}): Promise<OpenResult> {
+  const words = parseExecSpec(spec);
+  if (!words.ok) return { ok: false, failure: null, usage: `--impl ${spec}: column ${words.column}: ${words.error}` };
+  const adapter = new ExecAdapter(words.words, options);
+  try {
+    await adapter.start();
+    return { ok: true, adapter };
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    await adapter.close();
+    return { ok: false, failure: e.failure, report: adapter.report() };
+  }
+}
+
+export class ExecAdapter implements SvaAdapter {
+  readonly contractVersion = 1 as const;
+  name = '(not started)';
+  variants: readonly VariantName[] = [];
+  ops: readonly OpName[] = [];
+  hello: Hello | null = null;
+
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private failure: ProtocolFailure | null = null;
+  private readonly pending: Pending[] = [];
+  private outbox: Queued[] = [];
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private nextId = 0;
+  private stdoutBuf = '';
+  private stderr = '';
+  private stderrDropped = false;
+  private readonly lines: string[] = [];
+  private transcript: TranscriptEntry[] = [];
+  private configured: { variant: VariantName; setup: Setup } | null = null;
+  private totals = { configures: 0, opsSent: 0, opsAnswered: 0 };
+  private exit: { code: number | null; signal: string | null } | null = null;
+  private shuttingDown = false;
+  private gone = false;
+  private closed: Promise<void> | null = null;
+  private resolveClosed: (() => void) | null = null;
+  private readonly opt: Required<Omit<ExecOptions, 'cwd'>> & { cwd?: string };
+
+  constructor(readonly command: readonly string[], options: ExecOptions = {}) {
+    this.opt = {
+      cwd: options.cwd,
+      startTimeoutMs: options.startTimeoutMs ?? 10_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 5_000,
+      stderrLimit: options.stderrLimit ?? 64 * 1024,
+      stderrIsError: options.stderrIsError ?? false,
+      batch: options.batch ?? true,
+      maxBatch: options.maxBatch ?? 1024,
+      lineLimit: options.lineLimit ?? 40,
+      runner: options.runner ?? 'svacheck',
+    };
+  }
+
+  /** Spawn the child and do the hello handshake (PROTOCOL.md §4). */
+  async start(): Promise<void> {
+    installExitHooks();
+    const [program, ...args] = this.command;
+    const child = spawn(program, args, { cwd: this.opt.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = child;
+    this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
+    LIVE.add(this);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) {
+        this.fail({ kind: 'spawn_failed', detail: `${program}: ${e.code === 'ENOENT' ? 'no such file or program in PATH' : e.message}` });
+        this.finish();
+      }
+    });
+    child.stdin.on('error', () => { /* EPIPE: the child closed stdin; its exit says why */ });
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => this.onStdout(chunk));
+    child.stdout.on('end', () => { if (this.stdoutBuf.length > 0) { const rest = this.stdoutBuf; this.stdoutBuf = ''; this.onLine(rest); } });
+    child.stderr.on('data', (chunk: string) => this.onStderr(chunk));
+    child.on('exit', (code, signal) => {
+      this.exit = { code, signal };
+      // stdout may still hold answers: let 'close' report; a grandchild holding the pipe open
+      // must not keep the run waiting.
+      setTimeout(() => this.onGone(), 300).unref();
+    });
+    child.on('close', () => this.onGone());
+
+    const hello = await new Promise<Json>((resolve, reject) => {
+      const id = this.nextId++;
+      this.push({
+        id, summary: 'hello', timeoutMs: this.opt.startTimeoutMs, reject,
+        accept: (resp) => {
+          if (!('hello' in resp)) return this.failureFor('missing_handshake', `the first response must carry "hello", got ${quoteLine(JSON.stringify(resp))}`);
+          resolve(resp);
+          return null;
+        },
+      });
+      this.write({ id, type: 'hello', protocol: PROTOCOL_VERSION, runner: this.opt.runner });
+    });
+    const h = decodeHello(hello.hello);
+    if (!h.ok) throw this.fail(this.failureFor('missing_handshake', h.error));
+    if (h.value.protocol !== PROTOCOL_VERSION)
+      throw this.fail(this.failureFor('wrong_version', `the implementation speaks protocol ${h.value.protocol}; this runner speaks ${PROTOCOL_VERSION}`));
+    this.hello = h.value;
+    this.name = h.value.name;
+    this.variants = h.value.variants;
+    this.ops = h.value.ops;
+  }
+
+  async configure(setup: Setup, variant: VariantName): Promise<void> {
+    this.ensureRunning();
+    if (!this.variants.includes(variant))
+      throw this.fail(this.failureFor('unsupported_variant', `variant ${variant} is not among those announced: ${this.variants.join(', ') || '(none)'}`));
+    this.flush();
+    this.transcript = [];
+    this.configured = { variant, setup };
+    this.totals.configures++;
+    await this.request({ type: 'configure', variant, setup: encodeSetup(setup) }, `configure ${variant}`, (resp) => {
+      if (resp.result !== 'ok') return { ok: false, error: `configure must answer "result":"ok", got ${quoteLine(JSON.stringify(resp))}` };
+      return { ok: true, value: undefined };
+    });
+  }
+
+  /** One operation. Calls issued without awaiting are sent together as one batch line. */
+  apply(op: Op): Promise<Result> {
+    this.ensureRunning();
+    const entry: TranscriptEntry = { op };
+    this.transcript.push(entry);
+    this.totals.opsSent++;
+    return new Promise<Result>((resolve, reject) => {
+      const id = this.nextId++;
+      const q: Queued = { id, body: { id, type: 'op', ...encodeOp(op) }, entry, resolve, reject };
+      this.outbox.push(q);
+      if (!this.opt.batch || this.outbox.length >= this.opt.maxBatch) this.flush();
+      else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
+    });
+  }
+
+  /** Several operations in one batch line (PROTOCOL.md §8), results in order. */
+  applyBatch(ops: readonly Op[]): Promise<Result[]> {
+    const all = ops.map((op) => this.apply(op));
+    this.flush();
+    return Promise.all(all);
+  }
+
+  async observe(probes: readonly DmaProbe[]): Promise<Observation> {
+    this.ensureRunning();
+    this.flush();
+    return this.request({ type: 'observe', probes: probes.map((p) => ({ dev: p.dev, pasid: p.pasid })) }, 'observe', (resp) =>
+      'observation' in resp ? decodeObservation(resp.observation, probes) : { ok: false, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` });
+  }
+
+  /** Shut the child down (shutdown, then EOF, then SIGKILL); never throws. */
+  async close(): Promise<void> {
+    if (this.child === null) return;
+    if (this.failure === null && this.exit === null) {
+      this.flush();
+      this.shuttingDown = true;
+      try {
+        await this.request({ type: 'shutdown' }, 'shutdown', (resp) =>
+          resp.result === 'ok' ? { ok: true, value: undefined } : { ok: false, error: `shutdown must answer "result":"ok", got ${quoteLine(JSON.stringify(resp))}` });
+      } catch { /* the failure is recorded */ }
+    }
+    this.shuttingDown = true;
+    this.child.stdin.end();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref());
+    await Promise.race([this.closed, grace]);
+    this.kill();
+    await Promise.race([this.closed, new Promise<void>((resolve) => setTimeout(resolve, 500).unref())]);
+  }
+
+  /** SIGKILL the child's process group; safe to call at any time. */
+  kill(): void {
+    const pid = this.child?.pid;
+    if (pid !== undefined && this.exit === null) {
+      try { process.kill(-pid, 'SIGKILL'); } catch { try { this.child?.kill('SIGKILL'); } catch { /* already gone */ } }
+    }
+  }
+
+  /** How the run went so far: failure, stderr, transcript. */
+  report(): ExecReport {
+    const afterShutdown = this.failure === null && this.exit !== null && (this.exit.code !== 0 || this.exit.signal !== null) ? this.exit : null;
+    return {
+      command: this.command, name: this.hello?.name ?? null, pid: this.child?.pid ?? null,
+      failure: this.failure, configured: this.configured, transcript: this.transcript.map((e) => ({ ...e })),
+      totals: { ...this.totals }, stderr: this.stderr, stderrDropped: this.stderrDropped, lines: [...this.lines],
+      exitAfterShutdown: afterShutdown,
+    };
+  }
+
+  get failed(): ProtocolFailure | null { return this.failure; }
+
+  // ---- internals ----
+
+  private ensureRunning(): void {
+    if (this.failure) throw new ProtocolError(this.failure);
+    if (this.child === null) throw new Error('ExecAdapter used before start()');
+  }
+
+  private request<T>(body: Json, summary: string, decode: (resp: Json) => Decoded<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.failure) { reject(new ProtocolError(this.failure)); return; }
+      const id = this.nextId++;
+      this.push({
+        id, summary, timeoutMs: this.opt.requestTimeoutMs, reject,
+        accept: (resp) => {
+          const d = decode(resp);
+          if (!d.ok) return this.failureFor('malformed_response', d.error);
+          resolve(d.value);
+          return null;
+        },
+      });
+      this.write({ id, ...body });
+    });
+  }
+
+  /** Send the queued operations: one op line, or one batch line. */
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.outbox.length > 0 && this.failure === null) {
+      const items = this.outbox.slice(0, this.opt.maxBatch);
+      this.outbox = this.outbox.slice(items.length);
+      const settle = (q: Queued, resp: unknown): ProtocolFailure | null => {
+        if (!isObject(resp)) return this.failureFor('malformed_response', `a response must be an object, got ${quoteLine(JSON.stringify(resp))}`);
+        if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (${formatOp(q.entry.op)}), got id ${JSON.stringify(resp.id)}`);
+        if ('error' in resp) return this.errorFailure(resp.error, `#${q.id} ${formatOp(q.entry.op)}`);
+        if (!('result' in resp)) return this.failureFor('malformed_response', `the answer to #${q.id} (${formatOp(q.entry.op)}) has no "result": ${quoteLine(JSON.stringify(resp))}`);
+        const r = decodeResult(resp.result);
+        if (!r.ok) return this.failureFor('malformed_response', `the answer to #${q.id} (${formatOp(q.entry.op)}): ${r.error}`);
+        q.entry.result = r.value;
+        this.totals.opsAnswered++;
+        q.resolve(r.value);
+        return null;
+      };
+      const rejectAll = (e: ProtocolError) => { for (const q of items) q.reject(e); };
+      if (items.length === 1) {
+        const q = items[0];
+        this.push({ id: q.id, summary: formatOp(q.entry.op), timeoutMs: this.opt.requestTimeoutMs, reject: rejectAll, accept: (resp) => settle(q, resp) });
+        this.write(q.body);
+        continue;
+      }
+      const id = this.nextId++;
+      this.push({
+        id, summary: `batch of ${items.length} ops (#${items[0].id}..#${items[items.length - 1].id})`, timeoutMs: this.opt.requestTimeoutMs,
+        reject: (e) => { for (const q of items) if (q.entry.result === undefined) q.reject(e); },
+        accept: (resp) => {
+          if ('error' in resp) return this.errorFailure(resp.error, `batch #${id}`);
+          const list = resp.responses;
+          if (!Array.isArray(list)) return this.failureFor('malformed_response', `a batch must be answered with "responses", got ${quoteLine(JSON.stringify(resp))}`);
+          for (let i = 0; i < items.length; i++) {
+            if (i >= list.length) return this.failureFor('malformed_response', `the batch #${id} answered ${list.length} of ${items.length} requests`);
+            const f = settle(items[i], list[i]);
+            if (f) return f;
+          }
+          if (list.length > items.length) return this.failureFor('malformed_response', `the batch #${id} answered ${list.length} responses to ${items.length} requests`);
+          return null;
+        },
+      });
+      this.write({ id, type: 'batch', requests: items.map((q) => q.body) });
+    }
+  }
+
+  private push(p: Pending): void {
+    this.pending.push(p);
+    if (this.failure) { this.pending.pop(); p.reject(new ProtocolError(this.failure)); return; }
+    if (this.pending.length === 1) this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const head = this.pending[0];
+    if (!head) return;
+    this.timer = setTimeout(() => {
+      this.fail({ kind: 'hang', detail: `no response within ${head.timeoutMs} ms`, request: { id: head.id, summary: head.summary } });
+      this.kill();
+    }, head.timeoutMs);
+  }
+
+  private write(msg: Json): void {
+    const line = JSON.stringify(msg);
+    this.record(`> ${line}`);
+    const stdin = this.child?.stdin;
+    if (stdin && stdin.writable) stdin.write(`${line}\n`);
+  }
+
+  private onStdout(chunk: string): void {
+    this.stdoutBuf += chunk;
+    let nl: number;
+    while ((nl = this.stdoutBuf.indexOf('\n')) >= 0 && this.failure === null) {
+      const line = this.stdoutBuf.slice(0, nl).replace(/\r$/, '');
+      this.stdoutBuf = this.stdoutBuf.slice(nl + 1);
+      this.onLine(line);
+    }
+  }
+
+  private onLine(line: string): void {
+    if (this.failure) return;
+    this.record(`< ${line}`);
+    let resp: unknown;
+    try { resp = JSON.parse(line); } catch {
+      this.fail(this.failureFor('not_json', `stdout line is not JSON: ${quoteLine(line)}`));
+      this.kill();
+      return;
+    }
+    if (!isObject(resp)) { this.fail(this.failureFor('not_json', `stdout line is not a JSON object: ${quoteLine(line)}`)); this.kill(); return; }
+    const head = this.pending[0];
+    if (!head) { this.fail({ kind: 'wrong_id', detail: `a response when no request was waiting: ${quoteLine(line)}` }); this.kill(); return; }
+    if (resp.id !== head.id) {
+      const kind: FailureKind = head.summary === 'hello' ? 'missing_handshake' : 'wrong_id';
+      this.fail(this.failureFor(kind, `expected the answer to request #${head.id} (${head.summary}), got id ${JSON.stringify(resp.id)}: ${quoteLine(line)}`));
+      this.kill();
+      return;
+    }
+    if ('error' in resp && head.summary === 'hello') { this.fail(this.failureFor('missing_handshake', `hello was answered with an error: ${quoteLine(line)}`)); this.kill(); return; }
+    const f = head.accept(resp);
+    if (f) { this.fail(f); this.kill(); return; }
+    this.pending.shift();
+    this.arm();
+  }
+
+  private errorFailure(err: unknown, what: string): ProtocolFailure {
+    const code = isObject(err) && typeof err.code === 'string' ? err.code : '?';
+    const message = isObject(err) && typeof err.message === 'string' ? err.message : JSON.stringify(err);
+    return this.failureFor(code === 'unsupported_variant' ? 'unsupported_variant' : 'impl_error', `${what} answered error ${code}: ${message}`);
+  }
+
+  private onStderr(chunk: string): void {
+    this.stderr += chunk;
+    if (this.stderr.length > this.opt.stderrLimit) { this.stderr = this.stderr.slice(-this.opt.stderrLimit); this.stderrDropped = true; }
+    if (this.opt.stderrIsError && this.failure === null) {
+      this.fail(this.failureFor('stderr_output', `stderr: ${quoteLine(chunk.split('\n')[0])}`));
+      this.kill();
+    }
+  }
+
+  /** The child is gone (its stdio closed, or it exited and a grace period passed). */
+  private onGone(): void {
+    if (this.exit === null || this.gone) return;
+    this.gone = true;
+    if (this.failure === null) {
+      const onlyShutdownWaiting = this.pending.length === 1 && this.pending[0].summary === 'shutdown' && this.exit.code === 0;
+      const expected = this.shuttingDown && (this.pending.length === 0 || onlyShutdownWaiting);
+      if (!expected) {
+        const kind: FailureKind = this.exit.signal ? 'crashed' : 'exited';
+        this.fail(this.failureFor(kind, this.exit.signal ? `killed by ${this.exit.signal}` : `exited with status ${this.exit.code}`));
+      }
+    }
+    if (this.failure && this.failure.exit === undefined) this.failure.exit = this.exit;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const rest = this.pending.splice(0);
+    if (rest.length > 0) {
+      const e = new ProtocolError(this.failure ?? { kind: 'exited', detail: 'the process ended', exit: this.exit ?? undefined });
+      for (const p of rest) p.reject(e);
+    }
+    LIVE.delete(this);
+    this.resolveClosed?.();
+  }
+
+  private failureFor(kind: FailureKind, detail: string): ProtocolFailure {
+    const head = this.pending[0];
+    return head ? { kind, detail, request: { id: head.id, summary: head.summary } } : { kind, detail };
+  }
+
+  /** Record the first failure; reject everything waiting. Returns a ProtocolError to throw. */
+  private fail(f: ProtocolFailure): ProtocolError {
+    if (this.failure === null) {
+      this.failure = f;
+      if (this.exit) f.exit = this.exit;
+    }
+    const e = new ProtocolError(this.failure);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const p of this.pending.splice(0)) p.reject(e);
+    for (const q of this.outbox.splice(0)) q.reject(e);
+    return e;
+  }
+
+  private record(line: string): void {
+    this.lines.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+    if (this.lines.length > this.opt.lineLimit) this.lines.shift();
+  }
+}

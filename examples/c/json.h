@@ -1,0 +1,42 @@
+/*
+ * A tiny JSON reader and writer for the svacheck protocol (conformance/PROTOCOL.md).
+ * No dependencies. Values of one line live in an arena that is reset before the next line.
+ */
+#ifndef SVA_JSON_H
+#define SVA_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jv {
+	enum jtype t;
+	int b;                 /* J_BOOL */
+	double num;            /* J_NUM */
+	const char *str;       /* J_STR: NUL-terminated, UTF-8 */
+	size_t n;              /* J_ARR, J_OBJ: number of items */
+	struct jv **items;     /* J_ARR, J_OBJ: values */
+	const char **keys;     /* J_OBJ: keys */
+};
+
+/* Parse one JSON text; NULL on error with *err set to a static message and *at to the offset. */
+struct jv *json_parse(const char *text, size_t len, const char **err, size_t *at);
+/* Forget every value parsed so far. */
+void json_reset(void);
+
+/* Object member by key, or NULL. */
+const struct jv *json_get(const struct jv *obj, const char *key);
+/* Convenience: string member or NULL; integer member (0 <= v < 2^32) into *out, 0 on success. */
+const char *json_str(const struct jv *obj, const char *key);
+int json_u32(const struct jv *obj, const char *key, uint32_t *out);
+
+/* A growable output buffer. */
+struct buf { char *p; size_t len, cap; };
+void buf_put(struct buf *b, const char *s);
+void buf_putn(struct buf *b, const char *s, size_t n);
+void buf_printf(struct buf *b, const char *fmt, ...);
+/* A JSON string literal, escaped. */
+void buf_str(struct buf *b, const char *s);
+
+#endif
