@@ -1,9 +1,80 @@
+/**
+ * svacheck replay FILE [--variant V]: walk a litmus file (a counterexample, a shrunk failure,
+ * a scenario) step by step against the spec and explain each step: the result, what the file
+ * expected, the rule that decided it (with its statement), and the mm PASIDs and bonds after.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { formatOp, formatResult, sameResult, VARIANTS, type VariantName } from '../../vocab/index.ts';
+import { ContractError, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../../spec/index.ts';
+import { expectationFor, parseLitmus, variantsOf } from '../../conformance/litmus/index.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
-import { EXIT } from '../io.ts';
 
-// Placeholder until the 'replay' command lands; replaced by its owner.
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'variant', kind: 'list', valueName: 'name', description: 'replay in this variant only (repeatable); default: the file\'s variants' },
+  { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
+];
+
+function stateLine(d: SpecDriver): string {
+  const obs = d.observe([]);
+  const mms = obs.mms.filter((m) => m.state !== 'live' || m.pasid !== null)
+    .map((m) => `${m.mm}:${m.state === 'live' ? '' : `${m.state},`}${m.pasid === null ? '-' : `${m.pasid}${m.global ? 'g' : 'l'}`}`);
+  const bonds = obs.bonds.map((b) => `${b.mm}@${b.dev}/${b.pasid}x${b.users}`);
+  const kern = obs.attaches.map((a) => `kernel@${a.dev}/${a.pasid}`);
+  return `mms[${mms.join(' ')}] bonds[${[...bonds, ...kern].join(' ')}] global[${obs.globalPasids.join(',')}]`;
+}
+
 export const command: Command = {
   name: 'replay',
-  summary: 'not yet built',
-  async run(_argv, io) { io.err('svacheck replay: not built yet\n'); return EXIT.BROKE; },
+  summary: 'explain a litmus file step by step against the spec',
+  async run(argv, io: Io) {
+    const { options, positional } = parseArgs(OPTIONS, argv);
+    if (options.help) { io.out(helpText('usage: svacheck replay FILE [--variant NAME]', OPTIONS) + '\n'); return EXIT.OK; }
+    if (positional.length !== 1) throw new UsageError('replay takes exactly one litmus file');
+    const only = ((options.variant as string[] | undefined) ?? []).flatMap((v) => v.split(','));
+    for (const v of only) if (!(VARIANTS as readonly string[]).includes(v)) throw new UsageError(`unknown variant '${v}' (known: ${VARIANTS.join(', ')})`);
+    const file = positional[0];
+    let text: string;
+    try { text = await readFile(resolve(io.cwd, file), 'utf8'); } catch (e) {
+      io.err(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      return EXIT.USAGE;
+    }
+    const parsed = parseLitmus(text, file);
+    if (!parsed.ok) {
+      for (const e of parsed.errors) io.err(`${e.file}${e.line ? `:${e.line}` : ''}${e.step ? ` step ${e.step}` : ''}: ${e.reason}\n`);
+      return EXIT.USAGE;
+    }
+    const { doc, stepLines } = parsed.litmus;
+    let code: number = EXIT.OK;
+    for (const variant of variantsOf(parsed.litmus, only.length ? (only as VariantName[]) : undefined)) {
+      io.out(`${doc.name} in ${variant}\n`);
+      const driver = new SpecDriver(doc.setup, VARIANT_BY_NAME[variant]);
+      for (const [i, s] of doc.steps.entries()) {
+        const handle = s.op.op === 'unbind' || s.op.op === 'get_pasid' ? s.op.handle : null;
+        if (handle !== null && !driver.isLive(handle) && driver.breach(s.op)?.reason.startsWith('unknown handle')) {
+          io.out(`  ${String(i + 1).padStart(2)}. ${formatOp(s.op)}  (skipped: its bind did not succeed)\n`);
+          continue;
+        }
+        let applied;
+        try { applied = driver.apply(s.op); } catch (e) {
+          if (!(e instanceof ContractError)) throw e;
+          io.out(`  ${String(i + 1).padStart(2)}. ${formatOp(s.op)}  breaks the caller contract: ${e.breach.reason}\n`);
+          io.err(`${file}:${stepLines[i]} step ${i + 1}: ${e.breach.reason} (caller contract ${e.breach.rule})\n`);
+          return EXIT.USAGE;
+        }
+        const want = expectationFor(s.expect, variant);
+        const got = formatResult(applied.result);
+        const ok = want === 'any' || (want === undefined ? applied.result.kind !== 'errno' : sameResult(want, applied.result));
+        if (!ok) code = EXIT.FAILED;
+        const expected = want === undefined ? '' : want === 'any' ? ' (any)' : ` (expected ${formatResult(want)}${ok ? '' : ' -- DIFFERS'})`;
+        io.out(`  ${String(i + 1).padStart(2)}. ${formatOp(s.op)} -> ${got}${expected}\n`);
+        for (const id of [applied.rule, ...applied.effects]) io.out(`      ${id}: ${RULE_BY_ID.get(id)?.statement ?? '?'}\n`);
+        io.out(`      ${stateLine(driver)}\n`);
+        for (const v of driver.invariants()) io.out(`      invariant ${v.invariant} (${v.rule}) broken: ${v.reason}\n`);
+      }
+    }
+    return code;
+  },
 };
