@@ -72,31 +72,35 @@ class OpCommand implements fc.AsyncCommand<Model, object> {
 }
 interface Model { readonly ls: Lockstep }
 
+/** A setup and the operation sequence to run on it. */
+export type Scenario = readonly [Setup, Iterable<fc.AsyncCommand<Model, object>>];
+
 /** fast-check wraps commands (CommandWrapper.cmd); the op of either. */
 const opOf = (c: unknown): Op => ((c as { cmd?: OpCommand }).cmd ?? (c as OpCommand)).op;
+
+/** The operations of a scenario, in order (before the caller contract drops any). */
+export const scenarioOps = (scenario: Scenario): Op[] => [...scenario[1]].map(opOf);
 
 export const freshSeed = (): number => (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
 
 export const defaultReplay = (adapter: string, variant: VariantName) => (seed: number, path: string | null): string =>
   `SVACHECK_SEED=${seed}${path ? ` SVACHECK_PATH=${path}` : ''} npx vitest run conformance -t '${adapter} conforms: ${variant}'`;
 
-/** Check an adapter against the spec for one variant. Never throws for a failing implementation. */
-export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): Promise<ConformanceReport> {
-  const started = performance.now();
-  const { variant } = options;
-  const seed = options.seed ?? freshSeed();
-  const maxSteps = options.maxSteps ?? 50;
-  const base = { adapter: adapter.name, variant, seed };
-  if (!adapter.variants.includes(variant))
-    return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${variant}` };
-
-  let checked = 0;
+/** Random scenarios for the variant: random small setups (or the given one) and sequences over them. */
+export function scenarioArb(variant: VariantName, options: { setup?: Setup; maxSteps?: number } = {}): fc.Arbitrary<Scenario> {
   const setups = options.setup ? fc.constant(options.setup) : setupArb;
-  const scenario = setups.chain((setup) => fc.tuple(
+  return setups.chain((setup) => fc.tuple(
     fc.constant(setup),
-    fc.commands([opArb(setup, variant).map((op) => new OpCommand(op))], { maxCommands: maxSteps, size: 'max' }),
+    fc.commands([opArb(setup, variant).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max' }),
   ));
-  const property = fc.asyncProperty(scenario, async ([setup, cmds]) => {
+}
+
+/**
+ * The property: run the scenario on the adapter in lockstep with the spec; throws a
+ * ConformanceFailure at the first failing check. `stats.checked` counts operations checked.
+ */
+export function conformanceProperty(adapter: SvaAdapter, variant: VariantName, stats: { checked: number } = { checked: 0 }) {
+  return async ([setup, cmds]: Scenario): Promise<void> => {
     const ls = new Lockstep(adapter, setup, variant);
     try {
       await fc.asyncModelRun(async () => {
@@ -104,33 +108,53 @@ export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): 
         if (failure) throw new ConformanceFailure(failure);
         return { model: { ls }, real: {} };
       }, cmds);
-    } finally { checked += ls.checked; }
-  });
-  const details = await fc.check(property, {
-    seed, numRuns: options.runs ?? 100, path: options.path,
-  });
-  const timeMs = () => Math.round(performance.now() - started);
+    } finally { stats.checked += ls.checked; }
+  };
+}
+
+/** Check an adapter against the spec for one variant. Never throws for a failing implementation. */
+export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): Promise<ConformanceReport> {
+  const started = performance.now();
+  const { variant } = options;
+  const seed = options.seed ?? freshSeed();
+  const base = { adapter: adapter.name, variant, seed };
+  if (!adapter.variants.includes(variant))
+    return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${variant}` };
+  const stats = { checked: 0 };
+  const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats));
+  const details = await fc.check(property, { seed, numRuns: options.runs ?? 100, path: options.path });
   const common = { ...base, path: details.counterexamplePath, runs: details.numRuns, shrinks: details.numShrinks };
-  if (!details.failed) return { ...common, ok: true, checked, timeMs: timeMs() };
-  const [[setup, cmds]] = details.counterexample as [[Setup, Iterable<unknown>]];
-  if (!(details.errorInstance instanceof ConformanceFailure))
-    return { ...common, ok: false, checked, timeMs: timeMs(), broke: `the runner broke: ${String((details.errorInstance as Error | null)?.stack ?? details.errorInstance)}` };
-  // Replay the shrunk sequence once more: the exact trace and failure of the counterexample.
-  const ops = [...cmds].map(opOf);
-  const replayed = await runTrace(adapter, setup, variant, ops);
-  checked += replayed.checked;
+  if (!details.failed) return { ...common, ok: true, checked: stats.checked, timeMs: Math.round(performance.now() - started) };
+  const found = await counterexampleOf(adapter, variant, details, options.replay);
+  return { ...common, ok: false, checked: stats.checked + found.checked, timeMs: Math.round(performance.now() - started), ...found.report };
+}
+
+/**
+ * From fast-check's details of a failed run: replay the shrunk scenario once more (the exact
+ * trace and failure) and write it as a litmus file with seed, path and replay command.
+ */
+export async function counterexampleOf(adapter: SvaAdapter, variant: VariantName,
+  details: { seed: number; counterexample: readonly [Scenario] | null; counterexamplePath: string | null; errorInstance: unknown },
+  replayOf?: (seed: number, path: string | null) => string,
+): Promise<{ checked: number; report: { failure: Counterexample } | { broke: string } }> {
+  const { seed, counterexamplePath: path } = details;
+  if (!(details.errorInstance instanceof ConformanceFailure) || details.counterexample === null)
+    return { checked: 0, report: { broke: `the runner broke: ${String((details.errorInstance as Error | null)?.stack ?? details.errorInstance)}` } };
+  const [scenario] = details.counterexample;
+  const setup = scenario[0];
+  const replayed = await runTrace(adapter, setup, variant, scenarioOps(scenario));
   const failure = replayed.failure ?? details.errorInstance.failure;   // a flaky implementation: keep fast-check's
-  const replay = (options.replay ?? defaultReplay(adapter.name, variant))(seed, details.counterexamplePath);
-  const litmus = counterexampleLitmus(adapter.name, variant, setup, replayed.trace, failure, seed, details.counterexamplePath);
+  const replay = (replayOf ?? defaultReplay(adapter.name, variant))(seed, path);
+  const litmus = counterexampleLitmus(adapter.name, variant, setup, replayed.trace, failure, seed, path);
   const litmusText = writeLitmus(litmus, [
     `svacheck conformance counterexample: ${adapter.name}, variant ${variant}`,
     `seed: ${seed}`,
-    `path: ${details.counterexamplePath}`,
+    `path: ${path}`,
     `replay: ${replay}`,
-    `check: ${CHECKS[failure.check].title} at step ${failure.step}: ${failure.message}`,
+    `check: ${CHECKS[failure.check].title}: ${failure.message}`,
     ...(failure.diff ?? []).map((d) => `  ${d}`),
   ]);
-  return { ...common, ok: false, checked, timeMs: timeMs(), failure: { ...failure, setup, trace: replayed.trace, litmus, litmusText, replay } };
+  return { checked: replayed.checked, report: { failure: { ...failure, setup, trace: replayed.trace, litmus, litmusText, replay } } };
 }
 
 /**
@@ -140,7 +164,14 @@ export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): 
 export function counterexampleLitmus(adapter: string, variant: VariantName, setup: Setup, trace: readonly Op[],
   failure: StepFailure, seed: number, path: string | null): LitmusDoc {
   const driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
-  const steps: LitmusStep[] = trace.map((op) => ({ op, expect: driver.apply(op).result }));
+  // Invariants the spec itself breaks on this trace are the variant's findings: the litmus
+  // runner must be told (`violates`), or the file would fail against the spec too.
+  const findings = new Set(driver.invariants().map((v) => v.invariant));
+  const steps: LitmusStep[] = trace.map((op) => {
+    const expect = driver.apply(op).result;
+    for (const v of driver.invariants()) findings.add(v.invariant);
+    return { op, expect };
+  });
   if (failure.specObservation && failure.implObservation) {
     for (const d of dmaDifferences(failure.specObservation, failure.implObservation))
       steps.push({ op: { op: 'dma', dev: d.dev, pasid: d.pasid }, expect: d.spec.kind === 'fault' ? R.fault() : d.spec });
@@ -155,5 +186,6 @@ export function counterexampleLitmus(adapter: string, variant: VariantName, setu
     variants: [variant],
     setup,
     steps,
+    ...(findings.size > 0 ? { violates: { [variant]: [...findings] } } : {}),
   };
 }
