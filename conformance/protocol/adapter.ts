@@ -126,7 +126,8 @@ export class ExecAdapter implements SvaAdapter {
   private transcript: TranscriptEntry[] = [];
   private configured: { variant: VariantName; setup: Setup } | null = null;
   private totals = { configures: 0, opsSent: 0, opsAnswered: 0 };
-  private exit: { code: number | null; signal: string | null } | null = null;
+  private exit: { code: number | null; signal: string | null; byRunner?: boolean } | null = null;
+  private killedByRunner = false;
   private shuttingDown = false;
   private gone = false;
   private closed: Promise<void> | null = null;
@@ -168,7 +169,7 @@ export class ExecAdapter implements SvaAdapter {
     child.stdout.on('end', () => { if (this.stdoutBuf.length > 0) { const rest = this.stdoutBuf; this.stdoutBuf = ''; this.onLine(rest); } });
     child.stderr.on('data', (chunk: string) => this.onStderr(chunk));
     child.on('exit', (code, signal) => {
-      this.exit = { code, signal };
+      this.exit = this.killedByRunner && signal === 'SIGKILL' ? { code, signal, byRunner: true } : { code, signal };
       // stdout may still hold answers: let 'close' report; a grandchild holding the pipe open
       // must not keep the run waiting.
       setTimeout(() => this.onGone(), 300).unref();
@@ -263,6 +264,7 @@ export class ExecAdapter implements SvaAdapter {
   kill(): void {
     const pid = this.child?.pid;
     if (pid !== undefined && this.exit === null) {
+      this.killedByRunner = true;
       try { process.kill(-pid, 'SIGKILL'); } catch { try { this.child?.kill('SIGKILL'); } catch { /* already gone */ } }
     }
   }

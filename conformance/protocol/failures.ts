@@ -68,14 +68,14 @@ export interface ProtocolFailure {
   /** The request being answered (or the oldest unanswered), by id and summary. */
   readonly request?: { readonly id: number; readonly summary: string };
   /** Exit status or signal, once the process is gone. */
-  exit?: { readonly code: number | null; readonly signal: string | null };
+  exit?: { readonly code: number | null; readonly signal: string | null; readonly byRunner?: boolean };
 }
 
 /** The failure as report text: title, detail, request, exit. */
 export function describeFailure(f: ProtocolFailure): string {
   const lines = [`${f.kind}: ${FAILURE_INFO[f.kind].title}`, `  ${f.detail}`];
   if (f.request) lines.push(`  while waiting for request #${f.request.id} (${f.request.summary})`);
-  if (f.exit) lines.push(`  process ${f.exit.signal ? `killed by ${f.exit.signal}` : `exit status ${f.exit.code}`}`);
+  if (f.exit) lines.push(`  process ${f.exit.byRunner ? `killed by the runner (${f.exit.signal})` : f.exit.signal ? `killed by ${f.exit.signal}` : `exit status ${f.exit.code}`}`);
   lines.push(`  (${FAILURE_INFO[f.kind].explanation})`);
   return lines.join('\n');
 }

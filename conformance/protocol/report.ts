@@ -1,0 +1,36 @@
+/** An exec run's report as text: what ended it, how far it got, and what the child said. */
+import { formatOp, formatResult } from '../../vocab/index.ts';
+import type { ExecReport } from './adapter.ts';
+import { describeFailure } from './failures.ts';
+
+export interface RenderOptions {
+  /** Transcript entries shown (the last N; default 12). */
+  readonly transcript?: number;
+  /** stderr lines shown (the last N; default 20). */
+  readonly stderrLines?: number;
+}
+
+export function renderExecReport(r: ExecReport, options: RenderOptions = {}): string[] {
+  const out: string[] = [];
+  out.push(`implementation: ${r.name ?? '(no handshake)'} — ${r.command.join(' ')}${r.pid !== null ? ` (pid ${r.pid})` : ''}`);
+  if (r.failure) out.push(...describeFailure(r.failure).split('\n'));
+  else if (r.exitAfterShutdown) out.push(`note: after shutdown the process ${r.exitAfterShutdown.signal ? `was killed by ${r.exitAfterShutdown.signal}` : `exited with status ${r.exitAfterShutdown.code}`}`);
+  const t = r.totals;
+  out.push(`progress: ${t.configures} configure(s), ${t.opsSent} op(s) sent, ${t.opsAnswered} answered`);
+  if (r.configured) {
+    const shown = options.transcript ?? 12;
+    const list = r.transcript;
+    out.push(`transcript since the last configure (variant ${r.configured.variant}, ${list.length} op(s)${list.length > shown ? `, last ${shown} shown` : ''}):`);
+    list.slice(-shown).forEach((e, i) => {
+      const n = list.length - Math.min(shown, list.length) + i + 1;
+      out.push(`  ${String(n).padStart(4)}. ${formatOp(e.op)} -> ${e.result ? formatResult(e.result) : '(no answer)'}`);
+    });
+  }
+  if (r.stderr.length > 0) {
+    const lines = r.stderr.replace(/\n$/, '').split('\n');
+    const shown = options.stderrLines ?? 20;
+    out.push(`stderr (${r.stderrDropped ? 'older output dropped; ' : ''}last ${Math.min(shown, lines.length)} of ${lines.length} line(s) kept):`);
+    for (const l of lines.slice(-shown)) out.push(`  | ${l}`);
+  }
+  return out;
+}
