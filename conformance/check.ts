@@ -26,7 +26,7 @@ export interface CheckOptions {
   readonly runs?: number;
   /** fast-check seed. Default: a fresh one (printed in the report). */
   readonly seed?: number;
-  /** fast-check replay path: with the seed, go straight to that counterexample. */
+  /** Replay path (a report's `path`): with the seed, go straight to that counterexample. */
   readonly path?: string;
   /** Most operations generated per sequence (those the caller contract forbids are dropped). Default 50. */
   readonly maxSteps?: number;
@@ -49,6 +49,7 @@ export interface ConformanceReport {
   readonly variant: VariantName;
   readonly ok: boolean;
   readonly seed: number;
+  /** How to replay the counterexample: fast-check's path, then `@` and fc.commands' replayPath. */
   readonly path: string | null;
   /** Sequences run (including shrink attempts) and operations checked over all of them. */
   readonly runs: number;
@@ -84,14 +85,30 @@ export const scenarioOps = (scenario: Scenario): Op[] => [...scenario[1]].map(op
 export const freshSeed = (): number => (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
 
 export const defaultReplay = (adapter: string, variant: VariantName) => (seed: number, path: string | null): string =>
-  `SVACHECK_SEED=${seed}${path ? ` SVACHECK_PATH=${path}` : ''} npx vitest run conformance -t '${adapter} conforms: ${variant}'`;
+  `SVACHECK_SEED=${seed}${path ? ` SVACHECK_PATH='${path}'` : ''} npx vitest run conformance -t '${adapter} conforms: ${variant}'`;
+
+/**
+ * A replay path is fast-check's counterexample path, plus `@` and the commands' replayPath
+ * (fc.commands shrinks by which commands ran, so replaying needs both).
+ */
+export function splitPath(path: string | undefined | null): { path?: string; replayPath?: string } {
+  if (!path) return {};
+  const at = path.indexOf('@');
+  return at < 0 ? { path } : { path: path.slice(0, at), replayPath: path.slice(at + 1) };
+}
+
+function joinPath(path: string | null, cmds: unknown): string | null {
+  const replayPath = /replayPath="([^"]*)"/.exec(String(cmds))?.[1];
+  return path === null ? null : replayPath ? `${path}@${replayPath}` : path;
+}
 
 /** Random scenarios for the variant: random small setups (or the given one) and sequences over them. */
-export function scenarioArb(variant: VariantName, options: { setup?: Setup; maxSteps?: number } = {}): fc.Arbitrary<Scenario> {
+export function scenarioArb(variant: VariantName, options: { setup?: Setup; maxSteps?: number; path?: string } = {}): fc.Arbitrary<Scenario> {
   const setups = options.setup ? fc.constant(options.setup) : setupArb;
+  const { replayPath } = splitPath(options.path);
   return setups.chain((setup) => fc.tuple(
     fc.constant(setup),
-    fc.commands([opArb(setup, variant).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max' }),
+    fc.commands([opArb(setup, variant).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max', replayPath }),
   ));
 }
 
@@ -122,8 +139,9 @@ export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): 
     return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${variant}` };
   const stats = { checked: 0 };
   const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats));
-  const details = await fc.check(property, { seed, numRuns: options.runs ?? 100, path: options.path });
-  const common = { ...base, path: details.counterexamplePath, runs: details.numRuns, shrinks: details.numShrinks };
+  const details = await fc.check(property, { seed, numRuns: options.runs ?? 100, path: splitPath(options.path).path });
+  const path = details.counterexample ? joinPath(details.counterexamplePath, details.counterexample[0][1]) : null;
+  const common = { ...base, path, runs: details.numRuns, shrinks: details.numShrinks };
   if (!details.failed) return { ...common, ok: true, checked: stats.checked, timeMs: Math.round(performance.now() - started) };
   const found = await counterexampleOf(adapter, variant, details, options.replay);
   return { ...common, ok: false, checked: stats.checked + found.checked, timeMs: Math.round(performance.now() - started), ...found.report };
@@ -137,7 +155,8 @@ export async function counterexampleOf(adapter: SvaAdapter, variant: VariantName
   details: { seed: number; counterexample: readonly [Scenario] | null; counterexamplePath: string | null; errorInstance: unknown },
   replayOf?: (seed: number, path: string | null) => string,
 ): Promise<{ checked: number; report: { failure: Counterexample } | { broke: string } }> {
-  const { seed, counterexamplePath: path } = details;
+  const { seed } = details;
+  const path = details.counterexample ? joinPath(details.counterexamplePath, details.counterexample[0][1]) : details.counterexamplePath;
   if (!(details.errorInstance instanceof ConformanceFailure) || details.counterexample === null)
     return { checked: 0, report: { broke: `the runner broke: ${String((details.errorInstance as Error | null)?.stack ?? details.errorInstance)}` } };
   const [scenario] = details.counterexample;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from '@fast-check/vitest';
 import { afterAll } from 'vitest';
 import { VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
-import { conformanceProperty, counterexampleOf, defaultReplay, freshSeed, scenarioArb } from './check.ts';
+import { conformanceProperty, counterexampleOf, defaultReplay, freshSeed, scenarioArb, splitPath } from './check.ts';
 
 /** The seed CI runs with (fixed so a red CI run reproduces anywhere). */
 export const CI_SEED = 20260521;
@@ -61,8 +61,8 @@ export function registerConformanceTests(name: string, makeAdapter: () => SvaAda
   for (const variant of options.variants ?? VARIANTS) {
     const runs = typeof options.runs === 'number' ? options.runs : options.runs?.[variant] ?? 100;
     const replay = defaultReplay(name, variant);
-    test.prop([scenarioArb(variant, options)], {
-      seed: choice.seed, path: choice.path, numRuns: Math.max(1, Math.round(runs * scale)),
+    test.prop([scenarioArb(variant, { ...options, path: choice.path })], {
+      seed: choice.seed, path: splitPath(choice.path).path, numRuns: Math.max(1, Math.round(runs * scale)),
       asyncReporter: async (details) => {
         if (!details.failed) return;
         const found = await counterexampleOf(get(), variant, details, replay);
