@@ -214,6 +214,7 @@ export class ExecAdapter implements SvaAdapter {
 
   /** One operation. Calls issued without awaiting are sent together as one batch line. */
   apply(op: Op): Promise<Result> {
+    if (this.failure) return Promise.reject(new ProtocolError(this.failure));
     this.ensureRunning();
     const entry: TranscriptEntry = { op };
     this.transcript.push(entry);
@@ -260,12 +261,16 @@ export class ExecAdapter implements SvaAdapter {
     await Promise.race([this.closed, new Promise<void>((resolve) => setTimeout(resolve, 500).unref())]);
   }
 
-  /** SIGKILL the child's process group; safe to call at any time. */
+  /**
+   * SIGKILL the child's process group (grandchildren included); safe to call at any time. The
+   * group id cannot be reused while any member, even a zombie, remains.
+   */
   kill(): void {
     const pid = this.child?.pid;
-    if (pid !== undefined && this.exit === null) {
-      this.killedByRunner = true;
-      try { process.kill(-pid, 'SIGKILL'); } catch { try { this.child?.kill('SIGKILL'); } catch { /* already gone */ } }
+    if (pid === undefined) return;
+    if (this.exit === null) this.killedByRunner = true;
+    try { process.kill(-pid, 'SIGKILL'); } catch {
+      if (this.exit === null) try { this.child?.kill('SIGKILL'); } catch { /* already gone */ }
     }
   }
 
