@@ -28,9 +28,16 @@ export function wrap(text: string, indent: number): string[] {
   return out;
 }
 
-/** `Ok       v2          v2-sticky-local-mode` */
+/** `prefix` then `text` wrapped under it, continuations aligned after the prefix. */
+export function hanging(prefix: string, text: string): string[] {
+  const lines = wrap(text, prefix.length);
+  lines[0] = ascii(prefix) + lines[0].slice(prefix.length);
+  return lines.map((l, i) => (i === 0 ? l : l.slice(2)));
+}
+
+/** `Ok        v2          v2-sticky-local-mode` (Malformed is the widest verdict) */
 export const verdictLine = (verdict: VerdictKind | 'Malformed', variant: string, name: string): string =>
-  ascii(`${verdict.padEnd(9)}${variant.padEnd(12)}${name}`).slice(0, WIDTH);
+  ascii(`${verdict.padEnd(10)}${variant.padEnd(12)}${name}`).slice(0, WIDTH);
 
 function failureLines(file: string, f: Failure): string[] {
   const where = f.step !== undefined ? `${file}:${f.line ?? '?'}: step ${f.step}: ${f.op}` : file;
@@ -107,16 +114,14 @@ export function renderCoverage(c: Coverage): string[] {
   for (const r of c.rules) {
     const marks = c.variants.map((v) => (r.byVariant[v] === undefined ? '   ' : r.byVariant[v]!.length > 0 ? 'x  ' : '.  ')).join('');
     const tail = r.covered ? `${r.files.length}: ${r.files.join(', ')}` : 'UNCOVERED';
-    const first = `${r.id.padEnd(10)} ${marks}`;
-    const wrapped = wrap(tail, first.length);
-    lines.push(first + wrapped[0].slice(first.length), ...wrapped.slice(1));
+    lines.push(...hanging(`${r.id.padEnd(10)} ${marks}`, tail));
   }
   if (c.uncovered.length > 0) lines.push(...wrap(`UNCOVERED rules: ${c.uncovered.join(', ')}`, 0));
   lines.push('', 'Errnos per variant (scenarios producing each):');
   for (const v of c.variants) {
     const e = c.errnos[v]!;
     const seen = e.possible.filter((x) => e.seen[x]).map((x) => `${x}(${e.seen[x]!.length})`).join(' ');
-    lines.push(...wrap(`${v.padEnd(11)} ${seen || '(none)'}${e.missing.length ? `; never produced: ${e.missing.join(' ')}` : ''}`, 2));
+    lines.push(...hanging(`  ${v.padEnd(11)} `, `${seen || '(none)'}${e.missing.length ? `; never produced: ${e.missing.join(' ')}` : ''}`));
   }
   return lines.map(ascii);
 }
