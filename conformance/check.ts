@@ -160,8 +160,17 @@ export async function counterexampleOf(adapter: SvaAdapter, variant: VariantName
   if (!(details.errorInstance instanceof ConformanceFailure) || details.counterexample === null)
     return { checked: 0, report: { broke: `the runner broke: ${String((details.errorInstance as Error | null)?.stack ?? details.errorInstance)}` } };
   const [scenario] = details.counterexample;
-  const setup = scenario[0];
-  const replayed = await runTrace(adapter, setup, variant, scenarioOps(scenario));
+  let setup = scenario[0];
+  let replayed = await runTrace(adapter, setup, variant, scenarioOps(scenario));
+  let checked = replayed.checked;
+  // fast-check shrinks the setup only by regenerating the sequence; drop what the trace never
+  // names, and keep the smaller setup only if the trace still fails the same way on it.
+  const smaller = pruneSetup(setup, replayed.trace);
+  if (replayed.failure && smaller) {
+    const again = await runTrace(adapter, smaller, variant, replayed.trace);
+    checked += again.checked;
+    if (again.failure?.check === replayed.failure.check && again.trace.length === replayed.trace.length) { setup = smaller; replayed = again; }
+  }
   const failure = replayed.failure ?? details.errorInstance.failure;   // a flaky implementation: keep fast-check's
   const replay = (replayOf ?? defaultReplay(adapter.name, variant))(seed, path);
   const litmus = counterexampleLitmus(adapter.name, variant, setup, replayed.trace, failure, seed, path);
@@ -173,7 +182,29 @@ export async function counterexampleOf(adapter: SvaAdapter, variant: VariantName
     `check: ${CHECKS[failure.check].title}: ${failure.message}`,
     ...(failure.diff ?? []).map((d) => `  ${d}`),
   ]);
-  return { checked: replayed.checked, report: { failure: { ...failure, setup, trace: replayed.trace, litmus, litmusText, replay } } };
+  return { checked, report: { failure: { ...failure, setup, trace: replayed.trace, litmus, litmusText, replay } } };
+}
+
+/**
+ * The setup without the mms, devices and IOMMU instances the trace never names (a device
+ * stays if it shares a group with a named one: it narrows the group's PASID range). Null if
+ * nothing can go.
+ */
+export function pruneSetup(setup: Setup, trace: readonly Op[]): Setup | null {
+  const devs = new Set<string>(), mms = new Set<string>();
+  for (const op of trace) {
+    if ('dev' in op) devs.add(op.dev);
+    if ('mm' in op) mms.add(op.mm);
+  }
+  const groupOf = (d: Setup['devices'][number]) => (d.iommu === null ? null : d.group ?? d.name);
+  const groups = new Set(setup.devices.filter((d) => devs.has(d.name)).map(groupOf));
+  const devices = setup.devices.filter((d) => devs.has(d.name) || (groupOf(d) !== null && groups.has(groupOf(d))));
+  const used = new Set(devices.map((d) => (d.iommu === undefined ? 'smmu0' : d.iommu)));
+  const iommus = (setup.iommus ?? []).filter((i) => used.has(i.name));
+  const keptMms = setup.mms.filter((m) => mms.has(m));
+  if (devices.length === 0 || keptMms.length === 0) return null;
+  if (devices.length === setup.devices.length && keptMms.length === setup.mms.length && iommus.length === (setup.iommus ?? []).length) return null;
+  return { devices, iommus, mms: keptMms };
 }
 
 /**

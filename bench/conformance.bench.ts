@@ -1,0 +1,99 @@
+/**
+ * Conformance benchmark (npm run bench conformance): the same seeded random workload run on
+ * the spec (SpecDriver) and on the built-in implementation, at the seed's configuration and
+ * at a 2^20-PASID device with 100 K processes; operations per second for both and their
+ * ratio. Then the property-test loop's throughput: operations checked per second (spec and
+ * impl in lockstep, observation and invariants after every step).
+ *
+ * The workload is generated once per configuration by a seeded generator that keeps the
+ * caller contract (the spec decides which candidate calls a correct caller may make), then
+ * replayed, timed, on a fresh spec and a fresh implementation.
+ */
+import { checkAdapter } from '../conformance/check.ts';
+import { createBuiltinAdapter } from '../impl/index.ts';
+import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
+import { SEED_SETUP, type Op, type Setup, type VariantName } from '../vocab/index.ts';
+
+const SEED = Number(process.env.SVACHECK_SEED ?? 20260521);
+
+/** mulberry32: a tiny seeded PRNG, so the workload is the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A contract-respecting random workload of `length` operations for the setup and variant. */
+export function workload(setup: Setup, variant: VariantName, length: number, seed: number): Op[] {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+  const devs = setup.devices.map((d) => d.name);
+  const bits = new Map(setup.devices.map((d) => [d.name, d.ssidBits]));
+  const pasidFor = (dev: string) => 1 + Math.floor(rnd() * Math.min(2 ** (bits.get(dev) ?? 0), 4096));
+  const live: string[] = [];
+  const held: number[] = [];
+  const ops: Op[] = [];
+  let names = 0;
+  while (ops.length < length) {
+    const r = rnd();
+    const dev = pick(devs), mm = pick(setup.mms);
+    let op: Op;
+    if (r < 0.3) op = { op: 'bind', dev, mm, as: `h${++names}` };
+    else if (r < 0.45 && variant !== 'upstream') op = { op: 'bind_pasid', dev, mm, pasid: pasidFor(dev), as: `h${++names}` };
+    else if (r < 0.65 && live.length > 0) op = { op: 'unbind', handle: live.splice(Math.floor(rnd() * live.length), 1)[0] };
+    else if (r < 0.72) op = { op: 'alloc_global', dev };
+    else if (r < 0.78 && held.length > 0) op = { op: 'free_global', pasid: held.splice(Math.floor(rnd() * held.length), 1)[0] };
+    else if (r < 0.82) op = { op: 'attach_pasid', dev, pasid: pasidFor(dev) };
+    // Exits are terminal: with the seed's 3 mms they would end every bind early, so only the
+    // large configuration has them.
+    else if (r < 0.84 && setup.mms.length >= 1000) op = { op: 'mm_exit', mm };
+    else if (r < 0.9) op = { op: 'enqcmd_pasid', mm };
+    else op = { op: 'dma', dev, pasid: pasidFor(dev) };
+    if (driver.breach(op) !== null) continue;
+    const result = driver.apply(op).result;
+    ops.push(op);
+    if ((op.op === 'bind' || op.op === 'bind_pasid') && result.kind === 'pasid') live.push(op.as!);
+    if (op.op === 'unbind' && driver.isLive(op.handle)) live.push(op.handle);   // aliases keep a reference
+    if (op.op === 'alloc_global' && result.kind === 'pasid') held.push(result.pasid);
+  }
+  return ops;
+}
+
+/** Operations per second of `apply` over the ops; building the initial state is not timed. */
+function opsPerSecond<T>(start: () => T, apply: (subject: T, op: Op) => unknown, ops: readonly Op[]): number {
+  const subject = start();
+  const t = performance.now();
+  for (const op of ops) apply(subject, op);
+  return ops.length / ((performance.now() - t) / 1000);
+}
+
+const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
+
+function compare(label: string, setup: Setup, variant: VariantName, length: number): void {
+  const ops = workload(setup, variant, length, SEED);
+  const spec = opsPerSecond(() => new SpecDriver(setup, VARIANT_BY_NAME[variant]), (d, op) => d.apply(op), ops);
+  const impl = opsPerSecond(() => {
+    const a = createBuiltinAdapter();
+    a.configure(setup, variant);
+    return a;
+  }, (a, op) => a.apply(op), ops);
+  console.log(`${label.padEnd(34)} ${variant.padEnd(10)} ${String(ops.length).padStart(6)} ops   spec ${fmt(spec).padStart(8)} ops/s   impl ${fmt(impl).padStart(8)} ops/s   impl/spec ${(impl / spec).toFixed(1)}x`);
+}
+
+export async function run(): Promise<void> {
+  console.log(`seed ${SEED} (SVACHECK_SEED=<n> npm run bench conformance to change it)`);
+  for (const variant of ['upstream', 'v2', 'per-device'] as const) compare("seed's setup (3 devices, 3 mms)", SEED_SETUP, variant, 20_000);
+  const big: Setup = { ...SEED_SETUP, mms: Array.from({ length: 100_000 }, (_, i) => `m${i}`) };
+  for (const variant of ['upstream', 'v2'] as const) compare('2^20 PASIDs, 100 K processes', big, variant, 1_500);
+
+  for (const variant of ['upstream', 'v2', 'per-device'] as const) {
+    const r = await checkAdapter(createBuiltinAdapter(), { variant, seed: SEED, runs: 300 });
+    console.log(`property-test loop ${variant.padEnd(10)} ${r.ok ? 'pass' : 'FAIL'}   ${r.checked} ops checked in ${r.timeMs} ms: ${fmt(r.checked / (r.timeMs / 1000))} checked ops/s (${fmt(r.runs / (r.timeMs / 1000))} sequences/s)`);
+  }
+}
