@@ -44,7 +44,7 @@ export async function findLitmusFiles(paths: readonly string[], cwd: string): Pr
   const walk = async (dir: string): Promise<string[]> => {
     const entries = await readdir(dir, { withFileTypes: true });
     const out: string[] = [];
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {   // code points: the same order in every locale
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const full = path.join(dir, e.name);
       if (e.isDirectory()) out.push(...await walk(full));
