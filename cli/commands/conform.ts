@@ -1,9 +1,302 @@
+/**
+ * `svacheck conform --impl <builtin | PATH | exec:CMD>`: check an implementation against the
+ * spec. (1) the bundled litmus library (and --litmus files) run on the implementation; (2)
+ * seeded random stateful runs in lockstep with the spec, with invariants (conformance/check.ts),
+ * each failure shrunk and written as a litmus file; (3) a report: verdicts per file, rule
+ * coverage, failures with the exact commands that replay them. Exit 0 all held, 1 a check
+ * failed, 2 bad usage or input, 3 the implementation crashed, hung or broke the protocol.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { checkAdapter, freshSeed, type ConformanceReport } from '../../conformance/check.ts';
+import {
+  bundledSources, coverageOf, findLitmusFiles, renderOutcome, renderSummary, runSources, toJson,
+  type FileOutcome, type LitmusSource,
+} from '../../conformance/litmus/index.ts';
+import { openExecAdapter, renderExecReport, type ExecAdapter, type ExecReport } from '../../conformance/protocol/index.ts';
+import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } from '../../model/config.ts';
+import { SEED_SETUP, VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
-import { EXIT } from '../io.ts';
+import { selectedVariants } from './litmus.ts';
 
-// Placeholder until the 'conform' command lands; replaced by its owner.
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'impl', kind: 'string', valueName: 'spec', description: "the implementation: 'builtin', a TS/JS module path (default export, adapter or createAdapter), or 'exec:<command and args>'" },
+  { name: 'variant', kind: 'list', valueName: 'name', description: `check only these variants (repeat or comma list); default: every variant the implementation announces` },
+  { name: 'runs', kind: 'number', valueName: 'n', description: 'random stateful runs per variant and setup (default 100; 0: none)' },
+  { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the random runs (default: a fresh one, printed)' },
+  { name: 'path', kind: 'string', valueName: 'p', description: 'fast-check replay path: with --seed, go straight to a printed counterexample' },
+  { name: 'max-steps', kind: 'number', valueName: 'n', description: 'most operations per random run (default 50)' },
+  { name: 'config', kind: 'list', valueName: 'yaml', description: `device setups to test (model config YAML, or a bundled name: ${bundledConfigNames().join(', ')}); default: the seed setup` },
+  { name: 'litmus', kind: 'list', valueName: 'path', description: 'extra litmus files or directories to run on the implementation' },
+  { name: 'no-library', kind: 'boolean', description: 'do not run the bundled litmus library' },
+  { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/conform)' },
+  { name: 'timeout', kind: 'number', valueName: 'ms', description: 'exec: deadline of each response (default 5000)' },
+  { name: 'stderr-is-error', kind: 'boolean', description: "exec: treat the implementation's stderr output as a protocol failure" },
+  { name: 'json', kind: 'boolean', description: 'print the stable JSON form instead of text' },
+  { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
+];
+
+const USAGE = `usage: svacheck conform --impl <builtin | PATH | exec:CMD> [options]
+
+Checks an implementation against the spec: the litmus library on the implementation, then
+seeded random stateful runs compared with the spec step by step (results, invariants,
+observations). Failures are shrunk and written as litmus files. The subprocess protocol of
+exec: implementations is conformance/PROTOCOL.md.`;
+
+export interface ConformOptions {
+  readonly impl: string;
+  readonly variants?: readonly VariantName[];
+  readonly runs: number;
+  readonly seed: number;
+  readonly path?: string;
+  readonly maxSteps: number;
+  /** Setups with the name they are shown by and the --config argument that gave them. */
+  readonly setups: readonly { readonly name: string; readonly arg: string | null; readonly setup: Setup }[];
+  readonly litmus: readonly string[];
+  readonly library: boolean;
+  readonly out: string;
+  readonly timeoutMs?: number;
+  readonly stderrIsError: boolean;
+}
+
+export interface RandomOutcome {
+  readonly variant: VariantName;
+  readonly setup: string;
+  readonly report: ConformanceReport;
+  /** Where the shrunk failure was written, and the commands that replay it. */
+  readonly file?: string;
+  readonly replayFile?: string;
+  readonly replaySeed?: string;
+}
+
+export interface ConformResult {
+  readonly impl: string;
+  readonly name: string;
+  readonly variants: readonly VariantName[];
+  readonly seed: number;
+  readonly litmus: readonly FileOutcome[];
+  readonly litmusStopped: boolean;
+  readonly random: readonly RandomOutcome[];
+  /** The exec implementation broke the protocol: what happened and how far the run got. */
+  readonly broke: ExecReport | null;
+  readonly code: 0 | 1 | 2 | 3;
+}
+
+type Loaded = { ok: true; adapter: SvaAdapter; exec: ExecAdapter | null } | { ok: false; code: 2 | 3; lines: string[]; report?: ExecReport };
+
+const isAdapter = (x: unknown): x is SvaAdapter => {
+  const a = x as Partial<SvaAdapter> | null;
+  return typeof a === 'object' && a !== null && typeof a.name === 'string' && Array.isArray(a.variants)
+    && typeof a.configure === 'function' && typeof a.apply === 'function' && typeof a.observe === 'function';
+};
+
+/** builtin, a module path, or exec:CMD → an adapter, or why not (2: usage/input, 3: it broke). */
+export async function loadImplementation(spec: string, cwd: string, options: { timeoutMs?: number; stderrIsError?: boolean } = {}): Promise<Loaded> {
+  if (spec === 'builtin') {
+    const { createBuiltinAdapter } = await import('../../impl/index.ts');
+    return { ok: true, adapter: createBuiltinAdapter(), exec: null };
+  }
+  if (spec.startsWith('exec:')) {
+    const o = await openExecAdapter(spec, { cwd, requestTimeoutMs: options.timeoutMs, stderrIsError: options.stderrIsError });
+    if (o.ok) return { ok: true, adapter: o.adapter, exec: o.adapter };
+    if (o.usage) return { ok: false, code: 2, lines: [o.usage] };
+    return { ok: false, code: 3, report: o.report, lines: [`The implementation broke before the first check (${spec}):`, ...(o.report ? renderExecReport(o.report).map((l) => `  ${l}`) : [])] };
+  }
+  const file = path.resolve(cwd, spec);
+  let mod: Record<string, unknown>;
+  try { mod = await import(pathToFileURL(file).href) as Record<string, unknown>; } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    return { ok: false, code: 2, lines: [`--impl ${spec}: cannot load the module: ${msg}`] };
+  }
+  for (const key of ['default', 'adapter', 'createAdapter']) {
+    let x = mod[key];
+    if (x === undefined) continue;
+    if (typeof x === 'function' && !isAdapter(x)) {
+      try { x = await (x as () => unknown)(); } catch (e) {
+        return { ok: false, code: 3, lines: [`--impl ${spec}: ${key}() threw: ${(e as Error).message.split('\n')[0]}`] };
+      }
+    }
+    if (isAdapter(x)) return { ok: true, adapter: x, exec: null };
+  }
+  return { ok: false, code: 2, lines: [`--impl ${spec}: the module exports no SvaAdapter (as default, 'adapter', or a 'createAdapter' function); see vocab/index.ts SvaAdapter`] };
+}
+
+/** A word as a POSIX shell would read it back. */
+const shq = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** Run the whole conformance check; never throws for a failing or broken implementation. */
+export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: ExecAdapter | null, io: Io): Promise<ConformResult> {
+  const progress = (s: string) => { if (io.progress) io.err(`conform: ${s}\n`); };
+  const variants = (o.variants ?? adapter.variants.filter((v) => (VARIANTS as readonly string[]).includes(v)));
+  const base = ['svacheck', 'conform', '--impl', shq(o.impl)];
+
+  // (1) litmus files on the implementation, file by file, stopping if the implementation broke.
+  const sources: LitmusSource[] = [...(o.library ? await bundledSources() : [])];
+  if (o.litmus.length > 0) {
+    const found = await findLitmusFiles(o.litmus, io.cwd);
+    if (found.missing.length > 0) throw new UsageError(`--litmus: no such file or directory: ${found.missing.join(', ')}`);
+    sources.push(...found.sources);
+  }
+  const litmus: FileOutcome[] = [];
+  let litmusStopped = false;
+  for (const [i, src] of sources.entries()) {
+    progress(`litmus ${i + 1}/${sources.length} ${src.shown}`);
+    litmus.push(...await runSources([src], variants, { subject: adapter }));
+    if (exec?.failed) { litmusStopped = i + 1 < sources.length; break; }
+  }
+
+  // (2) random stateful runs per variant and setup, all from one seed.
+  const random: RandomOutcome[] = [];
+  if (!exec?.failed && o.runs > 0) {
+    await mkdir(o.out, { recursive: true }).catch(() => undefined);
+    outer: for (const variant of variants) {
+      for (const s of o.setups) {
+        progress(`random runs: ${variant} on ${s.name}, ${o.runs} runs, seed ${o.seed}`);
+        const configArgs = s.arg === null ? [] : ['--config', shq(s.arg)];
+        const replaySeed = (seed: number, p: string | null) =>
+          [...base, '--variant', variant, ...configArgs, '--no-library', '--seed', String(seed), ...(p ? ['--path', shq(p)] : []),
+            '--runs', String(o.runs), '--max-steps', String(o.maxSteps)].join(' ');
+        const report = await checkAdapter(adapter, { variant, setup: s.setup, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed });
+        if (exec?.failed) { random.push({ variant, setup: s.name, report }); break outer; }
+        if (report.ok || !report.failure) { random.push({ variant, setup: s.name, report }); continue; }
+        const file = path.join(o.out, `${report.failure.litmus.name}.litmus.yaml`);
+        const rel = path.relative(io.cwd, file);
+        const shown = rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+        let written: string | undefined = shown;
+        try { await writeFile(file, report.failure.litmusText); } catch (e) {
+          written = undefined;
+          io.err(`svacheck conform: cannot write ${shown}: ${(e as Error).message.split('\n')[0]}\n`);
+        }
+        const replayFile = [...base, '--variant', variant, '--no-library', '--runs', '0', '--litmus', shq(shown)].join(' ');
+        random.push({ variant, setup: s.name, report, file: written, replayFile, replaySeed: report.failure.replay });
+      }
+    }
+  }
+
+  const broke = exec?.failed ? exec.report() : null;
+  const crashed = broke !== null
+    || litmus.some((f) => f.verdicts.some((v) => v.verdict === 'Crash'))
+    || random.some((r) => r.report.broke !== undefined || r.report.failure?.check === 'crash');
+  const malformed = litmus.some((f) => f.errors.length > 0 || f.verdicts.some((v) => v.verdict === 'Malformed'));
+  const failed = litmus.some((f) => f.verdicts.some((v) => v.verdict === 'No')) || random.some((r) => !r.report.ok);
+  const code = crashed ? EXIT.BROKE : malformed ? EXIT.USAGE : failed ? EXIT.FAILED : EXIT.OK;
+  return { impl: o.impl, name: adapter.name, variants, seed: o.seed, litmus, litmusStopped, random, broke, code };
+}
+
+export function renderConform(r: ConformResult): string[] {
+  const out: string[] = [`svacheck conform: ${r.name} (${r.impl})`, `variants: ${r.variants.join(', ')}`, ''];
+  if (r.litmus.length > 0) {
+    out.push(`Litmus scenarios on the implementation (${r.litmus.length} file(s)${r.litmusStopped ? ', stopped early: the implementation broke' : ''}):`);
+    out.push(...r.litmus.flatMap(renderOutcome), '', ...renderSummary(r.litmus, r.variants));
+    const cov = coverageOf(r.litmus, r.variants);
+    out.push('', `Rule coverage: ${cov.rules.length - cov.uncovered.length} of ${cov.rules.length} API rules of these variants fired by the scenarios run`);
+    if (cov.uncovered.length > 0)
+      out.push(`  not exercised: ${cov.uncovered.slice(0, 12).join(', ')}${cov.uncovered.length > 12 ? ` (+${cov.uncovered.length - 12} more)` : ''}`);
+    out.push('');
+  }
+  if (r.random.length > 0) {
+    out.push(`Random stateful runs against the spec (seed ${r.seed}):`);
+    for (const x of r.random) {
+      const rep = x.report;
+      const head = `  ${x.variant} on ${x.setup}: ${rep.runs} run(s), ${rep.checked} op(s) checked, ${rep.timeMs} ms`;
+      if (rep.ok) { out.push(`${head} — ok`); continue; }
+      if (r.broke) { out.push(`${head} — stopped: the implementation broke (below)`); continue; }
+      if (rep.broke) { out.push(`${head} — BROKE: ${rep.broke.split('\n')[0]}`); continue; }
+      const f = rep.failure!;
+      out.push(`${head} — FAILED (${f.check}): ${f.message}`, `    shrunk to ${f.trace.length} op(s); the trace as a litmus file:`);
+      if (x.file) out.push(`    ${x.file}`);
+      out.push(...f.litmusText.split('\n').filter((l) => l.length > 0).map((l) => `      | ${l}`));
+      out.push(`    replay the file:  ${x.replayFile}`, `    replay the seed:  ${x.replaySeed}`);
+    }
+    out.push('');
+  }
+  if (r.broke) out.push('The implementation broke:', ...renderExecReport(r.broke).map((l) => `  ${l}`), '');
+  const verdict = ['all checks held', 'a check failed', 'bad input', 'the implementation under test broke'][r.code];
+  out.push(`Verdict: ${verdict} (exit ${r.code})`);
+  return out;
+}
+
+export function conformJson(r: ConformResult): unknown {
+  return {
+    version: 1, impl: r.impl, name: r.name, variants: r.variants, seed: r.seed, exit: r.code,
+    litmus: toJson(r.litmus, r.variants, coverageOf(r.litmus, r.variants)),
+    litmusStopped: r.litmusStopped,
+    random: r.random.map((x) => ({
+      variant: x.variant, setup: x.setup, ok: x.report.ok, runs: x.report.runs, checked: x.report.checked, seed: x.report.seed,
+      path: x.report.path, broke: x.report.broke ?? null,
+      failure: x.report.failure ? {
+        check: x.report.failure.check, step: x.report.failure.step, message: x.report.failure.message,
+        trace: x.report.failure.trace.length, file: x.file ?? null, replayFile: x.replayFile, replaySeed: x.replaySeed,
+      } : null,
+    })),
+    broke: r.broke && {
+      failure: r.broke.failure, totals: r.broke.totals, stderr: r.broke.stderr,
+      transcript: r.broke.transcript.map((e) => ({ op: e.op, result: e.result ?? null })),
+    },
+  };
+}
+
+function loadSetups(configs: readonly string[] | undefined, cwd: string): ConformOptions['setups'] {
+  if (!configs || configs.length === 0) return [{ name: 'the seed setup', arg: null, setup: SEED_SETUP }];
+  return configs.map((arg) => {
+    try {
+      const file = path.resolve(cwd, arg);
+      const cfg = bundledConfigNames().includes(arg) ? loadBundledConfig(arg) : loadConfigFile(file);
+      return { name: cfg.name, arg, setup: cfg.setup };
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(`--config: ${e.message}`);
+      throw e;
+    }
+  });
+}
+
 export const command: Command = {
   name: 'conform',
-  summary: 'not yet built',
-  async run(_argv, io) { io.err('svacheck conform: not built yet\n'); return EXIT.BROKE; },
+  summary: 'check an implementation (builtin, a module, or exec:CMD) against the spec',
+  async run(argv, io) {
+    const { options, positional } = parseArgs(OPTIONS, argv);
+    if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
+    if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (the implementation is given with --impl)`);
+    const impl = options.impl as string | undefined;
+    if (!impl) throw new UsageError('--impl is required: builtin, a module path, or exec:<command and args>');
+    const intOpt = (name: string, dflt: number, min: number): number => {
+      const v = options[name] as number | undefined;
+      if (v === undefined) return dflt;
+      if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
+      return v;
+    };
+    const runs = intOpt('runs', 100, 0);
+    const maxSteps = intOpt('max-steps', 50, 1);
+    const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31)) | 0;
+    const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1);
+    const only = selectedVariants(options.variant as string[] | undefined);
+    const setups = loadSetups(options.config as string[] | undefined, io.cwd);
+    const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/conform');
+
+    const loaded = await loadImplementation(impl, io.cwd, { timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) });
+    if (!loaded.ok) {
+      if (loaded.code === EXIT.USAGE) throw new UsageError(loaded.lines.join('\n'));
+      if (options.json) io.out(JSON.stringify({ version: 1, impl, exit: loaded.code, broke: loaded.report ?? loaded.lines.join('\n') }, null, 2) + '\n');
+      else io.out([...loaded.lines, '', `Verdict: the implementation under test broke (exit ${loaded.code})`].join('\n') + '\n');
+      return loaded.code;
+    }
+    const { adapter, exec } = loaded;
+    try {
+      const missing = (only ?? []).filter((v) => !adapter.variants.includes(v));
+      if (missing.length > 0)
+        throw new UsageError(`${adapter.name} does not implement ${missing.join(', ')} (it implements: ${adapter.variants.join(', ') || 'none'})`);
+      const result = await runConform({
+        impl, variants: only, runs, seed, path: options.path as string | undefined, maxSteps, setups,
+        litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
+        timeoutMs, stderrIsError: Boolean(options['stderr-is-error']),
+      }, adapter, exec, io);
+      io.out(options.json ? JSON.stringify(conformJson(result), null, 2) + '\n' : renderConform(result).join('\n') + '\n');
+      return result.code;
+    } finally {
+      await adapter.close?.();
+    }
+  },
 };
