@@ -12,16 +12,17 @@ import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { name: 'variant', kind: 'list', valueName: 'name', description: `run only these variants (repeat or comma list: ${VARIANTS.join(', ')})` },
-  { name: 'json', kind: 'boolean', description: 'print the stable JSON form (docs/litmus.md) instead of text' },
-  { name: 'coverage', kind: 'boolean', description: 'report which scenarios fire each rule and the errnos per variant' },
+  { name: 'variant', kind: 'list', valueName: 'name', description: 'run only these variants (repeatable, or a comma list)' },
+  { name: 'json', kind: 'boolean', description: 'stable JSON output (docs/litmus.md)' },
+  { name: 'coverage', kind: 'boolean', description: 'rules fired per scenario, errnos per variant' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
 
 const USAGE = `usage: svacheck litmus [options] [FILE|DIR ...]
 
-Runs litmus scenarios (*.litmus.yaml) against the reference spec. Without a path, runs
-the bundled library. Directories are searched for *.yaml files.`;
+Runs litmus scenarios (*.litmus.yaml) against the reference spec. Without a
+path, runs the bundled library; directories are searched for *.yaml files.
+Variants: ${VARIANTS.join(', ')}.`;
 
 /** --variant values: repeatable, comma lists allowed, each a known variant. */
 export function selectedVariants(values: readonly string[] | undefined): VariantName[] | undefined {

@@ -154,7 +154,7 @@ export function parseLitmus(text: string, file: string): ParseResult {
   const usedMms: string[] = [];
   const usedOps = new Set<OpName>();
   const handles = new Set<string>();
-  const expectNodes: { step: number; node: Node; value: Node; perVariant: boolean }[] = [];
+  const expectNodes: { step: number; pair: Pair; value: Node; perVariant: boolean }[] = [];
   const stepsPair = top.get('steps');
   if (!stepsPair) err(root, "missing required field 'steps'");
   else if (!isSeq(stepsPair.value) || stepsPair.value.items.length === 0) err(stepsPair, "'steps' must be a non-empty list");
@@ -189,7 +189,7 @@ export function parseLitmus(text: string, file: string): ParseResult {
     }
     usedOps.add(op.op);
     const exPair = node.items.find((p) => isScalar(p.key) && p.key.value === 'expect') as Pair | undefined;
-    if (exPair) expectNodes.push({ step: stepNo!, node: exPair as unknown as Node, value: exPair.value as Node, perVariant: isMap(exPair.value) });
+    if (exPair) expectNodes.push({ step: stepNo!, pair: exPair, value: exPair.value as Node, perVariant: isMap(exPair.value) });
     return { op: full };
   }
 
@@ -256,7 +256,7 @@ export function parseLitmus(text: string, file: string): ParseResult {
   }
 
   // expectations, now that the mms and variants are known
-  const expectation = (n: Node | null | undefined, at: Node): Expectation | null => {
+  const expectation = (n: Node | null | undefined, at: Node | Pair): Expectation | null => {
     const x = isScalar(n) ? n.value : undefined;
     if (typeof x === 'number') {
       if (Number.isInteger(x) && x >= 0) return R.pasid(x);
@@ -272,7 +272,7 @@ export function parseLitmus(text: string, file: string): ParseResult {
     err(n ?? at, `expect: '${isScalar(n) ? String(n.value) : 'a collection'}' is not a result (a PASID, ok, INVALID, fault, kernel, an mm name, ${ERRNOS.join(', ')} or any)`);
     return null;
   };
-  const fits = (x: Expectation, op: OpName | undefined, at: Node): Expectation | null => {
+  const fits = (x: Expectation, op: OpName | undefined, at: Node | Pair): Expectation | null => {
     if (x === 'any' || op === undefined || RESULT_KINDS[op].includes(x.kind)) return x;
     err(at, `expect: ${op} never gives ${formatResult(x)} (it gives ${RESULT_KINDS[op].map((k) => KIND_WORD[k]).join(' or ')})`);
     return null;
@@ -293,8 +293,8 @@ export function parseLitmus(text: string, file: string): ParseResult {
       }
       value = per;
     } else {
-      const x = expectation(e.value, e.node);
-      const y = x === null ? null : fits(x, opOf, e.value ?? e.node);
+      const x = expectation(e.value, e.pair);
+      const y = x === null ? null : fits(x, opOf, e.value ?? e.pair);
       if (y !== null) value = y;
     }
     const target = steps[e.step - 1];
