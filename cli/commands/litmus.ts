@@ -12,7 +12,7 @@ import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { name: 'variant', kind: 'list', valueName: 'name', description: 'run only these variants (repeatable, or a comma list)' },
+  { name: 'variant', kind: 'list', valueName: 'name', description: 'only these variants (repeatable, comma list)' },
   { name: 'json', kind: 'boolean', description: 'stable JSON output (docs/litmus.md)' },
   { name: 'coverage', kind: 'boolean', description: 'rules fired per scenario, errnos per variant' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },

@@ -18,8 +18,8 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 const USAGE = `usage: svacheck [options]
 
-Runs the bundled litmus library against every variant and prints the verdict table.
-Replay one scenario with: svacheck litmus litmus/<file>.litmus.yaml`;
+Runs the bundled litmus library against every variant and prints the verdict
+table. Run one scenario again with: svacheck litmus litmus/<name>.litmus.yaml`;
 
 export const command: Command = {
   name: 'report',
