@@ -5,13 +5,14 @@
 import { R } from '../vocab/index.ts';
 import { freeGlobal, lowestFreeGlobal, attachRefusal, takeGlobal } from './sva.ts';
 import { groupOf, hasSvaDomain, insertSorted, maxPasids, removeOne, slotAt, withDomainUsers, withMm, withSlot, type Config, type State } from './state.ts';
-import { done, fail, type SpecOp, type Step, type Variant } from './step.ts';
+import { also, done, fail, type SpecOp, type Step, type Variant } from './step.ts';
 
 /** __mmdrop → mm_pasid_drop: the mm is gone; its PASID goes back if the variant says so (U3, V9). */
-function mmGone(v: Variant, st: State, mm: number): State {
+function mmGone(v: Variant, st: State, mm: number, rule: string): Step {
   const data = st.mms[mm].data;
   const freed = data !== null && v.freesOnDrop(data) ? freeGlobal(st, data.pasid) : st;
-  return withMm(freed, mm, { status: 'gone', data: null });
+  const gone = done(withMm(freed, mm, { status: 'gone', data: null }), R.ok, rule);
+  return data !== null && !v.freesOnDrop(data) ? also(gone, 'V9') : gone;   // a local PASID is not freed
 }
 
 /** iommu_sva_unbind_device (U1, U2, U3). The handle is the SVA bond in slot (group, pasid). */
@@ -23,7 +24,7 @@ function unbind(v: Variant, cfg: Config, st: State, group: number, pasid: number
   let next = withSlot(st, group, pasid, null);                           // iommu_detach_device_pasid
   next = withDomainUsers(next, slot.mm, iommu, next.mms[slot.mm].domains[iommu] - 1);
   const m = next.mms[slot.mm];
-  if (m.status === 'exited' && !hasSvaDomain(m)) return done(mmGone(v, next, slot.mm), R.ok, 'U3');  // last mmdrop
+  if (m.status === 'exited' && !hasSvaDomain(m)) return mmGone(v, next, slot.mm, 'U3');  // last mmdrop
   return done(next, R.ok, 'U2');
 }
 
@@ -57,7 +58,7 @@ function detachPasid(cfg: Config, st: State, dev: number, pasid: number): Step {
 /** Process exit: CDs fault from now on (U3-exit); without SVA domains the mm is gone (U3). */
 function mmExit(v: Variant, st: State, mm: number): Step {
   const exited = withMm(st, mm, { status: 'exited' });
-  if (!hasSvaDomain(st.mms[mm])) return done(mmGone(v, exited, mm), R.ok, 'U3');
+  if (!hasSvaDomain(st.mms[mm])) return mmGone(v, exited, mm, 'U3');
   return done(exited, R.ok, 'U3-exit');
 }
 
@@ -67,9 +68,10 @@ function dma(cfg: Config, st: State, dev: number, pasid: number): Step {
   if (pasid === 0) return done(st, R.kernel, 'M5');                      // CD 0: RID traffic
   const slot = slotAt(st, groupOf(cfg, dev)!, pasid);
   if (slot === undefined) return done(st, R.fault('bad_cd'), 'M2');
-  if (slot.kind === 'kernel') return done(st, R.kernel, 'M5');
-  if (st.mms[slot.mm].status !== 'live') return done(st, R.fault('translation'), 'M3');
-  return done(st, R.mm(cfg.mms[slot.mm]), 'M4');
+  const step = slot.kind === 'kernel' ? done(st, R.kernel, 'M5')
+    : st.mms[slot.mm].status !== 'live' ? done(st, R.fault('translation'), 'M3')
+    : done(st, R.mm(cfg.mms[slot.mm]), 'M4');
+  return slot.dev === dev ? step : also(step, 'B2');                     // reached through a group sibling
 }
 
 /** One operation of variant v. The caller has checked the contract (contract.ts). */

@@ -5,7 +5,7 @@
  */
 import { R } from '../vocab/index.ts';
 import { groupOf, insertSorted, maxPasids, slotAt, withDomainUsers, withSlot, type Config, type State } from './state.ts';
-import { done, fail, type Step } from './step.ts';
+import { also, done, fail, type Step } from './step.ts';
 
 /** A1: the lowest id in [1, max_pasids(dev)-1] the global allocator does not hold, or null. */
 export function lowestFreeGlobal(cfg: Config, st: State, dev: number): number | null {
@@ -43,8 +43,10 @@ export function svaAttach(cfg: Config, st: State, dev: number, mm: number, pasid
   const group = groupOf(cfg, dev)!;
   const slot = slotAt(st, group, pasid);
   if (slot?.kind === 'sva') {
-    if (slot.mm !== mm) return fail(st, 'EBUSY', 'S4-busy');             // attach_handle->domain->mm != mm
-    return done(withSlot(st, group, pasid, { ...slot, users: slot.users + 1 }), R.pasid(pasid), 'S4-ref');
+    const found = slot.mm !== mm
+      ? fail(st, 'EBUSY', 'S4-busy')                                     // attach_handle->domain->mm != mm
+      : done(withSlot(st, group, pasid, { ...slot, users: slot.users + 1 }), R.pasid(pasid), 'S4-ref');
+    return slot.dev === dev ? found : also(found, 'B2');                 // the handle came from a group sibling
   }
   const iommu = cfg.devices[dev].iommu!;
   const refusal = attachRefusal(cfg, st, group, pasid);

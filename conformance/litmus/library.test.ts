@@ -6,14 +6,6 @@ import { VARIANTS } from '../../vocab/index.ts';
 import { coverageOf } from './coverage.ts';
 import { BUNDLED_DIR, bundledSources, exitCodeOf, runSources, type FileOutcome } from './library.ts';
 
-/**
- * API rules the spec never reports in Applied.rule/effects, so no litmus run can show them
- * fired. They are spec gaps (reported to the spec owner), marked here, not hidden: the test
- * fails when the spec starts reporting one of them, so the mark can be removed.
- * - B2: a DMA or bind through another device of a group reports M4/S4-ref, never B2.
- * - V9: mm_pasid_drop of a local PASID (mmGone in spec/ops.ts) reports U3, never V9.
- */
-const SPEC_NEVER_REPORTS = ['B2', 'V9'];
 
 let outcomes: FileOutcome[] = [];
 const run = async () => { if (outcomes.length === 0) outcomes = await runSources(await bundledSources()); return outcomes; };
@@ -39,12 +31,12 @@ describe('the bundled litmus library', () => {
     for (const o of await run()) expect(o.verdicts.length, o.file).toBeGreaterThan(0);
   });
 
-  it('exercises every API rule of the catalogue (apart from the marked spec gaps)', async () => {
+  it('exercises every API rule of the catalogue', async () => {
     const c = coverageOf(await run());
     const api = RULES.filter((r) => !r.contract).map((r) => r.id);
     expect(c.rules.map((r) => r.id)).toEqual(api);
     // Listing what is missing makes the failure message the to-do list.
-    expect(c.uncovered).toEqual(SPEC_NEVER_REPORTS.filter((id) => api.includes(id)));
+    expect(c.uncovered).toEqual([]);
   });
 
   it('produces every errno each variant can produce', async () => {
