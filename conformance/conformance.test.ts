@@ -13,5 +13,5 @@ describe('spec adapter against the spec', () => {
 });
 
 describe('built-in implementation against the spec', () => {
-  registerConformanceTests('builtin', () => createBuiltinAdapter(), { runs: 400 });
+  registerConformanceTests('builtin', () => createBuiltinAdapter(), { runs: 800 });
 });
