@@ -52,14 +52,21 @@ interface Layout {
   readonly uIndex: ReadonlyMap<number, number>;
   /** Per group: universe indices usable as slots (below every device's range in the group). */
   readonly slotPasids: readonly (readonly number[])[];
+  /** First flat slot index of each group; slots are numbered group by group. */
+  readonly slotOffset: readonly number[];
+  readonly slotCount: number;
   readonly statusW: number;
   readonly dataW: number;
   readonly domW: readonly number[];
-  readonly domMax: readonly number[];
   readonly bondW: number;
   readonly devW: number;
-  readonly recordFields: number;
+  /** Field widths of one mm record for one state: status, data, domains..., slots... */
+  readonly fieldW: readonly number[];
   readonly recordBits: number;
+  /** Field ranges [from, to) of the tuple record packed into sort keys of at most 52 bits. */
+  readonly chunks: readonly (readonly [number, number])[];
+  /** Per group permutation: flat slot index in the canonical labelling → in the original. */
+  readonly slotMaps: readonly Int32Array[];
 }
 
 const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1));
@@ -110,7 +117,6 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   const domW = domMax.map(bitsFor);
   const statusW = 2, dataW = bitsFor(2 * universe.length);
   const slotCount = slotPasids.reduce((n, s) => n + s.length, 0);
-  const recordFields = 2 + cfg.iommus.length + slotCount;
   const recordBits = statusW + dataW + domW.reduce((a, b) => a + b, 0) + slotCount * bondW;
   const arity = variants.length;
   const kernelBits = slotPasids.reduce((n, s) => n + s.length * bitsFor(maxGroupDevs), 0);
@@ -164,7 +170,21 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
     if (has('dma')) templates.push({ op: 'dma', dev: d, pasid: p });
   }
 
-  const layout: Layout = { uIndex, slotPasids, statusW, dataW, domW, domMax, bondW, devW: bitsFor(maxGroupDevs), recordFields, recordBits };
+  const slotOffset: number[] = [];
+  slotPasids.reduce((n, sp, g) => { slotOffset[g] = n; return n + sp.length; }, 0);
+  const fieldW = [statusW, dataW, ...domW, ...new Array<number>(slotCount).fill(bondW)];
+  const tupleW = Array.from({ length: arity }, () => fieldW).flat();
+  const chunks: [number, number][] = [];
+  for (let f = 0, from = 0, bits = 0; f <= tupleW.length; f++) {
+    if (f === tupleW.length || bits + tupleW[f] > 52) { if (f > from) chunks.push([from, f]); from = f; bits = 0; }
+    if (f < tupleW.length) bits += tupleW[f];
+  }
+  const slotMaps = groupPerms.map((gp) => {
+    const m = new Int32Array(slotCount);
+    gp.forEach((src, g) => slotPasids[g].forEach((_, j) => { m[slotOffset[g] + j] = slotOffset[src] + j; }));
+    return m;
+  });
+  const layout: Layout = { uIndex, slotPasids, slotOffset, slotCount, statusW, dataW, domW, bondW, devW: bitsFor(maxGroupDevs), fieldW, recordBits, chunks, slotMaps };
   return { cfg, bounds, templates, universe, tried, words, arity, groupPerms, symmetry, symmetryOrder, layout };
 }
 
@@ -183,7 +203,6 @@ export function beyondBounds(space: Space, st: State): boolean {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-const STATUS = { live: 0, exited: 1, gone: 2 } as const;
 const STATUS_OF = ['live', 'exited', 'gone'] as const;
 
 class BitWriter {
@@ -222,23 +241,8 @@ const check = (v: number, width: number, what: string): number => {
   return v;
 };
 
-/** The fields of mm m's record in state st, with groups relabelled by gp (canonical g ← gp[g]). */
-function recordOf(space: Space, st: State, m: number, gp: readonly number[], out: number[]): void {
-  const L = space.layout, mm = st.mms[m];
-  out.push(STATUS[mm.status]);
-  out.push(mm.data === null ? 0 : 1 + 2 * uidx(space, mm.data.pasid) + (mm.data.global ? 1 : 0));
-  for (let i = 0; i < mm.domains.length; i++) out.push(mm.domains[i]);
-  const H = space.bounds.handleUsers;
-  for (let g = 0; g < gp.length; g++) {
-    const slots = st.slots[gp[g]], devs = space.cfg.groups[gp[g]].devices;
-    for (const ui of L.slotPasids[g]) {
-      const s = slots.get(space.universe[ui]);
-      out.push(s !== undefined && s.kind === 'sva' && s.mm === m ? 1 + devs.indexOf(s.dev) * H + (s.users - 1) : 0);
-    }
-  }
-}
-
-function checkSlotsInside(space: Space, st: State): void {
+/** Validate a state against the encoding's reach before encoding (slots in range). */
+export function encodable(space: Space, st: State): void {
   st.slots.forEach((g, gi) => {
     for (const p of g.keys()) {
       const ui = uidx(space, p);
@@ -247,105 +251,146 @@ function checkSlotsInside(space: Space, st: State): void {
   });
 }
 
-const compareRecords = (a: readonly number[], b: readonly number[]): number => {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return 0;
-};
+/** Scratch arrays of one encoder, sized for its space. */
+interface Scratch {
+  readonly fields: Float64Array;    // per mm: the tuple record's fields (canonical labelling)
+  readonly base: Float64Array;      // per mm: the tuple record's fields before slot relabelling
+  readonly owner: Int32Array;       // per state and flat slot: owning mm or -1
+  readonly code: Int32Array;        // per state and flat slot: bond code (sva) or kernel code
+  readonly keys: Float64Array;      // per mm: sort keys (chunks)
+  readonly order: number[];
+  readonly words: Uint32Array;
+}
+const scratches = new WeakMap<Space, Scratch>();
+function scratchOf(space: Space): Scratch {
+  let s = scratches.get(space);
+  if (!s) {
+    const nm = space.cfg.mms.length, F = space.layout.fieldW.length * space.arity, S = space.layout.slotCount;
+    s = {
+      fields: new Float64Array(nm * F), base: new Float64Array(nm * F), owner: new Int32Array(space.arity * S),
+      code: new Int32Array(space.arity * S), keys: new Float64Array(nm * space.layout.chunks.length),
+      order: Array.from({ length: nm }, (_, i) => i), words: new Uint32Array(space.words),
+    };
+    scratches.set(space, s);
+  }
+  return s;
+}
 
 /**
- * Encode a tuple of states into `out` (W words, zeroed here): the canonical form when the
- * space has symmetry, the identity labelling otherwise.
+ * Encode a tuple of states into `out` (W words): the canonical form when the space has
+ * symmetry (least packing over device permutations, mm records sorted), the identity
+ * labelling otherwise. Layout: per mm its record for every state of the tuple; then per state
+ * the non-SVA attaches per slot, the allocator bitmap and the holders bitmap.
  */
-export function encode(space: Space, sts: readonly State[], out: Uint32Array, scratch: Uint32Array): void {
-  const nm = space.cfg.mms.length;
-  let first = true;
-  for (const gp of space.groupPerms) {
-    // Records: per mm, the concatenation of its record in every state of the tuple.
-    const recs: number[][] = [];
+export function encode(space: Space, sts: readonly State[], out: Uint32Array, _scratch?: Uint32Array): void {
+  const L = space.layout, cfg = space.cfg, nm = cfg.mms.length, S = L.slotCount, H = space.bounds.handleUsers;
+  const nf = L.fieldW.length, F = nf * sts.length, nDom = L.domW.length;
+  const sc = scratchOf(space);
+  const { fields, base, owner, code, keys, order } = sc;
+  // Perm-independent parts: mm base fields, and per slot its owner and code.
+  for (let t = 0; t < sts.length; t++) {
+    const st = sts[t];
     for (let m = 0; m < nm; m++) {
-      const r: number[] = [];
-      for (const st of sts) recordOf(space, st, m, gp, r);
-      recs.push(r);
+      const mm = st.mms[m], b = m * F + t * nf;
+      base[b] = mm.status === 'live' ? 0 : mm.status === 'exited' ? 1 : 2;
+      base[b + 1] = mm.data === null ? 0 : 1 + 2 * uidx(space, mm.data.pasid) + (mm.data.global ? 1 : 0);
+      for (let i = 0; i < nDom; i++) base[b + 2 + i] = check(mm.domains[i], L.domW[i], 'SVA domain users');
     }
-    const order = recs.map((_, i) => i);
-    if (space.symmetry) order.sort((a, b) => compareRecords(recs[a], recs[b]));
-    const target = first ? out : scratch;
-    packInto(space, sts, recs, order, gp, target);
+    for (let g = 0; g < L.slotPasids.length; g++) {
+      const slots = st.slots[g], devs = cfg.groups[g].devices, sp = L.slotPasids[g], off = t * S + L.slotOffset[g];
+      for (let j = 0; j < sp.length; j++) {
+        const s = slots.size === 0 ? undefined : slots.get(space.universe[sp[j]]);
+        if (s === undefined) { owner[off + j] = -1; code[off + j] = 0; }
+        else if (s.kind === 'sva') { owner[off + j] = s.mm; code[off + j] = check(1 + devs.indexOf(s.dev) * H + (s.users - 1), L.bondW, 'handle users'); }
+        else { owner[off + j] = -2; code[off + j] = 1 + devs.indexOf(s.dev); }
+      }
+    }
+  }
+  const target = sc.words;
+  let first = true;
+  for (const map of L.slotMaps) {
+    fields.set(base);
+    for (let t = 0; t < sts.length; t++) {
+      for (let m = 0; m < nm; m++) fields.fill(0, m * F + t * nf + 2 + nDom, m * F + (t + 1) * nf);
+      for (let k = 0; k < S; k++) {
+        const src = t * S + map[k], o = owner[src];
+        if (o >= 0) fields[o * F + t * nf + 2 + nDom + k] = code[src];
+      }
+    }
+    if (space.symmetry) {
+      const C = L.chunks.length;
+      for (let m = 0; m < nm; m++) {
+        for (let c = 0; c < C; c++) {
+          const [from, to] = L.chunks[c];
+          let key = 0;
+          for (let f = from; f < to; f++) key = key * 2 ** L.fieldW[f % nf] + fields[m * F + f];
+          keys[m * C + c] = key;
+        }
+      }
+      for (let m = 0; m < nm; m++) order[m] = m;
+      order.sort((a, b) => {
+        for (let c = 0; c < C; c++) { const d = keys[a * C + c] - keys[b * C + c]; if (d !== 0) return d; }
+        return 0;
+      });
+    }
+    const dst = first ? out : target;
+    dst.fill(0);
+    const w = new BitWriter(dst);
+    for (let i = 0; i < nm; i++) {
+      const m = order[i];
+      for (let f = 0; f < F; f++) w.put(fields[m * F + f], L.fieldW[f % nf]);
+    }
+    for (let t = 0; t < sts.length; t++) {
+      for (let k = 0; k < S; k++) { const src = t * S + map[k]; w.put(owner[src] === -2 ? code[src] : 0, L.devW); }
+      const st = sts[t];
+      let bits = w.pos;
+      for (const p of st.ida) setBit(dst, bits + uidx(space, p));
+      bits += space.universe.length;
+      for (const p of st.kernelHeld) setBit(dst, bits + uidx(space, p));
+      w.pos = bits + space.universe.length;
+    }
     if (first) first = false;
-    else if (lessWords(scratch, out)) out.set(scratch);
+    else if (lessWords(target, out)) out.set(target);
   }
 }
+
+const setBit = (a: Uint32Array, bit: number): void => { a[bit >>> 5] |= 1 << (bit & 31); };
 
 function lessWords(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
   return false;
 }
 
-function packInto(space: Space, sts: readonly State[], recs: number[][], order: number[], gp: readonly number[], out: Uint32Array): void {
-  const L = space.layout;
-  out.fill(0);
-  const w = new BitWriter(out);
-  const perState = 2 + space.cfg.iommus.length + L.slotPasids.reduce((n, s) => n + s.length, 0);
-  for (let t = 0; t < sts.length; t++) {
-    for (const m of order) {
-      const r = recs[m];
-      let i = t * perState;
-      w.put(check(r[i++], L.statusW, 'status'), L.statusW);
-      w.put(check(r[i++], L.dataW, 'mm PASID'), L.dataW);
-      for (let k = 0; k < L.domW.length; k++) w.put(check(r[i++], L.domW[k], 'SVA domain users'), L.domW[k]);
-      while (i < (t + 1) * perState) w.put(check(r[i++], L.bondW, 'handle users'), L.bondW);
-    }
-    const st = sts[t];
-    for (let g = 0; g < gp.length; g++) {
-      const slots = st.slots[gp[g]], devs = space.cfg.groups[gp[g]].devices;
-      for (const ui of L.slotPasids[g]) {
-        const s = slots.get(space.universe[ui]);
-        w.put(s !== undefined && s.kind === 'kernel' ? 1 + devs.indexOf(s.dev) : 0, L.devW);
-      }
-    }
-    const idaSet = new Set(st.ida.map((p) => uidx(space, p)));
-    const heldSet = new Set(st.kernelHeld.map((p) => uidx(space, p)));
-    for (let ui = 0; ui < space.universe.length; ui++) w.put(idaSet.has(ui) ? 1 : 0, 1);
-    for (let ui = 0; ui < space.universe.length; ui++) w.put(heldSet.has(ui) ? 1 : 0, 1);
-  }
-}
-
-/** Validate a state against the encoding's reach before encoding (slots in range). */
-export function encodable(space: Space, st: State): void { checkSlotsInside(space, st); }
-
 /** Decode the t-th state of the tuple stored at words[base .. base+W). */
 export function decode(space: Space, words: Uint32Array, base: number, t = 0): State {
   const L = space.layout, cfg = space.cfg, nm = cfg.mms.length, H = space.bounds.handleUsers;
   const r = new BitReader(words, base);
-  const skipState = () => {
-    for (let m = 0; m < nm; m++) r.pos += L.recordBits;
-    for (const s of L.slotPasids) r.pos += s.length * L.devW;
-    r.pos += 2 * space.universe.length;
-  };
-  for (let i = 0; i < t; i++) skipState();
   const slots: Map<number, Slot>[] = cfg.groups.map(() => new Map());
   const mms = [];
   for (let m = 0; m < nm; m++) {
+    r.pos = (m * space.arity + t) * L.recordBits;
     const status = STATUS_OF[r.get(L.statusW)];
     const dc = r.get(L.dataW);
     const data = dc === 0 ? null : { pasid: space.universe[(dc - 1) >> 1], global: ((dc - 1) & 1) === 1 };
     const domains = L.domW.map((w) => r.get(w));
     for (let g = 0; g < cfg.groups.length; g++) for (const ui of L.slotPasids[g]) {
-      const code = r.get(L.bondW);
-      if (code === 0) continue;
-      const dev = cfg.groups[g].devices[Math.floor((code - 1) / H)];
-      slots[g].set(space.universe[ui], { kind: 'sva', mm: m, dev, users: ((code - 1) % H) + 1 });
+      const c = r.get(L.bondW);
+      if (c === 0) continue;
+      const dev = cfg.groups[g].devices[Math.floor((c - 1) / H)];
+      slots[g].set(space.universe[ui], { kind: 'sva', mm: m, dev, users: ((c - 1) % H) + 1 });
     }
     mms.push({ status, data, domains });
   }
+  const tail = L.slotCount * L.devW + 2 * space.universe.length;
+  r.pos = nm * space.arity * L.recordBits + t * tail;
   for (let g = 0; g < cfg.groups.length; g++) for (const ui of L.slotPasids[g]) {
-    const code = r.get(L.devW);
-    if (code !== 0) slots[g].set(space.universe[ui], { kind: 'kernel', dev: cfg.groups[g].devices[code - 1] });
+    const c = r.get(L.devW);
+    if (c !== 0) slots[g].set(space.universe[ui], { kind: 'kernel', dev: cfg.groups[g].devices[c - 1] });
   }
   const ida: number[] = [], kernelHeld: number[] = [];
   for (let ui = 0; ui < space.universe.length; ui++) if (r.get(1)) ida.push(space.universe[ui]);
   for (let ui = 0; ui < space.universe.length; ui++) if (r.get(1)) kernelHeld.push(space.universe[ui]);
   // Slots in ascending PASID order, as the spec builds them, so iteration order is stable.
-  const sorted = slots.map((m) => new Map([...m].sort((a, b) => a[0] - b[0])));
+  const sorted = slots.map((m) => (m.size < 2 ? m : new Map([...m].sort((a, b) => a[0] - b[0]))));
   return { mms, slots: sorted, ida, kernelHeld };
 }
