@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   walk: () => import('./commands/walk.ts'),
   conform: () => import('./commands/conform.ts'),
   replay: () => import('./commands/replay.ts'),
+  mutants: () => import('./commands/mutants.ts'),
 };
 
 const USAGE = `usage: svacheck [command] [options]
