@@ -1,7 +1,7 @@
 /**
- * The implementation stays fast at 20-bit PASID spaces with hundreds of thousands of holders:
+ * The implementation stays correct at 20-bit PASID spaces with hundreds of thousands of holders:
  * every op is O(1) or O(log n) (Map-indexed slots and mm data, hierarchical-bitmap IDA, lazily
- * filled CD tables).
+ * filled CD tables). Its speed is measured in `npm run bench`, never asserted in a test.
  */
 import { describe, expect, it } from 'vitest';
 import { type Setup } from '../vocab/index.ts';
@@ -14,7 +14,6 @@ describe('scale', () => {
     const N = 60_000; // < 2^16 - 1: each mm takes one ASID of the 16-bit pool
     const mms = Array.from({ length: N }, (_, i) => `m${i}`);
     const setup: Setup = { devices: [{ name: 'nic', ssidBits: 20 }, { name: 'accel', ssidBits: 2 }], mms };
-    const t0 = performance.now();
     const k = createImpl(setup, 'upstream');
     for (let i = 0; i < HOLDERS; i++) k.allocGlobalPasid('nic');
     const handles = mms.map((mm) => {
@@ -32,7 +31,6 @@ describe('scale', () => {
     expect(k.dma('nic', HOLDERS + N)).toEqual({ kind: 'mm', mm: `m${N - 1}` });
     expect(k.dma('nic', HOLDERS + N - 1)).toEqual({ kind: 'fault', fault: 'bad_cd' });
     expect(k.globalPasidIda.count).toBe(HOLDERS + N / 2 + 2);
-    expect(performance.now() - t0).toBeLessThan(5000);
   });
 
   it('ASIDs bound the number of SVA domains on one SMMU: the 2^16-th mm gets EBUSY', () => {
