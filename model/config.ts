@@ -77,7 +77,7 @@ export function parseConfig(text: string, file: string): ModelConfig {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new ConfigError(file, e.linePos?.[0]?.line ?? null, `not valid YAML: ${e.message.split('\n')[0]}`);
+    throw new ConfigError(file, lines.linePos(e.pos[0]).line, `not valid YAML: ${e.message.split('\n')[0]}`);
   }
   const root = doc.contents;
   if (!isMap(root)) throw new ConfigError(file, lineOf(root), 'a model configuration is a YAML mapping');

@@ -5,7 +5,7 @@
  * it); each unbind / get_pasid names a live handle of its slot.
  */
 import { type Config, type SpecOp, type State } from '../spec/index.ts';
-import { formatOp, formatResult, type Op, type Result, type Setup, type VariantName } from '../vocab/index.ts';
+import { VARIANTS, formatOp, formatResult, type Op, type Result, type Setup, type VariantName } from '../vocab/index.ts';
 import { writeLitmus, type LitmusDoc, type LitmusStep } from '../vocab/litmus.ts';
 
 export interface TraceStep {
@@ -60,7 +60,8 @@ export interface LitmusMeta {
   readonly name: string;
   readonly doc: string;
   readonly source: string;
-  readonly variants: readonly VariantName[];
+  /** The variants run, in the order of the trace's results (planted, non-built-in ones too). */
+  readonly variants: readonly string[];
   readonly violates?: Partial<Record<VariantName, readonly string[]>>;
   /** Comment lines on top: the replay command, the seed. */
   readonly comments?: readonly string[];
@@ -75,11 +76,16 @@ export function traceLitmus(setup: Setup, cfg: Config, trace: readonly TraceStep
     const same = vals.every((r) => formatResult(r) === formatResult(vals[0]));
     return { op, expect: same ? vals[0] : Object.fromEntries(meta.variants.map((v) => [v, rs[v]!])) };
   });
+  // A variant that is not built in (a planted bug) cannot be named in the file: the litmus
+  // runner would reject it. Its results stay as plain expectations; a comment says whose.
+  const builtin = meta.variants.every((v) => (VARIANTS as readonly string[]).includes(v));
   const doc: LitmusDoc = {
-    name: meta.name, doc: meta.doc, source: meta.source, variants: meta.variants, setup, steps,
-    ...(meta.violates ? { violates: meta.violates } : {}),
+    name: meta.name, doc: meta.doc, source: meta.source, setup, steps,
+    ...(builtin ? { variants: meta.variants as VariantName[] } : {}),
+    ...(builtin && meta.violates ? { violates: meta.violates } : {}),
   };
-  return { doc, text: writeLitmus(doc, meta.comments ?? []), ops };
+  const comments = builtin ? meta.comments ?? [] : [...(meta.comments ?? []), `results of variant ${meta.variants.join(', ')} (not built in: run it through the model API)`];
+  return { doc, text: writeLitmus(doc, comments), ops };
 }
 
 /** One line per step: `bind {dev: accel, mm: A} as h1 → 1`. */

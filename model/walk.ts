@@ -109,7 +109,7 @@ export function walk(mc: ModelConfig, variantArg: VariantName | Variant, opts: W
       const broken = firstBroken(space, variant, invs, st);
       if (broken && !seen.has(broken.inv.name)) {
         seen.add(broken.inv.name);
-        const shrunk = shrink(space, variant, invs, ops, broken.inv);
+        const shrunk = shrink(space, variant, ops, broken.inv);
         const trace = replayOps(space, variant, shrunk);
         const replay = `${replayBase} --walk ${w}`;
         const vname = variant.name as VariantName;
@@ -161,19 +161,32 @@ function run(space: Space, v: Variant, ops: readonly SpecOp[], inv: Invariant | 
   return { ok: true, broken: false };
 }
 
-/** Greedy shrinking: drop steps (last first) while the trace still respects the contract and breaks inv. */
-export function shrink(space: Space, v: Variant, invs: readonly Invariant[], ops: readonly SpecOp[], inv: Invariant): SpecOp[] {
-  void invs;
+/**
+ * Shrinking: drop chunks of steps (halves, quarters, ... single steps), then pairs of steps
+ * (a bind with its unbind), while the trace still respects the contract and the bounds and
+ * breaks inv; finally cut after the first state that breaks it.
+ */
+export function shrink(space: Space, v: Variant, ops: readonly SpecOp[], inv: Invariant): SpecOp[] {
   let cur = [...ops];
-  let progress = true;
-  while (progress) {
-    progress = false;
-    for (let i = cur.length - 1; i >= 0; i--) {
-      const cand = [...cur.slice(0, i), ...cur.slice(i + 1)];
-      if (run(space, v, cand, inv).broken) { cur = cand; progress = true; }
+  const breaks = (cand: SpecOp[]) => run(space, v, cand, inv).broken;
+  for (let size = Math.max(1, cur.length >> 1); size >= 1; size = size === 1 ? 0 : size >> 1) {
+    for (let progress = true; progress;) {
+      progress = false;
+      for (let i = cur.length - size; i >= 0; i--) {
+        const cand = [...cur.slice(0, i), ...cur.slice(i + size)];
+        if (breaks(cand)) { cur = cand; progress = true; i = Math.min(i, cur.length - size + 1); }
+      }
     }
   }
-  // Cut after the first state that breaks it.
+  if (cur.length <= 40) {
+    for (let progress = true; progress;) {
+      progress = false;
+      pairs: for (let i = cur.length - 1; i > 0; i--) for (let j = i - 1; j >= 0; j--) {
+        const cand = cur.filter((_, k) => k !== i && k !== j);
+        if (breaks(cand)) { cur = cand; progress = true; break pairs; }
+      }
+    }
+  }
   let st = initialState(space.cfg);
   for (let i = 0; i < cur.length; i++) {
     st = step(v, space.cfg, st, cur[i]).state;
