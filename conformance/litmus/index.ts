@@ -3,4 +3,4 @@ export { parseLitmus, type LitmusError, type ParsedLitmus, type ParseResult } fr
 export { runLitmus, variantsOf, expectationFor, type Failure, type FailureKind, type RunOptions, type Verdict, type VerdictKind } from './run.ts';
 export { BUNDLED_DIR, bundledSources, exitCodeOf, findLitmusFiles, loadLitmus, runSources, type FileOutcome, type LitmusSource } from './library.ts';
 export { coverageOf, type Coverage, type ErrnoCoverage, type RuleCoverage } from './coverage.ts';
-export { ascii, renderCoverage, renderOutcome, renderSummary, renderTable, summarize, toJson, verdictLine, wrap, WIDTH } from './render.ts';
+export { ascii, hanging, renderCoverage, renderOutcome, renderSummary, renderTable, summarize, toJson, verdictLine, wrap, WIDTH } from './render.ts';

@@ -1,0 +1,248 @@
+/**
+ * The review report, as data: the litmus library for every variant, the model checker on the
+ * default configuration, variant differences, conformance of impl against the spec, and the
+ * findings. Rendering (text, markdown, JSON) is in render.ts; nothing here prints.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+import { formatOp, SEED_SETUP, VARIANTS, type Setup, type VariantName } from '../vocab/index.ts';
+import { RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
+import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } from '../conformance/litmus/index.ts';
+import { checkAdapter } from '../conformance/index.ts';
+import { createBuiltinAdapter } from '../impl/index.ts';
+import { AVAILABILITY, check, diff, type CheckResult, type DiffResult, type ModelConfig } from '../model/index.ts';
+import { FINDING_KINDS, type Finding } from './findings.ts';
+
+export const REPORT_SCHEMA = 'svacheck-report/1';
+export const DEFAULT_SEED = 20260521;
+
+export interface ReportOptions {
+  readonly modelConfig: ModelConfig;
+  /** How modelConfig is named in replay commands (`seed-small`, or a file path). */
+  readonly configArg: string;
+  /** Setup of the conformance runs; default: the seed's (vocab SEED_SETUP). */
+  readonly setup?: Setup;
+  readonly seed?: number;
+  /** Random sequences per variant for the conformance runs. */
+  readonly runs?: number;
+  readonly variants?: readonly VariantName[];
+  /** Called as each step starts, for progress lines. */
+  readonly onStep?: (what: string) => void;
+}
+
+export type Verdict = 'Ok' | 'No' | 'Malformed' | 'Crash' | '-';
+
+export interface ReportData {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly svacheck: string;
+  readonly specHash: string;
+  readonly seed: number;
+  readonly setup: Setup;
+  readonly modelConfig: { readonly name: string; readonly source: string; readonly processes: number; readonly devices: Setup['devices']; readonly ops: readonly string[]; readonly bounds: ModelConfig['bounds']; readonly symmetry: boolean };
+  readonly litmus: {
+    readonly scenarios: number;
+    readonly summary: readonly { variant: VariantName; Ok: number; No: number; Malformed: number; Crash: number }[];
+    readonly table: readonly { scenario: string; file: string; verdicts: Record<VariantName, Verdict> }[];
+  };
+  readonly model: readonly {
+    variant: VariantName; status: CheckResult['status']; exhaustive: boolean; distinct: number; transitions: number;
+    depth: number; seconds: number; invariants: number;
+    violations: readonly { invariant: string; rule: string; expected: boolean; states: number }[];
+    availability: readonly { kind: string; rule: string; title: string }[];
+  }[];
+  readonly diffs: readonly { a: VariantName; b: VariantName; ops: readonly string[]; status: DiffResult['status']; exhaustive: boolean; step: number | null; lines: readonly string[] }[];
+  readonly conformance: readonly { implementation: string; variant: VariantName; ok: boolean; runs: number; checked: number; seed: number; failure: string | null }[];
+  readonly findings: readonly Finding[];
+  /** 0: everything held (documented findings included); 1: a check failed. */
+  readonly exitCode: 0 | 1;
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** sha256 of the spec's and the vocabulary's sources: two reports with the same hash ran the same rules. */
+export function specHash(): string {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && e.name !== 'testkit.ts') files.push(p);
+    }
+  };
+  walk(join(root, 'spec'));
+  walk(join(root, 'vocab'));
+  const h = createHash('sha256');
+  for (const f of files.map((p) => relative(root, p).split('\\').join('/')).sort()) h.update(`${f}\0${readFileSync(join(root, f), 'utf8')}\0`);
+  return h.digest('hex').slice(0, 16);
+}
+
+export function version(): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+const plain = (s: string) => s.replace(/→/g, '->');
+
+/** The default pairs: upstream against each patch variant on upstream's operations, then v2 against per-device. */
+const DIFF_PAIRS: readonly (readonly [VariantName, VariantName])[] = [['upstream', 'v1'], ['upstream', 'v2'], ['upstream', 'per-device'], ['v2', 'per-device']];
+
+export async function buildReport(o: ReportOptions): Promise<ReportData> {
+  const seed = o.seed ?? DEFAULT_SEED;
+  const variants = o.variants ?? VARIANTS;
+  const setup = o.setup ?? SEED_SETUP;
+  const mc = o.modelConfig;
+
+  o.onStep?.('litmus library');
+  const outcomes = await runSources(await bundledSources(), variants);
+
+  const checks: CheckResult[] = [];
+  for (const v of variants) {
+    o.onStep?.(`model check ${v}`);
+    checks.push(check(mc, v));
+  }
+  const diffs: DiffResult[] = [];
+  for (const [a, b] of DIFF_PAIRS.filter(([a, b]) => variants.includes(a) && variants.includes(b))) {
+    o.onStep?.(`diff ${a} ${b}`);
+    diffs.push(diff(mc, a, b));
+  }
+  const conformance = [];
+  for (const v of variants) {
+    o.onStep?.(`conformance ${v}`);
+    conformance.push(await checkAdapter(createBuiltinAdapter(), { variant: v, setup, runs: o.runs ?? 100, seed, replay: (s, path) => `npx svacheck conform --impl builtin --variant ${v} --seed ${s}${path ? ` --path '${path}'` : ''}` }));
+  }
+
+  const findings = collectFindings(o.configArg, outcomes, checks, diffs, conformance, variants);
+  const failed = findings.some((f) => !f.expected && (f.kind === 'invariant-violation' || f.kind === 'conformance-failure' || f.kind === 'litmus-failure'))
+    || checks.some((c) => c.missingExpected.length > 0);
+  return {
+    schema: REPORT_SCHEMA,
+    svacheck: version(),
+    specHash: specHash(),
+    seed,
+    setup,
+    modelConfig: {
+      name: mc.name, source: mc.source, processes: mc.setup.mms.length, devices: mc.setup.devices, ops: mc.ops, bounds: mc.bounds, symmetry: mc.symmetry,
+    },
+    litmus: {
+      scenarios: outcomes.length,
+      summary: [...summarize(outcomes, variants)].map(([variant, s]) => ({ variant, ...s })),
+      table: outcomes.map((f) => ({
+        scenario: f.name ?? f.file,
+        file: f.file,
+        verdicts: Object.fromEntries(variants.map((v) => [v, f.errors.length > 0 ? 'Malformed' : f.verdicts.find((x) => x.variant === v)?.verdict ?? '-'])) as Record<VariantName, Verdict>,
+      })),
+    },
+    model: checks.map((c) => ({
+      variant: c.variant as VariantName, status: c.status, exhaustive: c.exhaustive, distinct: c.stats.distinct,
+      transitions: c.stats.transitions, depth: c.stats.depth, seconds: round(c.stats.seconds), invariants: mc.invariants.length,
+      violations: c.violations.map((x) => ({ invariant: x.invariant, rule: x.rule, expected: x.expected, states: x.states })),
+      availability: c.availability.map((a) => ({ kind: a.kind, rule: a.rule, title: a.title })),
+    })),
+    diffs: diffs.map((d) => ({
+      a: d.a as VariantName, b: d.b as VariantName, ops: d.ops, status: d.status, exhaustive: d.exhaustive,
+      step: d.difference?.step ?? null, lines: (d.difference?.lines ?? []).map(plain),
+    })),
+    conformance: conformance.map((c) => ({
+      implementation: 'builtin', variant: c.variant, ok: c.ok, runs: c.runs, checked: c.checked, seed: c.seed,
+      failure: c.failure ? `${c.failure.check} at step ${c.failure.step}${c.failure.op ? `: ${formatOp(c.failure.op)}` : ''}` : null,
+    })),
+    findings,
+    exitCode: failed ? 1 : 0,
+  };
+}
+
+/**
+ * The first step where the two variants take different rules (decisive rule and effects), by
+ * replaying the trace in both: why their results part.
+ */
+function ruleDivergence(litmus: string, a: VariantName, b: VariantName): { rule: string; sentence: string } | null {
+  const parsed = parseLitmus(litmus, 'diff');
+  if (!parsed.ok) return null;
+  const da = new SpecDriver(parsed.litmus.doc.setup, VARIANT_BY_NAME[a]);
+  const db = new SpecDriver(parsed.litmus.doc.setup, VARIANT_BY_NAME[b]);
+  for (const [i, step] of parsed.litmus.doc.steps.entries()) {
+    const ra = da.apply(step.op), rb = db.apply(step.op);
+    const la = [ra.rule, ...ra.effects], lb = [rb.rule, ...rb.effects];
+    if (la.join('+') === lb.join('+')) continue;
+    const only = lb.find((r) => !la.includes(r)) ?? rb.rule;
+    const said = (ids: string[]) => ids.map((id) => `${id} (${RULE_BY_ID.get(id)?.statement.replace(/\.$/, '') ?? '?'})`).join('; ');
+    const onlyA = la.filter((r) => !lb.includes(r)), onlyB = lb.filter((r) => !la.includes(r));
+    return { rule: only, sentence: `They part at step ${i + 1}, ${formatOp(step.op)}: ${a} applies ${said(onlyA.length ? onlyA : la)}, where ${b} applies ${said(onlyB.length ? onlyB : lb)}.` };
+  }
+  return null;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+function collectFindings(configArg: string, outcomes: readonly FileOutcome[], checks: readonly CheckResult[], diffs: readonly DiffResult[],
+  conformance: readonly Awaited<ReturnType<typeof checkAdapter>>[], variants: readonly VariantName[]): Finding[] {
+  const found: Omit<Finding, 'id'>[] = [];
+  const cfg = `--config ${configArg}`;
+  for (const c of checks) {
+    for (const v of c.violations) {
+      found.push({
+        kind: 'invariant-violation', rule: v.rule, variants: [c.variant], expected: v.expected,
+        headline: `${c.variant} breaks ${v.invariant} (${v.rule})${v.expected ? ', a documented design finding' : ''}`,
+        explanation: `${v.reason}. ${v.expected ? 'The configuration lists it as expected: ' : ''}${RULE_BY_ID.get(v.rule)?.statement ?? ''}`,
+        litmus: v.litmus, replay: `npx svacheck check ${cfg} --variant ${c.variant}`,
+      });
+    }
+  }
+  // One finding per availability kind, with the trace of the first variant that shows it.
+  const kinds = new Map<string, { variants: string[]; check: CheckResult }>();
+  for (const c of checks) for (const a of c.availability) {
+    const k = kinds.get(a.kind) ?? { variants: [], check: c };
+    k.variants.push(c.variant);
+    kinds.set(a.kind, k);
+  }
+  for (const [kind, k] of kinds) {
+    const a = k.check.availability.find((x) => x.kind === kind)!;
+    const info = AVAILABILITY[kind as keyof typeof AVAILABILITY];
+    found.push({
+      kind: 'availability', rule: info.rule, variants: k.variants, expected: true,
+      headline: `${info.title} (${info.rule}), in ${k.variants.join(', ')}`,
+      explanation: info.explanation, litmus: a.litmus, replay: `npx svacheck check ${cfg} --variant ${k.check.variant}`,
+    });
+  }
+  for (const d of diffs) {
+    if (!d.difference) continue;
+    const last = plain(d.difference.lines[d.difference.lines.length - 1] ?? '').trim().replace(/\s+\[[^\]]*\]$/, '');
+    const why = ruleDivergence(d.difference.litmus, d.a as VariantName, d.b as VariantName);
+    found.push({
+      kind: 'variant-difference', rule: why?.rule ?? '-', variants: [d.a, d.b], expected: true,
+      headline: `${d.a} and ${d.b} differ after ${d.difference.step} step(s)`,
+      explanation: `Driven by the same operations (${d.ops.length === 11 ? 'all operations' : `the operations ${d.a} has`}), the two variants first give different results at step ${last}.${why ? ` ${why.sentence}` : ''}`,
+      litmus: d.difference.litmus, replay: `npx svacheck diff ${d.a} ${d.b} ${cfg}`,
+    });
+  }
+  const mismatch = outcomes.find((f) => f.name === 'v2-second-device-same-pasid');
+  const held = mismatch?.verdicts.find((v) => v.variant === 'v2')?.verdict === 'Ok';
+  if (mismatch && held && variants.includes('v2')) {
+    found.push({
+      kind: 'code-message-mismatch', rule: 'V3-same', variants: ['v2'], expected: true,
+      headline: 'v2 accepts the same local PASID on a second device, which its commit message forbids',
+      explanation: 'The commit message says calling iommu_sva_bind_device_pasid() for the same process with different devices "will not be allowed for now"; the code (iommu_alloc_mm_data) only refuses a different PASID (ENOSPC), so a second device with the same PASID binds.',
+      litmus: readFileSync(join(root, mismatch.file), 'utf8'), replay: `npx svacheck replay ${mismatch.file} --variant v2`,
+    });
+  }
+  for (const c of conformance) {
+    if (!c.failure) continue;
+    found.push({
+      kind: 'conformance-failure', rule: c.failure.invariant?.rule ?? '-', variants: [c.variant], expected: false,
+      headline: `impl differs from the spec in ${c.variant} (${c.failure.check})`,
+      explanation: c.failure.message, litmus: c.failure.litmusText, replay: c.failure.replay,
+    });
+  }
+  for (const f of outcomes) for (const v of f.verdicts) {
+    if (v.verdict === 'Ok') continue;
+    found.push({
+      kind: 'litmus-failure', rule: v.failures[0]?.rule ?? '-', variants: [v.variant], expected: false,
+      headline: `${v.name} does not hold in ${v.variant}`, explanation: v.failures.map((x) => x.reason).join('; '),
+      litmus: readFileSync(join(root, f.file), 'utf8'), replay: `npx svacheck replay ${f.file} --variant ${v.variant}`,
+    });
+  }
+  return found.map((f, i) => ({ id: `F${i + 1}`, ...f }));
+}
+
+export { FINDING_KINDS };
