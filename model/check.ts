@@ -110,12 +110,16 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   }, opts);
 
   const violations: ViolationReport[] = [...found].map(([invariant, f]) => {
-    const { trace } = traceTo(space, [variant], ex.store, f.idx);
+    const { trace, states } = traceTo(space, [variant], ex.store, f.idx);
+    // The stored state is a canonical representative: name mms as the concrete trace does.
+    const last = states[states.length - 1][0];
+    const inv = invariants.find((x) => x.name === invariant)!;
+    const reason = inv.check({ cfg: space.cfg, variant: variant.name, obs: observeSpec(variant, space.cfg, last), kernelHeld: last.kernelHeld }) ?? f.reason;
     return {
-      invariant, rule: f.rule, reason: f.reason, expected: expected.has(invariant), states: f.count,
+      invariant, rule: f.rule, reason, expected: expected.has(invariant), states: f.count,
       ...counterexample(mc, space, variant, trace, {
         name: `${mc.name}-${variant.name}-${invariant}`,
-        doc: `Shortest trace breaking ${invariant} (${f.rule}) in ${variant.name}: ${f.reason}.`,
+        doc: `Shortest trace breaking ${invariant} (${f.rule}) in ${variant.name}: ${reason}.`,
         violates: [invariant],
       }),
     };

@@ -136,7 +136,10 @@ export function traceTo(space: Space, variants: readonly Variant[], store: State
       let succ: Uint32Array | null = null;
       if (!after.some((s) => beyondBounds(space, s))) { encode(space, after, buf, scratch); succ = buf; }
       if (!pick(op, steps, succ)) continue;
-      trace.push({ op, results: Object.fromEntries(names.map((n, k) => [n, steps[k].result])), rule: steps[0].rule, after: after[0] });
+      trace.push({
+        op, results: Object.fromEntries(names.map((n, k) => [n, steps[k].result])), rule: steps[0].rule, after: after[0],
+        rules: Object.fromEntries(names.map((n, k) => [n, [steps[k].rule, ...(steps[k].effects ?? [])]])),
+      });
       cur = after;
       states.push(cur);
       return;

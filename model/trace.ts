@@ -13,6 +13,8 @@ export interface TraceStep {
   /** The result per variant run (one entry for check and walk, two for diff). */
   readonly results: Partial<Record<string, Result>>;
   readonly rule: string;
+  /** Per variant: the deciding rule and the further rules the step carried out (S6, V7, ...). */
+  readonly rules: Partial<Record<string, readonly string[]>>;
   /** The state after the step (of the first variant). */
   readonly after: State;
 }
@@ -88,7 +90,13 @@ export function traceLitmus(setup: Setup, cfg: Config, trace: readonly TraceStep
   return { doc, text: writeLitmus(doc, comments), ops };
 }
 
-/** One line per step: `bind {dev: accel, mm: A} as h1 → 1`. */
+/** One line per step: `bind {dev: accel, mm: A} as h1 → 1  [S5-new S3]`. */
 export function formatTrace(ops: readonly Op[], trace: readonly TraceStep[]): string[] {
-  return ops.map((o, i) => `  ${i + 1}. ${formatOp(o)} → ${Object.entries(trace[i].results).map(([v, r]) => `${Object.keys(trace[i].results).length > 1 ? `${v}: ` : ''}${formatResult(r!)}`).join(', ')}  [${trace[i].rule}]`);
+  return ops.map((o, i) => {
+    const names = Object.keys(trace[i].results);
+    const many = names.length > 1;
+    const results = names.map((v) => `${many ? `${v}: ` : ''}${formatResult(trace[i].results[v]!)}`).join(', ');
+    const rules = names.map((v) => `${many ? `${v}: ` : ''}${(trace[i].rules[v] ?? [trace[i].rule]).join(' ')}`).join('; ');
+    return `  ${i + 1}. ${formatOp(o)} → ${results}  [${rules}]`;
+  });
 }

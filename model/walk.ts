@@ -200,6 +200,6 @@ export function replayOps(space: Space, v: Variant, ops: readonly SpecOp[]): Tra
   return ops.map((op) => {
     const s = step(v, space.cfg, st, op);
     st = s.state;
-    return { op, results: { [v.name]: s.result }, rule: s.rule, after: s.state };
+    return { op, results: { [v.name]: s.result }, rule: s.rule, rules: { [v.name]: [s.rule, ...(s.effects ?? [])] }, after: s.state };
   });
 }

@@ -1,9 +1,169 @@
+/**
+ * `svacheck check [CONFIG ...] [--config FILE]`: exhaustive model checking of bundled or given
+ * configurations, per variant. Exit 0: every invariant held (documented findings aside), also
+ * for a run stopped by --max-states/--max-seconds, which says "not exhaustive"; 1: an
+ * undocumented violation, or a documented finding an exhaustive run did not reproduce;
+ * 2: bad input; 3: the tool broke.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { VARIANTS, type VariantName } from '../../vocab/index.ts';
+import { OP_NAMES } from '../../vocab/index.ts';
+import {
+  check, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
+  type CheckResult, type ModelConfig, type Progress,
+} from '../../model/index.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
-import { EXIT } from '../io.ts';
 
-// Placeholder until the 'check' command lands; replaced by its owner.
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'config', kind: 'list', valueName: 'file', description: 'a model configuration file (repeatable)' },
+  { name: 'variant', kind: 'list', valueName: 'name', description: "only these variants (repeatable, comma list; default: the configuration's)" },
+  { name: 'continue', kind: 'boolean', description: 'collect every violated invariant instead of stopping at the first' },
+  { name: 'max-states', kind: 'number', valueName: 'n', description: 'stop after n distinct states (the run is then not exhaustive)' },
+  { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (the run is then not exhaustive)' },
+  { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
+  { name: 'out', kind: 'string', valueName: 'dir', description: 'write each counterexample and finding as a litmus file into dir' },
+  { name: 'coverage', kind: 'boolean', description: 'print per-operation coverage and rules fired' },
+  { name: 'json', kind: 'boolean', description: 'stable JSON output' },
+  { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
+];
+
+const USAGE = `usage: svacheck check [options] [CONFIG ...]
+
+Explores every reachable spec state of a model configuration (breadth-first, with
+symmetry reduction), checks every invariant on every state, reports availability
+findings, and prints the shortest counterexample as a litmus file.
+CONFIG names a bundled configuration (default: seed-small); --config reads a file.
+Exit: 0 held (a bounded run says "not exhaustive"), 1 violation, 2 bad input, 3 broke.`;
+
+/** --variant values: repeatable, comma lists allowed. */
+export function variantList(values: readonly string[] | undefined): VariantName[] | undefined {
+  if (values === undefined) return undefined;
+  const out: VariantName[] = [];
+  for (const n of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+    if (!(VARIANTS as readonly string[]).includes(n)) throw new UsageError(`unknown variant '${n}' (known: ${VARIANTS.join(', ')})`);
+    if (!out.includes(n as VariantName)) out.push(n as VariantName);
+  }
+  if (out.length === 0) throw new UsageError('--variant needs a variant name');
+  return out;
+}
+
+/** Bundled names and --config files; a bad file is a ConfigError (file:line: reason). */
+export function loadConfigs(names: readonly string[], files: readonly string[] | undefined, cwd: string, dflt: string | null = 'seed-small'): ModelConfig[] {
+  const out = names.map((n) => {
+    if (!bundledConfigNames().includes(n)) throw new UsageError(`no bundled configuration '${n}' (bundled: ${bundledConfigNames().join(', ')}; use --config FILE for a file)`);
+    return loadBundledConfig(n);
+  });
+  for (const f of files ?? []) out.push(loadConfigFile(resolve(cwd, f)));
+  if (out.length === 0 && dflt !== null) out.push(loadBundledConfig(dflt));
+  return out;
+}
+
+export function progressReporter(io: Io, label: string): ((p: Progress) => void) | undefined {
+  return io.progress ? (p) => io.err(`${label}: ${formatProgress(p)}\n`) : undefined;
+}
+
+/** Run fn; map the model's input and tool errors to exit codes with a one-line message. */
+export async function guarded(io: Io, name: string, fn: () => number | Promise<number>): Promise<number> {
+  try { return await fn(); } catch (e) {
+    if (e instanceof ConfigError) { io.err(`svacheck ${name}: ${e.message}\n`); return EXIT.USAGE; }
+    if (e instanceof EncodingError) { io.err(`svacheck ${name}: the model's state encoding cannot hold a reached state (${e.message}); this is a tool bug\n`); return EXIT.BROKE; }
+    throw e;
+  }
+}
+
+export function writeOut(dir: string, cwd: string, name: string, text: string): string {
+  const d = resolve(cwd, dir);
+  mkdirSync(d, { recursive: true });
+  const path = resolve(d, `${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.litmus.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+export const stopLine = (exhaustive: boolean, stop: string, what: string): string =>
+  exhaustive ? `Exhaustive within the configuration's bounds.`
+    : `NOT EXHAUSTIVE: stopped by ${stop === 'max-states' ? '--max-states' : stop === 'max-seconds' ? '--max-seconds' : 'the first violation'} (bound hit); ${what} cover only the explored part.`;
+
+function failed(r: CheckResult): boolean {
+  return r.violations.some((v) => !v.expected) || r.missingExpected.length > 0;
+}
+
+function render(r: CheckResult, mc: ModelConfig, showCoverage: boolean, written: Map<string, string>): string[] {
+  const lines = [`== check ${r.config} / ${r.variant} (symmetry ${r.symmetry ? `on, group order ${r.symmetryOrder}` : 'off'}) ==`];
+  const unexpected = r.violations.filter((v) => !v.expected);
+  if (unexpected.length === 0 && r.missingExpected.length === 0)
+    lines.push(r.exhaustive ? `No invariant violated${r.violations.length ? ' beyond the documented findings' : ''}.` : 'No invariant violated in the explored part.');
+  for (const v of r.violations) {
+    lines.push('', `${v.expected ? 'Documented finding' : 'Invariant violated'}: ${v.invariant} (rule ${v.rule}), in ${v.states} distinct state(s); first: ${v.reason}`);
+    lines.push(`Shortest trace (${v.trace.length} steps):`, ...v.lines);
+    const path = written.get(v.litmus);
+    if (path) lines.push(`Written: ${path}`);
+    else lines.push('Litmus file:', ...v.litmus.trimEnd().split('\n').map((l) => `  ${l}`));
+  }
+  for (const m of r.missingExpected) lines.push('', `Expected finding not reproduced: ${m} (listed under expect.${r.variant} in ${mc.source})`);
+  if (r.availability.length > 0) lines.push('', 'Availability findings (design findings, not invariant violations):');
+  for (const a of r.availability) {
+    lines.push(`  ${a.kind} (${a.rule}): ${a.title} — ${a.transitions} transition(s); shortest:`, ...a.lines.map((l) => `  ${l}`));
+    const path = written.get(a.litmus);
+    if (path) lines.push(`    Written: ${path}`);
+  }
+  lines.push('', ...formatStats(r.stats), stopLine(r.exhaustive, r.stop, 'statistics'));
+  if (showCoverage) lines.push(...formatCoverage(r.coverage, OP_NAMES));
+  return lines;
+}
+
+export function checkJson(r: CheckResult) {
+  return {
+    config: r.config, variant: r.variant, symmetry: r.symmetry, symmetryOrder: r.symmetryOrder, status: r.status,
+    exhaustive: r.exhaustive, stop: r.stop, stats: r.stats, coverage: r.coverage, missingExpected: r.missingExpected,
+    violations: r.violations.map((v) => ({ invariant: v.invariant, rule: v.rule, reason: v.reason, expected: v.expected, states: v.states, steps: v.lines.map((l) => l.trim()), litmus: v.litmus })),
+    availability: r.availability.map((a) => ({ kind: a.kind, rule: a.rule, title: a.title, transitions: a.transitions, steps: a.lines.map((l) => l.trim()), litmus: a.litmus })),
+  };
+}
+
 export const command: Command = {
   name: 'check',
-  summary: 'not yet built',
-  async run(_argv, io) { io.err('svacheck check: not built yet\n'); return EXIT.BROKE; },
+  summary: 'model-check a configuration: every reachable state, every invariant',
+  async run(argv, io) {
+    const { options, positional } = parseArgs(OPTIONS, argv);
+    if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
+    for (const k of ['max-states', 'max-seconds'] as const)
+      if (options[k] !== undefined && !((options[k] as number) > 0)) throw new UsageError(`--${k} must be positive`);
+    return guarded(io, 'check', () => {
+      const configs = loadConfigs(positional, options.config as string[] | undefined, io.cwd);
+      const only = variantList(options.variant as string[] | undefined);
+      const results: CheckResult[] = [];
+      const lines: string[] = [];
+      for (const mc of configs) {
+        for (const v of only ?? mc.variants) {
+          const r = check(mc, v, {
+            continue: Boolean(options.continue), symmetry: options['no-symmetry'] ? false : undefined,
+            maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
+            onProgress: progressReporter(io, `${mc.name}/${v}`),
+          });
+          results.push(r);
+          const written = new Map<string, string>();
+          if (options.out) {
+            for (const x of [...r.violations, ...r.availability]) {
+              const name = 'invariant' in x ? `${r.config}-${r.variant}-${x.invariant}` : `${r.config}-${r.variant}-${x.kind}`;
+              written.set(x.litmus, writeOut(options.out as string, io.cwd, name, x.litmus));
+            }
+          }
+          if (!options.json) lines.push(...render(r, mc, Boolean(options.coverage), written), '');
+        }
+      }
+      const bad = results.filter(failed);
+      const code = bad.length > 0 ? EXIT.FAILED : EXIT.OK;
+      if (options.json) {
+        io.out(JSON.stringify({ command: 'check', exit: code, results: results.map(checkJson) }, null, 2) + '\n');
+        return code;
+      }
+      const partial = results.filter((r) => !r.exhaustive).length;
+      lines.push(`Summary: ${results.length} run(s); ${bad.length} with violations; ${partial > 0 ? `${partial} NOT EXHAUSTIVE (bound hit)` : 'all exhaustive'}.`);
+      io.out(lines.join('\n') + '\n');
+      return code;
+    });
+  },
 };

@@ -1,9 +1,82 @@
-import type { Command } from '../main.ts';
+/**
+ * `svacheck diff A B [CONFIG] [--config FILE]`: drive two variants with the same operation
+ * sequences, exhaustively within the configuration's bounds, and print the shortest sequence
+ * after which a result differs, as a litmus file. Exit 1: a difference; 0: equivalent within
+ * the bounds (or, with "not exhaustive", none found before --max-states/--max-seconds).
+ */
+import { OP_NAMES, VARIANTS, type OpName, type VariantName } from '../../vocab/index.ts';
+import { diff, formatCoverage, formatStats, type DiffResult } from '../../model/index.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
+import type { Command } from '../main.ts';
+import { guarded, loadConfigs, progressReporter, stopLine, writeOut } from './check.ts';
 
-// Placeholder until the 'diff' command lands; replaced by its owner.
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
+  { name: 'ops', kind: 'list', valueName: 'a,b', description: 'operations to drive (comma list; default: those of the configuration both variants have)' },
+  { name: 'max-states', kind: 'number', valueName: 'n', description: 'stop after n distinct state pairs (not exhaustive)' },
+  { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (not exhaustive)' },
+  { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
+  { name: 'out', kind: 'string', valueName: 'dir', description: 'write the distinguishing sequence as a litmus file into dir' },
+  { name: 'coverage', kind: 'boolean', description: 'print per-operation coverage' },
+  { name: 'json', kind: 'boolean', description: 'stable JSON output' },
+  { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
+];
+
+const USAGE = `usage: svacheck diff [options] A B [CONFIG]
+
+Drives variants A and B (${VARIANTS.join(', ')}) with the same operation sequences,
+breadth-first over pairs of states, and prints the shortest sequence after which
+their results differ, or "equivalent within these bounds".
+Exit: 0 equivalent (a bounded run says "not exhaustive"), 1 different, 2 bad input, 3 broke.`;
+
+function render(r: DiffResult, showCoverage: boolean, written?: string): string[] {
+  const lines = [`== diff ${r.a} ${r.b} on ${r.config}; operations: ${r.ops.join(', ')} ==`];
+  if (r.difference) {
+    const d = r.difference;
+    lines.push(`Different: after ${d.step - 1} common step(s), step ${d.step} gives ${r.a}: ${d.a}, ${r.b}: ${d.b}.`, ...d.lines);
+    lines.push(written ? `Written: ${written}` : 'Litmus file:', ...(written ? [] : d.litmus.trimEnd().split('\n').map((l) => `  ${l}`)));
+  } else if (r.exhaustive) lines.push(`Equivalent within these bounds: no sequence of the operations above distinguishes ${r.a} from ${r.b}.`);
+  else lines.push(`No difference found in the explored part.`);
+  lines.push('', ...formatStats(r.stats), r.status === 'different' ? 'Stopped at the first difference: breadth-first, so no shorter sequence differs.' : stopLine(r.exhaustive, r.stop, 'statistics'));
+  if (showCoverage) lines.push(...formatCoverage(r.coverage, OP_NAMES));
+  return lines;
+}
+
 export const command: Command = {
   name: 'diff',
-  summary: 'not yet built',
-  async run(_argv, io) { io.err('svacheck diff: not built yet\n'); return EXIT.BROKE; },
+  summary: 'the shortest operation sequence that tells two variants apart',
+  async run(argv, io) {
+    const { options, positional } = parseArgs(OPTIONS, argv);
+    if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
+    const [a, b, ...rest] = positional;
+    if (a === undefined || b === undefined) throw new UsageError('diff needs two variants: svacheck diff A B [CONFIG]');
+    for (const v of [a, b]) if (!(VARIANTS as readonly string[]).includes(v)) throw new UsageError(`unknown variant '${v}' (known: ${VARIANTS.join(', ')})`);
+    if (rest.length > 1 || (rest.length === 1 && options.config)) throw new UsageError('diff takes one configuration');
+    let ops: OpName[] | undefined;
+    if (options.ops) {
+      ops = (options.ops as string[]).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean) as OpName[];
+      for (const o of ops) if (!(OP_NAMES as readonly string[]).includes(o)) throw new UsageError(`unknown operation '${o}' (known: ${OP_NAMES.join(', ')})`);
+    }
+    return guarded(io, 'diff', () => {
+      const [mc] = loadConfigs(rest, options.config ? [options.config as string] : undefined, io.cwd);
+      const r = diff(mc, a as VariantName, b as VariantName, {
+        ops, symmetry: options['no-symmetry'] ? false : undefined,
+        maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
+        onProgress: progressReporter(io, `diff ${a} ${b}`),
+      });
+      const code = r.status === 'different' ? EXIT.FAILED : EXIT.OK;
+      const written = r.difference && options.out ? writeOut(options.out as string, io.cwd, `${r.config}-diff-${r.a}-${r.b}`, r.difference.litmus) : undefined;
+      if (options.json) {
+        io.out(JSON.stringify({
+          command: 'diff', exit: code, config: r.config, a: r.a, b: r.b, ops: r.ops, status: r.status, exhaustive: r.exhaustive, stop: r.stop,
+          stats: r.stats, coverage: r.coverage,
+          difference: r.difference ? { step: r.difference.step, a: r.difference.a, b: r.difference.b, steps: r.difference.lines.map((l) => l.trim()), litmus: r.difference.litmus } : null,
+        }, null, 2) + '\n');
+        return code;
+      }
+      io.out(render(r, Boolean(options.coverage), written).join('\n') + '\n');
+      return code;
+    });
+  },
 };

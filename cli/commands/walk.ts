@@ -1,9 +1,97 @@
-import type { Command } from '../main.ts';
+/**
+ * `svacheck walk [CONFIG] [--config FILE] --variant V`: seeded random walks for configurations
+ * too large to exhaust; invariants on every step; the seed and the exact replay command are
+ * printed. Exit 1: an undocumented violation; 0 otherwise (walks are never exhaustive).
+ */
+import { OP_NAMES, VARIANTS } from '../../vocab/index.ts';
+import { walk, formatCoverage, formatStats, type WalkResult } from '../../model/index.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
+import type { Command } from '../main.ts';
+import { guarded, loadConfigs, progressReporter, variantList, writeOut } from './check.ts';
 
-// Placeholder until the 'walk' command lands; replaced by its owner.
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
+  { name: 'variant', kind: 'list', valueName: 'name', description: "variants to walk (comma list; default: the configuration's)" },
+  { name: 'seed', kind: 'number', valueName: 'n', description: 'the random seed (default: from the clock; always printed)' },
+  { name: 'walks', kind: 'number', valueName: 'n', description: 'number of walks (default 100)' },
+  { name: 'length', kind: 'number', valueName: 'n', description: 'operations per walk (default 100)' },
+  { name: 'walk', kind: 'number', valueName: 'i', description: 'replay only walk i of the seed' },
+  { name: 'continue', kind: 'boolean', description: 'keep walking after a violation' },
+  { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds' },
+  { name: 'out', kind: 'string', valueName: 'dir', description: 'write each violating (shrunk) trace as a litmus file into dir' },
+  { name: 'coverage', kind: 'boolean', description: 'print per-operation coverage' },
+  { name: 'json', kind: 'boolean', description: 'stable JSON output' },
+  { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
+];
+
+const USAGE = `usage: svacheck walk [options] [CONFIG]
+
+Seeded random walks over the spec (${VARIANTS.join(', ')}): each step a random operation a
+correct caller may issue; every invariant checked after every step. Prints the seed and the
+command that replays a violating walk.
+Exit: 0 no undocumented violation, 1 violation, 2 bad input, 3 broke.`;
+
+const intOpt = (v: unknown, name: string, dflt: number, min: number): number => {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || (v as number) < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
+  return v as number;
+};
+
+function render(r: WalkResult, showCoverage: boolean, written: Map<string, string>): string[] {
+  const lines = [`== walk ${r.config} / ${r.variant}: seed ${r.seed}, ${r.completedWalks} of ${r.walks} walk(s) ==`, `Replay: ${r.replay}`];
+  const unexpected = r.violations.filter((v) => !v.expected);
+  if (unexpected.length === 0) lines.push('No undocumented invariant violation on these walks (walks are not exhaustive).');
+  for (const v of r.violations) {
+    lines.push('', `${v.expected ? 'Documented finding' : 'Invariant violated'}: ${v.invariant} (rule ${v.rule}) on walk ${v.walk}: ${v.reason}`);
+    lines.push(`Replay this walk: ${v.replay}`, `Trace shrunk from ${v.originalLength} to ${v.trace.length} steps:`, ...v.lines);
+    const path = written.get(v.litmus);
+    lines.push(...(path ? [`Written: ${path}`] : ['Litmus file:', ...v.litmus.trimEnd().split('\n').map((l) => `  ${l}`)]));
+  }
+  lines.push('', ...formatStats(r.stats));
+  if (r.status === 'bound') lines.push('Stopped by --max-seconds (bound hit): fewer walks than asked.');
+  if (showCoverage) lines.push(...formatCoverage(r.coverage, OP_NAMES));
+  return lines;
+}
+
 export const command: Command = {
   name: 'walk',
-  summary: 'not yet built',
-  async run(_argv, io) { io.err('svacheck walk: not built yet\n'); return EXIT.BROKE; },
+  summary: 'seeded random walks with invariants on every step',
+  async run(argv, io) {
+    const { options, positional } = parseArgs(OPTIONS, argv);
+    if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
+    if (positional.length > 1 || (positional.length === 1 && options.config)) throw new UsageError('walk takes one configuration');
+    const seed = intOpt(options.seed, 'seed', Date.now() % 2 ** 31, 0);
+    const walks = intOpt(options.walks, 'walks', 100, 1), length = intOpt(options.length, 'length', 100, 1);
+    const only = options.walk === undefined ? undefined : intOpt(options.walk, 'walk', 0, 0);
+    if (only !== undefined && only >= walks) throw new UsageError(`--walk ${only} is beyond --walks ${walks}`);
+    return guarded(io, 'walk', () => {
+      const [mc] = loadConfigs(positional, options.config ? [options.config as string] : undefined, io.cwd);
+      const results: WalkResult[] = [];
+      const lines: string[] = [];
+      for (const v of variantList(options.variant as string[] | undefined) ?? mc.variants) {
+        const r = walk(mc, v, {
+          seed, walks, length, only, continue: Boolean(options.continue), maxSeconds: options['max-seconds'] as number | undefined,
+          onProgress: progressReporter(io, `walk ${mc.name}/${v}`),
+        });
+        results.push(r);
+        const written = new Map<string, string>();
+        if (options.out) for (const x of r.violations) written.set(x.litmus, writeOut(options.out as string, io.cwd, `${r.config}-${r.variant}-walk-${x.invariant}`, x.litmus));
+        if (!options.json) lines.push(...render(r, Boolean(options.coverage), written), '');
+      }
+      const code = results.some((r) => r.violations.some((v) => !v.expected)) ? EXIT.FAILED : EXIT.OK;
+      if (options.json) {
+        io.out(JSON.stringify({
+          command: 'walk', exit: code, seed, results: results.map((r) => ({
+            config: r.config, variant: r.variant, seed: r.seed, walks: r.walks, completedWalks: r.completedWalks, status: r.status, replay: r.replay,
+            stats: r.stats, coverage: r.coverage,
+            violations: r.violations.map((v) => ({ invariant: v.invariant, rule: v.rule, reason: v.reason, expected: v.expected, walk: v.walk, replay: v.replay, originalLength: v.originalLength, steps: v.lines.map((l) => l.trim()), litmus: v.litmus })),
+          })),
+        }, null, 2) + '\n');
+        return code;
+      }
+      io.out(lines.join('\n') + '\n');
+      return code;
+    });
+  },
 };
