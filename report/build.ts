@@ -178,7 +178,8 @@ const round = (x: number) => Math.round(x * 100) / 100;
 function collectFindings(configArg: string, outcomes: readonly FileOutcome[], checks: readonly CheckResult[], diffs: readonly DiffResult[],
   conformance: readonly Awaited<ReturnType<typeof checkAdapter>>[], variants: readonly VariantName[]): Finding[] {
   const found: Omit<Finding, 'id'>[] = [];
-  const cfg = `--config ${configArg}`;
+  // A bundled configuration is named positionally; a file goes through --config.
+  const cfg = /^[a-z0-9-]+$/.test(configArg) ? configArg : `--config ${configArg}`;
   for (const c of checks) {
     for (const v of c.violations) {
       found.push({
