@@ -3,6 +3,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that goes away (`svacheck | head`) ends the run quietly, not with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
+}
 const { main } = await import('../cli/main.ts');
 const code = await main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
