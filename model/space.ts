@@ -65,6 +65,10 @@ interface Layout {
   readonly recordBits: number;
   /** Field ranges [from, to) of the tuple record packed into sort keys of at most 52 bits. */
   readonly chunks: readonly (readonly [number, number])[];
+  /** Per group: PASID → its index among the group's slot PASIDs. */
+  readonly slotPos: readonly ReadonlyMap<number, number>[];
+  /** Per device: its index in its group's device list. */
+  readonly devInGroup: readonly number[];
   /** Per group permutation: flat slot index in the canonical labelling → in the original. */
   readonly slotMaps: readonly Int32Array[];
 }
@@ -184,7 +188,9 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
     gp.forEach((src, g) => slotPasids[g].forEach((_, j) => { m[slotOffset[g] + j] = slotOffset[src] + j; }));
     return m;
   });
-  const layout: Layout = { uIndex, slotPasids, slotOffset, slotCount, statusW, dataW, domW, bondW, devW: bitsFor(maxGroupDevs), fieldW, recordBits, chunks, slotMaps };
+  const slotPos = slotPasids.map((sp) => new Map(sp.map((ui, j) => [universe[ui], j])));
+  const devInGroup = cfg.devices.map((d, i) => (d.iommu === null ? 0 : cfg.groups[d.group].devices.indexOf(i)));
+  const layout: Layout = { uIndex, slotPasids, slotPos, devInGroup, slotOffset, slotCount, statusW, dataW, domW, bondW, devW: bitsFor(maxGroupDevs), fieldW, recordBits, chunks, slotMaps };
   return { cfg, bounds, templates, universe, tried, words, arity, groupPerms, symmetry, symmetryOrder, layout };
 }
 
@@ -296,13 +302,17 @@ export function encode(space: Space, sts: readonly State[], out: Uint32Array, _s
       base[b + 1] = mm.data === null ? 0 : 1 + 2 * uidx(space, mm.data.pasid) + (mm.data.global ? 1 : 0);
       for (let i = 0; i < nDom; i++) base[b + 2 + i] = check(mm.domains[i], L.domW[i], 'SVA domain users');
     }
+    owner.fill(-1, t * S, (t + 1) * S);
+    code.fill(0, t * S, (t + 1) * S);
     for (let g = 0; g < L.slotPasids.length; g++) {
-      const slots = st.slots[g], devs = cfg.groups[g].devices, sp = L.slotPasids[g], off = t * S + L.slotOffset[g];
-      for (let j = 0; j < sp.length; j++) {
-        const s = slots.size === 0 ? undefined : slots.get(space.universe[sp[j]]);
-        if (s === undefined) { owner[off + j] = -1; code[off + j] = 0; }
-        else if (s.kind === 'sva') { owner[off + j] = s.mm; code[off + j] = check(1 + devs.indexOf(s.dev) * H + (s.users - 1), L.bondW, 'handle users'); }
-        else { owner[off + j] = -2; code[off + j] = 1 + devs.indexOf(s.dev); }
+      const slots = st.slots[g];
+      if (slots.size === 0) continue;
+      const pos = L.slotPos[g], off = t * S + L.slotOffset[g];
+      for (const [p, s] of slots) {
+        const j = pos.get(p);
+        if (j === undefined) { encodable(space, st); throw new EncodingError(`slot at PASID ${p} lies outside the encoding`); }
+        if (s.kind === 'sva') { owner[off + j] = s.mm; code[off + j] = check(1 + L.devInGroup[s.dev] * H + (s.users - 1), L.bondW, 'handle users'); }
+        else { owner[off + j] = -2; code[off + j] = 1 + L.devInGroup[s.dev]; }
       }
     }
   }
@@ -327,11 +337,12 @@ export function encode(space: Space, sts: readonly State[], out: Uint32Array, _s
           keys[m * C + c] = key;
         }
       }
-      for (let m = 0; m < nm; m++) order[m] = m;
-      order.sort((a, b) => {
-        for (let c = 0; c < C; c++) { const d = keys[a * C + c] - keys[b * C + c]; if (d !== 0) return d; }
-        return 0;
-      });
+      // Insertion sort of the mm indexes by key: nm is small.
+      for (let m = 0; m < nm; m++) {
+        let i = m;
+        while (i > 0 && keyLess(keys, C, m, order[i - 1])) { order[i] = order[i - 1]; i--; }
+        order[i] = m;
+      }
     }
     const dst = first ? out : target;
     dst.fill(0);
@@ -352,6 +363,11 @@ export function encode(space: Space, sts: readonly State[], out: Uint32Array, _s
     if (first) first = false;
     else if (lessWords(target, out)) out.set(target);
   }
+}
+
+function keyLess(keys: Float64Array, C: number, a: number, b: number): boolean {
+  for (let c = 0; c < C; c++) { const d = keys[a * C + c] - keys[b * C + c]; if (d !== 0) return d < 0; }
+  return false;
 }
 
 const setBit = (a: Uint32Array, bit: number): void => { a[bit >>> 5] |= 1 << (bit & 31); };
