@@ -13,20 +13,10 @@ import { checkAdapter } from '../conformance/check.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
 import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { SEED_SETUP, type Op, type Setup, type VariantName } from '../vocab/index.ts';
+import { rng as prng } from '../vocab/random.ts';
 
 const SEED = Number(process.env.SVACHECK_SEED ?? 20260521);
 
-/** mulberry32: a tiny seeded PRNG, so the workload is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A contract-respecting random workload of `length` operations for the setup and variant. */
 export function workload(setup: Setup, variant: VariantName, length: number, seed: number): Op[] {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ida } from './ida.ts';
+import { rng as prng } from '../vocab/random.ts';
 
-/** mulberry32: a tiny seeded PRNG so every random run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** The obviously-right reference: scan up from min for the first id not in the set. */
 class NaiveIda {

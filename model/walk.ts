@@ -13,6 +13,7 @@ import { beyondBounds, buildSpace, enabled, encode, type Space } from './space.t
 import { cover, emptyCoverage, emptyStats, type Coverage, type Progress, type Stats } from './stats.ts';
 import { StateStore } from './store.ts';
 import { formatTrace, traceLitmus, type TraceStep } from './trace.ts';
+import { rng } from '../vocab/random.ts';
 
 export interface WalkOptions {
   readonly seed: number;
@@ -48,17 +49,6 @@ export interface WalkResult {
   readonly replay: string;
 }
 
-/** mulberry32: small, fast, good enough for choosing operations. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const walkSeed = (seed: number, i: number): number => (seed ^ Math.imul(i + 1, 0x9e3779b9)) >>> 0;
 
 function firstBroken(space: Space, v: Variant, invs: readonly Invariant[], st: State): { inv: Invariant; reason: string } | null {

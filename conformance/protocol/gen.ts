@@ -6,18 +6,10 @@
  */
 import type { SpecDriver } from '../../spec/index.ts';
 import type { Op, OpName, Setup } from '../../vocab/index.ts';
+import { rng } from '../../vocab/random.ts';
 
-/** mulberry32: a tiny, good-enough PRNG; the same seed gives the same sequence everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
+
 
 const HANDLES = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
 const WEIGHTS: readonly [OpName, number][] = [
