@@ -1,3 +1,5 @@
+import { VARIANTS, type VariantName } from '../vocab/index.ts';
+
 /**
  * A declarative option table and a pure argv → options parser. Every command declares its
  * options here; `--help` text is generated from the same table.
@@ -51,4 +53,23 @@ export function helpText(usage: string, table: readonly OptionSpec[]): string {
     return `${left.padEnd(28)} ${o.description}`;
   });
   return [usage, '', 'Options:', ...rows].join('\n');
+}
+
+/** --variant values: repeatable, comma lists allowed, each a known variant, no repeats. */
+export function variantList(values: readonly string[] | undefined): VariantName[] | undefined {
+  if (values === undefined) return undefined;
+  const out: VariantName[] = [];
+  for (const n of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+    if (!(VARIANTS as readonly string[]).includes(n)) throw new UsageError(`unknown variant '${n}' (known: ${VARIANTS.join(', ')})`);
+    if (!out.includes(n as VariantName)) out.push(n as VariantName);
+  }
+  if (out.length === 0) throw new UsageError('--variant needs at least one variant name');
+  return out;
+}
+
+/** An integer option: its value, or `dflt` when absent; a usage error below `min` or not integral. */
+export function intOption(value: unknown, name: string, dflt: number, min: number): number {
+  if (value === undefined) return dflt;
+  if (!Number.isInteger(value) || (value as number) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${String(value)}`);
+  return value as number;
 }

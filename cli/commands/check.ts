@@ -7,13 +7,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { VARIANTS, type VariantName } from '../../vocab/index.ts';
 import { OP_NAMES } from '../../vocab/index.ts';
 import {
   check, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
   type CheckResult, type ModelConfig, type Progress,
 } from '../../model/index.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
 
@@ -37,18 +36,6 @@ symmetry reduction), checks every invariant on every state, reports availability
 findings, and prints the shortest counterexample as a litmus file.
 CONFIG names a bundled configuration (default: seed-small); --config reads a file.
 Exit: 0 held (a bounded run says "not exhaustive"), 1 violation, 2 bad input, 3 broke.`;
-
-/** --variant values: repeatable, comma lists allowed. */
-export function variantList(values: readonly string[] | undefined): VariantName[] | undefined {
-  if (values === undefined) return undefined;
-  const out: VariantName[] = [];
-  for (const n of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
-    if (!(VARIANTS as readonly string[]).includes(n)) throw new UsageError(`unknown variant '${n}' (known: ${VARIANTS.join(', ')})`);
-    if (!out.includes(n as VariantName)) out.push(n as VariantName);
-  }
-  if (out.length === 0) throw new UsageError('--variant needs a variant name');
-  return out;
-}
 
 /** Bundled names and --config files; a bad file is a ConfigError (file:line: reason). */
 export function loadConfigs(names: readonly string[], files: readonly string[] | undefined, cwd: string, dflt: string | null = 'seed-small'): ModelConfig[] {

@@ -17,10 +17,9 @@ import {
 import { openExecAdapter, renderExecReport, type ExecAdapter, type ExecReport } from '../../conformance/protocol/index.ts';
 import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } from '../../model/config.ts';
 import { SEED_SETUP, VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
-import { selectedVariants } from './litmus.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'impl', kind: 'string', valueName: 'spec', description: "the implementation: 'builtin', a TS/JS module path (default export, adapter or createAdapter), or 'exec:<command and args>'" },
@@ -262,17 +261,12 @@ export const command: Command = {
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (the implementation is given with --impl)`);
     const impl = options.impl as string | undefined;
     if (!impl) throw new UsageError('--impl is required: builtin, a module path, or exec:<command and args>');
-    const intOpt = (name: string, dflt: number, min: number): number => {
-      const v = options[name] as number | undefined;
-      if (v === undefined) return dflt;
-      if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-      return v;
-    };
+    const intOpt = (name: string, dflt: number, min: number): number => intOption(options[name], name, dflt, min);
     const runs = intOpt('runs', 100, 0);
     const maxSteps = intOpt('max-steps', 50, 1);
     const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31)) | 0;
     const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1);
-    const only = selectedVariants(options.variant as string[] | undefined);
+    const only = variantList(options.variant as string[] | undefined);
     const setups = loadSetups(options.config as string[] | undefined, io.cwd);
     const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/conform');
 

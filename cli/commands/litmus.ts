@@ -3,11 +3,11 @@
  * verdict line per file and variant, a summary per variant. No path: the bundled library.
  * Exit 0 all held, 1 an expectation failed, 2 a file is malformed or a usage error, 3 broke.
  */
-import { VARIANTS, type VariantName } from '../../vocab/index.ts';
+import { VARIANTS } from '../../vocab/index.ts';
 import {
   bundledSources, coverageOf, exitCodeOf, findLitmusFiles, renderCoverage, renderOutcome, renderSummary, runSources, toJson,
 } from '../../conformance/litmus/index.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 
@@ -24,26 +24,13 @@ Runs litmus scenarios (*.litmus.yaml) against the reference spec. Without a
 path, runs the bundled library; directories are searched for *.yaml files.
 Variants: ${VARIANTS.join(', ')}.`;
 
-/** --variant values: repeatable, comma lists allowed, each a known variant. */
-export function selectedVariants(values: readonly string[] | undefined): VariantName[] | undefined {
-  if (values === undefined) return undefined;
-  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-  const out: VariantName[] = [];
-  for (const n of names) {
-    if (!(VARIANTS as readonly string[]).includes(n)) throw new UsageError(`unknown variant '${n}' (known: ${VARIANTS.join(', ')})`);
-    if (!out.includes(n as VariantName)) out.push(n as VariantName);
-  }
-  if (out.length === 0) throw new UsageError('--variant needs at least one variant name');
-  return out;
-}
-
 export const command: Command = {
   name: 'litmus',
   summary: 'run litmus scenarios against the spec',
   async run(argv, io) {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
-    const only = selectedVariants(options.variant as string[] | undefined);
+    const only = variantList(options.variant as string[] | undefined);
     const variants = only ?? [...VARIANTS];
     const bundled = positional.length === 0;
     let sources;

@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { formatOp, formatResult, sameResult, VARIANTS, type VariantName } from '../../vocab/index.ts';
+import { formatOp, formatResult, sameResult } from '../../vocab/index.ts';
 import { ContractError, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../../spec/index.ts';
 import { expectationFor, parseLitmus, variantsOf } from '../../conformance/litmus/index.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
 
@@ -33,8 +33,7 @@ export const command: Command = {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText('usage: svacheck replay FILE [--variant NAME]', OPTIONS) + '\n'); return EXIT.OK; }
     if (positional.length !== 1) throw new UsageError('replay takes exactly one litmus file');
-    const only = ((options.variant as string[] | undefined) ?? []).flatMap((v) => v.split(','));
-    for (const v of only) if (!(VARIANTS as readonly string[]).includes(v)) throw new UsageError(`unknown variant '${v}' (known: ${VARIANTS.join(', ')})`);
+    const only = variantList(options.variant as string[] | undefined);
     const file = positional[0];
     let text: string;
     try { text = await readFile(resolve(io.cwd, file), 'utf8'); } catch (e) {
@@ -48,7 +47,7 @@ export const command: Command = {
     }
     const { doc, stepLines } = parsed.litmus;
     let code: number = EXIT.OK;
-    for (const variant of variantsOf(parsed.litmus, only.length ? (only as VariantName[]) : undefined)) {
+    for (const variant of variantsOf(parsed.litmus, only)) {
       io.out(`${doc.name} in ${variant}\n`);
       const driver = new SpecDriver(doc.setup, VARIANT_BY_NAME[variant]);
       for (const [i, s] of doc.steps.entries()) {

@@ -2,11 +2,10 @@
  * `svacheck` / `svacheck report`: the review report on the embedded default (the seed's
  * setup) or on --config FILE, in text (default, <= 80 ASCII columns), markdown or JSON.
  */
-import { VARIANTS, type VariantName } from '../../vocab/index.ts';
 import { ConfigError, loadBundledConfig, loadConfigFile, type ModelConfig } from '../../model/index.ts';
 import { buildReport, DEFAULT_SEED } from '../../report/build.ts';
 import { renderMarkdown, renderText } from '../../report/render.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 import { resolve } from 'node:path';
@@ -37,12 +36,9 @@ export const command: Command = {
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
     const format = options.json ? 'json' : (options.format as string | undefined) ?? 'text';
     if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError(`--format must be text, markdown or json, got '${format}'`);
-    const variants = ((options.variant as string[] | undefined) ?? []).flatMap((v) => v.split(',')).filter(Boolean);
-    for (const v of variants) if (!(VARIANTS as readonly string[]).includes(v)) throw new UsageError(`unknown variant '${v}' (known: ${VARIANTS.join(', ')})`);
-    for (const k of ['seed', 'runs'] as const) {
-      const n = options[k] as number | undefined;
-      if (n !== undefined && (!Number.isInteger(n) || n < (k === 'runs' ? 1 : -(2 ** 31)))) throw new UsageError(`--${k} needs an integer${k === 'runs' ? ' >= 1' : ''}`);
-    }
+    const variants = variantList(options.variant as string[] | undefined);
+    const seed = intOption(options.seed, 'seed', DEFAULT_SEED, -(2 ** 31));
+    const runs = intOption(options.runs, 'runs', 100, 1);
     let mc: ModelConfig;
     const configArg = (options.config as string | undefined) ?? 'seed-small';
     try {
@@ -53,9 +49,9 @@ export const command: Command = {
     }
     const started = Date.now();
     const report = await buildReport({
-      modelConfig: mc, configArg, seed: options.seed as number | undefined, runs: options.runs as number | undefined,
+      modelConfig: mc, configArg, seed, runs,
       setup: options.config === undefined ? undefined : mc.setup,
-      variants: variants.length ? (variants as VariantName[]) : undefined,
+      variants,
       onStep: io.progress ? (what) => io.err(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`) : undefined,
     });
     io.out(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'markdown' ? renderMarkdown(report) : renderText(report));

@@ -5,10 +5,10 @@
  */
 import { OP_NAMES, VARIANTS } from '../../vocab/index.ts';
 import { walk, formatCoverage, formatStats, type WalkResult } from '../../model/index.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
-import { guarded, loadConfigs, progressReporter, variantList, writeOut } from './check.ts';
+import { guarded, loadConfigs, progressReporter, writeOut } from './check.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
@@ -31,12 +31,6 @@ Seeded random walks over the spec (${VARIANTS.join(', ')}): each step a random o
 correct caller may issue; every invariant checked after every step. Prints the seed and the
 command that replays a violating walk.
 Exit: 0 no undocumented violation, 1 violation, 2 bad input, 3 broke.`;
-
-const intOpt = (v: unknown, name: string, dflt: number, min: number): number => {
-  if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || (v as number) < min) throw new UsageError(`--${name} must be an integer >= ${min}`);
-  return v as number;
-};
 
 function render(r: WalkResult, showCoverage: boolean, written: Map<string, string>): string[] {
   const lines = [`== walk ${r.config} / ${r.variant}: seed ${r.seed}, ${r.completedWalks} of ${r.walks} walk(s) ==`, `Replay: ${r.replay}`];
@@ -61,9 +55,9 @@ export const command: Command = {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     if (positional.length > 1 || (positional.length === 1 && options.config)) throw new UsageError('walk takes one configuration');
-    const seed = intOpt(options.seed, 'seed', Date.now() % 2 ** 31, 0);
-    const walks = intOpt(options.walks, 'walks', 100, 1), length = intOpt(options.length, 'length', 100, 1);
-    const only = options.walk === undefined ? undefined : intOpt(options.walk, 'walk', 0, 0);
+    const seed = intOption(options.seed, 'seed', Date.now() % 2 ** 31, 0);
+    const walks = intOption(options.walks, 'walks', 100, 1), length = intOption(options.length, 'length', 100, 1);
+    const only = options.walk === undefined ? undefined : intOption(options.walk, 'walk', 0, 0);
     if (only !== undefined && only >= walks) throw new UsageError(`--walk ${only} is beyond --walks ${walks}`);
     return guarded(io, 'walk', () => {
       const [mc] = loadConfigs(positional, options.config ? [options.config as string] : undefined, io.cwd);
