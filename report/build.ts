@@ -13,7 +13,7 @@ import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } 
 import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
 import { AVAILABILITY, check, diff, type CheckResult, type DiffResult, type ModelConfig } from '../model/index.ts';
-import { FINDING_KINDS, type Finding } from './findings.ts';
+import type { Finding } from './findings.ts';
 
 export const REPORT_SCHEMA = 'svacheck-report/1';
 export const DEFAULT_SEED = 20260521;
@@ -246,4 +246,3 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
   return found.map((f, i) => ({ id: `F${i + 1}`, ...f }));
 }
 
-export { FINDING_KINDS };

@@ -82,6 +82,8 @@ function conformanceSection(r: ReportData): string[] {
 function findingsSection(r: ReportData): string[] {
   const lines = ['5. Findings'];
   if (r.findings.length === 0) return [...lines, '', 'none'];
+  // What each kind of finding means, for the kinds present.
+  for (const kind of new Set(r.findings.map((f) => f.kind))) lines.push('', ...hanging(`${FINDING_KINDS[kind].title}: `, FINDING_KINDS[kind].explanation));
   for (const f of r.findings) {
     lines.push('', ...hanging(`${f.id} [${FINDING_KINDS[f.kind].title}] `, f.headline));
     lines.push(...wrap(f.explanation, 3));
@@ -131,6 +133,7 @@ export function renderMarkdown(r: ReportData): string {
     '| variant | verdict | runs | ops checked | seed |', '|---|---|---|---|---|',
     ...r.conformance.map((c) => `| ${c.variant} | ${c.ok ? 'pass' : `FAIL: ${c.failure}`} | ${c.runs} | ${c.checked} | ${c.seed} |`), '',
     '## 5. Findings', '',
+    ...[...new Set(r.findings.map((f) => f.kind))].map((k) => `- *${FINDING_KINDS[k].title}*: ${FINDING_KINDS[k].explanation}`), '',
     ...r.findings.flatMap((f) => [
       `### ${f.id}. ${f.headline}`, '', `*${FINDING_KINDS[f.kind].title}*, rule \`${f.rule}\`${f.expected ? ' (documented)' : ''}. ${f.explanation}`, '',
       '```yaml', f.litmus.trimEnd(), '```', '', `Replay: \`${f.replay}\``, '',
