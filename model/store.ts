@@ -1,23 +1,47 @@
 /**
- * The visited set: encoded states (W words each) in one growing Uint32Array, in insertion
- * (= BFS) order, an open-addressing hash table of state indexes, and per state its parent
- * index and the template that reached it. Shortest counterexamples follow parent links.
+ * The visited set: encoded states (W words each) in insertion (= BFS) order, an open-addressing
+ * hash table of state indexes, and per state its parent index; shortest counterexamples follow
+ * parent links. Memory is the limit on how far the checker gets, so the layout keeps slack small:
+ *
+ * - States and parent links live in chunks of `chunkStates` states (a power of two, 2^16 by
+ *   default): one Uint32Array of chunkStates*W words and one Int32Array of parents per chunk.
+ *   A full chunk is never copied or reallocated; a new one is added, so the slack is at most one
+ *   chunk. Only the first chunk starts small (FIRST_CHUNK states) and doubles, copying, up to
+ *   chunkStates, so a tiny run does not allocate a whole chunk.
+ * - The table is an Int32Array of index+1 (0 = empty), power-of-two sized, linear probing, doubled
+ *   when the load exceeds 3/4: 4/0.75..4/0.375 bytes per state.
+ *
+ * So a state costs 4W + 4 bytes plus 5.3..10.7 bytes of table, plus the unfilled part of the last
+ * chunk.
  */
-export class StateStore {
-  private data: Uint32Array;
-  private table: Int32Array;
-  private mask: number;
-  parent: Int32Array;
-  via: Int32Array;
-  size = 0;
+const FIRST_CHUNK = 1 << 8;
+const FIRST_TABLE = 1 << 9;
 
-  constructor(readonly words: number, initial = 1 << 12) {
-    this.data = new Uint32Array(initial * words);
-    this.parent = new Int32Array(initial);
-    this.via = new Int32Array(initial);
-    this.table = new Int32Array(initial * 2);
-    this.mask = initial * 2 - 1;
+export class StateStore {
+  private readonly shift: number;
+  private readonly within: number;
+  private chunks: Uint32Array[];
+  private parents: Int32Array[];
+  /** States the allocated chunks can hold. */
+  private capacity: number;
+  private table = new Int32Array(FIRST_TABLE);
+  private mask = FIRST_TABLE - 1;
+  private count = 0;
+
+  /** `chunkStates`: states per chunk, a power of two (default 2^16); small values are for tests. */
+  constructor(readonly words: number, opts: { chunkStates?: number } = {}) {
+    const chunkStates = opts.chunkStates ?? 1 << 16;
+    if (!Number.isInteger(chunkStates) || chunkStates < 1 || (chunkStates & (chunkStates - 1)) !== 0)
+      throw new RangeError(`chunkStates must be a power of two, got ${chunkStates}`);
+    this.shift = Math.log2(chunkStates);
+    this.within = chunkStates - 1;
+    this.capacity = Math.min(FIRST_CHUNK, chunkStates);
+    this.chunks = [new Uint32Array(this.capacity * words)];
+    this.parents = [new Int32Array(this.capacity)];
   }
+
+  /** Number of states stored; their indexes are 0..size-1. */
+  get size(): number { return this.count; }
 
   private hash(src: Uint32Array, base: number): number {
     let h = 0x811c9dc5 | 0;
@@ -30,13 +54,14 @@ export class StateStore {
   }
 
   private equalAt(idx: number, src: Uint32Array): boolean {
-    const b = idx * this.words;
-    for (let i = 0; i < this.words; i++) if (this.data[b + i] !== src[i]) return false;
+    const chunk = this.chunks[idx >>> this.shift];
+    const b = (idx & this.within) * this.words;
+    for (let i = 0; i < this.words; i++) if (chunk[b + i] !== src[i]) return false;
     return true;
   }
 
-  /** Insert; returns the new index, or -(existing index) - 1 when already present. */
-  add(src: Uint32Array, parent: number, via: number): number {
+  /** Insert the state in src[0..W); returns the new index, or -(existing index) - 1 when already present. */
+  add(src: Uint32Array, parent: number): number {
     let slot = this.hash(src, 0) & this.mask;
     for (;;) {
       const e = this.table[slot];
@@ -44,16 +69,18 @@ export class StateStore {
       if (this.equalAt(e - 1, src)) return -e;
       slot = (slot + 1) & this.mask;
     }
-    const idx = this.size++;
-    if (idx >= this.parent.length) this.grow();
-    this.data.set(src, idx * this.words);
-    this.parent[idx] = parent;
-    this.via[idx] = via;
-    if (this.size * 2 > this.table.length) this.rehash();
+    const idx = this.count++;
+    if (idx === this.capacity) this.grow();
+    const c = idx >>> this.shift, o = idx & this.within;
+    const chunk = this.chunks[c], b = o * this.words;
+    for (let i = 0; i < this.words; i++) chunk[b + i] = src[i];
+    this.parents[c][o] = parent;
+    if (this.count * 4 > this.table.length * 3) this.rehash();
     else this.table[slot] = idx + 1;
     return idx;
   }
 
+  /** Whether the state in src[0..W) is stored. */
   has(src: Uint32Array): boolean {
     let slot = this.hash(src, 0) & this.mask;
     for (;;) {
@@ -64,22 +91,46 @@ export class StateStore {
     }
   }
 
-  /** The words of state idx (a view: valid until the next add). */
-  get(idx: number): Uint32Array { return this.data.subarray(idx * this.words, (idx + 1) * this.words); }
-  get buffer(): Uint32Array { return this.data; }
+  /**
+   * The words of state idx (0 <= idx < size), as a view into its chunk. Stored words never change,
+   * so the view stays correct for as long as it is kept (a view taken while the first chunk was
+   * still growing holds on to that chunk's older, smaller copy).
+   */
+  get(idx: number): Uint32Array {
+    const b = (idx & this.within) * this.words;
+    return this.chunks[idx >>> this.shift].subarray(b, b + this.words);
+  }
 
+  /** Copy the words of state idx (0 <= idx < size) into out[offset..offset+W). */
+  copy(idx: number, out: Uint32Array, offset = 0): void {
+    const chunk = this.chunks[idx >>> this.shift];
+    const b = (idx & this.within) * this.words;
+    for (let i = 0; i < this.words; i++) out[offset + i] = chunk[b + i];
+  }
+
+  /** The parent index of state idx (0 <= idx < size), as given to add. */
+  parentOf(idx: number): number { return this.parents[idx >>> this.shift][idx & this.within]; }
+
+  /** Room for one more state: double the first chunk while it is short of a full chunk, else add a chunk. */
   private grow(): void {
-    const cap = this.parent.length * 2;
-    const data = new Uint32Array(cap * this.words); data.set(this.data); this.data = data;
-    const parent = new Int32Array(cap); parent.set(this.parent); this.parent = parent;
-    const via = new Int32Array(cap); via.set(this.via); this.via = via;
+    const full = this.within + 1;
+    if (this.capacity < full) {
+      const cap = Math.min(this.capacity * 2, full);
+      const data = new Uint32Array(cap * this.words); data.set(this.chunks[0]); this.chunks[0] = data;
+      const parent = new Int32Array(cap); parent.set(this.parents[0]); this.parents[0] = parent;
+      this.capacity = cap;
+    } else {
+      this.chunks.push(new Uint32Array(full * this.words));
+      this.parents.push(new Int32Array(full));
+      this.capacity += full;
+    }
   }
 
   private rehash(): void {
     const table = new Int32Array(this.table.length * 2);
     const mask = table.length - 1;
-    for (let idx = 0; idx < this.size; idx++) {
-      let slot = this.hash(this.data, idx * this.words) & mask;
+    for (let idx = 0; idx < this.count; idx++) {
+      let slot = this.hash(this.chunks[idx >>> this.shift], (idx & this.within) * this.words) & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = idx + 1;
     }
@@ -87,10 +138,13 @@ export class StateStore {
     this.mask = mask;
   }
 
-  /** Bytes allocated for the visited set (state words, parent links, hash table), all of it. */
+  /** Bytes allocated for the visited set (state chunks, parent chunks, hash table), all of it. */
   bytesAllocated(): number {
-    return this.data.byteLength + this.parent.byteLength + this.via.byteLength + this.table.byteLength;
+    let n = this.table.byteLength;
+    for (let c = 0; c < this.chunks.length; c++) n += this.chunks[c].byteLength + this.parents[c].byteLength;
+    return n;
   }
-  /** Bytes per stored state if the arrays were exactly full (words, parent, via, table at load ½). */
-  bytesPerStateTight(): number { return 4 * this.words + 4 + 4 + 8; }
+
+  /** Bytes per stored state with no chunk slack and the table at its fullest (load 3/4). */
+  bytesPerStateTight(): number { return 4 * this.words + 4 + 4 / 0.75; }
 }
