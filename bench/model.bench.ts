@@ -46,7 +46,7 @@ export function run(): void {
   const space = buildSpace(medium, [v]);
   const ex = explore(space, [v], {});
   const sample: State[] = [];
-  for (let i = 0; i < ex.store.size; i += Math.max(1, Math.floor(ex.store.size / 3000))) sample.push(decode(space, ex.store.buffer, i * space.words));
+  for (let i = 0; i < ex.store.size; i += Math.max(1, Math.floor(ex.store.size / 3000))) sample.push(decode(space, ex.store.get(i), 0));
   let n = 0, t0 = performance.now();
   const succ: State[] = [];
   for (const st of sample) for (const op of space.templates) {

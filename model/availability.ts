@@ -18,8 +18,12 @@
  * - `idle-local-kept` (v1's bug, V4 missing): `bind_pasid {dev, mm, p}` fails ENOSPC although
  *   mm has no SVA domain left (no live bond anywhere) and p's slot in g is empty and in range.
  */
-import { maxPasids, type Config, type SpecOp, type State } from '../spec/index.ts';
-import type { Result } from '../vocab/index.ts';
+import { maxPasids } from '../spec/index.ts';
+import { ERRNOS } from '../vocab/index.ts';
+import { RK_ERRNO, type Outcome } from './outcome.ts';
+import { K_EMPTY, K_SVA, M_DOM, M_GLOBAL, M_PASID, SLOT_REC, S_KIND, S_MM, type Space } from './space.ts';
+
+const ENOSPC = ERRNOS.indexOf('ENOSPC'), EBUSY = ERRNOS.indexOf('EBUSY');
 
 export type AvailabilityKind = 'starved' | 'local-collision' | 'attach-collision' | 'idle-local-kept';
 
@@ -42,35 +46,73 @@ export const AVAILABILITY: Record<AvailabilityKind, { readonly rule: string; rea
   },
 };
 
-const groupRange = (cfg: Config, g: number): number => Math.min(...cfg.groups[g].devices.map((d) => maxPasids(cfg, d)));
+const ranges = new WeakMap<Space, Float64Array>();
+/** Per group: its PASID range (max_pasids of its smallest device). */
+function rangesOf(space: Space): Float64Array {
+  let r = ranges.get(space);
+  if (!r) {
+    const cfg = space.cfg;
+    r = Float64Array.from(cfg.groups, (g) => Math.min(...g.devices.map((d) => maxPasids(cfg, d))));
+    ranges.set(space, r);
+  }
+  return r;
+}
 
-/** The availability finding this transition shows, or null. `before` is the state op ran in. */
-export function availabilityOf(cfg: Config, before: State, op: SpecOp, result: Result): AvailabilityKind | null {
-  if (result.kind !== 'errno' || (op.op !== 'bind' && op.op !== 'bind_pasid')) return null;
-  const g = cfg.devices[op.dev].iommu === null ? null : cfg.devices[op.dev].group;
-  if (g === null) return null;
-  const mm = before.mms[op.mm];
-  const slots = before.slots[g];
-  const range = groupRange(cfg, g);
+/** Whether slot (group g, PASID of universe index pu) is filled in state a[ab ..). */
+function filled(L: Space['layout'], a: Int32Array, ab: number, g: number, pu: number): boolean {
+  const k = pu < 0 ? -1 : L.slotOfU[g][pu];
+  return k >= 0 && a[ab + L.slotBase + k * SLOT_REC + S_KIND] !== K_EMPTY;
+}
+
+/**
+ * The availability finding a transition shows: template t, run in state a[ab ..) (a flat
+ * state, space.ts) with outcome o. The definitions above, over the flat state.
+ */
+export function availabilityOf(space: Space, a: Int32Array, ab: number, t: number, o: Outcome): AvailabilityKind | null {
+  if (o.rk !== RK_ERRNO) return null;
+  const op = space.templates[t];
+  if (op.op !== 'bind' && op.op !== 'bind_pasid') return null;
+  const cfg = space.cfg, L = space.layout, U = space.universe;
+  if (cfg.devices[op.dev].iommu === null) return null;
+  const g = cfg.devices[op.dev].group;
+  const range = rangesOf(space)[g];
+  const mo = ab + op.mm * L.mmRec;
   if (op.op === 'bind_pasid') {
-    if (result.errno !== 'ENOSPC' || mm.domains.some((u) => u > 0)) return null;
-    return op.pasid > 0 && op.pasid < range && !slots.has(op.pasid) ? 'idle-local-kept' : null;
+    if (o.rv !== ENOSPC) return null;
+    for (let j = 0; j < L.ni; j++) if (a[mo + M_DOM + j] > 0) return null;
+    return op.pasid > 0 && op.pasid < range && !filled(L, a, ab, g, U.indexOf(op.pasid)) ? 'idle-local-kept' : null;
   }
-  if (mm.data !== null) return null;
-  for (const s of slots.values()) if (s.kind === 'sva' && s.mm === op.mm) return null;
-  if (result.errno === 'ENOSPC') {
-    for (let p = 1; p < range; p++) if (!slots.has(p)) return 'starved';
-    return null;
+  if (a[mo + M_PASID] >= 0) return null;
+  let inRange = 0, filledInRange = 0, freeInRange = false;
+  for (let k = 0; k < L.slots; k++) {
+    if (L.slotGroup[k] !== g) continue;
+    const so = ab + L.slotBase + k * SLOT_REC;
+    if (a[so + S_KIND] === K_SVA && a[so + S_MM] === op.mm) return null;       // mm already bound in g
   }
-  if (result.errno !== 'EBUSY') return null;
-  // The id the allocator would hand out: lowest free in the device's range (A1).
-  let want = 1;
-  for (const held of before.ida) { if (held > want) break; if (held === want) want++; }
-  const at = slots.get(want);
-  if (at === undefined) return null;
-  let otherFree = false;
-  for (let p = 1; p < range; p++) if (!slots.has(p) && !before.ida.includes(p)) { otherFree = true; break; }
-  if (!otherFree) return null;
-  if (at.kind === 'sva') return before.mms[at.mm].data?.pasid === want && before.mms[at.mm].data?.global ? null : 'local-collision';
-  return before.kernelHeld.includes(want) ? null : 'attach-collision';
+  for (let i = 0; i < U.length && U[i] < range; i++) {
+    inRange++;
+    if (filled(L, a, ab, g, i)) filledInRange++;
+    else if (a[ab + L.idaBase + i] === 0) freeInRange = true;
+  }
+  // PASIDs of [1, range) outside the universe are neither slots nor allocator ids: free.
+  const outside = range - 1 - inRange;
+  if (o.rv === ENOSPC) return outside > 0 || filledInRange < inRange ? 'starved' : null;
+  if (o.rv !== EBUSY) return null;
+  let want = 1;                                                               // A1: what the allocator hands out
+  for (let i = 0; i < U.length; i++) {
+    if (a[ab + L.idaBase + i] === 0) continue;
+    if (U[i] > want) break;
+    if (U[i] === want) want++;
+  }
+  const wu = U.indexOf(want);
+  const k = wu < 0 ? -1 : L.slotOfU[g][wu];
+  if (k < 0) return null;
+  const so = ab + L.slotBase + k * SLOT_REC;
+  if (a[so + S_KIND] === K_EMPTY) return null;
+  if (!(outside > 0 || freeInRange)) return null;
+  if (a[so + S_KIND] === K_SVA) {
+    const owner = ab + a[so + S_MM] * L.mmRec;
+    return a[owner + M_PASID] === wu && a[owner + M_GLOBAL] === 1 ? null : 'local-collision';
+  }
+  return a[ab + L.heldBase + wu] === 1 ? null : 'attach-collision';
 }

@@ -3,12 +3,13 @@
  * on every new state; availability findings on every failing bind; shortest counterexamples
  * printed as litmus files.
  */
-import { INVARIANTS, observeSpec, step, variantByName, type Invariant, type State, type Variant } from '../spec/index.ts';
+import { INVARIANTS, observeSpec, step, variantByName, type Invariant, type SpecOp, type State, type Step, type Variant } from '../spec/index.ts';
 import type { VariantName } from '../vocab/index.ts';
 import { AVAILABILITY, availabilityOf, type AvailabilityKind } from './availability.ts';
 import type { ModelConfig } from './config.ts';
 import { explore, traceTo, type ExploreLimits, type StopReason } from './explore.ts';
-import { beyondBounds, buildSpace, decode, encode, type Space } from './space.ts';
+import { Outcome } from './outcome.ts';
+import { beyondBounds, buildSpace, decode, encode, fromFlat, toFlat, type Space } from './space.ts';
 import type { Coverage, Stats } from './stats.ts';
 import { formatTrace, traceLitmus, type TraceStep } from './trace.ts';
 
@@ -61,6 +62,8 @@ export interface CheckResult {
   /** Expected findings (config `expect`) that an exhaustive run did not reproduce. */
   readonly missingExpected: readonly string[];
   readonly symmetryOrder: number;
+  /** The transition engine that ran: compiled (built-in variants), spec, or verify (both, compared). */
+  readonly engine: string;
 }
 
 export function resolveVariant(v: VariantName | Variant): Variant {
@@ -85,15 +88,15 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const avail = new Map<AvailabilityKind, { parent: number; t: number; count: number }>();
   let unexpected = false;
   const ex = explore(space, [variant], {
-    transition(parent, t, before, steps) {
-      const kind = availabilityOf(space.cfg, before[0], space.templates[t], steps[0].result);
+    transition(parent, t, engine) {
+      const kind = availabilityOf(space, engine.before, 0, t, engine.out[0]);
       if (kind === null) return false;
       const a = avail.get(kind);
       if (a) a.count++; else avail.set(kind, { parent, t, count: 1 });
       return false;
     },
-    newState(idx, states) {
-      const st = states[0];
+    newState(idx, engine) {
+      const st = fromFlat(space, engine.after, 0);
       const obs = observeSpec(variant, space.cfg, st);
       for (const inv of invariants) {
         const reason = inv.check({ cfg: space.cfg, variant: variant.name, obs, kernelHeld: st.kernelHeld });
@@ -128,7 +131,7 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
     const want = space.templates[a.t];
     const wantWords = successorWords(space, variant, ex.store.get(a.parent).slice(), a.t);
     const { trace } = traceTo(space, [variant], ex.store, a.parent, (op, before, steps, succ) =>
-      op.op === want.op && availabilityOf(space.cfg, before[0], op, steps[0].result) === kind &&
+      op.op === want.op && availabilityOfStep(space, before[0], op, steps[0]) === kind &&
       (wantWords === null ? succ === null : succ !== null && succ.every((w, i) => w === wantWords[i])));
     const info = AVAILABILITY[kind];
     return {
@@ -144,7 +147,7 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const missingExpected = ex.exhaustive ? [...expected].filter((e) => !found.has(e)) : [];
   return {
     config: mc.name, variant: variant.name, symmetry: space.symmetry, status, exhaustive: ex.exhaustive, stop: ex.stop,
-    stats: ex.stats, coverage: ex.coverage, violations, availability, missingExpected, symmetryOrder: space.symmetryOrder,
+    stats: ex.stats, coverage: ex.coverage, violations, availability, missingExpected, symmetryOrder: space.symmetryOrder, engine: ex.engine,
   };
 }
 
@@ -154,11 +157,19 @@ function successorWords(space: Space, variant: Variant, words: Uint32Array, t: n
   const s = stepOf(space, variant, st, t);
   if (s === null) return null;
   const out = new Uint32Array(space.words);
-  encode(space, [s], out, new Uint32Array(space.words));
+  encode(space, [s], out);
   return out;
 }
 
 const decodeOne = (space: Space, words: Uint32Array): State => decode(space, words, 0, 0);
+
+/** availabilityOf for a spec step (trace reconstruction). */
+function availabilityOfStep(space: Space, before: State, op: SpecOp, s: Step): AvailabilityKind | null {
+  const f = new Int32Array(space.layout.n), o = new Outcome();
+  toFlat(space, before, f, 0);
+  o.fromStep(s.result, s.rule, s.effects, space.cfg.mms);
+  return availabilityOf(space, f, 0, space.templates.indexOf(op), o);
+}
 const stepOf = (space: Space, v: Variant, st: State, t: number): State | null => {
   const after = step(v, space.cfg, st, space.templates[t]).state;
   return beyondBounds(space, after) ? null : after;

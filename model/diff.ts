@@ -3,11 +3,12 @@
  * configuration (BFS over pairs of states, canonicalized together under symmetry): the
  * shortest sequence after which some result differs, or "equivalent within these bounds".
  */
-import { formatResult as fmt, sameResult, type OpName, type VariantName } from '../vocab/index.ts';
+import { formatResult as fmt, type OpName, type VariantName } from '../vocab/index.ts';
 import type { Variant } from '../spec/index.ts';
 import { configArg, resolveVariant, type Counterexample } from './check.ts';
 import type { ModelConfig } from './config.ts';
 import { explore, traceTo, type ExploreLimits, type StopReason } from './explore.ts';
+import { sameOutcomeResult } from './outcome.ts';
 import { buildSpace } from './space.ts';
 import type { Coverage, Stats } from './stats.ts';
 import { formatTrace, traceLitmus } from './trace.ts';
@@ -38,9 +39,10 @@ export function diff(mc: ModelConfig, aArg: VariantName | Variant, bArg: Variant
   const ops = [...new Set(space.templates.map((t) => t.op))];
   let hit: { parent: number; t: number; ra: string; rb: string } | null = null;
   const ex = explore(space, [a, b], {
-    transition(parent, t, _before, steps) {
-      if (sameResult(steps[0].result, steps[1].result)) return false;
-      hit = { parent, t, ra: JSON.stringify(steps[0].result), rb: JSON.stringify(steps[1].result) };
+    transition(parent, t, engine) {
+      const [oa, ob] = engine.out;
+      if (sameOutcomeResult(oa, ob)) return false;
+      hit = { parent, t, ra: JSON.stringify(oa.result(space.cfg.mms)), rb: JSON.stringify(ob.result(space.cfg.mms)) };
       return true;
     },
   }, opts);

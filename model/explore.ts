@@ -5,8 +5,11 @@
  * the caller's (hooks); shortest traces are rebuilt from parent links by `traceTo`.
  */
 import { initialState, step, type SpecOp, type State, type Step, type Variant } from '../spec/index.ts';
-import { beyondBounds, encodable, encode, enabled, decode, type Space } from './space.ts';
-import { cover, emptyCoverage, emptyStats, type Coverage, type Progress, type Stats } from './stats.ts';
+import { OP_NAMES } from '../vocab/index.ts';
+import { makeEngine, type Engine, type EngineChoice } from './engine.ts';
+import { LABELS, ruleName, type Outcome } from './outcome.ts';
+import { Packer, beyondBounds, encode, enabled, toFlat, type Space } from './space.ts';
+import { emptyCoverage, emptyStats, type Coverage, type Progress, type Stats } from './stats.ts';
 import { StateStore } from './store.ts';
 import type { TraceStep } from './trace.ts';
 
@@ -16,13 +19,15 @@ export interface ExploreLimits {
   readonly onProgress?: (p: Progress) => void;
   /** Milliseconds between progress reports (default 3000). */
   readonly progressEvery?: number;
+  /** Transition engine: compiled when every variant has one (auto), spec, or both checked against each other (verify). */
+  readonly engine?: EngineChoice;
 }
 
 export interface Hooks {
-  /** A transition from stored state `parent` (states `before`) by template t; return true to stop. */
-  transition?(parent: number, t: number, before: readonly State[], steps: readonly Step[]): boolean;
-  /** A new distinct state was stored at idx; return true to stop. */
-  newState?(idx: number, states: readonly State[]): boolean;
+  /** A transition from stored state `parent` by template t (outcomes in engine.out); return true to stop. */
+  transition?(parent: number, t: number, engine: Engine): boolean;
+  /** A new distinct state was stored at idx (its flat tuple is engine.after); return true to stop. */
+  newState?(idx: number, engine: Engine): boolean;
 }
 
 export type StopReason = 'done' | 'hook' | 'max-states' | 'max-seconds';
@@ -32,29 +37,64 @@ export interface Explored {
   readonly stats: Stats;
   readonly coverage: Coverage;
   readonly stop: StopReason;
-  /** Depth of each stored state would cost memory; kept only as level boundaries. */
   readonly exhaustive: boolean;
+  /** The engine that ran the transitions. */
+  readonly engine: Engine['name'];
+}
+
+/** Coverage counted on numbers during the run: per op, per result label; per rule id. */
+class Counts {
+  readonly ops = new Float64Array(OP_NAMES.length * LABELS.length);
+  rules = new Float64Array(64);
+  add(op: number, o: Outcome): void {
+    this.ops[op * LABELS.length + o.labelCode()]++;
+    this.rule(o.rule);
+    for (let i = 0; i < o.ne; i++) this.rule(o.effects[i]);
+  }
+  private rule(id: number): void {
+    if (id >= this.rules.length) { const r = new Float64Array(2 * id + 2); r.set(this.rules); this.rules = r; }
+    this.rules[id]++;
+  }
+  coverage(): Coverage {
+    const c = emptyCoverage();
+    OP_NAMES.forEach((op, i) => {
+      for (let l = 0; l < LABELS.length; l++) {
+        const n = this.ops[i * LABELS.length + l];
+        if (n === 0) continue;
+        const e = (c.ops[op] ??= { count: 0, results: {} });
+        e.count += n;
+        e.results[LABELS[l]] = n;
+      }
+    });
+    this.rules.forEach((n, id) => { if (n > 0) c.rules[ruleName(id)] = n; });
+    return c;
+  }
 }
 
 export function explore(space: Space, variants: readonly Variant[], hooks: Hooks, limits: ExploreLimits = {}): Explored {
   const started = performance.now();
   const store = new StateStore(space.words);
   const stats = emptyStats();
-  const coverage = emptyCoverage();
-  const W = space.words;
-  const buf = new Uint32Array(W), scratch = new Uint32Array(W);
-  const init = variants.map(() => initialState(space.cfg));
-  encode(space, init, buf, scratch);
-  store.add(buf, -1, -1);
+  const counts = new Counts();
+  const engine = makeEngine(space, variants, limits.engine);
+  const W = space.words, n = space.layout.n;
+  const buf = new Uint32Array(W);
+  const init = new Int32Array(space.arity * n);
+  variants.forEach((_, k) => toFlat(space, initialState(space.cfg), init, k * n));
+  const packer = new Packer(space);
+  packer.pack(init, buf);
+  store.add(buf, -1);
   let stop: StopReason = 'done';
-  if (hooks.newState?.(0, init)) stop = 'hook';
+  engine.after.set(init);
+  if (hooks.newState?.(0, engine)) stop = 'hook';
   const maxDepth = space.bounds.depth;
   const every = limits.progressEvery ?? 3000;
   let nextReport = started + every;
   let depth = 0, levelEnd = 1;
   let i = 0;
-  const tpl = space.templates;
-  const steps: Step[] = new Array(variants.length);
+  const T = space.templates.length;
+  const opOf = Int32Array.from(space.templates, (t) => OP_NAMES.indexOf(t.op));
+  const first = engine.out[0];
   outer: for (; stop === 'done' && i < store.size; i++) {
     if (i === levelEnd) { depth++; levelEnd = store.size; }
     if (maxDepth > 0 && depth >= maxDepth) continue;
@@ -66,30 +106,20 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
         limits.onProgress({ depth, transitions: stats.transitions, distinct: store.size, queued: store.size - i, seconds: (now - started) / 1000 });
       }
     }
-    const before = variants.map((_, k) => decode(space, store.buffer, i * W, k));
-    for (let t = 0; t < tpl.length; t++) {
-      const op = tpl[t];
-      let ok = true;
-      for (let k = 0; k < variants.length; k++) if (!enabled(space, variants[k], before[k], op)) { ok = false; break; }
-      if (!ok) continue;
-      let changed = false;
-      for (let k = 0; k < variants.length; k++) {
-        const s = step(variants[k], space.cfg, before[k], op);
-        steps[k] = s;
-        if (s.state !== before[k]) changed = true;
-      }
+    engine.load(store.get(i), 0);
+    for (let t = 0; t < T; t++) {
+      if (!engine.fire(t)) continue;
       stats.transitions++;
-      cover(coverage, op.op, steps[0].result, steps[0].rule, steps[0].effects);
-      if (hooks.transition?.(i, t, before, steps)) { stop = 'hook'; break outer; }
-      if (!changed) continue;
+      counts.add(opOf[t], first);
+      if (hooks.transition?.(i, t, engine)) { stop = 'hook'; break outer; }
+      if (!engine.changed()) continue;
       stats.successors++;
-      const after = steps.map((s) => s.state);
-      if (after.some((s) => beyondBounds(space, s))) { stats.cut++; continue; }
-      for (const s of after) encodable(space, s);
-      encode(space, after, buf, scratch);
-      const idx = store.add(buf, i, t);
+      engine.settle();
+      if (engine.cut()) { stats.cut++; continue; }
+      packer.pack(engine.after, buf);
+      const idx = store.add(buf, i);
       if (idx < 0) continue;
-      if (hooks.newState?.(idx, after)) { stop = 'hook'; break outer; }
+      if (hooks.newState?.(idx, engine)) { stop = 'hook'; break outer; }
       if (limits.maxStates !== undefined && store.size >= limits.maxStates) { stop = 'max-states'; i++; break outer; }
     }
   }
@@ -102,13 +132,13 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   stats.distinctPerSecond = seconds > 0 ? stats.distinct / seconds : 0;
   stats.bytesPerState = store.bytesAllocated() / store.size;
   stats.wordsPerState = W;
-  return { store, stats, coverage, stop, exhaustive: stop === 'done' };
+  return { store, stats, coverage: counts.coverage(), stop, exhaustive: stop === 'done', engine: engine.name };
 }
 
 /** Depth of a stored state: its number of parent links (BFS order: the last is deepest). */
 export function depthOf(store: StateStore, idx: number): number {
   let d = 0;
-  for (let j = idx; j > 0; j = store.parent[j]) d++;
+  for (let j = idx; j > 0; j = store.parentOf(j)) d++;
   return d;
 }
 
@@ -121,12 +151,12 @@ export function depthOf(store: StateStore, idx: number): number {
 export function traceTo(space: Space, variants: readonly Variant[], store: StateStore, idx: number,
   last?: (op: SpecOp, before: readonly State[], steps: readonly Step[], succ: Uint32Array | null) => boolean): { trace: TraceStep[]; states: State[][] } {
   const path: number[] = [];
-  for (let j = idx; j > 0; j = store.parent[j]) path.push(j);
+  for (let j = idx; j > 0; j = store.parentOf(j)) path.push(j);
   path.reverse();
   let cur = variants.map(() => initialState(space.cfg));
   const states: State[][] = [cur];
   const trace: TraceStep[] = [];
-  const buf = new Uint32Array(space.words), scratch = new Uint32Array(space.words);
+  const buf = new Uint32Array(space.words);
   const names = variants.map((v) => v.name);
   const advance = (pick: (op: SpecOp, steps: Step[], succ: Uint32Array | null) => boolean): void => {
     for (const op of space.templates) {
@@ -134,7 +164,7 @@ export function traceTo(space: Space, variants: readonly Variant[], store: State
       const steps = variants.map((v, k) => step(v, space.cfg, cur[k], op));
       const after = steps.map((s) => s.state);
       let succ: Uint32Array | null = null;
-      if (!after.some((s) => beyondBounds(space, s))) { encode(space, after, buf, scratch); succ = buf; }
+      if (!after.some((s) => beyondBounds(space, s))) { encode(space, after, buf); succ = buf; }
       if (!pick(op, steps, succ)) continue;
       trace.push({
         op, results: Object.fromEntries(names.map((n, k) => [n, steps[k].result])), rule: steps[0].rule, after: after[0],
@@ -154,4 +184,3 @@ export function traceTo(space: Space, variants: readonly Variant[], store: State
   return { trace, states };
 }
 
-export { cover };

@@ -1,23 +1,29 @@
 /**
  * The state space of one configuration: the operations offered in each state (honouring the
- * caller contract and the bounds), and a compact canonical encoding of spec states.
+ * caller contract and the bounds), a flat representation of spec states, and their compact
+ * canonical encoding.
  *
- * Encoding. A state (or a tuple of states of several variants driven together, for `diff`)
- * is packed into W 32-bit words: per mm one fixed-width record — status, PASID (an index into
- * the PASID universe U, with the global bit), SVA domain users per IOMMU, and for every
- * (group, PASID) slot it owns the handle's device and users — then the non-SVA attaches per
- * slot, then the global allocator and the alloc_global holders as bitmaps over U. A value
- * outside the encoding (a PASID outside U, a count beyond its field) throws EncodingError:
- * the tool reports that it broke rather than silently merging states.
+ * Flat state. A spec State unfolded into one Int32Array (`toFlat`, `fromFlat`): per mm
+ * [status, PASID as an index into the PASID universe U or -1, global, SVA domain users per
+ * IOMMU]; per slot — every (group, PASID in U below the group's range) — [kind, mm, device,
+ * handle users]; then the global allocator and the alloc_global holders as one flag per PASID
+ * of U. Both transition engines (engine.ts) step on it; a tuple of states of several variants
+ * driven together (`diff`) is `arity` flat states side by side.
+ *
+ * Encoding. Per mm a fixed-width record — status, PASID code, domain users — then per slot one
+ * code (empty; a non-SVA attach and its device; or an SVA bond: owning mm, device, users),
+ * then the two PASID bitmaps. Slot-major storage keeps it small when slots are many and mms
+ * own few of them. A value outside the encoding (a PASID outside U, a count beyond its field)
+ * throws EncodingError: the tool reports that it broke rather than silently merging states.
  *
  * Symmetry. Processes are interchangeable, and so are devices with identical configuration
  * (same ssid_bits and IOMMU, each alone in its group). Canonical form: for each permutation
- * of interchangeable devices, sort the mm records (a record holds everything that names its
- * mm, so mms with equal records are swapped without changing the state), pack, and keep the
- * least word sequence. Two states get the same canonical words iff one is a permutation of
- * the other.
+ * of interchangeable devices, rank the mms by a key holding everything that names them (their
+ * record, then the slots they own in order), pack, and keep the least word sequence. Two mms
+ * with equal keys own no slot and have equal records, so swapping them changes nothing: two
+ * states get the same canonical words iff one is a permutation of the other.
  */
-import { contractBreach, maxPasids, type Config, type SpecOp, type State, type Variant, type Slot } from '../spec/index.ts';
+import { contractBreach, maxPasids, type Config, type SpecOp, type State, type Variant, type Slot, type Mm } from '../spec/index.ts';
 import type { OpName } from '../vocab/index.ts';
 import { resolveSetup } from '../vocab/setup.ts';
 import type { Bounds, ModelConfig } from './config.ts';
@@ -25,8 +31,6 @@ import type { Bounds, ModelConfig } from './config.ts';
 export class EncodingError extends Error {}
 
 const bitsFor = (maxValue: number): number => (maxValue <= 0 ? 0 : 32 - Math.clz32(maxValue));
-
-interface Field { readonly width: number }
 
 export interface Space {
   readonly cfg: Config;
@@ -48,30 +52,42 @@ export interface Space {
   readonly layout: Layout;
 }
 
-interface Layout {
-  readonly uIndex: ReadonlyMap<number, number>;
-  /** Per group: universe indices usable as slots (below every device's range in the group). */
-  readonly slotPasids: readonly (readonly number[])[];
-  /** First flat slot index of each group; slots are numbered group by group. */
-  readonly slotOffset: readonly number[];
-  readonly slotCount: number;
-  readonly statusW: number;
+/** Offsets of the flat representation (one state) and field widths of the encoding. */
+export interface Layout {
+  readonly nm: number;
+  readonly ni: number;
+  /** Slots: every (group, PASID of U below the group's range), group by group. */
+  readonly slots: number;
+  readonly u: number;
+  /** Ints per mm record: status, PASID index (-1: none), global, domain users per IOMMU. */
+  readonly mmRec: number;
+  readonly slotBase: number;
+  readonly idaBase: number;
+  readonly heldBase: number;
+  /** Ints per flat state. */
+  readonly n: number;
+  /** Per group: flat slot index by universe index, -1 where the PASID is beyond the group. */
+  readonly slotOfU: readonly Int32Array[];
+  /** Per slot: its group and its PASID's universe index. */
+  readonly slotGroup: Int32Array;
+  readonly slotU: Int32Array;
+  /** Per device: its index in its group's device list. */
+  readonly devInGroup: Int32Array;
+  /** Most devices in one group (G) and most handle users (H): the bond code's radixes. */
+  readonly g: number;
+  readonly h: number;
   readonly dataW: number;
   readonly domW: readonly number[];
-  readonly bondW: number;
-  readonly devW: number;
-  /** Field widths of one mm record for one state: status, data, domains..., slots... */
-  readonly fieldW: readonly number[];
-  readonly recordBits: number;
-  /** Field ranges [from, to) of the tuple record packed into sort keys of at most 52 bits. */
-  readonly chunks: readonly (readonly [number, number])[];
-  /** Per group: PASID → its index among the group's slot PASIDs. */
-  readonly slotPos: readonly ReadonlyMap<number, number>[];
-  /** Per device: its index in its group's device list. */
-  readonly devInGroup: readonly number[];
-  /** Per group permutation: flat slot index in the canonical labelling → in the original. */
+  readonly slotW: number;
+  /** Per device permutation: canonical slot index → original slot index. */
   readonly slotMaps: readonly Int32Array[];
 }
+
+export const ST_LIVE = 0, ST_EXITED = 1, ST_GONE = 2;
+export const K_EMPTY = 0, K_SVA = 1, K_KERNEL = 2;
+/** Offsets inside an mm record and a slot record. */
+export const M_STATUS = 0, M_PASID = 1, M_GLOBAL = 2, M_DOM = 3;
+export const S_KIND = 0, S_MM = 1, S_DEV = 2, S_USERS = 3, SLOT_REC = 4;
 
 const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1));
 
@@ -107,25 +123,6 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   for (const t of tried) for (const p of t) if (p > 0) u.add(p);
   for (let p = 1; p <= Math.min(maxDev - 1, nm + bounds.allocGlobalHolders); p++) u.add(p);
   const universe = [...u].sort((a, b) => a - b);
-  const uIndex = new Map(universe.map((p, i) => [p, i]));
-
-  const slotPasids = cfg.groups.map((g) => {
-    const limit = Math.min(...g.devices.map((d) => maxPasids(cfg, d)));
-    return universe.map((p, i) => (p < limit ? i : -1)).filter((i) => i >= 0);
-  });
-  const maxGroupDevs = Math.max(1, ...cfg.groups.map((g) => g.devices.length));
-  const devW = bitsFor(maxGroupDevs - 1);
-  const bondW = bitsFor(maxGroupDevs * bounds.handleUsers);
-  const domMax = cfg.iommus.map((_, i) => cfg.groups.reduce((n, g, gi) =>
-    n + (cfg.devices[g.devices[0]].iommu === i ? slotPasids[gi].length : 0), 0));
-  const domW = domMax.map(bitsFor);
-  const statusW = 2, dataW = bitsFor(2 * universe.length);
-  const slotCount = slotPasids.reduce((n, s) => n + s.length, 0);
-  const recordBits = statusW + dataW + domW.reduce((a, b) => a + b, 0) + slotCount * bondW;
-  const arity = variants.length;
-  const kernelBits = slotPasids.reduce((n, s) => n + s.length * bitsFor(maxGroupDevs), 0);
-  const totalBits = arity * (nm * recordBits + kernelBits + 2 * universe.length);
-  const words = Math.max(1, Math.ceil(totalBits / 32));
 
   // Interchangeable devices: same ssid_bits and IOMMU, each alone in its group.
   const classes = new Map<string, number[]>();
@@ -154,13 +151,17 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
 
   const templates: SpecOp[] = [];
   const has = (o: OpName) => ops.includes(o);
+  const slotPasidsOf = (g: number): number[] => {
+    const limit = Math.min(...cfg.groups[g].devices.map((d) => maxPasids(cfg, d)));
+    return universe.filter((p) => p < limit);
+  };
   for (let m = 0; m < nm; m++) for (let d = 0; d < nd; d++) {
     if (has('bind')) templates.push({ op: 'bind', dev: d, mm: m });
     if (has('bind_pasid')) for (const p of tried[d]) templates.push({ op: 'bind_pasid', dev: d, mm: m, pasid: p });
   }
-  for (let g = 0; g < ng; g++) for (const ui of slotPasids[g]) {
-    if (has('unbind')) templates.push({ op: 'unbind', group: g, pasid: universe[ui] });
-    if (has('get_pasid')) templates.push({ op: 'get_pasid', group: g, pasid: universe[ui] });
+  for (let g = 0; g < ng; g++) for (const p of slotPasidsOf(g)) {
+    if (has('unbind')) templates.push({ op: 'unbind', group: g, pasid: p });
+    if (has('get_pasid')) templates.push({ op: 'get_pasid', group: g, pasid: p });
   }
   for (let m = 0; m < nm; m++) {
     if (has('enqcmd_pasid')) templates.push({ op: 'enqcmd_pasid', mm: m });
@@ -174,239 +175,327 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
     if (has('dma')) templates.push({ op: 'dma', dev: d, pasid: p });
   }
 
-  const slotOffset: number[] = [];
-  slotPasids.reduce((n, sp, g) => { slotOffset[g] = n; return n + sp.length; }, 0);
-  const fieldW = [statusW, dataW, ...domW, ...new Array<number>(slotCount).fill(bondW)];
-  const tupleW = Array.from({ length: arity }, () => fieldW).flat();
-  const chunks: [number, number][] = [];
-  for (let f = 0, from = 0, bits = 0; f <= tupleW.length; f++) {
-    if (f === tupleW.length || bits + tupleW[f] > 52) { if (f > from) chunks.push([from, f]); from = f; bits = 0; }
-    if (f < tupleW.length) bits += tupleW[f];
-  }
-  const slotMaps = groupPerms.map((gp) => {
-    const m = new Int32Array(slotCount);
-    gp.forEach((src, g) => slotPasids[g].forEach((_, j) => { m[slotOffset[g] + j] = slotOffset[src] + j; }));
-    return m;
-  });
-  const slotPos = slotPasids.map((sp) => new Map(sp.map((ui, j) => [universe[ui], j])));
-  const devInGroup = cfg.devices.map((d, i) => (d.iommu === null ? 0 : cfg.groups[d.group].devices.indexOf(i)));
-  const layout: Layout = { uIndex, slotPasids, slotPos, devInGroup, slotOffset, slotCount, statusW, dataW, domW, bondW, devW: bitsFor(maxGroupDevs), fieldW, recordBits, chunks, slotMaps };
+  const arity = variants.length;
+  const layout = buildLayout(cfg, bounds, universe, groupPerms, slotPasidsOf);
+  const L = layout;
+  const recordBits = 2 + L.dataW + L.domW.reduce((a, b) => a + b, 0);
+  const totalBits = arity * (nm * recordBits + L.slots * L.slotW + 2 * L.u);
+  const words = Math.max(1, Math.ceil(totalBits / 32));
   return { cfg, bounds, templates, universe, tried, words, arity, groupPerms, symmetry, symmetryOrder, layout };
 }
 
-/** The templates a caller may issue in st (contract and bounds); `self` marks queries. */
+function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], groupPerms: readonly (readonly number[])[],
+  slotPasidsOf: (g: number) => number[]): Layout {
+  const nm = cfg.mms.length, ni = cfg.iommus.length, U = universe.length, ng = cfg.groups.length;
+  const uIndex = new Map(universe.map((p, i) => [p, i]));
+  const slotOfU = cfg.groups.map(() => new Int32Array(U).fill(-1));
+  const slotGroup: number[] = [], slotU: number[] = [], offset: number[] = [];
+  for (let g = 0; g < ng; g++) {
+    offset[g] = slotGroup.length;
+    for (const p of slotPasidsOf(g)) { slotOfU[g][uIndex.get(p)!] = slotGroup.length; slotGroup.push(g); slotU.push(uIndex.get(p)!); }
+  }
+  const S = slotGroup.length;
+  const G = Math.max(1, ...cfg.groups.map((g) => g.devices.length));
+  const H = bounds.handleUsers;
+  const domMax = cfg.iommus.map((_, i) => slotGroup.filter((g) => cfg.devices[cfg.groups[g].devices[0]].iommu === i).length);
+  const slotMaps = groupPerms.map((gp) => {
+    const m = new Int32Array(S);
+    for (let k = 0; k < S; k++) { const g = slotGroup[k]; m[k] = offset[gp[g]] + (k - offset[g]); }
+    return m;
+  });
+  const mmRec = 3 + ni, slotBase = nm * mmRec, idaBase = slotBase + SLOT_REC * S, heldBase = idaBase + U;
+  return {
+    nm, ni, slots: S, u: U, mmRec, slotBase, idaBase, heldBase, n: heldBase + U,
+    slotOfU, slotGroup: Int32Array.from(slotGroup), slotU: Int32Array.from(slotU),
+    devInGroup: Int32Array.from(cfg.devices, (d, i) => (d.iommu === null ? 0 : cfg.groups[d.group].devices.indexOf(i))),
+    g: G, h: H, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor), slotW: bitsFor(G + nm * G * H), slotMaps,
+  };
+}
+
+/** The templates a caller may issue in st (contract and bounds). */
 export function enabled(space: Space, v: Variant, st: State, t: SpecOp): boolean {
   if (t.op === 'alloc_global' && st.kernelHeld.length >= space.bounds.allocGlobalHolders) return false;
   return contractBreach(v, space.cfg, st, t) === null;
 }
 
-/** Whether a successor lies beyond the bounds (a handle with too many users): it is cut. */
-export function beyondBounds(space: Space, st: State): boolean {
-  for (const g of st.slots) for (const s of g.values()) if (s.kind === 'sva' && s.users > space.bounds.handleUsers) return true;
+/** Whether a flat successor lies beyond the bounds (a handle with too many users): it is cut. */
+export function beyondBoundsFlat(L: Layout, f: Int32Array, base: number): boolean {
+  for (let k = 0, o = base + L.slotBase; k < L.slots; k++, o += SLOT_REC) if (f[o + S_KIND] === K_SVA && f[o + S_USERS] > L.h) return true;
   return false;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Encoding
+// Flat states
 
 const STATUS_OF = ['live', 'exited', 'gone'] as const;
 
-class BitWriter {
-  pos = 0;
-  constructor(readonly out: Uint32Array) {}
-  put(value: number, width: number): void {
-    if (width === 0) return;
-    const w = this.pos >>> 5, b = this.pos & 31;
-    this.out[w] |= value << b;
-    if (b + width > 32) this.out[w + 1] |= value >>> (32 - b);
-    this.pos += width;
+/** Unfold st into f[base .. base+n). Throws EncodingError for what the layout cannot hold. */
+export function toFlat(space: Space, st: State, f: Int32Array, base: number): void {
+  const L = space.layout, U = space.universe;
+  f.fill(0, base, base + L.n);
+  const uidx = (p: number): number => {
+    const i = indexIn(U, p);
+    if (i < 0) throw new EncodingError(`PASID ${p} lies outside the model's PASID universe [${U.join(', ')}]`);
+    return i;
+  };
+  st.mms.forEach((m, i) => {
+    const o = base + i * L.mmRec;
+    f[o + M_STATUS] = m.status === 'live' ? ST_LIVE : m.status === 'exited' ? ST_EXITED : ST_GONE;
+    f[o + M_PASID] = m.data === null ? -1 : uidx(m.data.pasid);
+    f[o + M_GLOBAL] = m.data?.global ? 1 : 0;
+    for (let j = 0; j < L.ni; j++) f[o + M_DOM + j] = m.domains[j];
+  });
+  st.slots.forEach((g, gi) => {
+    for (const [p, s] of g) {
+      const k = L.slotOfU[gi][uidx(p)];
+      if (k < 0) throw new EncodingError(`slot at PASID ${p} lies beyond group ${space.cfg.groups[gi].name}'s range`);
+      const o = base + L.slotBase + k * SLOT_REC;
+      f[o + S_KIND] = s.kind === 'sva' ? K_SVA : K_KERNEL;
+      f[o + S_DEV] = s.dev;
+      if (s.kind === 'sva') { f[o + S_MM] = s.mm; f[o + S_USERS] = s.users; }
+    }
+  });
+  for (const [list, at, what] of [[st.ida, L.idaBase, 'the global allocator'], [st.kernelHeld, L.heldBase, 'the alloc_global holders']] as const) {
+    for (const p of list) {
+      const o = base + at + uidx(p);
+      if (f[o] !== 0) throw new EncodingError(`${what} list PASID ${p} twice`);
+      f[o] = 1;
+    }
   }
 }
 
-class BitReader {
-  pos = 0;
-  constructor(readonly src: Uint32Array, readonly base: number) {}
-  get(width: number): number {
+const indexIn = (sorted: readonly number[], p: number): number => {
+  let lo = 0, hi = sorted.length - 1;
+  while (lo <= hi) { const mid = (lo + hi) >> 1; if (sorted[mid] === p) return mid; if (sorted[mid] < p) lo = mid + 1; else hi = mid - 1; }
+  return -1;
+};
+
+/** The spec State held in f[base .. base+n); slots in ascending PASID order. */
+export function fromFlat(space: Space, f: Int32Array, base: number): State {
+  const L = space.layout, U = space.universe, cfg = space.cfg;
+  const mms: Mm[] = [];
+  for (let m = 0; m < L.nm; m++) {
+    const o = base + m * L.mmRec;
+    const domains: number[] = [];
+    for (let j = 0; j < L.ni; j++) domains.push(f[o + M_DOM + j]);
+    mms.push({ status: STATUS_OF[f[o + M_STATUS]], data: f[o + M_PASID] < 0 ? null : { pasid: U[f[o + M_PASID]], global: f[o + M_GLOBAL] === 1 }, domains });
+  }
+  const slots: Map<number, Slot>[] = cfg.groups.map(() => new Map());
+  for (let k = 0; k < L.slots; k++) {
+    const o = base + L.slotBase + k * SLOT_REC, kind = f[o + S_KIND];
+    if (kind === K_EMPTY) continue;
+    slots[L.slotGroup[k]].set(U[L.slotU[k]], kind === K_SVA
+      ? { kind: 'sva', mm: f[o + S_MM], dev: f[o + S_DEV], users: f[o + S_USERS] }
+      : { kind: 'kernel', dev: f[o + S_DEV] });
+  }
+  const ida: number[] = [], kernelHeld: number[] = [];
+  for (let i = 0; i < L.u; i++) {
+    if (f[base + L.idaBase + i]) ida.push(U[i]);
+    if (f[base + L.heldBase + i]) kernelHeld.push(U[i]);
+  }
+  return { mms, slots, ida, kernelHeld };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical packing
+
+const tooBig = (v: number, width: number, what: string): never => {
+  throw new EncodingError(`${what} = ${v} does not fit the encoding (${width} bits)`);
+};
+
+/** Packs and unpacks the tuples of one space; holds its scratch arrays (one per run). */
+export class Packer {
+  private readonly L: Layout;
+  private readonly A: number;
+  private readonly sym: boolean;
+  private readonly maps: readonly Int32Array[];
+  /** Per mm and state of the tuple: the record's head (status, PASID code, domains) as one number. */
+  private readonly head: Float64Array;
+  /** Per mm: the slots it owns, as (canonical slot, state, bond) items, ascending. */
+  private readonly items: Int32Array;
+  private readonly count: Int32Array;
+  private readonly order: Int32Array;
+  private readonly rank: Int32Array;
+  private readonly scratch: Uint32Array;
+  private readonly domLimit: Float64Array;
+  private readonly dataScale: number;
+  private dst: Uint32Array;
+  private pos = 0;
+
+  constructor(readonly space: Space) {
+    const L = space.layout, A = space.arity;
+    this.L = L; this.A = A; this.sym = space.symmetry;
+    this.maps = space.symmetry ? L.slotMaps : L.slotMaps.slice(0, 1);
+    this.head = new Float64Array(L.nm * A); this.items = new Int32Array(L.nm * L.slots * A); this.count = new Int32Array(L.nm);
+    this.order = new Int32Array(L.nm); this.rank = new Int32Array(L.nm); this.scratch = new Uint32Array(space.words);
+    this.domLimit = Float64Array.from(L.domW, (w) => 2 ** w);
+    this.dataScale = 2 ** L.dataW;
+    this.dst = this.scratch;
+  }
+
+  /**
+   * Pack the tuple of flat states at f[0 ..) into `out` (W words): the canonical form when the
+   * space has symmetry (least packing over device permutations, mms ranked by their keys), the
+   * identity labelling otherwise.
+   */
+  pack(f: Int32Array, out: Uint32Array): void {
+    const L = this.L, A = this.A, nm = L.nm, S = L.slots, GH = L.g * L.h, n = L.n;
+    const { head, items, count, order } = this;
+    // Heads do not depend on the device permutation.
+    for (let m = 0; m < nm; m++) {
+      for (let t = 0; t < A; t++) {
+        const o = t * n + m * L.mmRec;
+        const pu = f[o + M_PASID];
+        let h = f[o + M_STATUS] * this.dataScale + (pu < 0 ? 0 : 1 + 2 * pu + f[o + M_GLOBAL]);
+        for (let j = 0; j < L.ni; j++) {
+          const d = f[o + M_DOM + j];
+          if (d >= this.domLimit[j]) tooBig(d, L.domW[j], 'SVA domain users');
+          h = h * this.domLimit[j] + d;
+        }
+        head[m * A + t] = h;
+      }
+    }
+    for (let p = 0; p < this.maps.length; p++) {
+      const map = this.maps[p];
+      count.fill(0);
+      for (let k = 0; k < S; k++) for (let t = 0; t < A; t++) {
+        const o = t * n + L.slotBase + map[k] * SLOT_REC;
+        if (f[o + S_KIND] !== K_SVA) continue;
+        const users = f[o + S_USERS];
+        if (users < 1 || users > L.h) tooBig(users, L.h, 'handle users');
+        const m = f[o + S_MM];
+        items[m * S * A + count[m]++] = (k * A + t) * GH + L.devInGroup[f[o + S_DEV]] * L.h + users - 1;
+      }
+      for (let m = 0; m < nm; m++) {
+        let i = m;
+        if (this.sym) while (i > 0 && this.mmLess(m, order[i - 1])) { order[i] = order[i - 1]; i--; }
+        order[i] = m;
+      }
+      for (let i = 0; i < nm; i++) this.rank[order[i]] = i;
+      const dst = p === 0 ? out : this.scratch;
+      this.write(f, map, dst);
+      if (p > 0 && lessWords(dst, out)) out.set(dst);
+    }
+  }
+
+  /** The mm order of canonical form: heads, then owned slot items; a shorter list first. */
+  private mmLess(a: number, b: number): boolean {
+    const A = this.A, SA = this.L.slots * A;
+    for (let t = 0; t < A; t++) { const d = this.head[a * A + t] - this.head[b * A + t]; if (d !== 0) return d < 0; }
+    const na = this.count[a], nb = this.count[b];
+    for (let i = 0; i < na && i < nb; i++) {
+      const d = this.items[a * SA + i] - this.items[b * SA + i];
+      if (d !== 0) return d < 0;
+    }
+    return na < nb;
+  }
+
+  private put(value: number, width: number): void {
+    if (width === 0) return;
+    const w = this.pos >>> 5, b = this.pos & 31;
+    this.dst[w] |= value << b;
+    if (b + width > 32) this.dst[w + 1] |= value >>> (32 - b);
+    this.pos += width;
+  }
+
+  private write(f: Int32Array, map: Int32Array, dst: Uint32Array): void {
+    const L = this.L, A = this.A, n = L.n;
+    dst.fill(0);
+    this.dst = dst;
+    this.pos = 0;
+    for (let i = 0; i < L.nm; i++) {
+      const m = this.order[i];
+      for (let t = 0; t < A; t++) {
+        const o = t * n + m * L.mmRec, pu = f[o + M_PASID];
+        this.put(f[o + M_STATUS], 2);
+        this.put(pu < 0 ? 0 : 1 + 2 * pu + f[o + M_GLOBAL], L.dataW);
+        for (let j = 0; j < L.ni; j++) this.put(f[o + M_DOM + j], L.domW[j]);
+      }
+    }
+    for (let t = 0; t < A; t++) {
+      for (let k = 0; k < L.slots; k++) {
+        const o = t * n + L.slotBase + map[k] * SLOT_REC, kind = f[o + S_KIND];
+        const dev = L.devInGroup[f[o + S_DEV]];
+        this.put(kind === K_EMPTY ? 0 : kind === K_KERNEL ? 1 + dev : 1 + L.g + (this.rank[f[o + S_MM]] * L.g + dev) * L.h + f[o + S_USERS] - 1, L.slotW);
+      }
+      let pos = this.pos;
+      for (let i = 0; i < L.u; i++, pos++) if (f[t * n + L.idaBase + i]) dst[pos >>> 5] |= 1 << (pos & 31);
+      for (let i = 0; i < L.u; i++, pos++) if (f[t * n + L.heldBase + i]) dst[pos >>> 5] |= 1 << (pos & 31);
+      this.pos = pos;
+    }
+  }
+
+  private get(words: Uint32Array, base: number, width: number): number {
     if (width === 0) return 0;
-    const w = this.base + (this.pos >>> 5), b = this.pos & 31;
-    let v = this.src[w] >>> b;
-    if (b + width > 32) v |= this.src[w + 1] << (32 - b);
+    const w = base + (this.pos >>> 5), b = this.pos & 31;
+    let v = words[w] >>> b;
+    if (b + width > 32) v |= words[w + 1] << (32 - b);
     this.pos += width;
     return width === 32 ? v >>> 0 : v & ((1 << width) - 1);
   }
-}
 
-function uidx(space: Space, p: number): number {
-  const i = space.layout.uIndex.get(p);
-  if (i === undefined) throw new EncodingError(`PASID ${p} lies outside the model's PASID universe [${space.universe.join(', ')}]`);
-  return i;
-}
-
-const check = (v: number, width: number, what: string): number => {
-  if (v >= 2 ** width) throw new EncodingError(`${what} = ${v} does not fit the encoding (${width} bits)`);
-  return v;
-};
-
-/** Validate a state against the encoding's reach before encoding (slots in range). */
-export function encodable(space: Space, st: State): void {
-  st.slots.forEach((g, gi) => {
-    for (const p of g.keys()) {
-      const ui = uidx(space, p);
-      if (!space.layout.slotPasids[gi].includes(ui)) throw new EncodingError(`slot at PASID ${p} lies beyond group ${space.cfg.groups[gi].name}'s range`);
+  /** Unpack the tuple stored at words[base .. base+W) into flat states f[0 ..). */
+  unpack(words: Uint32Array, base: number, f: Int32Array): void {
+    const L = this.L, A = this.A, cfg = this.space.cfg;
+    f.fill(0, 0, A * L.n);
+    this.pos = 0;
+    for (let m = 0; m < L.nm; m++) for (let t = 0; t < A; t++) {
+      const o = t * L.n + m * L.mmRec;
+      f[o + M_STATUS] = this.get(words, base, 2);
+      const dc = this.get(words, base, L.dataW);
+      f[o + M_PASID] = dc === 0 ? -1 : (dc - 1) >> 1;
+      f[o + M_GLOBAL] = dc === 0 ? 0 : (dc - 1) & 1;
+      for (let j = 0; j < L.ni; j++) f[o + M_DOM + j] = this.get(words, base, L.domW[j]);
     }
-  });
-}
-
-/** Scratch arrays of one encoder, sized for its space. */
-interface Scratch {
-  readonly fields: Float64Array;    // per mm: the tuple record's fields (canonical labelling)
-  readonly base: Float64Array;      // per mm: the tuple record's fields before slot relabelling
-  readonly owner: Int32Array;       // per state and flat slot: owning mm or -1
-  readonly code: Int32Array;        // per state and flat slot: bond code (sva) or kernel code
-  readonly keys: Float64Array;      // per mm: sort keys (chunks)
-  readonly order: number[];
-  readonly words: Uint32Array;
-}
-const scratches = new WeakMap<Space, Scratch>();
-function scratchOf(space: Space): Scratch {
-  let s = scratches.get(space);
-  if (!s) {
-    const nm = space.cfg.mms.length, F = space.layout.fieldW.length * space.arity, S = space.layout.slotCount;
-    s = {
-      fields: new Float64Array(nm * F), base: new Float64Array(nm * F), owner: new Int32Array(space.arity * S),
-      code: new Int32Array(space.arity * S), keys: new Float64Array(nm * space.layout.chunks.length),
-      order: Array.from({ length: nm }, (_, i) => i), words: new Uint32Array(space.words),
-    };
-    scratches.set(space, s);
-  }
-  return s;
-}
-
-/**
- * Encode a tuple of states into `out` (W words): the canonical form when the space has
- * symmetry (least packing over device permutations, mm records sorted), the identity
- * labelling otherwise. Layout: per mm its record for every state of the tuple; then per state
- * the non-SVA attaches per slot, the allocator bitmap and the holders bitmap.
- */
-export function encode(space: Space, sts: readonly State[], out: Uint32Array, _scratch?: Uint32Array): void {
-  const L = space.layout, cfg = space.cfg, nm = cfg.mms.length, S = L.slotCount, H = space.bounds.handleUsers;
-  const nf = L.fieldW.length, F = nf * sts.length, nDom = L.domW.length;
-  const sc = scratchOf(space);
-  const { fields, base, owner, code, keys, order } = sc;
-  // Perm-independent parts: mm base fields, and per slot its owner and code.
-  for (let t = 0; t < sts.length; t++) {
-    const st = sts[t];
-    for (let m = 0; m < nm; m++) {
-      const mm = st.mms[m], b = m * F + t * nf;
-      base[b] = mm.status === 'live' ? 0 : mm.status === 'exited' ? 1 : 2;
-      base[b + 1] = mm.data === null ? 0 : 1 + 2 * uidx(space, mm.data.pasid) + (mm.data.global ? 1 : 0);
-      for (let i = 0; i < nDom; i++) base[b + 2 + i] = check(mm.domains[i], L.domW[i], 'SVA domain users');
-    }
-    owner.fill(-1, t * S, (t + 1) * S);
-    code.fill(0, t * S, (t + 1) * S);
-    for (let g = 0; g < L.slotPasids.length; g++) {
-      const slots = st.slots[g];
-      if (slots.size === 0) continue;
-      const pos = L.slotPos[g], off = t * S + L.slotOffset[g];
-      for (const [p, s] of slots) {
-        const j = pos.get(p);
-        if (j === undefined) { encodable(space, st); throw new EncodingError(`slot at PASID ${p} lies outside the encoding`); }
-        if (s.kind === 'sva') { owner[off + j] = s.mm; code[off + j] = check(1 + L.devInGroup[s.dev] * H + (s.users - 1), L.bondW, 'handle users'); }
-        else { owner[off + j] = -2; code[off + j] = 1 + L.devInGroup[s.dev]; }
+    for (let t = 0; t < A; t++) {
+      for (let k = 0; k < L.slots; k++) {
+        const c = this.get(words, base, L.slotW), o = t * L.n + L.slotBase + k * SLOT_REC;
+        if (c === 0) continue;
+        const devs = cfg.groups[L.slotGroup[k]].devices;
+        if (c <= L.g) { f[o + S_KIND] = K_KERNEL; f[o + S_DEV] = devs[c - 1]; continue; }
+        const x = c - 1 - L.g;
+        f[o + S_KIND] = K_SVA;
+        f[o + S_USERS] = (x % L.h) + 1;
+        f[o + S_DEV] = devs[Math.floor(x / L.h) % L.g];
+        f[o + S_MM] = Math.floor(x / (L.h * L.g));
       }
+      for (let i = 0; i < L.u; i++) f[t * L.n + L.idaBase + i] = this.get(words, base, 1);
+      for (let i = 0; i < L.u; i++) f[t * L.n + L.heldBase + i] = this.get(words, base, 1);
     }
   }
-  const target = sc.words;
-  let first = true;
-  for (const map of L.slotMaps) {
-    fields.set(base);
-    for (let t = 0; t < sts.length; t++) {
-      for (let m = 0; m < nm; m++) fields.fill(0, m * F + t * nf + 2 + nDom, m * F + (t + 1) * nf);
-      for (let k = 0; k < S; k++) {
-        const src = t * S + map[k], o = owner[src];
-        if (o >= 0) fields[o * F + t * nf + 2 + nDom + k] = code[src];
-      }
-    }
-    if (space.symmetry) {
-      const C = L.chunks.length;
-      for (let m = 0; m < nm; m++) {
-        for (let c = 0; c < C; c++) {
-          const [from, to] = L.chunks[c];
-          let key = 0;
-          for (let f = from; f < to; f++) key = key * 2 ** L.fieldW[f % nf] + fields[m * F + f];
-          keys[m * C + c] = key;
-        }
-      }
-      // Insertion sort of the mm indexes by key: nm is small.
-      for (let m = 0; m < nm; m++) {
-        let i = m;
-        while (i > 0 && keyLess(keys, C, m, order[i - 1])) { order[i] = order[i - 1]; i--; }
-        order[i] = m;
-      }
-    }
-    const dst = first ? out : target;
-    dst.fill(0);
-    const w = new BitWriter(dst);
-    for (let i = 0; i < nm; i++) {
-      const m = order[i];
-      for (let f = 0; f < F; f++) w.put(fields[m * F + f], L.fieldW[f % nf]);
-    }
-    for (let t = 0; t < sts.length; t++) {
-      for (let k = 0; k < S; k++) { const src = t * S + map[k]; w.put(owner[src] === -2 ? code[src] : 0, L.devW); }
-      const st = sts[t];
-      let bits = w.pos;
-      for (const p of st.ida) setBit(dst, bits + uidx(space, p));
-      bits += space.universe.length;
-      for (const p of st.kernelHeld) setBit(dst, bits + uidx(space, p));
-      w.pos = bits + space.universe.length;
-    }
-    if (first) first = false;
-    else if (lessWords(target, out)) out.set(target);
-  }
 }
-
-function keyLess(keys: Float64Array, C: number, a: number, b: number): boolean {
-  for (let c = 0; c < C; c++) { const d = keys[a * C + c] - keys[b * C + c]; if (d !== 0) return d < 0; }
-  return false;
-}
-
-const setBit = (a: Uint32Array, bit: number): void => { a[bit >>> 5] |= 1 << (bit & 31); };
 
 function lessWords(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
   return false;
 }
 
+// ---------------------------------------------------------------------------------------------
+// On spec states (trace reconstruction, walks, tests)
+
+const tools = new WeakMap<Space, { flat: Int32Array; packer: Packer }>();
+const toolsOf = (space: Space): { flat: Int32Array; packer: Packer } => {
+  let x = tools.get(space);
+  if (!x) { x = { flat: new Int32Array(space.arity * space.layout.n), packer: new Packer(space) }; tools.set(space, x); }
+  return x;
+};
+
+/** Encode a tuple of spec states into `out` (see Packer.pack). */
+export function encode(space: Space, sts: readonly State[], out: Uint32Array): void {
+  const { flat, packer } = toolsOf(space);
+  sts.forEach((st, t) => toFlat(space, st, flat, t * space.layout.n));
+  packer.pack(flat, out);
+}
+
 /** Decode the t-th state of the tuple stored at words[base .. base+W). */
 export function decode(space: Space, words: Uint32Array, base: number, t = 0): State {
-  const L = space.layout, cfg = space.cfg, nm = cfg.mms.length, H = space.bounds.handleUsers;
-  const r = new BitReader(words, base);
-  const slots: Map<number, Slot>[] = cfg.groups.map(() => new Map());
-  const mms = [];
-  for (let m = 0; m < nm; m++) {
-    r.pos = (m * space.arity + t) * L.recordBits;
-    const status = STATUS_OF[r.get(L.statusW)];
-    const dc = r.get(L.dataW);
-    const data = dc === 0 ? null : { pasid: space.universe[(dc - 1) >> 1], global: ((dc - 1) & 1) === 1 };
-    const domains = L.domW.map((w) => r.get(w));
-    for (let g = 0; g < cfg.groups.length; g++) for (const ui of L.slotPasids[g]) {
-      const c = r.get(L.bondW);
-      if (c === 0) continue;
-      const dev = cfg.groups[g].devices[Math.floor((c - 1) / H)];
-      slots[g].set(space.universe[ui], { kind: 'sva', mm: m, dev, users: ((c - 1) % H) + 1 });
-    }
-    mms.push({ status, data, domains });
-  }
-  const tail = L.slotCount * L.devW + 2 * space.universe.length;
-  r.pos = nm * space.arity * L.recordBits + t * tail;
-  for (let g = 0; g < cfg.groups.length; g++) for (const ui of L.slotPasids[g]) {
-    const c = r.get(L.devW);
-    if (c !== 0) slots[g].set(space.universe[ui], { kind: 'kernel', dev: cfg.groups[g].devices[c - 1] });
-  }
-  const ida: number[] = [], kernelHeld: number[] = [];
-  for (let ui = 0; ui < space.universe.length; ui++) if (r.get(1)) ida.push(space.universe[ui]);
-  for (let ui = 0; ui < space.universe.length; ui++) if (r.get(1)) kernelHeld.push(space.universe[ui]);
-  // Slots in ascending PASID order, as the spec builds them, so iteration order is stable.
-  const sorted = slots.map((m) => (m.size < 2 ? m : new Map([...m].sort((a, b) => a[0] - b[0]))));
-  return { mms, slots: sorted, ida, kernelHeld };
+  const { flat, packer } = toolsOf(space);
+  packer.unpack(words, base, flat);
+  return fromFlat(space, flat, t * space.layout.n);
+}
+
+/** Whether a spec state lies beyond the bounds (a handle with too many users). */
+export function beyondBounds(space: Space, st: State): boolean {
+  for (const g of st.slots) for (const s of g.values()) if (s.kind === 'sva' && s.users > space.bounds.handleUsers) return true;
+  return false;
 }

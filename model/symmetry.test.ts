@@ -14,7 +14,7 @@ function reachable(mc: ModelConfig, variant: string, symmetry: boolean): { keys:
   const keys = new Set<string>();
   const buf = new Uint32Array(sym.words);
   for (let i = 0; i < ex.store.size; i++) {
-    const st = decode(space, ex.store.buffer, i * space.words);
+    const st = decode(space, ex.store.get(i), 0);
     encode(sym, [st], buf);
     keys.add(buf.join(','));
   }
@@ -52,7 +52,7 @@ describe('symmetry reduction', () => {
     const a = new Uint32Array(space.words), b = new Uint32Array(space.words);
     let checked = 0;
     for (let i = 0; i < ex.store.size; i += 7) {
-      const st = decode(plain, ex.store.buffer, i * plain.words);
+      const st = decode(plain, ex.store.get(i), 0);
       // Swap mms 0 and 1 and devices dsp0/dsp1 (groups 0 and 1) by hand.
       const swapMm = (m: number) => (m === 0 ? 1 : m === 1 ? 0 : m);
       const swapDev = (d: number) => (d === 0 ? 1 : d === 1 ? 0 : d);

@@ -68,7 +68,7 @@ export function walk(mc: ModelConfig, variantArg: VariantName | Variant, opts: W
   const stats = emptyStats();
   const coverage = emptyCoverage();
   const store = opts.distinct === false ? null : new StateStore(space.words);
-  const buf = new Uint32Array(space.words), scratch = new Uint32Array(space.words);
+  const buf = new Uint32Array(space.words);
   const started = performance.now();
   let nextReport = started + (opts.progressEvery ?? 3000);
   const violations: WalkViolation[] = [];
@@ -81,7 +81,7 @@ export function walk(mc: ModelConfig, variantArg: VariantName | Variant, opts: W
     const rand = rng(walkSeed(opts.seed, w));
     let st = initialState(space.cfg);
     const ops: SpecOp[] = [];
-    if (store) { encode(space, [st], buf, scratch); store.add(buf, -1, -1); }
+    if (store) { encode(space, [st], buf); store.add(buf, -1); }
     for (let k = 0; k < opts.length; k++) {
       const choices = space.templates.filter((t) => enabled(space, variant, st, t));
       if (choices.length === 0) break;
@@ -95,7 +95,7 @@ export function walk(mc: ModelConfig, variantArg: VariantName | Variant, opts: W
       st = s.state;
       ops.push(op);
       stats.depth = Math.max(stats.depth, ops.length);
-      if (store) { encode(space, [st], buf, scratch); store.add(buf, -1, -1); }
+      if (store) { encode(space, [st], buf); store.add(buf, -1); }
       const broken = firstBroken(space, variant, invs, st);
       if (broken && !seen.has(broken.inv.name)) {
         seen.add(broken.inv.name);
