@@ -8,6 +8,8 @@ import type { VariantName } from '../vocab/index.ts';
 import { AVAILABILITY, availabilityOf, type AvailabilityKind } from './availability.ts';
 import type { ModelConfig } from './config.ts';
 import { explore, traceTo, type ExploreLimits, type StopReason } from './explore.ts';
+import { DivergenceError } from './engine.ts';
+import { FlatInvariants } from './flatInvariants.ts';
 import { Outcome } from './outcome.ts';
 import { beyondBounds, buildSpace, decode, encode, fromFlat, toFlat, type Space } from './space.ts';
 import type { Coverage, Stats } from './stats.ts';
@@ -87,6 +89,8 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
   const avail = new Map<AvailabilityKind, { parent: number; t: number; count: number }>();
   let unexpected = false;
+  const flat = new FlatInvariants(space, invariants);
+  const verify = opts.engine === 'verify';
   const ex = explore(space, [variant], {
     transition(parent, t, engine) {
       const kind = availabilityOf(space, engine.before, 0, t, engine.out[0]);
@@ -96,11 +100,20 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
       return false;
     },
     newState(idx, engine) {
+      // The flat verdicts decide; the spec's invariants give the reasons (and, verifying, the check).
+      if (flat.allHold(engine.after, 0) && !verify) return false;
+      if (!verify) {
+        // Broken ones already found only count: their reason is the first state's.
+        const names = flat.broken(engine.after, 0);
+        if (names.every((name) => found.has(name))) { for (const name of names) found.get(name)!.count++; return false; }
+      }
       const st = fromFlat(space, engine.after, 0);
       const obs = observeSpec(variant, space.cfg, st);
+      const broken: string[] = [];
       for (const inv of invariants) {
         const reason = inv.check({ cfg: space.cfg, variant: variant.name, obs, kernelHeld: st.kernelHeld });
         if (reason === null) continue;
+        broken.push(inv.name);
         const f = found.get(inv.name);
         if (f) f.count++;
         else {
@@ -108,6 +121,8 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
           if (!expected.has(inv.name)) unexpected = true;
         }
       }
+      if (verify && broken.join() !== flat.broken(engine.after, 0).join())
+        throw new DivergenceError(`invariant verdicts differ (spec: ${broken.join(', ') || 'none'}; flat: ${flat.broken(engine.after, 0).join(', ') || 'none'}) in ${JSON.stringify(st, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v))}`);
       return unexpected && !opts.continue;
     },
   }, opts);

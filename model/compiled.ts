@@ -183,11 +183,6 @@ export class Compiled {
     for (let i = 0, n = this.L.n; i < n; i++) d[db + i] = a[ab + i];
   }
 
-  private differs(a: Int32Array, ab: number, d: Int32Array, db: number): boolean {
-    for (let i = 0; i < this.L.n; i++) if (a[ab + i] !== d[db + i]) return true;
-    return false;
-  }
-
   private hasSvaDomain(a: Int32Array, b: number, mm: number): boolean {
     const o = b + mm * this.L.mmRec + M_DOM;
     for (let j = 0; j < this.L.ni; j++) if (a[o + j] > 0) return true;
@@ -267,14 +262,15 @@ export class Compiled {
   private bindUpstream(a: Int32Array, ab: number, d: Int32Array, db: number, dev: number, mm: number, o: Outcome): void {
     if (this.dGroup[dev] < 0) { o.set(RK_ERRNO, ENODEV, S1); return; }
     const pu = a[ab + mm * this.L.mmRec + M_PASID];
-    this.copy(a, ab, d, db);
     if (pu >= 0) {
       if (this.universe[pu] >= this.dMax[dev]) { o.set(RK_ERRNO, EOVERFLOW, S2); return; }
+      this.copy(a, ab, d, db);
       if (this.svaAttach(d, db, dev, mm, pu, o)) { o.also(S2_REUSE); o.changed = true; }
       return;
     }
     const cu = this.lowestFree(a, ab, dev);
     if (cu < 0) { o.set(RK_ERRNO, ENOSPC, S3_NOSPC); return; }
+    this.copy(a, ab, d, db);
     d[db + this.L.idaBase + cu] = 1;                                        // published before the attach
     this.setData(d, db, mm, cu, true);
     o.also(this.svaAttach(d, db, dev, mm, cu, o) ? S3 : S6);                 // S6: the PASID stays on failure
@@ -287,22 +283,21 @@ export class Compiled {
     if (this.dGroup[dev] < 0) { o.set(RK_ERRNO, ENODEV, S1); return; }
     const pu = a[mo + M_PASID];
     const idle = !this.hasSvaDomain(a, ab, mm);
-    this.copy(a, ab, d, db);
     let du: number, global: boolean, fresh: boolean;
     if (pu >= 0) {                                                          // iommu_alloc_mm_data: existing data
       global = a[mo + M_GLOBAL] === 1;
       if ((want === 0) === !global) { o.set(RK_ERRNO, EBUSY, idle ? V5 : V2); return; }
-      du = pu;
-      if (!global) {
-        if (this.replaceIdle && idle) { du = wu; this.setData(d, db, mm, wu, false); }   // V4, stays on failure
-        if (want !== this.universe[du]) { o.set(RK_ERRNO, ENOSPC, V3); o.changed = this.differs(a, ab, d, db); return; }
+      du = !global && this.replaceIdle && idle ? wu : pu;                   // V4: replaced in place, stays on failure
+      const refused = !global && want !== this.universe[du] ? V3 : this.universe[du] >= this.dMax[dev] ? S2 : -1;
+      if (refused >= 0) {
+        o.set(RK_ERRNO, refused === V3 ? ENOSPC : EOVERFLOW, refused);
+        if (du !== pu) { this.copy(a, ab, d, db); this.setData(d, db, mm, du, false); o.changed = true; }
+        return;
       }
-      if (this.universe[du] >= this.dMax[dev]) { o.set(RK_ERRNO, EOVERFLOW, S2); o.changed = this.differs(a, ab, d, db); return; }
       fresh = false;
     } else if (want === 0) {
       du = this.lowestFree(a, ab, dev);
       if (du < 0) { o.set(RK_ERRNO, ENOSPC, S3_NOSPC); return; }
-      d[db + L.idaBase + du] = 1;
       global = true;
       fresh = true;
     } else {
@@ -311,9 +306,11 @@ export class Compiled {
       global = false;
       fresh = true;
     }
+    this.copy(a, ab, d, db);
+    if (fresh && global) d[db + L.idaBase + du] = 1;
     this.setData(d, db, mm, du, global);
     if (!this.svaAttach(d, db, dev, mm, du, o)) {
-      if (fresh) o.also(V7); else o.changed = this.differs(a, ab, d, db);   // out_free_iommu_mm rolls back
+      if (fresh) o.also(V7); else o.changed = du !== pu;                    // out_free_iommu_mm rolls back
       if (global && this.localBondAt(a, ab, this.dGroup[dev], du)) o.also(V10);
       return;
     }
@@ -349,14 +346,15 @@ export class Compiled {
     const pu = a[ab + mm * L.mmRec + M_PASID];
     const bound = this.boundIn(a, ab, g, mm);
     if (bound >= 0 && bound !== pu) { o.set(RK_ERRNO, EBUSY, K3); return; }
-    this.copy(a, ab, d, db);
     let du = pu;
     if (pu < 0) {
       du = this.lowestFree(a, ab, dev);
       if (du < 0) { o.set(RK_ERRNO, ENOSPC, S3_NOSPC); return; }
+      this.copy(a, ab, d, db);
       d[db + L.idaBase + du] = 1;
       this.setData(d, db, mm, du, true);
     } else if (this.universe[pu] >= this.dMax[dev]) { o.set(RK_ERRNO, EOVERFLOW, S2); return; }
+    else this.copy(a, ab, d, db);
     if (this.svaAttach(d, db, dev, mm, du, o)) { o.also(pu < 0 ? K1 : S2_REUSE); o.changed = true; return; }
     if (pu < 0) o.also(K4);                                                  // a failed bind frees what it took
     const k = this.slot(g, du);

@@ -42,9 +42,10 @@ export class DivergenceError extends Error {}
 export const compilable = (variants: readonly Variant[]): boolean =>
   variants.every((v) => (VARIANT_BY_NAME as Record<string, Variant>)[v.name] === v);
 
+/** The engine for a choice; verify on variants without a compiled function runs the spec alone. */
 export function makeEngine(space: Space, variants: readonly Variant[], choice: EngineChoice = 'auto'): Engine {
-  if (choice === 'spec' || (choice === 'auto' && !compilable(variants))) return new SpecEngine(space, variants);
-  if (!compilable(variants)) throw new Error(`no compiled transition function for ${variants.map((v) => v.name).join(', ')}: use the spec engine`);
+  if (choice === 'compiled' && !compilable(variants)) throw new Error(`no compiled transition function for ${variants.map((v) => v.name).join(', ')}: use the spec engine`);
+  if (choice === 'spec' || !compilable(variants)) return new SpecEngine(space, variants);
   return choice === 'verify' ? new VerifyingEngine(space, variants) : new CompiledEngine(space, variants);
 }
 

@@ -49,6 +49,8 @@ export interface Space {
   readonly symmetry: boolean;
   /** The size of the symmetry group: processes! × product of (identical devices)!. */
   readonly symmetryOrder: number;
+  /** Classes of interchangeable groups (two or more members each); empty without symmetry. */
+  readonly groupClasses: readonly (readonly number[])[];
   readonly layout: Layout;
 }
 
@@ -134,10 +136,10 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   });
   let groupPerms: number[][] = [cfg.groups.map((_, i) => i)];
   let symmetryOrder = 1;
+  const groupClasses = symmetry ? [...classes.values()].filter((c) => c.length >= 2) : [];
   if (symmetry) {
     symmetryOrder = factorial(nm);
-    for (const members of classes.values()) {
-      if (members.length < 2) continue;
+    for (const members of groupClasses) {
       symmetryOrder *= factorial(members.length);
       const next: number[][] = [];
       for (const base of groupPerms) for (const p of permutations(members)) {
@@ -181,7 +183,7 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   const recordBits = 2 + L.dataW + L.domW.reduce((a, b) => a + b, 0);
   const totalBits = arity * (nm * recordBits + L.slots * L.slotW + 2 * L.u);
   const words = Math.max(1, Math.ceil(totalBits / 32));
-  return { cfg, bounds, templates, universe, tried, words, arity, groupPerms, symmetry, symmetryOrder, layout };
+  return { cfg, bounds, templates, universe, tried, words, arity, groupPerms, symmetry, symmetryOrder, groupClasses, layout };
 }
 
 function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], groupPerms: readonly (readonly number[])[],
@@ -319,6 +321,15 @@ export class Packer {
   private readonly scratch: Uint32Array;
   private readonly domLimit: Float64Array;
   private readonly dataScale: number;
+  /** Bits of an mm record (its head). */
+  private readonly recW: number;
+  /** Device permutations (canonical group → original group), and the classes they permute. */
+  private readonly perms: readonly Int32Array[];
+  private readonly classes: readonly Int32Array[];
+  /** Per group: its slots [from, to), and its signature in the state being packed. */
+  private readonly slotFrom: Int32Array;
+  private readonly slotTo: Int32Array;
+  private readonly sig: Float64Array;
   private dst: Uint32Array;
   private pos = 0;
 
@@ -330,6 +341,14 @@ export class Packer {
     this.order = new Int32Array(L.nm); this.rank = new Int32Array(L.nm); this.scratch = new Uint32Array(space.words);
     this.domLimit = Float64Array.from(L.domW, (w) => 2 ** w);
     this.dataScale = 2 ** L.dataW;
+    this.recW = 2 + L.dataW + L.domW.reduce((x, y) => x + y, 0);
+    this.perms = (space.symmetry ? space.groupPerms : space.groupPerms.slice(0, 1)).map((q) => Int32Array.from(q));
+    this.classes = space.groupClasses.map((c) => Int32Array.from(c));
+    const ng = space.cfg.groups.length;
+    this.slotFrom = new Int32Array(ng).fill(L.slots); this.slotTo = new Int32Array(ng);
+    for (let k = L.slots - 1; k >= 0; k--) this.slotFrom[L.slotGroup[k]] = k;
+    for (let k = 0; k < L.slots; k++) this.slotTo[L.slotGroup[k]] = k + 1;
+    this.sig = new Float64Array(ng);
     this.dst = this.scratch;
   }
 
@@ -349,15 +368,18 @@ export class Packer {
         let h = f[o + M_STATUS] * this.dataScale + (pu < 0 ? 0 : 1 + 2 * pu + f[o + M_GLOBAL]);
         for (let j = 0; j < L.ni; j++) {
           const d = f[o + M_DOM + j];
-          if (d >= this.domLimit[j]) tooBig(d, L.domW[j], 'SVA domain users');
+          if (d < 0 || d >= this.domLimit[j]) tooBig(d, L.domW[j], 'SVA domain users');
           h = h * this.domLimit[j] + d;
         }
         head[m * A + t] = h;
       }
     }
+    if (this.classes.length > 0) this.signatures(f);
+    let first = true;
     for (let p = 0; p < this.maps.length; p++) {
+      if (!this.candidate(this.perms[p])) continue;
       const map = this.maps[p];
-      count.fill(0);
+      for (let m = 0; m < nm; m++) count[m] = 0;
       for (let k = 0; k < S; k++) for (let t = 0; t < A; t++) {
         const o = t * n + L.slotBase + map[k] * SLOT_REC;
         if (f[o + S_KIND] !== K_SVA) continue;
@@ -372,10 +394,46 @@ export class Packer {
         order[i] = m;
       }
       for (let i = 0; i < nm; i++) this.rank[order[i]] = i;
-      const dst = p === 0 ? out : this.scratch;
+      const dst = first ? out : this.scratch;
       this.write(f, map, dst);
-      if (p > 0 && lessWords(dst, out)) out.set(dst);
+      if (!first && lessWords(dst, out)) out.set(dst);
+      first = false;
     }
+  }
+
+  /**
+   * A signature per interchangeable group that no relabelling of mms or of such groups changes:
+   * its slots' kinds, devices, users and owners' heads, hashed. Only permutations that order
+   * each class by signature are tried (ties: every order); the set of them moves with the
+   * state under symmetry, so the least packing over it is still canonical.
+   */
+  private signatures(f: Int32Array): void {
+    const L = this.L, A = this.A, n = L.n;
+    for (const members of this.classes) {
+      for (let i = 0; i < members.length; i++) {
+        const g = members[i];
+        let h = 0x811c9dc5 | 0;
+        for (let k = this.slotFrom[g]; k < this.slotTo[g]; k++) for (let t = 0; t < A; t++) {
+          const o = t * n + L.slotBase + k * SLOT_REC, kind = f[o + S_KIND];
+          h = Math.imul(h ^ (kind === K_EMPTY ? 0 : kind * 4096 + L.devInGroup[f[o + S_DEV]] * 64 + f[o + S_USERS]), 0x01000193);
+          if (kind === K_SVA) {
+            const head = this.head[f[o + S_MM] * A + t];
+            h = Math.imul(h ^ (head >>> 0), 0x01000193);
+            h = Math.imul(h ^ Math.floor(head / 4294967296), 0x01000193);
+          }
+          h ^= h >>> 15;
+        }
+        this.sig[g] = h >>> 0;
+      }
+    }
+  }
+
+  /** Whether permutation q (canonical group → original) orders every class by signature. */
+  private candidate(q: Int32Array): boolean {
+    for (const members of this.classes) {
+      for (let i = 1; i < members.length; i++) if (this.sig[q[members[i - 1]]] > this.sig[q[members[i]]]) return false;
+    }
+    return true;
   }
 
   /** The mm order of canonical form: heads, then owned slot items; a shorter list first. */
@@ -403,13 +461,13 @@ export class Packer {
     dst.fill(0);
     this.dst = dst;
     this.pos = 0;
+    // An mm record is its head: status, PASID code and domain users as one number.
     for (let i = 0; i < L.nm; i++) {
       const m = this.order[i];
       for (let t = 0; t < A; t++) {
-        const o = t * n + m * L.mmRec, pu = f[o + M_PASID];
-        this.put(f[o + M_STATUS], 2);
-        this.put(pu < 0 ? 0 : 1 + 2 * pu + f[o + M_GLOBAL], L.dataW);
-        for (let j = 0; j < L.ni; j++) this.put(f[o + M_DOM + j], L.domW[j]);
+        const head = this.head[m * A + t];
+        if (this.recW <= 30) this.put(head, this.recW);
+        else for (let w = this.recW; w > 0; w -= 30) this.put(Math.floor(head / 2 ** (w - Math.min(w, 30))) % 2 ** Math.min(w, 30), Math.min(w, 30));
       }
     }
     for (let t = 0; t < A; t++) {
@@ -441,11 +499,13 @@ export class Packer {
     this.pos = 0;
     for (let m = 0; m < L.nm; m++) for (let t = 0; t < A; t++) {
       const o = t * L.n + m * L.mmRec;
-      f[o + M_STATUS] = this.get(words, base, 2);
-      const dc = this.get(words, base, L.dataW);
+      let head = 0;
+      for (let w = this.recW; w > 0; w -= 30) head = head * 2 ** Math.min(w, 30) + this.get(words, base, Math.min(w, 30));
+      for (let j = L.ni - 1; j >= 0; j--) { f[o + M_DOM + j] = head % this.domLimit[j]; head = Math.floor(head / this.domLimit[j]); }
+      const dc = head % this.dataScale;
+      f[o + M_STATUS] = Math.floor(head / this.dataScale);
       f[o + M_PASID] = dc === 0 ? -1 : (dc - 1) >> 1;
       f[o + M_GLOBAL] = dc === 0 ? 0 : (dc - 1) & 1;
-      for (let j = 0; j < L.ni; j++) f[o + M_DOM + j] = this.get(words, base, L.domW[j]);
     }
     for (let t = 0; t < A; t++) {
       for (let k = 0; k < L.slots; k++) {
