@@ -49,6 +49,8 @@ export const compiledFamily = (v: Variant, builtin: Variant | undefined): boolea
 
 /** Result of an attach refusal check (sva.ts attachRefusal). */
 const NO_REFUSAL = -1;
+/** attachPlan's answers: failed, another user of the handle (S4), a bond on an existing or a new domain (S5). */
+const ATTACH_FAILED = -1, ATTACH_REF = 0, ATTACH_REUSE = 1, ATTACH_NEW = 2;
 
 export class Compiled {
   private readonly fam: Family;
@@ -216,36 +218,37 @@ export class Compiled {
   }
 
   /**
-   * sva.ts svaAttach on state d[db ..) (the mm data settled there): bind (dev, mm) at the
-   * PASID of universe index pu. On success d holds the bond; on failure d is untouched.
+   * sva.ts svaAttach, decided on the state before the bind, a[ab ..): bind (dev, mm) at the
+   * PASID of universe index pu. The mm data the bind settles first (its PASID, an allocator
+   * id) is not read by the attach, so the decision holds for the state the bind reached.
+   * Returns ATTACH_FAILED (outcome set) or how attachApply makes the bond.
    */
-  private svaAttach(d: Int32Array, db: number, dev: number, mm: number, pu: number, o: Outcome): boolean {
+  private attachPlan(a: Int32Array, ab: number, dev: number, mm: number, pu: number, o: Outcome): number {
     const L = this.L, g = this.dGroup[dev], pasid = this.universe[pu], k = this.slot(g, pu);
-    if (k >= 0 && d[this.slotO(db, k) + S_KIND] === K_SVA) {
-      const so = this.slotO(db, k);
-      if (d[so + S_MM] !== mm) o.set(RK_ERRNO, EBUSY, S4_BUSY);
-      else { d[so + S_USERS]++; o.set(RK_PASID, pasid, S4_REF); }
-      if (d[so + S_DEV] !== dev) o.also(B2);
-      return d[so + S_MM] === mm;
+    if (k >= 0 && a[this.slotO(ab, k) + S_KIND] === K_SVA) {
+      const so = this.slotO(ab, k), own = a[so + S_MM] === mm;
+      if (own) o.set(RK_PASID, pasid, S4_REF); else o.set(RK_ERRNO, EBUSY, S4_BUSY);
+      if (a[so + S_DEV] !== dev) o.also(B2);                                  // the handle came from a group sibling
+      return own ? ATTACH_REF : ATTACH_FAILED;
     }
     const iommu = this.dIommu[dev];
-    const refusal = this.refusal(d, db, g, pasid, k);
-    const dom = db + mm * L.mmRec + M_DOM + iommu;
-    if (d[dom] > 0 && refusal === NO_REFUSAL) {
-      d[dom]++;
-      this.putBond(d, db, k, mm, dev);
-      o.set(RK_PASID, pasid, S5_REUSE);
-      return true;
-    }
-    if (!this.iSva[iommu]) { o.set(RK_ERRNO, EOPNOTSUPP, M7); return false; }
+    const refusal = this.refusal(a, ab, g, pasid, k);
+    if (a[ab + mm * L.mmRec + M_DOM + iommu] > 0 && refusal === NO_REFUSAL) { o.set(RK_PASID, pasid, S5_REUSE); return ATTACH_REUSE; }
+    if (!this.iSva[iommu]) { o.set(RK_ERRNO, EOPNOTSUPP, M7); return ATTACH_FAILED; }
     let asids = 0;
-    for (let m = 0; m < L.nm; m++) if (d[db + m * L.mmRec + M_DOM + iommu] > 0) asids++;
-    if (asids >= this.iAsids[iommu]) { o.set(RK_ERRNO, EBUSY, M6); return false; }
-    if (refusal !== NO_REFUSAL) { o.set(RK_ERRNO, refusal === B1_BUSY ? EBUSY : EINVAL, refusal); return false; }
-    d[dom] = 1;
-    this.putBond(d, db, k, mm, dev);
+    for (let m = 0; m < L.nm; m++) if (a[ab + m * L.mmRec + M_DOM + iommu] > 0) asids++;
+    if (asids >= this.iAsids[iommu]) { o.set(RK_ERRNO, EBUSY, M6); return ATTACH_FAILED; }   // ASID pool exhausted
+    if (refusal !== NO_REFUSAL) { o.set(RK_ERRNO, refusal === B1_BUSY ? EBUSY : EINVAL, refusal); return ATTACH_FAILED; }
     o.set(RK_PASID, pasid, S5_NEW);
-    return true;
+    return ATTACH_NEW;
+  }
+
+  /** Carry out a successful attachPlan on d[db ..). */
+  private attachApply(d: Int32Array, db: number, plan: number, dev: number, mm: number, pu: number): void {
+    const k = this.slot(this.dGroup[dev], pu), dom = db + mm * this.L.mmRec + M_DOM + this.dIommu[dev];
+    if (plan === ATTACH_REF) { d[this.slotO(db, k) + S_USERS]++; return; }
+    d[dom] = plan === ATTACH_REUSE ? d[dom] + 1 : 1;
+    this.putBond(d, db, k, mm, dev);
   }
 
   private putBond(d: Int32Array, db: number, k: number, mm: number, dev: number): void {
@@ -264,16 +267,22 @@ export class Compiled {
     const pu = a[ab + mm * this.L.mmRec + M_PASID];
     if (pu >= 0) {
       if (this.universe[pu] >= this.dMax[dev]) { o.set(RK_ERRNO, EOVERFLOW, S2); return; }
+      const plan = this.attachPlan(a, ab, dev, mm, pu, o);
+      if (plan === ATTACH_FAILED) return;
       this.copy(a, ab, d, db);
-      if (this.svaAttach(d, db, dev, mm, pu, o)) { o.also(S2_REUSE); o.changed = true; }
+      this.attachApply(d, db, plan, dev, mm, pu);
+      o.also(S2_REUSE);
+      o.changed = true;
       return;
     }
     const cu = this.lowestFree(a, ab, dev);
     if (cu < 0) { o.set(RK_ERRNO, ENOSPC, S3_NOSPC); return; }
+    const plan = this.attachPlan(a, ab, dev, mm, cu, o);
     this.copy(a, ab, d, db);
     d[db + this.L.idaBase + cu] = 1;                                        // published before the attach
     this.setData(d, db, mm, cu, true);
-    o.also(this.svaAttach(d, db, dev, mm, cu, o) ? S3 : S6);                 // S6: the PASID stays on failure
+    if (plan !== ATTACH_FAILED) this.attachApply(d, db, plan, dev, mm, cu);
+    o.also(plan !== ATTACH_FAILED ? S3 : S6);                                // S6: the PASID stays on failure
     o.changed = true;
   }
 
@@ -306,14 +315,17 @@ export class Compiled {
       global = false;
       fresh = true;
     }
-    this.copy(a, ab, d, db);
-    if (fresh && global) d[db + L.idaBase + du] = 1;
-    this.setData(d, db, mm, du, global);
-    if (!this.svaAttach(d, db, dev, mm, du, o)) {
-      if (fresh) o.also(V7); else o.changed = du !== pu;                    // out_free_iommu_mm rolls back
+    const plan = this.attachPlan(a, ab, dev, mm, du, o);
+    if (plan === ATTACH_FAILED) {
+      if (fresh) o.also(V7);                                                 // out_free_iommu_mm rolls back
+      else if (du !== pu) { this.copy(a, ab, d, db); this.setData(d, db, mm, du, false); o.changed = true; }
       if (global && this.localBondAt(a, ab, this.dGroup[dev], du)) o.also(V10);
       return;
     }
+    this.copy(a, ab, d, db);
+    if (fresh && global) d[db + L.idaBase + du] = 1;
+    this.setData(d, db, mm, du, global);
+    this.attachApply(d, db, plan, dev, mm, du);
     o.also(want === 0 ? (fresh ? S3 : S2_REUSE) : fresh ? V1_BIND : this.replaceIdle && idle ? V4 : V3_SAME);
     o.changed = true;
   }
@@ -350,12 +362,16 @@ export class Compiled {
     if (pu < 0) {
       du = this.lowestFree(a, ab, dev);
       if (du < 0) { o.set(RK_ERRNO, ENOSPC, S3_NOSPC); return; }
-      this.copy(a, ab, d, db);
-      d[db + L.idaBase + du] = 1;
-      this.setData(d, db, mm, du, true);
     } else if (this.universe[pu] >= this.dMax[dev]) { o.set(RK_ERRNO, EOVERFLOW, S2); return; }
-    else this.copy(a, ab, d, db);
-    if (this.svaAttach(d, db, dev, mm, du, o)) { o.also(pu < 0 ? K1 : S2_REUSE); o.changed = true; return; }
+    const plan = this.attachPlan(a, ab, dev, mm, du, o);
+    if (plan !== ATTACH_FAILED) {
+      this.copy(a, ab, d, db);
+      if (pu < 0) { d[db + L.idaBase + du] = 1; this.setData(d, db, mm, du, true); }
+      this.attachApply(d, db, plan, dev, mm, du);
+      o.also(pu < 0 ? K1 : S2_REUSE);
+      o.changed = true;
+      return;
+    }
     if (pu < 0) o.also(K4);                                                  // a failed bind frees what it took
     const k = this.slot(g, du);
     if (k >= 0) {
@@ -371,8 +387,10 @@ export class Compiled {
     if (pasid >= this.dMax[dev]) { o.set(RK_ERRNO, EOVERFLOW, V6); return; }
     const bound = this.boundIn(a, ab, g, mm);
     if (bound >= 0 && bound !== pu) { o.set(RK_ERRNO, EBUSY, K3); return; }
+    const plan = this.attachPlan(a, ab, dev, mm, pu, o);
+    if (plan === ATTACH_FAILED) return;
     this.copy(a, ab, d, db);
-    if (!this.svaAttach(d, db, dev, mm, pu, o)) return;
+    this.attachApply(d, db, plan, dev, mm, pu);
     let mixed = a[ab + mm * L.mmRec + M_PASID] >= 0;
     for (let k = 0; k < L.slots && !mixed; k++) {
       if (L.slotGroup[k] === g) continue;

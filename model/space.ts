@@ -377,7 +377,7 @@ export class Packer {
     if (this.classes.length > 0) this.signatures(f);
     let first = true;
     for (let p = 0; p < this.maps.length; p++) {
-      if (!this.candidate(this.perms[p])) continue;
+      if (!this.candidate(f, this.perms[p])) continue;
       const map = this.maps[p];
       for (let m = 0; m < nm; m++) count[m] = 0;
       for (let k = 0; k < S; k++) for (let t = 0; t < A; t++) {
@@ -428,10 +428,30 @@ export class Packer {
     }
   }
 
-  /** Whether permutation q (canonical group → original) orders every class by signature. */
-  private candidate(q: Int32Array): boolean {
+  /**
+   * Whether permutation q (canonical group → original) orders every class by signature. Of
+   * two groups with equal content (slot for slot, owners included) only one order is tried:
+   * swapping them leaves the state, hence its packing, as it is.
+   */
+  private candidate(f: Int32Array, q: Int32Array): boolean {
     for (const members of this.classes) {
-      for (let i = 1; i < members.length; i++) if (this.sig[q[members[i - 1]]] > this.sig[q[members[i]]]) return false;
+      for (let i = 1; i < members.length; i++) {
+        const x = q[members[i - 1]], y = q[members[i]];
+        if (this.sig[x] > this.sig[y]) return false;
+        if (this.sig[x] === this.sig[y] && x > y && this.sameContent(f, x, y)) return false;
+      }
+    }
+    return true;
+  }
+
+  private sameContent(f: Int32Array, x: number, y: number): boolean {
+    const L = this.L;
+    for (let t = 0; t < this.A; t++) {
+      const bx = t * L.n + L.slotBase + this.slotFrom[x] * SLOT_REC, by = t * L.n + L.slotBase + this.slotFrom[y] * SLOT_REC;
+      for (let i = 0; i < (this.slotTo[x] - this.slotFrom[x]) * SLOT_REC; i++) {
+        if (i % SLOT_REC === S_DEV) { if (L.devInGroup[f[bx + i]] !== L.devInGroup[f[by + i]]) return false; }  // each group's own device
+        else if (f[bx + i] !== f[by + i]) return false;
+      }
     }
     return true;
   }
@@ -473,8 +493,9 @@ export class Packer {
     for (let t = 0; t < A; t++) {
       for (let k = 0; k < L.slots; k++) {
         const o = t * n + L.slotBase + map[k] * SLOT_REC, kind = f[o + S_KIND];
+        if (kind === K_EMPTY) { this.pos += L.slotW; continue; }         // dst is zeroed
         const dev = L.devInGroup[f[o + S_DEV]];
-        this.put(kind === K_EMPTY ? 0 : kind === K_KERNEL ? 1 + dev : 1 + L.g + (this.rank[f[o + S_MM]] * L.g + dev) * L.h + f[o + S_USERS] - 1, L.slotW);
+        this.put(kind === K_KERNEL ? 1 + dev : 1 + L.g + (this.rank[f[o + S_MM]] * L.g + dev) * L.h + f[o + S_USERS] - 1, L.slotW);
       }
       let pos = this.pos;
       for (let i = 0; i < L.u; i++, pos++) if (f[t * n + L.idaBase + i]) dst[pos >>> 5] |= 1 << (pos & 31);

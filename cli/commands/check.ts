@@ -9,8 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OP_NAMES } from '../../vocab/index.ts';
 import {
-  check, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
-  type CheckResult, type ModelConfig, type Progress,
+  check, DivergenceError, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
+  type CheckResult, type EngineChoice, type ModelConfig, type Progress,
 } from '../../model/index.ts';
 import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
@@ -23,6 +23,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'max-states', kind: 'number', valueName: 'n', description: 'stop after n distinct states (the run is then not exhaustive)' },
   { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (the run is then not exhaustive)' },
   { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
+  { name: 'engine', kind: 'string', valueName: 'e', description: 'transitions by: auto (compiled for built-in variants), compiled, spec, or verify (both, compared at every step)' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'write each counterexample and finding as a litmus file into dir' },
   { name: 'coverage', kind: 'boolean', description: 'print per-operation coverage and rules fired' },
   { name: 'json', kind: 'boolean', description: 'stable JSON output' },
@@ -57,6 +58,7 @@ export async function guarded(io: Io, name: string, fn: () => number | Promise<n
   try { return await fn(); } catch (e) {
     if (e instanceof ConfigError) { io.err(`svacheck ${name}: ${e.message}\n`); return EXIT.USAGE; }
     if (e instanceof EncodingError) { io.err(`svacheck ${name}: the model's state encoding cannot hold a reached state (${e.message}); this is a tool bug\n`); return EXIT.BROKE; }
+    if (e instanceof DivergenceError) { io.err(`svacheck ${name}: the compiled transition function disagrees with spec/: ${e.message}; this is a tool bug (run with --engine spec meanwhile)\n`); return EXIT.BROKE; }
     throw e;
   }
 }
@@ -68,6 +70,21 @@ export function writeOut(dir: string, cwd: string, name: string, text: string): 
   writeFileSync(path, text);
   return path;
 }
+
+const ENGINES: readonly EngineChoice[] = ['auto', 'compiled', 'spec', 'verify'];
+
+/** The --engine option, checked. */
+export function engineOption(value: unknown): EngineChoice | undefined {
+  if (value === undefined) return undefined;
+  if (!(ENGINES as readonly unknown[]).includes(value)) throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got '${String(value)}'`);
+  return value as EngineChoice;
+}
+
+const ENGINE_LINE: Readonly<Record<string, string>> = {
+  compiled: 'Transitions: the compiled transition function (model/compiled.ts), held to spec/ by --engine verify.',
+  spec: 'Transitions: spec/ itself (step and the caller contract).',
+  verify: 'Transitions: compiled and spec/ in lockstep; they agreed on every transition and invariant verdict.',
+};
 
 export const stopLine = (exhaustive: boolean, stop: string, what: string): string =>
   exhaustive ? `Exhaustive within the configuration's bounds.`
@@ -96,14 +113,14 @@ function render(r: CheckResult, mc: ModelConfig, showCoverage: boolean, written:
     const path = written.get(a.litmus);
     if (path) lines.push(`    Written: ${path}`);
   }
-  lines.push('', ...formatStats(r.stats), stopLine(r.exhaustive, r.stop, 'statistics'));
+  lines.push('', ...formatStats(r.stats), ENGINE_LINE[r.engine], stopLine(r.exhaustive, r.stop, 'statistics'));
   if (showCoverage) lines.push(...formatCoverage(r.coverage, OP_NAMES));
   return lines;
 }
 
 export function checkJson(r: CheckResult) {
   return {
-    config: r.config, variant: r.variant, symmetry: r.symmetry, symmetryOrder: r.symmetryOrder, status: r.status,
+    config: r.config, variant: r.variant, engine: r.engine, symmetry: r.symmetry, symmetryOrder: r.symmetryOrder, status: r.status,
     exhaustive: r.exhaustive, stop: r.stop, stats: r.stats, coverage: r.coverage, missingExpected: r.missingExpected,
     violations: r.violations.map((v) => ({ invariant: v.invariant, rule: v.rule, reason: v.reason, expected: v.expected, states: v.states, steps: v.lines.map((l) => l.trim()), litmus: v.litmus })),
     availability: r.availability.map((a) => ({ kind: a.kind, rule: a.rule, title: a.title, transitions: a.transitions, steps: a.lines.map((l) => l.trim()), litmus: a.litmus })),
@@ -118,6 +135,7 @@ export const command: Command = {
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     for (const k of ['max-states', 'max-seconds'] as const)
       if (options[k] !== undefined && !((options[k] as number) > 0)) throw new UsageError(`--${k} must be positive`);
+    const engine = engineOption(options.engine);
     return guarded(io, 'check', () => {
       const configs = loadConfigs(positional, options.config as string[] | undefined, io.cwd);
       const only = variantList(options.variant as string[] | undefined);
@@ -128,7 +146,7 @@ export const command: Command = {
           const r = check(mc, v, {
             continue: Boolean(options.continue), symmetry: options['no-symmetry'] ? false : undefined,
             maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
-            onProgress: progressReporter(io, `${mc.name}/${v}`),
+            onProgress: progressReporter(io, `${mc.name}/${v}`), engine,
           });
           results.push(r);
           const written = new Map<string, string>();

@@ -9,7 +9,7 @@ import { diff, formatCoverage, formatStats, type DiffResult } from '../../model/
 import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
-import { guarded, loadConfigs, progressReporter, stopLine, writeOut } from './check.ts';
+import { engineOption, guarded, loadConfigs, progressReporter, stopLine, writeOut } from './check.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
@@ -17,6 +17,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'max-states', kind: 'number', valueName: 'n', description: 'stop after n distinct state pairs (not exhaustive)' },
   { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (not exhaustive)' },
   { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
+  { name: 'engine', kind: 'string', valueName: 'e', description: 'transitions by: auto, compiled, spec, or verify (both, compared at every step)' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'write the distinguishing sequence as a litmus file into dir' },
   { name: 'coverage', kind: 'boolean', description: 'print per-operation coverage' },
   { name: 'json', kind: 'boolean', description: 'stable JSON output' },
@@ -58,12 +59,13 @@ export const command: Command = {
       ops = (options.ops as string[]).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean) as OpName[];
       for (const o of ops) if (!(OP_NAMES as readonly string[]).includes(o)) throw new UsageError(`unknown operation '${o}' (known: ${OP_NAMES.join(', ')})`);
     }
+    const engine = engineOption(options.engine);
     return guarded(io, 'diff', () => {
       const [mc] = loadConfigs(rest, options.config ? [options.config as string] : undefined, io.cwd);
       const r = diff(mc, a as VariantName, b as VariantName, {
         ops, symmetry: options['no-symmetry'] ? false : undefined,
         maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
-        onProgress: progressReporter(io, `diff ${a} ${b}`),
+        onProgress: progressReporter(io, `diff ${a} ${b}`), engine,
       });
       const code = r.status === 'different' ? EXIT.FAILED : EXIT.OK;
       const written = r.difference && options.out ? writeOut(options.out as string, io.cwd, `${r.config}-diff-${r.a}-${r.b}`, r.difference.litmus) : undefined;
