@@ -44,9 +44,6 @@ const FAMILY: Readonly<Record<string, { family: Family; replaceIdle: boolean }>>
   'per-device': { family: 'per-device', replaceIdle: false },
 };
 
-/** Whether a variant has a compiled transition function (by identity with the spec's own). */
-export const compiledFamily = (v: Variant, builtin: Variant | undefined): boolean => builtin === v && v.name in FAMILY;
-
 /** Result of an attach refusal check (sva.ts attachRefusal). */
 const NO_REFUSAL = -1;
 /** attachPlan's answers: failed, another user of the handle (S4), a bond on an existing or a new domain (S5). */

@@ -7,7 +7,6 @@ import { ERRNOS, R, type FaultKind, type Result } from '../vocab/index.ts';
 
 export const RK_OK = 0, RK_ERRNO = 1, RK_PASID = 2, RK_INVALID = 3, RK_KERNEL = 4, RK_MM = 5, RK_FAULT = 6;
 export const FAULTS: readonly FaultKind[] = ['bad_substream', 'bad_cd', 'translation'];
-export const errnoCode = (e: (typeof ERRNOS)[number]): number => ERRNOS.indexOf(e);
 
 const ruleNames: string[] = [];
 const ruleIds = new Map<string, number>();
