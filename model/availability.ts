@@ -18,10 +18,9 @@
  * - `idle-local-kept` (v1's bug, V4 missing): `bind_pasid {dev, mm, p}` fails ENOSPC although
  *   mm has no SVA domain left (no live bond anywhere) and p's slot in g is empty and in range.
  */
-import { maxPasids } from '../spec/index.ts';
 import { ERRNOS } from '../vocab/index.ts';
 import { RK_ERRNO, type Outcome } from './outcome.ts';
-import { K_EMPTY, K_SVA, M_DOM, M_GLOBAL, M_PASID, SLOT_REC, S_KIND, S_MM, type Space } from './space.ts';
+import { K_EMPTY, K_SVA, M_DOM, M_GLOBAL, M_PASID, SLOT_REC, S_KIND, S_MM, lowestUnheld, type Space } from './space.ts';
 
 const ENOSPC = ERRNOS.indexOf('ENOSPC'), EBUSY = ERRNOS.indexOf('EBUSY');
 
@@ -46,18 +45,6 @@ export const AVAILABILITY: Record<AvailabilityKind, { readonly rule: string; rea
   },
 };
 
-const ranges = new WeakMap<Space, Float64Array>();
-/** Per group: its PASID range (max_pasids of its smallest device). */
-function rangesOf(space: Space): Float64Array {
-  let r = ranges.get(space);
-  if (!r) {
-    const cfg = space.cfg;
-    r = Float64Array.from(cfg.groups, (g) => Math.min(...g.devices.map((d) => maxPasids(cfg, d))));
-    ranges.set(space, r);
-  }
-  return r;
-}
-
 /** Whether slot (group g, PASID of universe index pu) is filled in state a[ab ..). */
 function filled(L: Space['layout'], a: Int32Array, ab: number, g: number, pu: number): boolean {
   const k = pu < 0 ? -1 : L.slotOfU[g][pu];
@@ -75,7 +62,7 @@ export function availabilityOf(space: Space, a: Int32Array, ab: number, t: numbe
   const cfg = space.cfg, L = space.layout, U = space.universe;
   if (cfg.devices[op.dev].iommu === null) return null;
   const g = cfg.devices[op.dev].group;
-  const range = rangesOf(space)[g];
+  const range = L.range[g];
   const mo = ab + op.mm * L.mmRec;
   if (op.op === 'bind_pasid') {
     if (o.rv !== ENOSPC) return null;
@@ -98,12 +85,7 @@ export function availabilityOf(space: Space, a: Int32Array, ab: number, t: numbe
   const outside = range - 1 - inRange;
   if (o.rv === ENOSPC) return outside > 0 || filledInRange < inRange ? 'starved' : null;
   if (o.rv !== EBUSY) return null;
-  let want = 1;                                                               // A1: what the allocator hands out
-  for (let i = 0; i < U.length; i++) {
-    if (a[ab + L.idaBase + i] === 0) continue;
-    if (U[i] > want) break;
-    if (U[i] === want) want++;
-  }
+  const want = lowestUnheld(L, U, a, ab);                                     // A1: what the allocator hands out
   const wu = U.indexOf(want);
   const k = wu < 0 ? -1 : L.slotOfU[g][wu];
   if (k < 0) return null;

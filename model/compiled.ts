@@ -14,7 +14,7 @@ import { maxPasids, type SpecOp, type Variant } from '../spec/index.ts';
 import { Outcome, RK_ERRNO, RK_FAULT, RK_INVALID, RK_KERNEL, RK_MM, RK_OK, RK_PASID, ruleId } from './outcome.ts';
 import {
   EncodingError, K_EMPTY, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
-  S_DEV, S_KIND, S_MM, S_USERS, type Space,
+  S_DEV, S_KIND, S_MM, S_USERS, lowestUnheld, type Space,
 } from './space.ts';
 
 const E = (e: (typeof ERRNOS)[number]): number => ERRNOS.indexOf(e);
@@ -66,7 +66,6 @@ export class Compiled {
   private readonly dGroup: Int32Array;
   private readonly dIommu: Int32Array;
   private readonly dMax: Float64Array;
-  private readonly gMin: Float64Array;
   private readonly iSva: Uint8Array;
   private readonly iAsids: Float64Array;
   private readonly holders: number;
@@ -82,7 +81,6 @@ export class Compiled {
     this.dGroup = Int32Array.from(cfg.devices, (d) => (d.iommu === null ? -1 : d.group));
     this.dIommu = Int32Array.from(cfg.devices, (d) => d.iommu ?? -1);
     this.dMax = Float64Array.from(cfg.devices, (_, i) => maxPasids(cfg, i));
-    this.gMin = Float64Array.from(cfg.groups, (g) => Math.min(...g.devices.map((d) => maxPasids(cfg, d))));
     this.iSva = Uint8Array.from(cfg.iommus, (i) => (i.sva ? 1 : 0));
     this.iAsids = Float64Array.from(cfg.iommus, (i) => 2 ** i.asidBits - 1);
     this.holders = space.bounds.allocGlobalHolders;
@@ -190,15 +188,9 @@ export class Compiled {
 
   /** sva.ts lowestFreeGlobal: the universe index of the lowest id in [1, max(dev)-1] not held, or -1. */
   private lowestFree(a: Int32Array, b: number, dev: number): number {
-    const L = this.L, U = this.universe;
-    let cand = 1;
-    for (let i = 0; i < L.u; i++) {
-      if (a[b + L.idaBase + i] === 0) continue;
-      if (U[i] > cand) break;
-      if (U[i] === cand) cand++;
-    }
+    const cand = lowestUnheld(this.L, this.universe, a, b);
     if (cand >= this.dMax[dev]) return -1;
-    for (let i = 0; i < L.u; i++) if (U[i] === cand) return i;
+    for (let i = 0; i < this.L.u; i++) if (this.universe[i] === cand) return i;
     throw new EncodingError(`the global allocator hands out PASID ${cand}, outside the model's PASID universe`);
   }
 
@@ -209,7 +201,7 @@ export class Compiled {
   /** sva.ts attachRefusal: B1-pasid0, B1-range, B1-busy or NO_REFUSAL. */
   private refusal(a: Int32Array, b: number, g: number, pasid: number, k: number): number {
     if (pasid === 0) return B1_PASID0;
-    if (pasid >= this.gMin[g]) return B1_RANGE;
+    if (pasid >= this.L.range[g]) return B1_RANGE;
     if (k >= 0 && a[this.slotO(b, k) + S_KIND] !== K_EMPTY) return B1_BUSY;
     return NO_REFUSAL;
   }

@@ -30,7 +30,7 @@ export interface Engine {
   changed(): boolean;
   /** After a fire that changed something: complete `after` with the states that did not change. */
   settle(): void;
-  /** Whether the successor lies beyond the bounds. */
+  /** Whether the successor (after settle) lies beyond the bounds. */
   cut(): boolean;
 }
 
@@ -71,7 +71,7 @@ abstract class Base {
   }
   cut(): boolean {
     const n = this.space.layout.n;
-    for (let k = 0; k < this.out.length; k++) if (beyondBoundsFlat(this.space.layout, this.out[k].changed ? this.after : this.before, k * n)) return true;
+    for (let k = 0; k < this.out.length; k++) if (beyondBoundsFlat(this.space.layout, this.after, k * n)) return true;
     return false;
   }
 }

@@ -75,6 +75,8 @@ export interface Layout {
   readonly slotU: Int32Array;
   /** Per device: its index in its group's device list. */
   readonly devInGroup: Int32Array;
+  /** Per group: its PASID range, max_pasids of its smallest device (slots lie in 1..range-1). */
+  readonly range: Float64Array;
   /** Most devices in one group (G) and most handle users (H): the bond code's radixes. */
   readonly g: number;
   readonly h: number;
@@ -153,10 +155,8 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
 
   const templates: SpecOp[] = [];
   const has = (o: OpName) => ops.includes(o);
-  const slotPasidsOf = (g: number): number[] => {
-    const limit = Math.min(...cfg.groups[g].devices.map((d) => maxPasids(cfg, d)));
-    return universe.filter((p) => p < limit);
-  };
+  const range = Float64Array.from(cfg.groups, (g) => Math.min(...g.devices.map((d) => maxPasids(cfg, d))));
+  const slotPasidsOf = (g: number): number[] => universe.filter((p) => p < range[g]);
   for (let m = 0; m < nm; m++) for (let d = 0; d < nd; d++) {
     if (has('bind')) templates.push({ op: 'bind', dev: d, mm: m });
     if (has('bind_pasid')) for (const p of tried[d]) templates.push({ op: 'bind_pasid', dev: d, mm: m, pasid: p });
@@ -178,7 +178,7 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   }
 
   const arity = variants.length;
-  const layout = buildLayout(cfg, bounds, universe, groupPerms, slotPasidsOf);
+  const layout = buildLayout(cfg, bounds, universe, groupPerms, range, slotPasidsOf);
   const L = layout;
   const recordBits = 2 + L.dataW + L.domW.reduce((a, b) => a + b, 0);
   const totalBits = arity * (nm * recordBits + L.slots * L.slotW + 2 * L.u);
@@ -187,7 +187,7 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
 }
 
 function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], groupPerms: readonly (readonly number[])[],
-  slotPasidsOf: (g: number) => number[]): Layout {
+  range: Float64Array, slotPasidsOf: (g: number) => number[]): Layout {
   const nm = cfg.mms.length, ni = cfg.iommus.length, U = universe.length, ng = cfg.groups.length;
   const uIndex = new Map(universe.map((p, i) => [p, i]));
   const slotOfU = cfg.groups.map(() => new Int32Array(U).fill(-1));
@@ -210,7 +210,7 @@ function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], g
     nm, ni, slots: S, u: U, mmRec, slotBase, idaBase, heldBase, n: heldBase + U,
     slotOfU, slotGroup: Int32Array.from(slotGroup), slotU: Int32Array.from(slotU),
     devInGroup: Int32Array.from(cfg.devices, (d, i) => (d.iommu === null ? 0 : cfg.groups[d.group].devices.indexOf(i))),
-    g: G, h: H, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor), slotW: bitsFor(G + nm * G * H), slotMaps,
+    range, g: G, h: H, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor), slotW: bitsFor(G + nm * G * H), slotMaps,
   };
 }
 
@@ -218,6 +218,20 @@ function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], g
 export function enabled(space: Space, v: Variant, st: State, t: SpecOp): boolean {
   if (t.op === 'alloc_global' && st.kernelHeld.length >= space.bounds.allocGlobalHolders) return false;
   return contractBreach(v, space.cfg, st, t) === null;
+}
+
+/**
+ * The lowest id >= 1 the global allocator of flat state a[b ..) does not hold (sva.ts
+ * lowestFreeGlobal before its range check). It may lie outside the universe.
+ */
+export function lowestUnheld(L: Layout, universe: ArrayLike<number>, a: Int32Array, b: number): number {
+  let cand = 1;
+  for (let i = 0; i < L.u; i++) {
+    if (a[b + L.idaBase + i] === 0) continue;
+    if (universe[i] > cand) break;
+    if (universe[i] === cand) cand++;
+  }
+  return cand;
 }
 
 /** Whether a flat successor lies beyond the bounds (a handle with too many users): it is cut. */
