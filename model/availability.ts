@@ -85,7 +85,7 @@ export function availabilityOf(space: Space, a: Int32Array, ab: number, t: numbe
   const outside = range - 1 - inRange;
   if (o.rv === ENOSPC) return outside > 0 || filledInRange < inRange ? 'starved' : null;
   if (o.rv !== EBUSY) return null;
-  const want = lowestUnheld(L, U, a, ab);                                     // A1: what the allocator hands out
+  const want = lowestUnheld(L, a, ab);                                     // A1: what the allocator hands out
   const wu = U.indexOf(want);
   const k = wu < 0 ? -1 : L.slotOfU[g][wu];
   if (k < 0) return null;

@@ -77,7 +77,7 @@ export class Compiled {
     this.replaceIdle = fam.replaceIdle;
     const cfg = space.cfg, L = space.layout, T = space.templates;
     this.L = L;
-    this.universe = Int32Array.from(space.universe);
+    this.universe = L.values;
     this.dGroup = Int32Array.from(cfg.devices, (d) => (d.iommu === null ? -1 : d.group));
     this.dIommu = Int32Array.from(cfg.devices, (d) => d.iommu ?? -1);
     this.dMax = Float64Array.from(cfg.devices, (_, i) => maxPasids(cfg, i));
@@ -188,7 +188,7 @@ export class Compiled {
 
   /** sva.ts lowestFreeGlobal: the universe index of the lowest id in [1, max(dev)-1] not held, or -1. */
   private lowestFree(a: Int32Array, b: number, dev: number): number {
-    const cand = lowestUnheld(this.L, this.universe, a, b);
+    const cand = lowestUnheld(this.L, a, b);
     if (cand >= this.dMax[dev]) return -1;
     for (let i = 0; i < this.L.u; i++) if (this.universe[i] === cand) return i;
     throw new EncodingError(`the global allocator hands out PASID ${cand}, outside the model's PASID universe`);

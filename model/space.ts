@@ -75,6 +75,8 @@ export interface Layout {
   readonly slotU: Int32Array;
   /** Per device: its index in its group's device list. */
   readonly devInGroup: Int32Array;
+  /** The PASID universe's values, by universe index. */
+  readonly values: Int32Array;
   /** Per group: its PASID range, max_pasids of its smallest device (slots lie in 1..range-1). */
   readonly range: Float64Array;
   /** Most devices in one group (G) and most handle users (H): the bond code's radixes. */
@@ -210,7 +212,7 @@ function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], g
     nm, ni, slots: S, u: U, mmRec, slotBase, idaBase, heldBase, n: heldBase + U,
     slotOfU, slotGroup: Int32Array.from(slotGroup), slotU: Int32Array.from(slotU),
     devInGroup: Int32Array.from(cfg.devices, (d, i) => (d.iommu === null ? 0 : cfg.groups[d.group].devices.indexOf(i))),
-    range, g: G, h: H, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor), slotW: bitsFor(G + nm * G * H), slotMaps,
+    values: Int32Array.from(universe), range, g: G, h: H, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor), slotW: bitsFor(G + nm * G * H), slotMaps,
   };
 }
 
@@ -224,7 +226,8 @@ export function enabled(space: Space, v: Variant, st: State, t: SpecOp): boolean
  * The lowest id >= 1 the global allocator of flat state a[b ..) does not hold (sva.ts
  * lowestFreeGlobal before its range check). It may lie outside the universe.
  */
-export function lowestUnheld(L: Layout, universe: ArrayLike<number>, a: Int32Array, b: number): number {
+export function lowestUnheld(L: Layout, a: Int32Array, b: number): number {
+  const universe = L.values;
   let cand = 1;
   for (let i = 0; i < L.u; i++) {
     if (a[b + L.idaBase + i] === 0) continue;
