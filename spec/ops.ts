@@ -30,6 +30,7 @@ function unbind(v: Variant, cfg: Config, st: State, group: number, pasid: number
 
 /** iommu_alloc_global_pasid (A1). The caller becomes the id's holder (ghost state). */
 function allocGlobal(cfg: Config, st: State, dev: number): Step {
+  if (cfg.fault === 'global_pasid') return done(st, R.invalid, 'N2');     // the IDA cannot allocate
   const pasid = lowestFreeGlobal(cfg, st, dev);
   if (pasid === null) return done(st, R.invalid, 'A1-none');             // ida_alloc_range fails / no PASIDs
   return done({ ...takeGlobal(st, pasid), kernelHeld: insertSorted(st.kernelHeld, pasid) }, R.pasid(pasid), 'A1');
@@ -47,6 +48,7 @@ function attachPasid(cfg: Config, st: State, dev: number, pasid: number): Step {
   const refusal = attachRefusal(cfg, st, group, pasid);
   if (refusal === 'B1-busy') return fail(st, 'EBUSY', refusal);
   if (refusal !== null) return fail(st, 'EINVAL', refusal);
+  if (cfg.fault === 'attach') return fail(st, 'ENOMEM', 'N5');           // pasid_array entry or CD table
   return done(withSlot(st, group, pasid, { kind: 'kernel', dev }), R.ok, 'B1');
 }
 

@@ -16,7 +16,12 @@ export interface Rule {
   readonly source: string;
   /** Caller-contract rules are not API results: inputs breaking them are rejected. */
   readonly contract?: true;
+  /** Rules of injected allocation failures: only fail-nth runs reach them, never a scenario. */
+  readonly failNth?: true;
 }
+
+/** Rules a litmus scenario can fire: API rules outside fail-nth fault injection. */
+export const isScenarioRule = (r: Rule): boolean => !r.contract && !r.failNth;
 
 const ALL: readonly VariantName[] = ['upstream', 'v1', 'v2', 'per-device'];
 const PATCH: readonly VariantName[] = ['v1', 'v2'];
@@ -126,6 +131,20 @@ export const RULES: readonly Rule[] = [
     statement: 'A new SVA domain needs an ASID of its SMMU instance; none free fails with EBUSY.' },
   { id: 'M7', errno: 'EOPNOTSUPP', variants: ALL, source: `${SVA} iommu_sva_domain_alloc (no domain_alloc_sva)`,
     statement: 'An IOMMU without SVA domain support fails a new SVA domain with EOPNOTSUPP.' },
+  { id: 'N1', failNth: true, errno: 'ENOMEM', variants: ALL, source: `${SVA} iommu_alloc_mm_data (kzalloc of struct iommu_mm_data)`,
+    statement: 'An mm without mm data whose mm data cannot be allocated fails the bind with ENOMEM; nothing changes.' },
+  { id: 'N2', failNth: true, errno: 'ENOSPC', variants: ALL, source: `${CORE} iommu_alloc_global_pasid (ida_alloc_range fails)`,
+    statement: 'A global PASID allocation that fails for lack of memory looks like an exhausted allocator: INVALID, so a bind fails with ENOSPC.' },
+  { id: 'N3', failNth: true, errno: 'ENOMEM', variants: ALL, source: `${SVA} iommu_sva_bind_device (kzalloc of the handle; out_free_iommu_mm / out_unlock)`,
+    statement: 'A handle that cannot be allocated fails the bind with ENOMEM, unwound as a failed attach is (upstream keeps a new PASID, S6; v2 rolls it back, V7).' },
+  { id: 'N4', failNth: true, errno: 'ENOMEM', variants: ALL, source: `drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c arm_smmu_sva_domain_alloc (domain, ASID xa_alloc, mmu_notifier_register)`,
+    statement: 'A new SVA domain that cannot be allocated fails the bind with ENOMEM, unwound as a failed attach is.' },
+  { id: 'N5', failNth: true, errno: 'ENOMEM', variants: ALL, source: `${CORE} iommu_attach_device_pasid (xa_insert into pasid_array); ${SMMU} (CD table)`,
+    statement: 'An attach that cannot allocate its pasid_array entry or CD table fails with ENOMEM and leaves nothing attached.' },
+  { id: 'N6', failNth: true, variants: ALL, source: `${SVA} iommu_sva_bind_device ("Search for an existing domain": failures are swallowed)`,
+    statement: "When attaching the mm's existing SVA domain fails for lack of memory, the failure is swallowed and a second SVA domain (another ASID) is allocated for the same mm and IOMMU." },
+  { id: 'N7', failNth: true, variants: ALL, source: `${SVA} iommu_sva_bind_device ("Search for an existing domain": failures are swallowed)`,
+    statement: "A failed try of the mm's SVA domain behind another IOMMU is swallowed, whatever made it fail: the bind goes on." },
   { id: 'C1', contract: true, variants: ALL, source: `domain.md U4; ${SVA} iommu_sva_unbind_device`,
     statement: 'A handle is used only between its bind and its last unbind.' },
   { id: 'C2', contract: true, variants: ALL, source: 'domain.md S (caller must hold a reference to mm_users)',

@@ -8,15 +8,22 @@
  * - Handle pointers: a handle is the SVA bond in a group's PASID slot (the kernel keeps it in
  *   the group's pasid_array); names callers give to handles live in the driver, not here.
  * - Locks: every bind and unbind runs under iommu_sva_lock, so each operation is atomic.
- * - Memory allocation failures (ENOMEM): not modelled; they only ever unwind.
+ * - Memory allocation failures (ENOMEM): not part of the state space; `Config.fault` names one
+ *   allocation to fail for fail-nth checks, and each allocation site says what that leaves.
  * - ASIDs: only their number per IOMMU instance matters (exhaustion), derived from the SVA
  *   domains that exist, so they are not stored.
  * - Threads and the per-thread IA32_PASID MSR: enqcmd_pasid asks what the #GP fixup would
  *   load (mm_get_enqcmd_pasid), which is all a device can be told.
  */
+import type { FailPoint } from '../vocab/index.ts';
 import type { ResolvedSetup } from '../vocab/setup.ts';
 
-export type Config = ResolvedSetup;
+/**
+ * The setup, and (fail-nth only) the allocation that fails in the operation about to run:
+ * each allocation site of the spec says what its failure returns and leaves (rules N1-N7).
+ * The model checker never sets it.
+ */
+export type Config = ResolvedSetup & { readonly fault?: FailPoint };
 
 /** A filled PASID slot of a group (iommu_group->pasid_array entry). */
 export type Slot =

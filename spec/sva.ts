@@ -52,11 +52,26 @@ export function svaAttach(cfg: Config, st: State, dev: number, mm: number, pasid
   const refusal = attachRefusal(cfg, st, group, pasid);
   const users = st.mms[mm].domains[iommu];
   const bond = { kind: 'sva', mm, dev, users: 1 } as const;
-  if (users > 0 && refusal === null)                                     // an existing domain attaches
-    return done(withSlot(withDomainUsers(st, mm, iommu, users + 1), group, pasid, bond), R.pasid(pasid), 'S5-reuse');
+  if (cfg.fault === 'handle') return fail(st, 'ENOMEM', 'N3');           // kzalloc(handle) fails
+  // A failed try of a domain behind another IOMMU is swallowed, whatever made it fail (N7).
+  const foreignTry = refusal === null && st.mms[mm].domains.some((u, i) => u > 0 && i !== iommu);
+  const swallowed = (s: Step): Step => (cfg.fault === 'foreign_attach' && foreignTry ? also(s, 'N7') : s);
+  if (users > 0 && refusal === null) {                                   // an existing domain attaches
+    const reused = done(withSlot(withDomainUsers(st, mm, iommu, users + 1), group, pasid, bond), R.pasid(pasid), 'S5-reuse');
+    return swallowed(cfg.fault === 'reuse_attach' ? also(reused, 'N6') : reused);  // N6: a second domain instead
+  }
+  return swallowed(newDomain(cfg, st, dev, mm, pasid, refusal));
+}
+
+/** S5's last resort: allocate a new SVA domain (M7, M6) and attach it (B1). */
+function newDomain(cfg: Config, st: State, dev: number, mm: number, pasid: number, refusal: ReturnType<typeof attachRefusal>): Step {
+  const iommu = cfg.devices[dev].iommu!;
   if (!cfg.iommus[iommu].sva) return fail(st, 'EOPNOTSUPP', 'M7');       // no domain_alloc_sva
+  if (cfg.fault === 'domain') return fail(st, 'ENOMEM', 'N4');           // domain, ASID or notifier allocation
   if (asidsInUse(st, iommu) >= 2 ** cfg.iommus[iommu].asidBits - 1)
     return fail(st, 'EBUSY', 'M6');                                      // ASID pool exhausted
   if (refusal !== null) return fail(st, ERRNO_OF[refusal], refusal);     // out_free_domain
-  return done(withSlot(withDomainUsers(st, mm, iommu, 1), group, pasid, bond), R.pasid(pasid), 'S5-new');
+  if (cfg.fault === 'attach') return fail(st, 'ENOMEM', 'N5');           // pasid_array entry or CD table
+  const bond = { kind: 'sva', mm, dev, users: 1 } as const;
+  return done(withSlot(withDomainUsers(st, mm, iommu, 1), groupOf(cfg, dev)!, pasid, bond), R.pasid(pasid), 'S5-new');
 }

@@ -17,6 +17,16 @@ export const MAX_SSID_BITS = 20;
 /** IOMMU_NO_PASID: PASID 0 is the device's RID traffic. */
 export const NO_PASID = 0;
 
+/**
+ * Where an allocation inside an operation can fail (fail-nth fault injection, as the kernel's
+ * fail_nth): the mm data, the global PASID, the handle, a new SVA domain (driver allocation,
+ * ASID, mmu notifier), an attach (the group's pasid_array entry, the driver's CD table), the
+ * attach of the mm's existing domain behind the device's IOMMU (the core's "search for an
+ * existing domain" loop), or the attach of one of its domains behind another IOMMU.
+ */
+export const FAIL_POINTS = ['mm_data', 'global_pasid', 'handle', 'domain', 'attach', 'reuse_attach', 'foreign_attach'] as const;
+export type FailPoint = (typeof FAIL_POINTS)[number];
+
 /** Why a DMA faulted, as the emulated SMMUv3 would report it (the spec gives the same kinds). */
 export type FaultKind = 'bad_substream' | 'bad_cd' | 'translation';
 

@@ -3,7 +3,7 @@
  * scenarios made the spec fire it, per variant; for each variant, which errnos it produced and
  * which of those its rules can produce were never seen.
  */
-import { RULES } from '../../spec/index.ts';
+import { RULES, isScenarioRule } from '../../spec/index.ts';
 import { VARIANTS, type Errno, type VariantName } from '../../vocab/index.ts';
 import type { FileOutcome } from './library.ts';
 
@@ -47,7 +47,7 @@ export function coverageOf(outcomes: readonly FileOutcome[], variants: readonly 
     for (const r of v.rules) add(fired, `${v.variant} ${r}`, v.name);
     for (const e of v.errnos) add(errs, `${v.variant} ${e}`, v.name);
   }
-  const rules = RULES.filter((r) => !r.contract && r.variants.some((v) => variants.includes(v))).map((r) => {
+  const rules = RULES.filter((r) => isScenarioRule(r) && r.variants.some((v) => variants.includes(v))).map((r) => {
     const byVariant: Partial<Record<VariantName, readonly string[]>> = {};
     const files: string[] = [];
     for (const v of r.variants.filter((x) => variants.includes(x))) {
@@ -59,7 +59,7 @@ export function coverageOf(outcomes: readonly FileOutcome[], variants: readonly 
   });
   const errnos: Partial<Record<VariantName, ErrnoCoverage>> = {};
   for (const v of variants) {
-    const possible = [...new Set(RULES.filter((r) => !r.contract && r.errno && r.variants.includes(v)).map((r) => r.errno!))].sort();
+    const possible = [...new Set(RULES.filter((r) => isScenarioRule(r) && r.errno && r.variants.includes(v)).map((r) => r.errno!))].sort();
     const seen: Partial<Record<Errno, readonly string[]>> = {};
     for (const e of possible) { const names = errs.get(`${v} ${e}`); if (names) seen[e] = names; }
     errnos[v] = { possible, seen, missing: possible.filter((e) => !seen[e]) };

@@ -29,6 +29,8 @@ function bind(cfg: Config, st: State, dev: number, mm: number): Step {
   if (bound !== null && bound !== data?.pasid) return fail(st, 'EBUSY', 'K3');
   let next = st;
   if (data === null) {
+    if (cfg.fault === 'mm_data') return fail(st, 'ENOMEM', 'N1');
+    if (cfg.fault === 'global_pasid') return fail(st, 'ENOSPC', 'N2');
     const pasid = lowestFreeGlobal(cfg, st, dev);
     if (pasid === null) return fail(st, 'ENOSPC', 'S3-nospc');
     next = withMm(takeGlobal(st, pasid), mm, { data: { pasid, global: true } });

@@ -16,6 +16,8 @@ function bind(cfg: Config, st: State, dev: number, mm: number): Step {
   if (data !== null) {
     if (data.pasid >= maxPasids(cfg, dev)) return fail(st, 'EOVERFLOW', 'S2');
   } else {
+    if (cfg.fault === 'mm_data') return fail(st, 'ENOMEM', 'N1');        // kzalloc(iommu_mm) fails
+    if (cfg.fault === 'global_pasid') return fail(st, 'ENOSPC', 'N2');   // the IDA cannot allocate
     const pasid = lowestFreeGlobal(cfg, st, dev);
     if (pasid === null) return fail(st, 'ENOSPC', 'S3-nospc');           // IOMMU_PASID_INVALID
     next = withMm(takeGlobal(st, pasid), mm, { data: { pasid, global: true } }); // smp_store_release: published now

@@ -41,7 +41,9 @@ function allocMmData(cfg: Config, st: State, dev: number, mm: number, want: numb
     if (data.pasid >= maxPasids(cfg, dev)) return fail(state, 'EOVERFLOW', 'S2');
     return { state, data, fresh: false };
   }
+  if (cfg.fault === 'mm_data') return fail(st, 'ENOMEM', 'N1');          // kzalloc(iommu_mm) fails
   if (want === GLOBAL_ANY) {
+    if (cfg.fault === 'global_pasid') return fail(st, 'ENOSPC', 'N2');   // the IDA cannot allocate
     const pasid = lowestFreeGlobal(cfg, st, dev);
     if (pasid === null) return fail(st, 'ENOSPC', 'S3-nospc');
     return { state: takeGlobal(st, pasid), data: { pasid, global: true }, fresh: true };
