@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   conform: () => import('./commands/conform.ts'),
   replay: () => import('./commands/replay.ts'),
   mutants: () => import('./commands/mutants.ts'),
+  kernel: () => import('./commands/kernel.ts'),
 };
 
 const USAGE = `usage: svacheck [command] [options]

@@ -9,12 +9,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkAdapter, freshSeed, type ConformanceReport } from '../../conformance/check.ts';
+import { checkAdapter, counterexampleLitmus, freshSeed, type ConformanceReport } from '../../conformance/check.ts';
+import { shrinkCrash, type Restartable } from '../../conformance/crash.ts';
+import { writeLitmus } from '../../vocab/litmus.ts';
 import {
   bundledSources, coverageOf, findLitmusFiles, renderOutcome, renderSummary, runSources, toJson,
   type FileOutcome, type LitmusSource,
 } from '../../conformance/litmus/index.ts';
-import { openExecAdapter, renderExecReport, type ExecAdapter, type ExecReport } from '../../conformance/protocol/index.ts';
+import { openExecAdapter, renderExecReport, type ExecAdapter, type ExecOptions, type ExecReport } from '../../conformance/protocol/index.ts';
 import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } from '../../model/config.ts';
 import { SEED_SETUP, VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
@@ -29,6 +31,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'path', kind: 'string', valueName: 'p', description: 'fast-check replay path: with --seed, go straight to a printed counterexample' },
   { name: 'max-steps', kind: 'number', valueName: 'n', description: 'most operations per random run (default 50)' },
   { name: 'config', kind: 'list', valueName: 'yaml', description: `device setups to test (model config YAML, or a bundled name: ${bundledConfigNames().join(', ')}); default: the seed setup` },
+  { name: 'setups', kind: 'list', valueName: 'kind', description: "more setups: 'seed' (the seed setup), 'bundled' (every bundled configuration's), 'random' (random small setups, a new one per run)" },
   { name: 'litmus', kind: 'list', valueName: 'path', description: 'extra litmus files or directories to run on the implementation' },
   { name: 'no-library', kind: 'boolean', description: 'do not run the bundled litmus library' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/conform)' },
@@ -53,13 +56,20 @@ export interface ConformOptions {
   readonly path?: string;
   readonly maxSteps: number;
   /** Setups with the name they are shown by and the --config argument that gave them. */
-  readonly setups: readonly { readonly name: string; readonly arg: string | null; readonly setup: Setup }[];
+  readonly setups: readonly ConformSetup[];
   readonly litmus: readonly string[];
   readonly library: boolean;
   readonly out: string;
   readonly timeoutMs?: number;
   readonly stderrIsError: boolean;
+  /** The command printed replays start with (default: npx svacheck conform --impl IMPL). */
+  readonly replayBase?: readonly string[];
+  /** exec: a fresh process of the implementation, to shrink a crash with (conformance/crash.ts). */
+  readonly reopen?: () => Promise<Restartable | null>;
 }
+
+/** A setup to run on, the name it is shown by, and the options that select it again; null: random small setups. */
+export interface ConformSetup { readonly name: string; readonly args: readonly string[]; readonly setup: Setup | null }
 
 export interface RandomOutcome {
   readonly variant: VariantName;
@@ -123,14 +133,21 @@ export async function loadImplementation(spec: string, cwd: string, options: { t
   return { ok: false, code: 2, lines: [`--impl ${spec}: the module exports no SvaAdapter (as default, 'adapter', or a 'createAdapter' function); see vocab/index.ts SvaAdapter`] };
 }
 
+/** A fresh process of an exec: implementation, for shrinking a crash. */
+export async function reopenExec(impl: string, cwd: string, options: ExecOptions): Promise<Restartable | null> {
+  const o = await openExecAdapter(impl, { ...options, cwd });
+  if (!o.ok) return null;
+  return { adapter: o.adapter, brokeHow: () => o.adapter.failed?.kind ?? null, close: () => o.adapter.close() };
+}
+
 /** A word as a POSIX shell would read it back. */
-const shq = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+export const shq = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** Run the whole conformance check; never throws for a failing or broken implementation. */
 export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: ExecAdapter | null, io: Io): Promise<ConformResult> {
   const progress = (s: string) => { if (io.progress) io.err(`conform: ${s}\n`); };
   const variants = (o.variants ?? adapter.variants.filter((v) => (VARIANTS as readonly string[]).includes(v)));
-  const base = ['svacheck', 'conform', '--impl', shq(o.impl)];
+  const base = o.replayBase ? [...o.replayBase] : ['npx', 'svacheck', 'conform', '--impl', shq(o.impl)];
 
   // (1) litmus files on the implementation, file by file, stopping if the implementation broke.
   const sources: LitmusSource[] = [...(o.library ? await bundledSources() : [])];
@@ -154,12 +171,16 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
     outer: for (const variant of variants) {
       for (const s of o.setups) {
         progress(`random runs: ${variant} on ${s.name}, ${o.runs} runs, seed ${o.seed}`);
-        const configArgs = s.arg === null ? [] : ['--config', shq(s.arg)];
+        const configArgs = s.args.map(shq);
         const replaySeed = (seed: number, p: string | null) =>
           [...base, '--variant', variant, ...configArgs, '--no-library', '--seed', String(seed), ...(p ? ['--path', shq(p)] : []),
             '--runs', String(o.runs), '--max-steps', String(o.maxSteps)].join(' ');
-        const report = await checkAdapter(adapter, { variant, setup: s.setup, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed });
-        if (exec?.failed) { random.push({ variant, setup: s.name, report }); break outer; }
+        const report = await checkAdapter(adapter, { variant, setup: s.setup ?? undefined, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed });
+        if (exec?.failed) {
+          const shrunk = await shrinkBroken(o, exec, variant, report.seed, replaySeed, io);
+          random.push(shrunk ? { ...shrunk, variant, setup: s.name } : { variant, setup: s.name, report });
+          break outer;
+        }
         if (report.ok || !report.failure) { random.push({ variant, setup: s.name, report }); continue; }
         const file = path.join(o.out, `${report.failure.litmus.name}.litmus.yaml`);
         const rel = path.relative(io.cwd, file);
@@ -185,6 +206,38 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
   return { impl: o.impl, name: adapter.name, variants, seed: o.seed, litmus, litmusStopped, random, broke, code };
 }
 
+/**
+ * The implementation broke (crashed, exited, hung) during a random run: shrink the operations of
+ * that run on fresh processes, and report the shrunk trace like any other failure.
+ */
+async function shrinkBroken(o: ConformOptions, exec: ExecAdapter, variant: VariantName, seed: number,
+  replaySeed: (seed: number, p: string | null) => string, io: Io): Promise<Omit<RandomOutcome, 'variant' | 'setup'> | null> {
+  const before = exec.report();
+  if (!o.reopen || before.configured === null || before.transcript.length === 0) return null;
+  if (io.progress) io.err(`conform: the implementation broke (${before.failure?.kind}); shrinking its last run on fresh processes\n`);
+  const shrunk = await shrinkCrash(o.reopen, before.configured.setup, variant, before.transcript.map((e) => e.op));
+  if (shrunk === null) return null;
+  const failure = { ...shrunk.failure, message: `${shrunk.failure.message} [${shrunk.how}]` };
+  const litmus = counterexampleLitmus(before.name ?? o.impl, variant, before.configured.setup, shrunk.trace, failure, seed, null);
+  const replay = replaySeed(seed, null);
+  const litmusText = writeLitmus(litmus, [
+    `svacheck conformance counterexample: ${before.name ?? o.impl}, variant ${variant}`,
+    `the implementation broke (${shrunk.how}) at the last step; shrunk on ${shrunk.attempts} fresh process(es)`,
+    `seed: ${seed}`, `replay: ${replay}`,
+  ]);
+  await mkdir(o.out, { recursive: true }).catch(() => undefined);
+  const file = path.join(o.out, `${litmus.name}.litmus.yaml`);
+  let written: string | undefined = file;
+  try { await writeFile(file, litmusText); } catch { written = undefined; }
+  const base = o.replayBase ? [...o.replayBase] : ['npx', 'svacheck', 'conform', '--impl', shq(o.impl)];
+  const report: ConformanceReport = {
+    adapter: before.name ?? o.impl, variant, ok: false, seed, path: null, runs: 1, shrinks: shrunk.attempts, checked: shrunk.trace.length, timeMs: 0,
+    failure: { ...failure, setup: before.configured.setup, trace: shrunk.trace, litmus, litmusText, replay },
+  };
+  return { report, file: written, replaySeed: replay,
+    replayFile: [...base, '--variant', variant, '--no-library', '--runs', '0', '--litmus', shq(written ?? file)].join(' ') };
+}
+
 export function renderConform(r: ConformResult): string[] {
   const out: string[] = [`svacheck conform: ${r.name} (${r.impl})`, `variants: ${r.variants.join(', ')}`, ''];
   if (r.litmus.length > 0) {
@@ -202,7 +255,7 @@ export function renderConform(r: ConformResult): string[] {
       const rep = x.report;
       const head = `  ${x.variant} on ${x.setup}: ${rep.runs} run(s), ${rep.checked} op(s) checked, ${rep.timeMs} ms`;
       if (rep.ok) { out.push(`${head} — ok`); continue; }
-      if (r.broke) { out.push(`${head} — stopped: the implementation broke (below)`); continue; }
+      if (r.broke && !rep.failure) { out.push(`${head} — stopped: the implementation broke (below)`); continue; }
       if (rep.broke) { out.push(`${head} — BROKE: ${rep.broke.split('\n')[0]}`); continue; }
       const f = rep.failure!;
       out.push(`${head} — FAILED (${f.check}): ${f.message}`, `    shrunk to ${f.trace.length} op(s); the trace as a litmus file:`);
@@ -238,18 +291,25 @@ export function conformJson(r: ConformResult): unknown {
   };
 }
 
-function loadSetups(configs: readonly string[] | undefined, cwd: string): ConformOptions['setups'] {
-  if (!configs || configs.length === 0) return [{ name: 'the seed setup', arg: null, setup: SEED_SETUP }];
-  return configs.map((arg) => {
+/** The setups --config and --setups name; the seed setup when they name none. */
+export function loadSetups(configs: readonly string[] | undefined, kinds: readonly string[] | undefined, cwd: string): ConformSetup[] {
+  const out: ConformSetup[] = [];
+  for (const kind of kinds ?? []) {
+    if (kind === 'seed') out.push({ name: 'the seed setup', args: ['--setups', 'seed'], setup: SEED_SETUP });
+    else if (kind === 'random') out.push({ name: 'random setups', args: ['--setups', 'random'], setup: null });
+    else if (kind === 'bundled') for (const name of bundledConfigNames()) out.push({ name, args: ['--config', name], setup: loadBundledConfig(name).setup });
+    else throw new UsageError(`--setups: unknown kind '${kind}' (seed, bundled or random)`);
+  }
+  for (const arg of configs ?? []) {
     try {
-      const file = path.resolve(cwd, arg);
-      const cfg = bundledConfigNames().includes(arg) ? loadBundledConfig(arg) : loadConfigFile(file);
-      return { name: cfg.name, arg, setup: cfg.setup };
+      const cfg = bundledConfigNames().includes(arg) ? loadBundledConfig(arg) : loadConfigFile(path.resolve(cwd, arg));
+      out.push({ name: cfg.name, args: ['--config', arg], setup: cfg.setup });
     } catch (e) {
       if (e instanceof ConfigError) throw new UsageError(`--config: ${e.message}`);
       throw e;
     }
-  });
+  }
+  return out.length > 0 ? out : [{ name: 'the seed setup', args: [], setup: SEED_SETUP }];
 }
 
 export const command: Command = {
@@ -267,7 +327,7 @@ export const command: Command = {
     const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31)) | 0;
     const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1);
     const only = variantList(options.variant as string[] | undefined);
-    const setups = loadSetups(options.config as string[] | undefined, io.cwd);
+    const setups = loadSetups(options.config as string[] | undefined, options.setups as string[] | undefined, io.cwd);
     const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/conform');
 
     const loaded = await loadImplementation(impl, io.cwd, { timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) });
@@ -286,6 +346,7 @@ export const command: Command = {
         impl, variants: only, runs, seed, path: options.path as string | undefined, maxSteps, setups,
         litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
         timeoutMs, stderrIsError: Boolean(options['stderr-is-error']),
+        reopen: exec ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,
       }, adapter, exec, io);
       io.out(options.json ? JSON.stringify(conformJson(result), null, 2) + '\n' : renderConform(result).join('\n') + '\n');
       return result.code;

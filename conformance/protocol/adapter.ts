@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { formatOp, type DmaProbe, type Observation, type Op, type OpName, type Result, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
-import { decodeHello, decodeObservation, decodeResult, encodeOp, encodeSetup, PROTOCOL_VERSION, type Decoded, type Hello } from './codec.ts';
+import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeResult, encodeOp, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
 import { ProtocolError, quoteLine, type FailureKind, type ProtocolFailure } from './failures.ts';
 import { parseExecSpec } from './words.ts';
 
@@ -64,7 +64,12 @@ interface Pending {
   reject(e: ProtocolError): void;
 }
 
-interface Queued { readonly id: number; readonly body: Json; readonly entry: TranscriptEntry; resolve(r: Result): void; reject(e: ProtocolError): void }
+interface Queued {
+  readonly id: number; readonly body: Json; readonly entry: TranscriptEntry;
+  /** Whether the response must carry the fail_nth fields (calls, injected). */
+  readonly tracked: boolean;
+  resolve(r: Result, info: FailNthInfo | null): void; reject(e: ProtocolError): void;
+}
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -214,14 +219,39 @@ export class ExecAdapter implements SvaAdapter {
 
   /** One operation. Calls issued without awaiting are sent together as one batch line. */
   apply(op: Op): Promise<Result> {
+    return this.send(op, false, undefined).then((r) => r.result);
+  }
+
+  /**
+   * One operation with the fail_nth capability (PROTOCOL.md §11): how many fallible calls it
+   * made, and, with `failNth` n, the n-th of them failed as out of memory if it was reached.
+   */
+  applyTracked(op: Op, failNth?: number): Promise<{ result: Result; info: FailNthInfo }> {
+    return this.send(op, true, failNth).then((r) => ({ result: r.result, info: r.info! }));
+  }
+
+  /** The implementation tears everything down and says what it still holds (§11). */
+  async leaks(): Promise<Leaks> {
+    this.ensureRunning();
+    this.flush();
+    return this.request({ type: 'leaks' }, 'leaks', (resp) =>
+      'leaks' in resp ? decodeLeaks(resp.leaks) : { ok: false, error: `leaks must answer "leaks", got ${quoteLine(JSON.stringify(resp))}` });
+  }
+
+  /** The capabilities hello announced, with their versions. */
+  get capabilities(): Readonly<Record<string, number>> { return this.hello?.capabilities ?? {}; }
+
+  private send(op: Op, tracked: boolean, failNth: number | undefined): Promise<{ result: Result; info: FailNthInfo | null }> {
     if (this.failure) return Promise.reject(new ProtocolError(this.failure));
     this.ensureRunning();
     const entry: TranscriptEntry = { op };
     this.transcript.push(entry);
     this.totals.opsSent++;
-    return new Promise<Result>((resolve, reject) => {
+    return new Promise((resolveBoth, reject) => {
       const id = this.nextId++;
-      const q: Queued = { id, body: { id, type: 'op', ...encodeOp(op) }, entry, resolve, reject };
+      const body: Json = { id, type: 'op', ...encodeOp(op), ...(failNth !== undefined ? { fail_nth: failNth } : {}) };
+      const resolve = (result: Result, info: FailNthInfo | null) => resolveBoth({ result, info });
+      const q: Queued = { id, body, entry, tracked, resolve, reject };
       this.outbox.push(q);
       if (!this.opt.batch || this.outbox.length >= this.opt.maxBatch) this.flush();
       else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
@@ -324,9 +354,15 @@ export class ExecAdapter implements SvaAdapter {
         if (!('result' in resp)) return this.failureFor('malformed_response', `the answer to #${q.id} (${formatOp(q.entry.op)}) has no "result": ${quoteLine(JSON.stringify(resp))}`);
         const r = decodeResult(resp.result);
         if (!r.ok) return this.failureFor('malformed_response', `the answer to #${q.id} (${formatOp(q.entry.op)}): ${r.error}`);
+        let info: FailNthInfo | null = null;
+        if (q.tracked) {
+          const d = decodeFailNth(resp);
+          if (!d.ok) return this.failureFor('malformed_response', `the answer to #${q.id} (${formatOp(q.entry.op)}): ${d.error}`);
+          info = d.value;
+        }
         q.entry.result = r.value;
         this.totals.opsAnswered++;
-        q.resolve(r.value);
+        q.resolve(r.value, info);
         return null;
       };
       const rejectAll = (e: ProtocolError) => { for (const q of items) q.reject(e); };

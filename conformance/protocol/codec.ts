@@ -78,6 +78,46 @@ export interface Hello {
   readonly protocol: number;
   readonly variants: readonly VariantName[];
   readonly ops: readonly OpName[];
+  /** Optional capabilities and their versions (PROTOCOL.md §11): batch, fail_nth, leaks. */
+  readonly capabilities: Readonly<Record<string, number>>;
+}
+
+/** What an op response carries besides its result when the fail_nth capability is on (§11). */
+export interface FailNthInfo {
+  /** Fallible calls (allocations) the operation made. */
+  readonly calls: number;
+  /** The call that was made to fail, when the request's fail_nth was reached. */
+  readonly injected: { readonly site: string; readonly point: string } | null;
+}
+
+export function decodeFailNth(resp: Record<string, unknown>): Decoded<FailNthInfo> {
+  const calls = resp.calls;
+  if (!(typeof calls === 'number' && Number.isInteger(calls) && calls >= 0)) return bad(`"calls" must be a count, got ${show(calls)}`);
+  const inj = resp.injected;
+  if (inj === undefined || inj === null) return ok({ calls, injected: null });
+  if (!isObject(inj) || typeof inj.site !== 'string' || typeof inj.point !== 'string')
+    return bad(`"injected" must be {site, point}, got ${show(inj)}`);
+  return ok({ calls, injected: { site: inj.site, point: inj.point } });
+}
+
+/** The answer to a `leaks` request (§11): what is still held after the implementation's teardown. */
+export interface Leaks {
+  readonly counts: Readonly<Record<string, number>>;
+  readonly list: readonly string[];
+}
+
+export function decodeLeaks(v: unknown): Decoded<Leaks> {
+  if (!isObject(v)) return bad(`leaks must be an object, got ${show(v)}`);
+  const counts: Record<string, number> = {};
+  let list: string[] = [];
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'list') {
+      if (!Array.isArray(x) || !x.every((e) => typeof e === 'string')) return bad(`leaks.list must be an array of strings, got ${show(x)}`);
+      list = x as string[];
+    } else if (typeof x === 'number' && Number.isInteger(x) && x >= 0) counts[k] = x;
+    else return bad(`leaks.${k} must be a count, got ${show(x)}`);
+  }
+  return ok({ counts, list });
 }
 
 export function decodeHello(v: unknown): Decoded<Hello> {
@@ -88,7 +128,10 @@ export function decodeHello(v: unknown): Decoded<Hello> {
   if (!Array.isArray(v.ops)) return bad(`hello.ops must be an array, got ${show(v.ops)}`);
   const variants = v.variants.filter((x): x is VariantName => typeof x === 'string' && (VARIANTS as readonly string[]).includes(x));
   const ops = v.ops.filter((x): x is OpName => typeof x === 'string' && (OP_NAMES as readonly string[]).includes(x));
-  return ok({ name: v.name.split('\n')[0], protocol: v.protocol, variants, ops });
+  const capabilities: Record<string, number> = {};
+  if (isObject(v.capabilities))
+    for (const [k, x] of Object.entries(v.capabilities)) if (typeof x === 'number' && Number.isInteger(x) && x > 0) capabilities[k] = x;
+  return ok({ name: v.name.split('\n')[0], protocol: v.protocol, variants, ops, capabilities });
 }
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;

@@ -59,7 +59,9 @@ describe('decodeResult: every case of PROTOCOL.md §6', () => {
 describe('the rest of the codec', () => {
   it('hello: drops unknown variants and ops, keeps the first line of the name', () => {
     expect(decodeHello({ name: 'x\ny', protocol: 1, variants: ['v2', 'v9'], ops: ['bind', 'frob'] }))
-      .toEqual({ ok: true, value: { name: 'x', protocol: 1, variants: ['v2'], ops: ['bind'] } });
+      .toEqual({ ok: true, value: { name: 'x', protocol: 1, variants: ['v2'], ops: ['bind'], capabilities: {} } });
+    expect(decodeHello({ name: 'k', protocol: 1, variants: ['v2'], ops: [], capabilities: { fail_nth: 1, leaks: 1, bad: 'x', zero: 0 } }))
+      .toMatchObject({ ok: true, value: { capabilities: { fail_nth: 1, leaks: 1 } } });
     expect(decodeHello({ protocol: 1, variants: [], ops: [] })).toMatchObject({ ok: false });
   });
 

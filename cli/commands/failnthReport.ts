@@ -1,0 +1,41 @@
+/** The fail-nth sweep as text (a table within 80 columns, one total line, the failures) and as JSON. */
+import type { FailNthReport } from '../../conformance/failnth.ts';
+import { formatOp } from '../../vocab/index.ts';
+import { shq } from './conform.ts';
+
+const cell = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}~` : s.padEnd(w));
+const num = (n: number): string => n.toLocaleString('en-US');
+
+export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: number; runs: number; maxSteps: number; setups: readonly string[] }): string[] {
+  const out = [`Fail-nth on ${r.variant}: every fallible call of every operation failed once, the spec as oracle`];
+  if (r.injected === 0 && r.broke === null) out.push('  no operation made a fallible call: nothing was injected');
+  else {
+    out.push(`  ${cell('operation', 11)} ${cell('point', 14)} ${cell('site', 18)} ${cell('outcome (spec rules)', 20)} ${'held'.padStart(6)} ${'failed'.padStart(6)}`);
+    const rows = [...r.rows].sort((a, b) => a.op.localeCompare(b.op) || a.point.localeCompare(b.point) || a.site.localeCompare(b.site) || a.outcome.localeCompare(b.outcome));
+    for (const row of rows)
+      out.push(`  ${cell(row.op, 11)} ${cell(row.point, 14)} ${cell(row.site.split(' ')[0], 18)} ${cell(row.outcome, 20)} ${num(row.held).padStart(6)} ${num(row.failed).padStart(6)}`);
+  }
+  out.push(`  Total: ${num(r.injected)} injected failures in ${num(r.ops)} operations of ${num(r.traces)} runs:`,
+    `    ${num(r.held)} held, ${num(r.failed)} failed, ${num(r.leaked)} leaked.`);
+  if (r.broke) out.push(`  The built program broke during the sweep: ${r.broke}`);
+  for (const f of r.failures) {
+    out.push('', `  FAILED: ${f.message}`);
+    out.push(`    setup: ${f.setup.devices.map((d) => `${d.name}:${d.ssidBits}${d.iommu === null ? '(no iommu)' : ''}`).join(' ')}; mms ${f.setup.mms.join(' ')}`);
+    f.trace.forEach((op, i) => out.push(`    ${String(i + 1).padStart(3)}. ${formatOp(op)}${i === f.trace.length - 1 && f.nth > 0 ? `   <- fallible call ${f.nth} fails` : ''}`));
+    for (const d of f.details.slice(0, 8)) out.push(`    ${d}`);
+  }
+  if (r.failed > 0 || r.broke) {
+    const cmd = ['npx', 'svacheck', 'kernel', '--tree', shq(replay.tree), '--variant', r.variant, '--no-library', '--seed', String(replay.seed),
+      '--runs', String(replay.runs), '--max-steps', String(replay.maxSteps), ...replay.setups.map(shq)].join(' ');
+    out.push('', `  replay: ${cmd}`);
+  }
+  return out;
+}
+
+export function failNthJson(r: FailNthReport): unknown {
+  return {
+    variant: r.variant, runs: r.traces, operations: r.ops, injected: r.injected, held: r.held, failed: r.failed, leaked: r.leaked, broke: r.broke,
+    rows: r.rows.map((x) => ({ op: x.op, point: x.point, site: x.site, outcome: x.outcome, held: x.held, failed: x.failed })),
+    failures: r.failures.map((f) => ({ message: f.message, nth: f.nth, site: f.site, point: f.point, setup: f.setup, trace: f.trace.map(formatOp), details: f.details })),
+  };
+}
