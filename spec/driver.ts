@@ -3,7 +3,7 @@
  * strings. It keeps the caller's side of the contract — which handle each name denotes, and
  * whether that handle was released — and rejects calls that break it.
  */
-import { formatOp, RESERVED_NAMES, type DmaProbe, type Observation, type Op, type Result, type Setup } from '../vocab/index.ts';
+import { formatOp, RESERVED_NAMES, type DmaProbe, type FailPoint, type Observation, type Op, type Result, type Setup } from '../vocab/index.ts';
 import { resolveSetup, setupProblem } from '../vocab/setup.ts';
 import { contractBreach, type ContractBreach } from './contract.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
@@ -47,12 +47,15 @@ export class SpecDriver {
     return 'rule' in lowered ? lowered : contractBreach(this.variant, this.cfg, this.state, lowered);
   }
 
-  /** Apply op; throws ContractError if it breaks the caller contract. */
-  apply(op: Op): Applied {
+  /**
+   * Apply op; throws ContractError if it breaks the caller contract. With `fault`, that one
+   * allocation of the operation fails (fail-nth): the step says what the failure leaves.
+   */
+  apply(op: Op, fault?: FailPoint): Applied {
     const lowered = this.lower(op);
     const bad = 'rule' in lowered ? lowered : contractBreach(this.variant, this.cfg, this.state, lowered);
     if (bad) throw new ContractError(bad, op);
-    const s = step(this.variant, this.cfg, this.state, lowered as SpecOp);
+    const s = step(this.variant, fault === undefined ? this.cfg : { ...this.cfg, fault }, this.state, lowered as SpecOp);
     this.track(op, lowered as SpecOp, s.state);
     this.state = s.state;
     return { result: s.result, rule: s.rule, effects: s.effects ?? [] };

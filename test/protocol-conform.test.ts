@@ -47,7 +47,7 @@ suite('svacheck conform', () => {
     const ops = text.split('\n').filter((l) => /^ {2}- /.test(l)).map((l) => l.trim().split(':')[0].slice(2));
     expect(ops).toEqual(['bind_pasid', 'unbind', 'bind_pasid']);
     expect(text).toMatch(/^# replay: npx svacheck conform --impl exec:examples\/c\/build\/sva-v2-planted --variant v2 --no-library --seed 7 --path \S+ --runs 100 --max-steps 50$/m);
-    const replay = r.out.match(/replay the file: +svacheck conform (.*)$/m)?.[1].split(' ');
+    const replay = r.out.match(/replay the file: +npx svacheck conform (.*)$/m)?.[1].split(' ');
     expect(replay).toBeDefined();
     const again = await conform(...replay!.slice(0));
     expect(again.code).toBe(1);
