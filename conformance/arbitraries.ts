@@ -81,6 +81,8 @@ const smallPasid = fc.integer({ min: 1, max: 3 });
  */
 export function opArb(setup: Setup, variant: VariantName): fc.Arbitrary<Op> {
   const dev = fc.constantFrom(...setup.devices.map((d) => d.name));
+  // iommu_alloc_global_pasid on a device behind no IOMMU oopses (C6): never generated.
+  const pasidDev = fc.constantFrom(...setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
   const mm = fc.constantFrom(...setup.mms);
   const handle = fc.constantFrom(...HANDLE_NAMES);
   const pasid = pasidArb(setup);
@@ -90,10 +92,11 @@ export function opArb(setup: Setup, variant: VariantName): fc.Arbitrary<Op> {
     w(4, handle.map((h): Op => ({ op: 'unbind', handle: h }))),
     w(1, handle.map((h): Op => ({ op: 'get_pasid', handle: h }))),
     w(1, mm.map((m): Op => ({ op: 'enqcmd_pasid', mm: m }))),
-    w(2, dev.map((d): Op => ({ op: 'alloc_global', dev: d }))),
+    w(2, pasidDev.map((d): Op => ({ op: 'alloc_global', dev: d }))),
     // free_global only runs for an id alloc_global returned (C3): lowest-first ids are small.
     w(2, fc.oneof({ weight: 4, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }).map((p): Op => ({ op: 'free_global', pasid: p }))),
-    w(2, fc.record({ dev, pasid: fc.oneof({ weight: 2, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }) }).map((o): Op => ({ op: 'attach_pasid', ...o }))),
+    w(2, fc.record({ dev, pasid: fc.oneof({ weight: 2, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }), handle: fc.boolean() })
+      .map((o): Op => ({ op: 'attach_pasid', dev: o.dev, pasid: o.pasid, ...(o.handle ? { handle: true } : {}) }))),
     // detach_pasid only runs where a non-SVA attach sits (C4).
     w(2, fc.record({ dev, pasid: fc.oneof({ weight: 4, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }) }).map((o): Op => ({ op: 'detach_pasid', ...o }))),
     w(1, mm.map((m): Op => ({ op: 'mm_exit', mm: m }))),

@@ -77,7 +77,7 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
         case 'alloc_global': return pasidResult(k.allocGlobalPasid(op.dev));
         case 'free_global': k.freeGlobalPasid(op.pasid); return R.ok;
         case 'attach_pasid': {
-          const ret = k.attachDevicePasid(op.dev, op.pasid);
+          const ret = k.attachDevicePasid(op.dev, op.pasid, op.handle === true);
           return ret === null ? R.ok : R.errno(ret);
         }
         case 'detach_pasid': k.detachDevicePasid(op.dev, op.pasid); return R.ok;

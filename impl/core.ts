@@ -10,7 +10,7 @@
 import { type Result, R } from '../vocab/index.ts';
 import type { ResolvedSetup } from '../vocab/setup.ts';
 import { Ida } from './ida.ts';
-import { ArmSmmuMaster, ArmSmmuV3, type ArmSmmuDomain } from './smmuv3/index.ts';
+import { ArmSmmuMaster, ArmSmmuV3, newAsidXa, type ArmSmmuDomain } from './smmuv3/index.ts';
 import {
   type Device, type IommuGroup, type IommuMm, type KResult, type MmStruct, type PasidArrayEntry,
   type Ret, type SvaDomain, IOMMU_FIRST_GLOBAL_PASID, IOMMU_NO_PASID, IOMMU_PASID_GLOBAL_ANY,
@@ -51,6 +51,8 @@ export class IommuSvaCore {
   readonly mms: readonly MmStruct[];
   /** iommu_global_pasid_ida: PASID 0 (IOMMU_NO_PASID) is reserved, never handed out. */
   readonly globalPasidIda = new Ida(2 ** PASID_SPACE_BITS, [IOMMU_NO_PASID]);
+  /** arm_smmu_asid_xa: one ASID space for every SMMU instance (arm-smmu-v3-sva.c). */
+  protected readonly asidXa = newAsidXa();
   private readonly deviceByName = new Map<string, Device>();
   private readonly mmByName = new Map<string, MmStruct>();
 
@@ -138,12 +140,12 @@ export class IommuSvaCore {
     if (!this.globalPasidIda.free(pasid)) throw new ContractViolation(`free_global ${pasid}: not allocated (A3)`);
   }
 
-  /** iommu_attach_device_pasid with a non-SVA (kernel DMA) domain and no SVA handle. */
-  attachDevicePasid(dev: string, pasid: number): Ret {
+  /** iommu_attach_device_pasid with a non-SVA domain, bare (kernel DMA) or with an attach handle (iommufd). */
+  attachDevicePasid(dev: string, pasid: number, handle = false): Ret {
     const d = this.device(dev);
     if (d.smmu === null) return 'ENODEV'; // no group
     const domain = d.smmu.kernelDomain;
-    return this.iommuAttachDevicePasid(domain, d, pasid, { kind: 'kernel', dev: d, domain });
+    return this.iommuAttachDevicePasid(domain, d, pasid, { kind: 'kernel', dev: d, domain, handle });
   }
 
   /** iommu_detach_device_pasid for such an attach. Contract: one sits at (group(dev), pasid). */
@@ -195,6 +197,8 @@ export class IommuSvaCore {
         existing.handle.users++; // S4: a bond already exists, take a reference
         return ok(existing.handle);
       }
+      if (existing?.kind === 'kernel' && existing.handle) { ret = 'EBUSY'; break out_free_iommu_mm; } // handle of another domain type
+
       const handle = new IommuSva(dev, ctx.pasid); // kzalloc
       out_free_handle: {
         for (const domain of this.reuseCandidates(iommuMm, dev)) { // S5: search for an existing domain
@@ -333,7 +337,9 @@ export class IommuSvaCore {
 
   /** iommu_alloc_global_pasid (A1): lowest free id in [1, max_pasids-1], or INVALID. */
   protected iommuAllocGlobalPasid(dev: Device): number {
-    if (dev.smmu === null || this.maxPasids(dev) === 0) return IOMMU_PASID_INVALID;
+    // dev->iommu->max_pasids is read without a NULL check: the kernel oopses here (C6).
+    if (dev.smmu === null) throw new ContractViolation(`alloc_global ${dev.name}: the device sits behind no IOMMU (dev->iommu is NULL)`);
+    if (this.maxPasids(dev) === 0) return IOMMU_PASID_INVALID;
     const id = this.globalPasidIda.allocRange(IOMMU_FIRST_GLOBAL_PASID, this.maxPasids(dev) - 1);
     return id ?? IOMMU_PASID_INVALID;
   }
@@ -382,7 +388,7 @@ export class IommuSvaCore {
   // ---- the IOMMU driver (ops->set_dev_pasid, remove_dev_pasid, mmu notifier release) ----------
 
   protected createSmmu(index: number, name: string, asidBits: number, sva: boolean): ArmSmmuV3 {
-    return new ArmSmmuV3(index, name, asidBits, sva);
+    return new ArmSmmuV3(index, name, asidBits, sva, this.asidXa);
   }
 
   protected driverSetDevPasid(domain: ArmSmmuDomain, dev: Device, pasid: number): Ret {

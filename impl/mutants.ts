@@ -60,7 +60,7 @@ export const MUTANTS: readonly Mutant[] = [
       protected override createSmmu(index: number, name: string, asidBits: number, sva: boolean): ArmSmmuV3 {
         return new (class extends ArmSmmuV3 {
           protected override checkDomain(_d: ArmSmmuDomain, _m: ArmSmmuMaster): null { return null; }
-        })(index, name, asidBits, sva);
+        })(index, name, asidBits, sva, this.asidXa);
       }
     },
   }),

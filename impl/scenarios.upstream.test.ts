@@ -80,7 +80,7 @@ describe('upstream (iommu-sva.c before the patch)', () => {
       mms: ['A'],
     };
     run('upstream', setup, [
-      'attach_pasid plain 1 => ENODEV', 'bind plain A => ENODEV', 'alloc_global plain => INVALID',
+      'attach_pasid plain 1 => ENODEV', 'bind plain A => ENODEV',
       'attach_pasid a 0 => EINVAL',
       'attach_pasid a 2 => EINVAL', // within a's 8 PASIDs, but b (same group) has only PASID 1
       'attach_pasid a 1', 'attach_pasid b 1 => EBUSY', // B2: the group shares slots

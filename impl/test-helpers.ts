@@ -18,7 +18,8 @@ export function parseOp(line: string): Op {
     case 'enqcmd_pasid': case 'mm_exit': return { op: w[0], mm: w[1] };
     case 'alloc_global': return { op: 'alloc_global', dev: w[1] };
     case 'free_global': return { op: 'free_global', pasid: n(1) };
-    case 'attach_pasid': case 'detach_pasid': case 'dma': return { op: w[0], dev: w[1], pasid: n(2) };
+    case 'attach_pasid': return { op: 'attach_pasid', dev: w[1], pasid: n(2), ...(w[3] === 'handle' ? { handle: true } : {}) };
+    case 'detach_pasid': case 'dma': return { op: w[0], dev: w[1], pasid: n(2) };
     default: throw new Error(`bad step '${line}'`);
   }
 }

@@ -32,10 +32,13 @@ export interface Device {
   readonly master: ArmSmmuMaster | null;
 }
 
-/** An entry of group->pasid_array: an SVA attach handle, or a domain attached without one. */
+/**
+ * An entry of group->pasid_array: an SVA attach handle, or a non-SVA domain attached bare or
+ * (`handle`) with an attach handle of its own type, as iommufd attaches.
+ */
 export type PasidArrayEntry =
   | { readonly kind: 'sva'; readonly handle: IommuSva }
-  | { readonly kind: 'kernel'; readonly dev: Device; readonly domain: ArmSmmuDomain };
+  | { readonly kind: 'kernel'; readonly dev: Device; readonly domain: ArmSmmuDomain; readonly handle: boolean };
 
 /** struct iommu_group. */
 export interface IommuGroup {

@@ -65,7 +65,7 @@ describe('flat invariants', () => {
   const space = buildSpace(mc, [v2]);
   const cfg = space.cfg;
   const accel = 0, dsp = 1, A = 0, B = 1;
-  const live = (pasid: number | null, global = true, domains = [0]) => ({ status: 'live' as const, data: pasid === null ? null : { pasid, global }, domains });
+  const live = (pasid: number | null, global = true, domains = [0]) => ({ status: 'live' as const, data: pasid === null ? null : { pasid, global }, domains, asids: domains.map((u) => (u > 0 ? 1 : 0)) });
   const bond = (mm: number, dev: number, users = 1) => ({ kind: 'sva' as const, mm, dev, users });
   const state = (p: Partial<State>): State => ({ mms: [live(null), live(null)], slots: [new Map(), new Map()], ida: [], kernelHeld: [], ...p });
 
@@ -78,7 +78,7 @@ describe('flat invariants', () => {
       mms: [live(1, true, [1]), live(1, false, [1])], slots: [new Map([[1, bond(B, accel)], [2, bond(A, accel)]]), new Map()], ida: [1],
     })],
     ['domainUsersMatchAttachments', state({ mms: [live(1), live(null)], slots: [new Map([[1, bond(A, accel)]]), new Map()], ida: [1] })],
-    ['goneMmHoldsNothing', state({ mms: [{ status: 'gone', data: null, domains: [1] }, live(null)], slots: [new Map([[1, bond(A, dsp)]]), new Map()] })],
+    ['goneMmHoldsNothing', state({ mms: [{ status: 'gone', data: null, domains: [1], asids: [1] }, live(null)], slots: [new Map([[1, bond(A, dsp)]]), new Map()] })],
     ['bondsUseTheMmPasid', state({ mms: [live(2, true, [1]), live(null)], slots: [new Map([[1, bond(A, accel)]]), new Map()], ida: [2] })],
   ];
   it.each(cases)('%s: the flat verdicts are the spec invariants\' verdicts', (name, st) => {

@@ -13,7 +13,7 @@ import { ERRNOS } from '../vocab/index.ts';
 import { maxPasids, type SpecOp, type Variant } from '../spec/index.ts';
 import { Outcome, RK_ERRNO, RK_FAULT, RK_INVALID, RK_KERNEL, RK_MM, RK_OK, RK_PASID, ruleId } from './outcome.ts';
 import {
-  EncodingError, K_EMPTY, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
+  EncodingError, K_EMPTY, K_HANDLE, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
   S_DEV, S_KIND, S_MM, S_USERS, lowestUnheld, type Space,
 } from './space.ts';
 
@@ -23,7 +23,7 @@ const F_BAD_SUBSTREAM = 0, F_BAD_CD = 1, F_TRANSLATION = 2;
 
 const r = ruleId;
 const S1 = r('S1'), S2 = r('S2'), S2_REUSE = r('S2-reuse'), S3 = r('S3'), S3_NOSPC = r('S3-nospc'), S6 = r('S6');
-const S4_BUSY = r('S4-busy'), S4_REF = r('S4-ref'), S5_REUSE = r('S5-reuse'), S5_NEW = r('S5-new'), B2 = r('B2');
+const B4_HANDLE = r('B4-handle'), S4_BUSY = r('S4-busy'), S4_REF = r('S4-ref'), S5_REUSE = r('S5-reuse'), S5_NEW = r('S5-new'), B2 = r('B2');
 const M1 = r('M1'), M2 = r('M2'), M3 = r('M3'), M4 = r('M4'), M5 = r('M5'), M6 = r('M6'), M7 = r('M7');
 const B1 = r('B1'), B1_NODEV = r('B1-nodev'), B1_PASID0 = r('B1-pasid0'), B1_RANGE = r('B1-range'), B1_BUSY = r('B1-busy'), B3 = r('B3');
 const U1 = r('U1'), U2 = r('U2'), U3 = r('U3'), U3_EXIT = r('U3-exit'), A1 = r('A1'), A1_NONE = r('A1-none'), A3 = r('A3');
@@ -62,6 +62,8 @@ export class Compiled {
   private readonly tpu: Int32Array;
   private readonly tg: Int32Array;
   private readonly tk: Int32Array;
+  /** attach_pasid templates: with an attach handle. */
+  private readonly th: Uint8Array;
   // Per device, group, IOMMU.
   private readonly dGroup: Int32Array;
   private readonly dIommu: Int32Array;
@@ -69,6 +71,8 @@ export class Compiled {
   private readonly iSva: Uint8Array;
   private readonly iAsids: Float64Array;
   private readonly holders: number;
+  /** The ASID attachPlan found for a new domain (ATTACH_NEW), for attachApply. */
+  private newAsid = 0;
 
   constructor(readonly space: Space, variant: Variant) {
     const fam = FAMILY[variant.name];
@@ -86,11 +90,13 @@ export class Compiled {
     this.holders = space.bounds.allocGlobalHolders;
     const n = T.length;
     this.top = new Int32Array(n); this.tdev = new Int32Array(n).fill(-1); this.tmm = new Int32Array(n).fill(-1);
+    this.th = new Uint8Array(n);
     this.tp = new Int32Array(n); this.tpu = new Int32Array(n).fill(-1); this.tg = new Int32Array(n).fill(-1); this.tk = new Int32Array(n).fill(-1);
     T.forEach((op: SpecOp, t) => {
       this.top[t] = OPS.indexOf(op.op);
       if ('dev' in op) { this.tdev[t] = op.dev; this.tg[t] = this.dGroup[op.dev]; }
       if ('mm' in op) this.tmm[t] = op.mm;
+      if (op.op === 'attach_pasid' && op.handle) this.th[t] = 1;
       if ('group' in op) this.tg[t] = op.group;
       if ('pasid' in op) {
         this.tp[t] = op.pasid;
@@ -111,6 +117,7 @@ export class Compiled {
       case OP_UNBIND: case OP_GET_PASID:
         return a[b + L.slotBase + this.tk[t] * SLOT_REC + S_KIND] === K_SVA;           // C1
       case OP_ALLOC: {
+        if (this.dIommu[this.tdev[t]] < 0) return false;                              // C6
         let held = 0;
         for (let i = 0; i < L.u; i++) held += a[b + L.heldBase + i];
         return held < this.holders;
@@ -118,7 +125,7 @@ export class Compiled {
       case OP_FREE:
         return this.tpu[t] >= 0 && a[b + L.heldBase + this.tpu[t]] === 1;             // C3
       case OP_DETACH:
-        return this.tk[t] >= 0 && a[b + L.slotBase + this.tk[t] * SLOT_REC + S_KIND] === K_KERNEL; // C4
+        return this.tk[t] >= 0 && a[b + L.slotBase + this.tk[t] * SLOT_REC + S_KIND] >= K_KERNEL; // C4: bare or with a handle
       default:
         return true;
     }
@@ -220,22 +227,34 @@ export class Compiled {
       if (a[so + S_DEV] !== dev) o.also(B2);                                  // the handle came from a group sibling
       return own ? ATTACH_REF : ATTACH_FAILED;
     }
+    if (k >= 0 && a[this.slotO(ab, k) + S_KIND] === K_HANDLE) { o.set(RK_ERRNO, EBUSY, B4_HANDLE); return ATTACH_FAILED; } // attach handle of another type
     const iommu = this.dIommu[dev];
     const refusal = this.refusal(a, ab, g, pasid, k);
     if (a[ab + mm * L.mmRec + M_DOM + iommu] > 0 && refusal === NO_REFUSAL) { o.set(RK_PASID, pasid, S5_REUSE); return ATTACH_REUSE; }
     if (!this.iSva[iommu]) { o.set(RK_ERRNO, EOPNOTSUPP, M7); return ATTACH_FAILED; }
-    let asids = 0;
-    for (let m = 0; m < L.nm; m++) if (a[ab + m * L.mmRec + M_DOM + iommu] > 0) asids++;
-    if (asids >= this.iAsids[iommu]) { o.set(RK_ERRNO, EBUSY, M6); return ATTACH_FAILED; }   // ASID pool exhausted
+    this.newAsid = this.lowestFreeAsid(a, ab, iommu);
+    if (this.newAsid < 0) { o.set(RK_ERRNO, EBUSY, M6); return ATTACH_FAILED; }        // system-wide ASID xarray: none in range
     if (refusal !== NO_REFUSAL) { o.set(RK_ERRNO, refusal === B1_BUSY ? EBUSY : EINVAL, refusal); return ATTACH_FAILED; }
     o.set(RK_PASID, pasid, S5_NEW);
     return ATTACH_NEW;
+  }
+
+  /** sva.ts lowestFreeAsid: the lowest ASID in [1, limit(iommu)] no mm's domain holds, or -1. */
+  private lowestFreeAsid(a: Int32Array, ab: number, iommu: number): number {
+    const L = this.L;
+    for (let asid = 1; asid <= this.iAsids[iommu]; asid++) {
+      let held = false;
+      for (let m = 0; m < L.nm && !held; m++) for (let j = 0; j < L.ni; j++) if (a[ab + m * L.mmRec + L.asidOff + j] === asid) { held = true; break; }
+      if (!held) return asid;
+    }
+    return -1;
   }
 
   /** Carry out a successful attachPlan on d[db ..). */
   private attachApply(d: Int32Array, db: number, plan: number, dev: number, mm: number, pu: number): void {
     const k = this.slot(this.dGroup[dev], pu), dom = db + mm * this.L.mmRec + M_DOM + this.dIommu[dev];
     if (plan === ATTACH_REF) { d[this.slotO(db, k) + S_USERS]++; return; }
+    if (plan === ATTACH_NEW) d[db + mm * this.L.mmRec + this.L.asidOff + this.dIommu[dev]] = this.newAsid;
     d[dom] = plan === ATTACH_REUSE ? d[dom] + 1 : 1;
     this.putBond(d, db, k, mm, dev);
   }
@@ -399,7 +418,7 @@ export class Compiled {
     if (d[so + S_USERS] > 1) { d[so + S_USERS]--; o.set(RK_OK, 0, U1); return; }
     const mm = d[so + S_MM], iommu = this.dIommu[d[so + S_DEV]];
     d.fill(0, so, so + SLOT_REC);                                            // iommu_detach_device_pasid
-    d[db + mm * L.mmRec + M_DOM + iommu]--;
+    if (--d[db + mm * L.mmRec + M_DOM + iommu] === 0) d[db + mm * L.mmRec + L.asidOff + iommu] = 0;  // the ASID goes back
     if (d[db + mm * L.mmRec + M_STATUS] === ST_EXITED && !this.hasSvaDomain(d, db, mm)) { this.mmGone(d, db, mm, U3, o); return; }
     o.set(RK_OK, 0, U2);
   }
@@ -449,7 +468,7 @@ export class Compiled {
     if (refusal !== NO_REFUSAL) { o.set(RK_ERRNO, refusal === B1_BUSY ? EBUSY : EINVAL, refusal); return; }
     this.copy(a, ab, d, db);
     const so = this.slotO(db, k);
-    d[so + S_KIND] = K_KERNEL; d[so + S_DEV] = this.tdev[t];
+    d[so + S_KIND] = this.th[t] ? K_HANDLE : K_KERNEL; d[so + S_DEV] = this.tdev[t];
     o.set(RK_OK, 0, B1);
     o.changed = true;
   }
@@ -463,7 +482,7 @@ export class Compiled {
     const kind = k < 0 ? K_EMPTY : a[this.slotO(ab, k) + S_KIND];
     if (kind === K_EMPTY) { o.set(RK_FAULT, F_BAD_CD, M2); return; }
     const so = this.slotO(ab, k);
-    if (kind === K_KERNEL) o.set(RK_KERNEL, 0, M5);
+    if (kind !== K_SVA) o.set(RK_KERNEL, 0, M5);
     else if (a[ab + a[so + S_MM] * this.L.mmRec + M_STATUS] !== ST_LIVE) o.set(RK_FAULT, F_TRANSLATION, M3);
     else o.set(RK_MM, a[so + S_MM], M4);
     if (a[so + S_DEV] !== dev) o.also(B2);

@@ -58,7 +58,7 @@ const enqcmdPasidIsGlobalAndMeansItsMm: Check = (x, a, b) => {
       const at = L.slotOfU[L.slotGroup[k]][pu];
       if (at < 0) continue;
       const ao = b + L.slotBase + at * SLOT_REC;
-      if (a[ao + S_KIND] === K_KERNEL || (a[ao + S_KIND] === K_SVA && a[ao + S_MM] !== m)) return false;
+      if (a[ao + S_KIND] >= K_KERNEL || (a[ao + S_KIND] === K_SVA && a[ao + S_MM] !== m)) return false;   // bare or with a handle
     }
   }
   return true;

@@ -5,12 +5,13 @@
  *
  * Flat state. A spec State unfolded into one Int32Array (`toFlat`, `fromFlat`): per mm
  * [status, PASID as an index into the PASID universe U or -1, global, SVA domain users per
- * IOMMU]; per slot — every (group, PASID in U below the group's range) — [kind, mm, device,
+ * IOMMU, the domain's ASID per IOMMU]; per slot — every (group, PASID in U below the group's range) — [kind, mm, device,
  * handle users]; then the global allocator and the alloc_global holders as one flag per PASID
  * of U. Both transition engines (engine.ts) step on it; a tuple of states of several variants
  * driven together (`diff`) is `arity` flat states side by side.
  *
- * Encoding. Per mm a fixed-width record — status, PASID code, domain users — then per slot one
+ * Encoding. Per mm a fixed-width record — status, PASID code, domain users, and the domains'
+ * ASIDs where their values can decide a bind (`Layout.asidW`, see buildLayout) — then per slot one
  * code (empty; a non-SVA attach and its device; or an SVA bond: owning mm, device, users),
  * then the two PASID bitmaps. Slot-major storage keeps it small when slots are many and mms
  * own few of them. A value outside the encoding (a PASID outside U, a count beyond its field)
@@ -61,8 +62,15 @@ export interface Layout {
   /** Slots: every (group, PASID of U below the group's range), group by group. */
   readonly slots: number;
   readonly u: number;
-  /** Ints per mm record: status, PASID index (-1: none), global, domain users per IOMMU. */
+  /** Ints per mm record: status, PASID index (-1: none), global, domain users per IOMMU, ASIDs per IOMMU. */
   readonly mmRec: number;
+  /** Offset of the ASIDs in an mm record (M_DOM + ni). */
+  readonly asidOff: number;
+  /**
+   * Bits per packed ASID; 0 when ASID values cannot decide a bind (then the packing keeps none
+   * and unpacking numbers the domains 1, 2, … in mm and IOMMU order, see Packer.unpack).
+   */
+  readonly asidW: number;
   readonly slotBase: number;
   readonly idaBase: number;
   readonly heldBase: number;
@@ -82,6 +90,8 @@ export interface Layout {
   /** Most devices in one group (G) and most handle users (H): the bond code's radixes. */
   readonly g: number;
   readonly h: number;
+  /** Kinds of non-SVA attach a slot may hold: 1 (bare), or 2 (bare, with an attach handle). */
+  readonly kc: number;
   readonly dataW: number;
   readonly domW: readonly number[];
   readonly slotW: number;
@@ -90,7 +100,8 @@ export interface Layout {
 }
 
 export const ST_LIVE = 0, ST_EXITED = 1, ST_GONE = 2;
-export const K_EMPTY = 0, K_SVA = 1, K_KERNEL = 2;
+/** Slot kinds: empty, an SVA bond, a non-SVA domain attached bare, or with an attach handle. */
+export const K_EMPTY = 0, K_SVA = 1, K_KERNEL = 2, K_HANDLE = 3;
 /** Offsets inside an mm record and a slot record. */
 export const M_STATUS = 0, M_PASID = 1, M_GLOBAL = 2, M_DOM = 3;
 export const S_KIND = 0, S_MM = 1, S_DEV = 2, S_USERS = 3, SLOT_REC = 4;
@@ -174,22 +185,56 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   for (let d = 0; d < nd; d++) if (has('alloc_global') && bounds.allocGlobalHolders > 0) templates.push({ op: 'alloc_global', dev: d });
   if (has('free_global') && has('alloc_global')) for (const p of universe) templates.push({ op: 'free_global', pasid: p });
   for (let d = 0; d < nd; d++) for (const p of tried[d]) {
-    if (has('attach_pasid')) templates.push({ op: 'attach_pasid', dev: d, pasid: p });
+    if (has('attach_pasid')) templates.push({ op: 'attach_pasid', dev: d, pasid: p, handle: false });
+    // With an attach handle only where it can differ from a bare attach (see attachHandleMatters).
+    if (has('attach_pasid') && p > 0 && p < maxPasids(cfg, d) && attachHandleMatters(cfg, d)) templates.push({ op: 'attach_pasid', dev: d, pasid: p, handle: true });
     if (has('detach_pasid') && has('attach_pasid') && p > 0 && cfg.devices[d].iommu !== null) templates.push({ op: 'detach_pasid', dev: d, pasid: p });
     if (has('dma')) templates.push({ op: 'dma', dev: d, pasid: p });
   }
 
   const arity = variants.length;
-  const layout = buildLayout(cfg, bounds, universe, groupPerms, range, slotPasidsOf);
+  const handles = templates.some((t) => t.op === 'attach_pasid' && t.handle);
+  const layout = buildLayout(cfg, bounds, universe, groupPerms, range, slotPasidsOf, handles);
   const L = layout;
-  const recordBits = 2 + L.dataW + L.domW.reduce((a, b) => a + b, 0);
+  const recordBits = 2 + L.dataW + L.domW.reduce((a, b) => a + b, 0) + L.ni * L.asidW;
   const totalBits = arity * (nm * recordBits + L.slots * L.slotW + 2 * L.u);
   const words = Math.max(1, Math.ceil(totalBits / 32));
   return { cfg, bounds, templates, universe, tried, words, arity, groupPerms, symmetry, symmetryOrder, groupClasses, layout };
 }
 
+/**
+ * Whether a non-SVA attach on dev with an attach handle can lead anywhere a bare one cannot.
+ * A bind at such a slot fails either way and leaves the same state: with a handle at once
+ * (B4-handle, EBUSY), bare after trying an SVA domain whose attach finds the slot taken
+ * (B1-busy, EBUSY) — unless allocating that domain fails first: M6 is EBUSY as well, but M7,
+ * an SMMU without SVA support, is EOPNOTSUPP. So only there does the handle change a result;
+ * elsewhere the two attaches have the same futures and only the bare one is explored.
+ */
+const attachHandleMatters = (cfg: Config, dev: number): boolean => {
+  const iommu = cfg.devices[dev].iommu;
+  return iommu !== null && !cfg.iommus[iommu].sva;
+};
+
+/**
+ * Bits per packed ASID, or 0 when the values cannot decide a bind. A new SVA domain takes the
+ * lowest ASID free system-wide within its SMMU's limit 2^asid_bits - 1 (spec/sva.ts, M6).
+ * When every SMMU with SVA has the same limit, or no limit is below the most domains that can
+ * exist at once (one per mm and SVA-capable SMMU), whether an allocation fails depends only on
+ * how many domains exist; states that differ only in which domain holds which ASID then have
+ * the same futures, so the canonical form keeps the count (the domains) and drops the values.
+ * Otherwise the values are packed: with lowest-free allocation an ASID never exceeds the
+ * number of domains alive when it was taken, so bitsFor(mms × SMMUs) bits hold it.
+ */
+function asidBitsOf(cfg: Config): number {
+  const sva = cfg.iommus.filter((i) => i.sva);
+  const limits = new Set(sva.map((i) => 2 ** i.asidBits - 1));
+  const most = cfg.mms.length * sva.length;
+  if (limits.size <= 1 || Math.min(...limits) >= most) return 0;
+  return bitsFor(most);
+}
+
 function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], groupPerms: readonly (readonly number[])[],
-  range: Float64Array, slotPasidsOf: (g: number) => number[]): Layout {
+  range: Float64Array, slotPasidsOf: (g: number) => number[], handles: boolean): Layout {
   const nm = cfg.mms.length, ni = cfg.iommus.length, U = universe.length, ng = cfg.groups.length;
   const uIndex = new Map(universe.map((p, i) => [p, i]));
   const slotOfU = cfg.groups.map(() => new Int32Array(U).fill(-1));
@@ -207,12 +252,13 @@ function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], g
     for (let k = 0; k < S; k++) { const g = slotGroup[k]; m[k] = offset[gp[g]] + (k - offset[g]); }
     return m;
   });
-  const mmRec = 3 + ni, slotBase = nm * mmRec, idaBase = slotBase + SLOT_REC * S, heldBase = idaBase + U;
+  const mmRec = 3 + 2 * ni, slotBase = nm * mmRec, idaBase = slotBase + SLOT_REC * S, heldBase = idaBase + U;
   return {
-    nm, ni, slots: S, u: U, mmRec, slotBase, idaBase, heldBase, n: heldBase + U,
+    nm, ni, slots: S, u: U, mmRec, asidOff: M_DOM + ni, asidW: asidBitsOf(cfg), slotBase, idaBase, heldBase, n: heldBase + U,
     slotOfU, slotGroup: Int32Array.from(slotGroup), slotU: Int32Array.from(slotU),
     devInGroup: Int32Array.from(cfg.devices, (d, i) => (d.iommu === null ? 0 : cfg.groups[d.group].devices.indexOf(i))),
-    values: Int32Array.from(universe), range, g: G, h: H, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor), slotW: bitsFor(G + nm * G * H), slotMaps,
+    values: Int32Array.from(universe), range, g: G, h: H, kc: handles ? 2 : 1, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor),
+    slotW: bitsFor((handles ? 2 : 1) * G + nm * G * H), slotMaps,
   };
 }
 
@@ -262,14 +308,14 @@ export function toFlat(space: Space, st: State, f: Int32Array, base: number): vo
     f[o + M_STATUS] = m.status === 'live' ? ST_LIVE : m.status === 'exited' ? ST_EXITED : ST_GONE;
     f[o + M_PASID] = m.data === null ? -1 : uidx(m.data.pasid);
     f[o + M_GLOBAL] = m.data?.global ? 1 : 0;
-    for (let j = 0; j < L.ni; j++) f[o + M_DOM + j] = m.domains[j];
+    for (let j = 0; j < L.ni; j++) { f[o + M_DOM + j] = m.domains[j]; f[o + L.asidOff + j] = m.asids[j]; }
   });
   st.slots.forEach((g, gi) => {
     for (const [p, s] of g) {
       const k = L.slotOfU[gi][uidx(p)];
       if (k < 0) throw new EncodingError(`slot at PASID ${p} lies beyond group ${space.cfg.groups[gi].name}'s range`);
       const o = base + L.slotBase + k * SLOT_REC;
-      f[o + S_KIND] = s.kind === 'sva' ? K_SVA : K_KERNEL;
+      f[o + S_KIND] = s.kind === 'sva' ? K_SVA : s.handle ? K_HANDLE : K_KERNEL;
       f[o + S_DEV] = s.dev;
       if (s.kind === 'sva') { f[o + S_MM] = s.mm; f[o + S_USERS] = s.users; }
     }
@@ -295,9 +341,9 @@ export function fromFlat(space: Space, f: Int32Array, base: number): State {
   const mms: Mm[] = [];
   for (let m = 0; m < L.nm; m++) {
     const o = base + m * L.mmRec;
-    const domains: number[] = [];
-    for (let j = 0; j < L.ni; j++) domains.push(f[o + M_DOM + j]);
-    mms.push({ status: STATUS_OF[f[o + M_STATUS]], data: f[o + M_PASID] < 0 ? null : { pasid: U[f[o + M_PASID]], global: f[o + M_GLOBAL] === 1 }, domains });
+    const domains: number[] = [], asids: number[] = [];
+    for (let j = 0; j < L.ni; j++) { domains.push(f[o + M_DOM + j]); asids.push(f[o + L.asidOff + j]); }
+    mms.push({ status: STATUS_OF[f[o + M_STATUS]], data: f[o + M_PASID] < 0 ? null : { pasid: U[f[o + M_PASID]], global: f[o + M_GLOBAL] === 1 }, domains, asids });
   }
   const slots: Map<number, Slot>[] = cfg.groups.map(() => new Map());
   for (let k = 0; k < L.slots; k++) {
@@ -305,7 +351,7 @@ export function fromFlat(space: Space, f: Int32Array, base: number): State {
     if (kind === K_EMPTY) continue;
     slots[L.slotGroup[k]].set(U[L.slotU[k]], kind === K_SVA
       ? { kind: 'sva', mm: f[o + S_MM], dev: f[o + S_DEV], users: f[o + S_USERS] }
-      : { kind: 'kernel', dev: f[o + S_DEV] });
+      : { kind: 'kernel', dev: f[o + S_DEV], handle: kind === K_HANDLE });
   }
   const ida: number[] = [], kernelHeld: number[] = [];
   for (let i = 0; i < L.u; i++) {
@@ -338,6 +384,8 @@ export class Packer {
   private readonly scratch: Uint32Array;
   private readonly domLimit: Float64Array;
   private readonly dataScale: number;
+  /** 2^asidW: the radix of a packed ASID (1: ASIDs are not packed). */
+  private readonly asidLimit: number;
   /** Bits of an mm record (its head). */
   private readonly recW: number;
   /** Device permutations (canonical group → original group), and the classes they permute. */
@@ -358,7 +406,9 @@ export class Packer {
     this.order = new Int32Array(L.nm); this.rank = new Int32Array(L.nm); this.scratch = new Uint32Array(space.words);
     this.domLimit = Float64Array.from(L.domW, (w) => 2 ** w);
     this.dataScale = 2 ** L.dataW;
-    this.recW = 2 + L.dataW + L.domW.reduce((x, y) => x + y, 0);
+    this.asidLimit = 2 ** L.asidW;
+    this.recW = 2 + L.dataW + L.domW.reduce((x, y) => x + y, 0) + L.ni * L.asidW;
+    if (this.recW > 53) throw new EncodingError(`an mm record needs ${this.recW} bits, more than a head holds (53)`);
     this.perms = (space.symmetry ? space.groupPerms : space.groupPerms.slice(0, 1)).map((q) => Int32Array.from(q));
     this.classes = space.groupClasses.map((c) => Int32Array.from(c));
     const ng = space.cfg.groups.length;
@@ -387,6 +437,11 @@ export class Packer {
           const d = f[o + M_DOM + j];
           if (d < 0 || d >= this.domLimit[j]) tooBig(d, L.domW[j], 'SVA domain users');
           h = h * this.domLimit[j] + d;
+        }
+        if (L.asidW > 0) for (let j = 0; j < L.ni; j++) {
+          const asid = f[o + L.asidOff + j];
+          if (asid < 0 || asid >= this.asidLimit) tooBig(asid, L.asidW, 'ASID');
+          h = h * this.asidLimit + asid;
         }
         head[m * A + t] = h;
       }
@@ -512,7 +567,9 @@ export class Packer {
         const o = t * n + L.slotBase + map[k] * SLOT_REC, kind = f[o + S_KIND];
         if (kind === K_EMPTY) { this.pos += L.slotW; continue; }         // dst is zeroed
         const dev = L.devInGroup[f[o + S_DEV]];
-        this.put(kind === K_KERNEL ? 1 + dev : 1 + L.g + (this.rank[f[o + S_MM]] * L.g + dev) * L.h + f[o + S_USERS] - 1, L.slotW);
+        if (kind === K_HANDLE && L.kc < 2) tooBig(kind, L.slotW, 'slot kind (an attach handle)');
+        this.put(kind === K_KERNEL ? 1 + dev : kind === K_HANDLE ? 1 + L.g + dev
+          : 1 + L.kc * L.g + (this.rank[f[o + S_MM]] * L.g + dev) * L.h + f[o + S_USERS] - 1, L.slotW);
       }
       let pos = this.pos;
       for (let i = 0; i < L.u; i++, pos++) if (f[t * n + L.idaBase + i]) dst[pos >>> 5] |= 1 << (pos & 31);
@@ -539,19 +596,29 @@ export class Packer {
       const o = t * L.n + m * L.mmRec;
       let head = 0;
       for (let w = this.recW; w > 0; w -= 30) head = head * 2 ** Math.min(w, 30) + this.get(words, base, Math.min(w, 30));
+      if (L.asidW > 0) for (let j = L.ni - 1; j >= 0; j--) { f[o + L.asidOff + j] = head % this.asidLimit; head = Math.floor(head / this.asidLimit); }
       for (let j = L.ni - 1; j >= 0; j--) { f[o + M_DOM + j] = head % this.domLimit[j]; head = Math.floor(head / this.domLimit[j]); }
       const dc = head % this.dataScale;
       f[o + M_STATUS] = Math.floor(head / this.dataScale);
       f[o + M_PASID] = dc === 0 ? -1 : (dc - 1) >> 1;
       f[o + M_GLOBAL] = dc === 0 ? 0 : (dc - 1) & 1;
     }
+    if (L.asidW === 0) {                                                  // ASIDs not packed: number the domains
+      for (let t = 0; t < A; t++) {
+        let next = 1;
+        for (let m = 0; m < L.nm; m++) for (let j = 0; j < L.ni; j++) {
+          const o = t * L.n + m * L.mmRec;
+          if (f[o + M_DOM + j] > 0) f[o + L.asidOff + j] = next++;
+        }
+      }
+    }
     for (let t = 0; t < A; t++) {
       for (let k = 0; k < L.slots; k++) {
         const c = this.get(words, base, L.slotW), o = t * L.n + L.slotBase + k * SLOT_REC;
         if (c === 0) continue;
         const devs = cfg.groups[L.slotGroup[k]].devices;
-        if (c <= L.g) { f[o + S_KIND] = K_KERNEL; f[o + S_DEV] = devs[c - 1]; continue; }
-        const x = c - 1 - L.g;
+        if (c <= L.kc * L.g) { f[o + S_KIND] = c <= L.g ? K_KERNEL : K_HANDLE; f[o + S_DEV] = devs[(c - 1) % L.g]; continue; }
+        const x = c - 1 - L.kc * L.g;
         f[o + S_KIND] = K_SVA;
         f[o + S_USERS] = (x % L.h) + 1;
         f[o + S_DEV] = devs[Math.floor(x / L.h) % L.g];

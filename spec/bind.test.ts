@@ -61,12 +61,27 @@ describe('S5: SVA domains per (mm, IOMMU instance)', () => {
     const t = setup([{ name: 'a', ssidBits: 2 }], { iommus: [{ name: 'smmu0', asidBits: 1 }] });
     expect(run(v, t, [bind('a', 'A'), bind('a', 'B')]).results).toEqual(['1', 'EBUSY']);
   });
+  it.each(ALL)('%s: ASIDs are one system-wide space: a 16-bit SMMU holding ASID 1 starves a 1-bit SMMU (M6)', (v) => {
+    const t = setup([{ name: 'wide', ssidBits: 2, iommu: 'smmu0' }, { name: 'narrow', ssidBits: 2, iommu: 'smmu1' }],
+      { iommus: [{ name: 'smmu0', asidBits: 16 }, { name: 'smmu1', asidBits: 1 }] });
+    const r = run(v, t, [bind('wide', 'A', 'a'), bind('narrow', 'B'), unbind('a'), bind('narrow', 'B'), bind('wide', 'A')]);
+    expect(r.results).toEqual(['1', 'EBUSY', 'ok', '2', '1']);
+    expect(r.rules[1].split('+')[0]).toBe('M6');
+    expect(r.driver.state.mms.map((m) => m.asids)).toEqual([[2, 0], [0, 1], [0, 0]]);  // lowest free, system-wide
+  });
   it.each(ALL)('%s: an IOMMU without SVA support → EOPNOTSUPP (M7)', (v) => {
     const t = setup([{ name: 'a', ssidBits: 2 }], { iommus: [{ name: 'smmu0', sva: false }] });
     expect(run(v, t, [bind('a', 'A')]).results).toEqual(['EOPNOTSUPP']);
   });
   it.each(ALL)('%s: a slot taken by a kernel DMA PASID → the attach is EBUSY (B1-busy, B4)', (v) => {
     expect(run(v, SEED, [attach('accel', 1), bind('accel', 'A')]).results).toEqual(['ok', 'EBUSY']);
+  });
+  it.each(ALL)('%s: a slot holding an attach handle of another type → EBUSY before any domain allocation (B4-handle)', (v) => {
+    const t = setup([{ name: 'a', ssidBits: 2 }], { iommus: [{ name: 'smmu0', sva: false }] });
+    const withHandle = run(v, t, [{ op: 'attach_pasid', dev: 'a', pasid: 1, handle: true }, bind('a', 'A')]);
+    expect(withHandle.results).toEqual(['ok', 'EBUSY']);
+    expect(withHandle.rules[1].split('+')[0]).toBe('B4-handle');
+    expect(run(v, t, [attach('a', 1), bind('a', 'A')]).results).toEqual(['ok', 'EOPNOTSUPP']);   // bare: -ENOENT, goes on
   });
   it.each(ALL)('%s: a smaller device in the group refuses the PASID → EINVAL (B1-range)', (v) => {
     const t = setup([{ name: 'big', ssidBits: 3, group: 'g' }, { name: 'small', ssidBits: 1, group: 'g' }]);

@@ -1,4 +1,4 @@
-// The caller contract (rules C1-C5): sequences no correct kernel caller issues are refused
+// The caller contract (rules C1-C6): sequences no correct kernel caller issues are refused
 // with the rule and a reason; they never reach the transition functions.
 import { describe, expect, it } from 'vitest';
 import { ContractError } from './driver.ts';
@@ -37,6 +37,13 @@ describe('caller contract', () => {
   it('C4: detaching where no kernel domain is attached', () => {
     expect(refusal('v2', [bind('accel', 'A'), detach('accel', 1)]).rule).toBe('C4');
     expect(run('v2', SEED, [attach('accel', 2), detach('accel', 2)]).results).toEqual(['ok', 'ok']);
+  });
+  it('C6: alloc_global on a device behind no IOMMU (iommu_alloc_global_pasid reads a NULL dev->iommu)', () => {
+    const plain = { devices: [{ name: 'plain', ssidBits: 4, iommu: null }, { name: 'z', ssidBits: 0 }], mms: ['A'] };
+    for (const v of ['upstream', 'v2'] as const) {
+      expect(() => run(v, plain, [allocGlobal('plain')])).toThrow(/caller contract C6/);
+      expect(run(v, plain, [allocGlobal('z')]).results).toEqual(['INVALID']);   // behind an IOMMU, no PASIDs: INVALID
+    }
   });
   it('C5: unknown names, bad PASIDs, an operation the variant lacks', () => {
     expect(refusal('v2', [bind('gpu', 'A')]).message).toContain("unknown device 'gpu'");

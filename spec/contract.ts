@@ -1,6 +1,6 @@
 /**
  * The caller contract, apart from API errors: whether a correct kernel caller may issue this
- * call in this state, and if not, which contract rule (C1-C5 in rules.ts) it breaks. Inputs
+ * call in this state, and if not, which contract rule (C1-C6 in rules.ts) it breaks. Inputs
  * that break it are rejected; generators never produce them.
  */
 import { groupOf, slotAt, type Config, type State } from './state.ts';
@@ -26,6 +26,10 @@ export function contractBreach(v: Variant, cfg: Config, st: State, op: SpecOp): 
       if (slot?.kind !== 'sva') return breach('C1', 'the handle was released by its last unbind');
       return null;
     }
+    case 'alloc_global':
+      if (cfg.devices[op.dev].iommu === null)                            // dev->iommu->max_pasids, unchecked
+        return breach('C6', `${cfg.devices[op.dev].name} sits behind no IOMMU: iommu_alloc_global_pasid would dereference its NULL dev->iommu`);
+      return null;
     case 'free_global':
       if (!st.kernelHeld.includes(op.pasid))
         return breach('C3', `PASID ${op.pasid} is not held by an alloc_global caller: freeing it would create a second owner later`);

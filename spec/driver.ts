@@ -122,7 +122,11 @@ export class SpecDriver {
         return d < 0 ? unknownDev(op.dev) : { op: 'alloc_global', dev: d };
       }
       case 'free_global': return { op: 'free_global', pasid: op.pasid };
-      case 'attach_pasid': case 'detach_pasid': case 'dma': {
+      case 'attach_pasid': {
+        const d = dev(op.dev);
+        return d < 0 ? unknownDev(op.dev) : { op: 'attach_pasid', dev: d, pasid: op.pasid, handle: op.handle === true };
+      }
+      case 'detach_pasid': case 'dma': {
         const d = dev(op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: op.op, dev: d, pasid: op.pasid };
       }

@@ -41,15 +41,15 @@ function freeGlobalOp(st: State, pasid: number): Step {
   return done({ ...freeGlobal(st, pasid), kernelHeld: removeOne(st.kernelHeld, pasid) }, R.ok, 'A3');
 }
 
-/** iommu_attach_device_pasid of a non-SVA domain without an SVA handle (B1). */
-function attachPasid(cfg: Config, st: State, dev: number, pasid: number): Step {
+/** iommu_attach_device_pasid of a non-SVA domain, bare or with an attach handle (B1). */
+function attachPasid(cfg: Config, st: State, dev: number, pasid: number, handle: boolean): Step {
   const group = groupOf(cfg, dev);
   if (group === null) return fail(st, 'ENODEV', 'B1-nodev');             // !group
   const refusal = attachRefusal(cfg, st, group, pasid);
   if (refusal === 'B1-busy') return fail(st, 'EBUSY', refusal);
   if (refusal !== null) return fail(st, 'EINVAL', refusal);
   if (cfg.fault === 'attach') return fail(st, 'ENOMEM', 'N5');           // pasid_array entry or CD table
-  return done(withSlot(st, group, pasid, { kind: 'kernel', dev }), R.ok, 'B1');
+  return done(withSlot(st, group, pasid, { kind: 'kernel', dev, handle }), R.ok, 'B1');
 }
 
 /** iommu_detach_device_pasid (B3). */
@@ -88,7 +88,7 @@ export function step(v: Variant, cfg: Config, st: State, op: SpecOp): Step {
     case 'enqcmd_pasid': return v.enqcmdPasid(cfg, st, op.mm);
     case 'alloc_global': return allocGlobal(cfg, st, op.dev);
     case 'free_global': return freeGlobalOp(st, op.pasid);
-    case 'attach_pasid': return attachPasid(cfg, st, op.dev, op.pasid);
+    case 'attach_pasid': return attachPasid(cfg, st, op.dev, op.pasid, op.handle);
     case 'detach_pasid': return detachPasid(cfg, st, op.dev, op.pasid);
     case 'mm_exit': return mmExit(v, st, op.mm);
     case 'dma': return dma(cfg, st, op.dev, op.pasid);

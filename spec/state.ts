@@ -2,7 +2,7 @@
  * The abstract state of the SVA PASID rules.
  *
  * What is abstracted away, and why:
- * - Page tables, ASID values and CD contents: a DMA's answer depends only on which mm (or
+ * - Page tables and CD contents: a DMA's answer depends only on which mm (or
  *   kernel domain) sits in the PASID slot and whether that mm has exited, so the state keeps
  *   the slot owner and the mm's status, not the hardware encoding (impl/smmuv3 keeps that).
  * - Handle pointers: a handle is the SVA bond in a group's PASID slot (the kernel keeps it in
@@ -10,8 +10,10 @@
  * - Locks: every bind and unbind runs under iommu_sva_lock, so each operation is atomic.
  * - Memory allocation failures (ENOMEM): not part of the state space; `Config.fault` names one
  *   allocation to fail for fail-nth checks, and each allocation site says what that leaves.
- * - ASIDs: only their number per IOMMU instance matters (exhaustion), derived from the SVA
- *   domains that exist, so they are not stored.
+ * - ASIDs are kept, one per SVA domain: they come from one system-wide xarray
+ *   (arm_smmu_asid_xa), lowest free first, each SMMU within its own asid_bits, so whether a
+ *   small-ASID SMMU can still allocate depends on which values the others' domains hold, not
+ *   only on how many domains exist.
  * - Threads and the per-thread IA32_PASID MSR: enqcmd_pasid asks what the #GP fixup would
  *   load (mm_get_enqcmd_pasid), which is all a device can be told.
  */
@@ -29,8 +31,11 @@ export type Config = ResolvedSetup & { readonly fault?: FailPoint };
 export type Slot =
   /** An SVA bond: the handle (struct iommu_sva) with its users count; dev is handle->dev. */
   | { readonly kind: 'sva'; readonly mm: number; readonly dev: number; readonly users: number }
-  /** A non-SVA domain attached at a PASID without an SVA handle (kernel DMA PASID, iommufd). */
-  | { readonly kind: 'kernel'; readonly dev: number };
+  /**
+   * A non-SVA domain attached at a PASID: bare (a kernel DMA PASID, as idxd attaches), or with
+   * an attach handle (handle: true, as iommufd attaches), which the SVA bind path finds (B4).
+   */
+  | { readonly kind: 'kernel'; readonly dev: number; readonly handle: boolean };
 
 /** struct iommu_mm_data, as far as the rules see it. */
 export interface MmData {
@@ -46,6 +51,8 @@ export interface Mm {
   readonly data: MmData | null;
   /** Users (attached handles) of the mm's SVA domain per IOMMU instance; 0: no domain. */
   readonly domains: readonly number[];
+  /** The ASID of the mm's SVA domain per IOMMU instance; 0: no domain. */
+  readonly asids: readonly number[];
 }
 
 export interface State {
@@ -60,7 +67,7 @@ export interface State {
 
 export function initialState(cfg: Config): State {
   return {
-    mms: cfg.mms.map(() => ({ status: 'live', data: null, domains: cfg.iommus.map(() => 0) })),
+    mms: cfg.mms.map(() => ({ status: 'live', data: null, domains: cfg.iommus.map(() => 0), asids: cfg.iommus.map(() => 0) })),
     slots: cfg.groups.map(() => new Map()),
     ida: [],
     kernelHeld: [],
@@ -91,10 +98,21 @@ export function withMm(st: State, mm: number, patch: Partial<Mm>): State {
   return { ...st, mms };
 }
 
+/** The mm's SVA domain on iommu with `users` users; at 0 the domain is freed and its ASID with it. */
 export function withDomainUsers(st: State, mm: number, iommu: number, users: number): State {
   const domains = st.mms[mm].domains.slice();
   domains[iommu] = users;
-  return withMm(st, mm, { domains });
+  if (users > 0) return withMm(st, mm, { domains });
+  const asids = st.mms[mm].asids.slice();
+  asids[iommu] = 0;
+  return withMm(st, mm, { domains, asids });
+}
+
+/** A new SVA domain of mm on iommu, holding `asid`, with one user. */
+export function withNewDomain(st: State, mm: number, iommu: number, asid: number): State {
+  const asids = st.mms[mm].asids.slice();
+  asids[iommu] = asid;
+  return withDomainUsers(withMm(st, mm, { asids }), mm, iommu, 1);
 }
 
 export const hasSvaDomain = (m: Mm): boolean => m.domains.some((u) => u > 0);

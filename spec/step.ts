@@ -27,7 +27,7 @@ export type SpecOp =
   | { readonly op: 'enqcmd_pasid'; readonly mm: number }
   | { readonly op: 'alloc_global'; readonly dev: number }
   | { readonly op: 'free_global'; readonly pasid: number }
-  | { readonly op: 'attach_pasid'; readonly dev: number; readonly pasid: number }
+  | { readonly op: 'attach_pasid'; readonly dev: number; readonly pasid: number; readonly handle: boolean }
   | { readonly op: 'detach_pasid'; readonly dev: number; readonly pasid: number }
   | { readonly op: 'mm_exit'; readonly mm: number }
   | { readonly op: 'dma'; readonly dev: number; readonly pasid: number };

@@ -1,10 +1,10 @@
 /**
  * The pieces of the bind path every variant shares: the global allocator (A1), the attach
  * checks of iommu_attach_device_pasid (B1), and the handle lookup and domain attach of
- * iommu_sva_bind_device (S4, S5).
+ * iommu_sva_bind_device (S4, B4-handle, S5).
  */
 import { R } from '../vocab/index.ts';
-import { groupOf, insertSorted, maxPasids, slotAt, withDomainUsers, withSlot, type Config, type State } from './state.ts';
+import { groupOf, insertSorted, maxPasids, slotAt, withDomainUsers, withNewDomain, withSlot, type Config, type State } from './state.ts';
 import { also, done, fail, type Step } from './step.ts';
 
 /** A1: the lowest id in [1, max_pasids(dev)-1] the global allocator does not hold, or null. */
@@ -32,8 +32,15 @@ export function attachRefusal(cfg: Config, st: State, group: number, pasid: numb
 
 const ERRNO_OF = { 'B1-pasid0': 'EINVAL', 'B1-range': 'EINVAL', 'B1-busy': 'EBUSY' } as const;
 
-/** Live SVA domains of an IOMMU instance: each holds one ASID. */
-const asidsInUse = (st: State, iommu: number): number => st.mms.filter((m) => m.domains[iommu] > 0).length;
+/**
+ * M6: the lowest ASID in [1, 2^asid_bits(iommu) - 1] that no SVA domain holds, behind any
+ * SMMU (arm_smmu_asid_xa is system-wide), or null.
+ */
+export function lowestFreeAsid(cfg: Config, st: State, iommu: number): number | null {
+  const held = new Set(st.mms.flatMap((m) => m.asids));
+  for (let asid = 1; asid < 2 ** cfg.iommus[iommu].asidBits; asid++) if (!held.has(asid)) return asid;
+  return null;
+}
 
 /**
  * S4 + S5: bind (dev, mm) at pasid, the mm data already settled. Returns the PASID, or the
@@ -48,6 +55,9 @@ export function svaAttach(cfg: Config, st: State, dev: number, mm: number, pasid
       : done(withSlot(st, group, pasid, { ...slot, users: slot.users + 1 }), R.pasid(pasid), 'S4-ref');
     return slot.dev === dev ? found : also(found, 'B2');                 // the handle came from a group sibling
   }
+  if (slot?.kind === 'kernel' && slot.handle)
+    return fail(st, 'EBUSY', 'B4-handle');                               // iommu_attach_handle_get: type != SVA
+
   const iommu = cfg.devices[dev].iommu!;
   const refusal = attachRefusal(cfg, st, group, pasid);
   const users = st.mms[mm].domains[iommu];
@@ -68,10 +78,10 @@ function newDomain(cfg: Config, st: State, dev: number, mm: number, pasid: numbe
   const iommu = cfg.devices[dev].iommu!;
   if (!cfg.iommus[iommu].sva) return fail(st, 'EOPNOTSUPP', 'M7');       // no domain_alloc_sva
   if (cfg.fault === 'domain') return fail(st, 'ENOMEM', 'N4');           // domain, ASID or notifier allocation
-  if (asidsInUse(st, iommu) >= 2 ** cfg.iommus[iommu].asidBits - 1)
-    return fail(st, 'EBUSY', 'M6');                                      // ASID pool exhausted
+  const asid = lowestFreeAsid(cfg, st, iommu);
+  if (asid === null) return fail(st, 'EBUSY', 'M6');                     // xa_alloc(&arm_smmu_asid_xa): none in range
   if (refusal !== null) return fail(st, ERRNO_OF[refusal], refusal);     // out_free_domain
   if (cfg.fault === 'attach') return fail(st, 'ENOMEM', 'N5');           // pasid_array entry or CD table
   const bond = { kind: 'sva', mm, dev, users: 1 } as const;
-  return done(withSlot(withDomainUsers(st, mm, iommu, 1), groupOf(cfg, dev)!, pasid, bond), R.pasid(pasid), 'S5-new');
+  return done(withSlot(withNewDomain(st, mm, iommu, asid), groupOf(cfg, dev)!, pasid, bond), R.pasid(pasid), 'S5-new');
 }

@@ -84,7 +84,8 @@ export type Op =
   | { readonly op: 'enqcmd_pasid'; readonly mm: string }
   | { readonly op: 'alloc_global'; readonly dev: string }
   | { readonly op: 'free_global'; readonly pasid: number }
-  | { readonly op: 'attach_pasid'; readonly dev: string; readonly pasid: number }
+  /** handle: attached with an attach handle of a non-SVA type (as iommufd attaches), not bare (idxd). */
+  | { readonly op: 'attach_pasid'; readonly dev: string; readonly pasid: number; readonly handle?: true }
   | { readonly op: 'detach_pasid'; readonly dev: string; readonly pasid: number }
   | { readonly op: 'mm_exit'; readonly mm: string }
   | { readonly op: 'dma'; readonly dev: string; readonly pasid: number };
@@ -104,7 +105,8 @@ export function formatOp(o: Op): string {
     case 'enqcmd_pasid': case 'mm_exit': return `${o.op} ${o.mm}`;
     case 'alloc_global': return `alloc_global ${o.dev}`;
     case 'free_global': return `free_global ${o.pasid}`;
-    case 'attach_pasid': case 'detach_pasid': case 'dma': return `${o.op} {dev: ${o.dev}, pasid: ${o.pasid}}`;
+    case 'attach_pasid': return `attach_pasid {dev: ${o.dev}, pasid: ${o.pasid}${o.handle ? ', handle: true' : ''}}`;
+    case 'detach_pasid': case 'dma': return `${o.op} {dev: ${o.dev}, pasid: ${o.pasid}}`;
   }
 }
 

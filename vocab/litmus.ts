@@ -39,7 +39,8 @@ function opValue(op: Op): Record<string, unknown> {
     case 'mm_exit': return { mm_exit: op.mm };
     case 'alloc_global': return { alloc_global: op.dev };
     case 'free_global': return { free_global: op.pasid };
-    case 'attach_pasid': case 'detach_pasid': case 'dma': return { [op.op]: { dev: op.dev, pasid: op.pasid } };
+    case 'attach_pasid': return { attach_pasid: { dev: op.dev, pasid: op.pasid, ...(op.handle ? { handle: true } : {}) } };
+    case 'detach_pasid': case 'dma': return { [op.op]: { dev: op.dev, pasid: op.pasid } };
   }
 }
 

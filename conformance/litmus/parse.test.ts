@@ -53,6 +53,19 @@ describe('parseLitmus: a good file', () => {
     expect(again.ok && again.litmus.doc).toEqual(r.litmus.doc);
   });
 
+  it("reads attach_pasid's optional handle: true, writes it back, and refuses a non-boolean", () => {
+    const text = (h: string) => `name: t\ndoc: d\nsource: s\ndevices:\n  accel: { ssid_bits: 2 }\nsteps:\n  - attach_pasid: { dev: accel, pasid: 1${h} }\n`;
+    const r = parseLitmus(text(', handle: true'), 'h.litmus.yaml');
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    expect(r.litmus.doc.steps[0].op).toEqual({ op: 'attach_pasid', dev: 'accel', pasid: 1, handle: true });
+    const again = parseLitmus(writeLitmus(r.litmus.doc), 'again.litmus.yaml');
+    expect(again.ok && again.litmus.doc).toEqual(r.litmus.doc);
+    const bare = parseLitmus(text(', handle: false'), 'b.litmus.yaml');
+    expect(bare.ok && bare.litmus.doc.steps[0].op).toEqual({ op: 'attach_pasid', dev: 'accel', pasid: 1 });
+    const bad = parseLitmus(text(', handle: 3'), 'x.litmus.yaml');
+    expect(!bad.ok && bad.errors.map((e) => e.reason).join()).toContain('handle must be true or false');
+  });
+
   it('accepts every result spelling, iommus, groups, no-IOMMU devices and violates', () => {
     const text = `name: t
 doc: d

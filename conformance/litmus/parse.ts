@@ -50,6 +50,8 @@ const RESULT_KINDS: Record<OpName, readonly Result['kind'][]> = {
 const KIND_WORD: Record<Result['kind'], string> = {
   pasid: 'a PASID', ok: 'ok', invalid: 'INVALID', fault: 'fault', kernel: 'kernel', mm: 'an mm name', errno: 'an errno',
 };
+/** Optional keys of an op's map: attach_pasid's `handle: true` (an iommufd-style attach). */
+const OP_OPTIONAL: Partial<Record<OpName, readonly string[]>> = { attach_pasid: ['handle'] };
 const INVARIANT_NAMES = INVARIANTS.map((i) => i.name);
 
 /** Parse one litmus file's text. `file` is only used to label errors. */
@@ -223,14 +225,17 @@ export function parseLitmus(text: string, file: string): ParseResult {
       return (shape === 'handle' ? { op, handle: s } : shape === 'mm' ? { op, mm: s } : { op, dev: s }) as Op;
     }
     if (!isMap(v)) { err(pair, `${op} takes { ${shape.join(', ')} }`); return null; }
-    const f = pairs(v, shape, op);
+    const f = pairs(v, [...shape, ...(OP_OPTIONAL[op] ?? [])], op);
     const missing = shape.filter((k) => !f.has(k));
     if (missing.length > 0) { err(pair, `${op}: missing ${missing.join(', ')}`); return null; }
     const dev = nameArg(f.get('dev')!.value as Node, 'dev');
     const mm = f.has('mm') ? nameArg(f.get('mm')!.value as Node, 'mm') : undefined;
     const pasid = f.has('pasid') ? pasidArg(f.get('pasid')!.value as Node) : undefined;
     if (dev === null || mm === null || pasid === null) return null;
-    return { op, dev, ...(mm !== undefined ? { mm } : {}), ...(pasid !== undefined ? { pasid } : {}) } as Op;
+    const h = f.get('handle');
+    if (h && !(isScalar(h.value) && typeof h.value.value === 'boolean')) { err(h, `${op}: handle must be true or false`); return null; }
+    const handle = h !== undefined && (h.value as { value: unknown }).value === true;
+    return { op, dev, ...(mm !== undefined ? { mm } : {}), ...(pasid !== undefined ? { pasid } : {}), ...(handle ? { handle: true } : {}) } as Op;
   }
 
   // variants: declared, or every variant whose spec has all the ops used

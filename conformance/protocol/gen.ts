@@ -35,14 +35,20 @@ export function nextOp(driver: SpecDriver, setup: Setup, random: () => number, o
       case 'bind_pasid': op = { op: 'bind_pasid', dev, mm, pasid: pasid(), as: pick(free.length > 0 && random() < 0.9 ? free : HANDLES) }; break;
       case 'unbind': case 'get_pasid': if (live.length === 0) continue; op = { op: name, handle: pick(live) }; break;
       case 'enqcmd_pasid': case 'mm_exit': op = { op: name, mm }; break;
-      case 'alloc_global': op = { op: 'alloc_global', dev }; break;
+      case 'alloc_global': {
+        const behindIommu = setup.devices.filter((d) => d.iommu !== null);  // C6: never behind no IOMMU
+        if (behindIommu.length === 0) continue;
+        op = { op: 'alloc_global', dev: pick(behindIommu).name };
+        break;
+      }
       case 'free_global': {
         const held = driver.state.kernelHeld;
         if (held.length === 0) continue;
         op = { op: 'free_global', pasid: pick(held) };
         break;
       }
-      case 'attach_pasid': case 'detach_pasid': case 'dma': op = { op: name, dev, pasid: pasid() }; break;
+      case 'attach_pasid': op = { op: name, dev, pasid: pasid(), ...(random() < 0.5 ? { handle: true as const } : {}) }; break;
+      case 'detach_pasid': case 'dma': op = { op: name, dev, pasid: pasid() }; break;
     }
     if (driver.breach(op) === null) return op;
     if (tries > 200) return { op: 'dma', dev, pasid: 0 };                // always allowed

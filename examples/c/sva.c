@@ -37,9 +37,10 @@ struct mm {
 	uint32_t pasid;         /* iommu_mm->pasid */
 	bool global;            /* iommu_mm->pasid_global */
 	int *domain_users;      /* per IOMMU instance: attached devices of its SVA domain, 0 = none */
+	int *domain_asid;       /* per IOMMU instance: its SVA domain's ASID, 0 = none */
 };
 /* A filled PASID slot of a group: an SVA bond (struct iommu_sva) or a kernel (non-SVA) attach. */
-struct slot { enum slot_kind kind; int group; uint32_t pasid; int mm; int dev; int users; unsigned gen; };
+struct slot { enum slot_kind kind; int group; uint32_t pasid; int mm; int dev; int users; unsigned gen; bool handle; };
 /* A handle name the runner chose, denoting the bond in `slot` while its generation matches. */
 struct name { char *key; int slot; unsigned gen; };
 
@@ -168,11 +169,17 @@ static const char *attach_refusal(int group, uint32_t pasid)
 	return NULL;
 }
 
-static int asids_in_use(int iommu)
+/* arm_smmu_asid_xa is one system-wide xarray; each SMMU allocates within its own asid_bits:
+ * the lowest ASID in [1, 2^asid_bits - 1] no domain behind any SMMU holds, or 0. */
+static int lowest_free_asid(int iommu)
 {
-	int n = 0;
-	for (int m = 0; m < S.nmm; m++) if (S.mm[m].domain_users[iommu] > 0) n++;
-	return n;
+	for (int asid = 1; asid < (1 << S.iommu[iommu].asid_bits); asid++) {
+		bool held = false;
+		for (int m = 0; m < S.nmm && !held; m++)
+			for (int i = 0; i < S.niommu; i++) if (S.mm[m].domain_asid[i] == asid) { held = true; break; }
+		if (!held) return asid;
+	}
+	return 0;
 }
 
 /* Bind (dev, mm) at pasid once the mm data is settled: the bond's slot, or an errno in *err. */
@@ -188,14 +195,17 @@ static struct slot *sva_attach(int d, int m, uint32_t pasid, const char **err)
 		s->users++;
 		return s;
 	}
+	if (s && s->kind == SLOT_KERNEL && s->handle) { *err = "EBUSY"; return NULL; }  /* a handle of another type */
 	refusal = attach_refusal(group, pasid);
 	if (mm->domain_users[iommu] > 0 && !refusal) {              /* an existing domain attaches */
 		mm->domain_users[iommu]++;
 	} else {
 		if (!S.iommu[iommu].sva) { *err = "EOPNOTSUPP"; return NULL; }
-		if (asids_in_use(iommu) >= (1 << S.iommu[iommu].asid_bits) - 1) { *err = "EBUSY"; return NULL; }
+		int asid = lowest_free_asid(iommu);
+		if (!asid) { *err = "EBUSY"; return NULL; }
 		if (refusal) { *err = refusal; return NULL; }       /* the new domain is freed */
 		mm->domain_users[iommu] = 1;
+		mm->domain_asid[iommu] = asid;
 	}
 	s = slot_new();
 	s->kind = SLOT_SVA; s->group = group; s->pasid = pasid; s->mm = m; s->dev = d; s->users = 1; s->gen++;
@@ -278,7 +288,7 @@ static struct result unbind(struct slot *s)
 	struct mm *mm = &S.mm[s->mm];
 	if (--s->users > 0) return OK;
 	s->kind = SLOT_FREE;                                        /* iommu_detach_device_pasid */
-	mm->domain_users[S.dev[s->dev].iommu]--;
+	if (--mm->domain_users[S.dev[s->dev].iommu] == 0) mm->domain_asid[S.dev[s->dev].iommu] = 0;
 	if (mm->state == MM_EXITED && !has_domain(mm)) mm_gone(mm);  /* the last mmdrop */
 	return OK;
 }
@@ -304,7 +314,8 @@ static struct result alloc_global(int d)
 	return res_pasid(p);
 }
 
-static struct result attach_pasid(int d, uint32_t pasid)
+/* handle: attached with an attach handle of its own (non-SVA) type, as iommufd attaches. */
+static struct result attach_pasid(int d, uint32_t pasid, bool handle)
 {
 	const char *refusal;
 	struct slot *s;
@@ -312,6 +323,7 @@ static struct result attach_pasid(int d, uint32_t pasid)
 	if ((refusal = attach_refusal(S.dev[d].group, pasid))) return ERR(refusal);
 	s = slot_new();
 	s->kind = SLOT_KERNEL; s->group = S.dev[d].group; s->pasid = pasid; s->dev = d; s->mm = -1; s->gen++;
+	s->handle = handle;
 	return OK;
 }
 
@@ -384,7 +396,7 @@ static void reset(void)
 	for (int i = 0; i < S.ndev; i++) free(S.dev[i].name);
 	for (int i = 0; i < S.niommu; i++) free(S.iommu[i].name);
 	for (int i = 0; i < S.ngroup; i++) free(S.group_name[i]);
-	for (int i = 0; i < S.nmm; i++) { free(S.mm[i].name); free(S.mm[i].domain_users); }
+	for (int i = 0; i < S.nmm; i++) { free(S.mm[i].name); free(S.mm[i].domain_users); free(S.mm[i].domain_asid); }
 	for (int i = 0; i < S.capnames; i++) free(S.names[i].key);
 	free(S.dev); free(S.iommu); free(S.group_name); free(S.mm); free(S.slots); free(S.names);
 	memset(&S, 0, sizeof(S));
@@ -446,6 +458,7 @@ static const char *configure(const struct jv *req)
 		if (mms->items[i]->t != J_STR) return "mms must be names";
 		S.mm[S.nmm].name = strdup(mms->items[i]->str);
 		S.mm[S.nmm].domain_users = calloc((size_t)S.niommu + 1, sizeof(int));
+		S.mm[S.nmm].domain_asid = calloc((size_t)S.niommu + 1, sizeof(int));
 		S.nmm++;
 	}
 	S.configured = true;
@@ -556,7 +569,10 @@ static void op(struct buf *o, const struct jv *req)
 	} else if (!strcmp(name, "attach_pasid") || !strcmp(name, "detach_pasid") || !strcmp(name, "dma")) {
 		NEED(d >= 0, "unknown_name", "unknown device");
 		NEED(has_pasid, "bad_request", "a pasid is needed");
-		if (name[0] == 'a') r = attach_pasid(d, pasid);
+		if (name[0] == 'a') {
+			const struct jv *h = json_get(req, "handle");
+			r = attach_pasid(d, pasid, h && h->t == J_BOOL && h->b);
+		}
 		else if (name[1] == 'm') r = dma(d, pasid);
 		else {
 			struct slot *s = S.dev[d].iommu < 0 ? NULL : slot_at(S.dev[d].group, pasid);

@@ -1,6 +1,7 @@
 /**
  * An emulated Arm SMMUv3 (drivers/iommu/arm/arm-smmu-v3/), as far as SVA needs it:
- * - per SMMU instance an ASID pool (1 .. 2^asid_bits - 1; 0 reserved) for SVA domains;
+ * - ONE system-wide ASID xarray (arm_smmu_asid_xa) for SVA domains, each instance allocating
+ *   within its own limit 1 .. 2^asid_bits - 1 (0 reserved), as arm_smmu_sva_domain_alloc does;
  * - per device (master) a stream table entry whose S1CDMAX = ssid_bits points at a linear
  *   context-descriptor table of 2^S1CDMAX entries; CD 0 serves RID (no-PASID) traffic;
  * - set_dev_pasid writes CD[ssid], remove_dev_pasid zeroes it, the mm release notifier
@@ -66,9 +67,14 @@ export class ArmSmmuDomain {
 
 const installKey = (m: ArmSmmuMaster, ssid: number): number => m.index * 2 ** 21 + ssid;
 
+/** 16-bit ASIDs: the widest any SMMUv3 instance has. */
+const ASID_SPACE = 2 ** 16;
+
+/** arm_smmu_asid_xa: the one system-wide ASID xarray every SMMUv3 instance allocates from. */
+export const newAsidXa = (): Ida => new Ida(ASID_SPACE, [0]);
+
 /** struct arm_smmu_device: one SMMUv3 instance. */
 export class ArmSmmuV3 {
-  readonly asids: Ida;
   /** Driver WARN_ONs hit (a correct IOMMU core never triggers one). */
   readonly warnings: string[] = [];
   /**
@@ -78,20 +84,24 @@ export class ArmSmmuV3 {
    */
   readonly kernelDomain: ArmSmmuDomain;
 
-  constructor(readonly index: number, readonly name: string, asidBits: number, readonly svaSupported: boolean) {
-    this.asids = new Ida(2 ** asidBits, [0]);
+  /** @param asids the system-wide ASID xarray, shared by every instance (newAsidXa). */
+  constructor(readonly index: number, readonly name: string, readonly asidBits: number, readonly svaSupported: boolean,
+    readonly asids: Ida) {
     this.kernelDomain = new ArmSmmuDomain(this, 'kernel', 0, null);
   }
 
-  /** arm_smmu_sva_domain_alloc: no SVA support → EOPNOTSUPP; ASID pool full → EBUSY (xa_alloc). */
+  /**
+   * arm_smmu_sva_domain_alloc: no SVA support → EOPNOTSUPP; no ASID of the system-wide xarray
+   * free within XA_LIMIT(1, (1 << asid_bits) - 1) → EBUSY (xa_alloc).
+   */
   domainAllocSva(mm: string): ArmSmmuDomain | Errno {
     if (!this.svaSupported) return 'EOPNOTSUPP';
-    const asid = this.asids.allocRange(1, this.asids.size - 1);
+    const asid = this.asids.allocRange(1, 2 ** this.asidBits - 1);
     if (asid === null) return 'EBUSY';
     return new ArmSmmuDomain(this, 'sva', asid, mm);
   }
 
-  /** arm_smmu_domain_free_paging: the ASID goes back to the pool. */
+  /** arm_smmu_domain_free_paging: the ASID goes back to the system-wide xarray. */
   domainFree(domain: ArmSmmuDomain): void {
     if (domain.kind === 'sva') this.asids.free(domain.asid);
   }

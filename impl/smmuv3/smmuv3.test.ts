@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { R } from '../../vocab/index.ts';
-import { ArmSmmuDomain, ArmSmmuMaster, ArmSmmuV3 } from './index.ts';
+import { ArmSmmuDomain, ArmSmmuMaster, ArmSmmuV3, newAsidXa } from './index.ts';
 
 function rig(ssidBits = 2, asidBits = 16) {
-  const smmu = new ArmSmmuV3(0, 'smmu0', asidBits, true);
+  const smmu = new ArmSmmuV3(0, 'smmu0', asidBits, true, newAsidXa());
   const master = new ArmSmmuMaster(0, 'accel', smmu, ssidBits);
   return { smmu, master };
 }
@@ -69,7 +69,7 @@ describe('emulated SMMUv3: STE → linear CD table of 2^S1CDMAX entries', () => 
   });
 
   it('allocates ASIDs 1..2^asid_bits-1 and fails EBUSY when exhausted; a freed ASID is reused', () => {
-    const smmu = new ArmSmmuV3(0, 'smmu0', 2, true); // ASIDs 1..3
+    const smmu = new ArmSmmuV3(0, 'smmu0', 2, true, newAsidXa()); // ASIDs 1..3
     const ds = ['A', 'B', 'C'].map((mm) => svaDomain(smmu, mm));
     expect(ds.map((d) => d.asid)).toEqual([1, 2, 3]);
     expect(smmu.domainAllocSva('D')).toBe('EBUSY');
@@ -77,14 +77,26 @@ describe('emulated SMMUv3: STE → linear CD table of 2^S1CDMAX entries', () => 
     expect(svaDomain(smmu, 'D').asid).toBe(2);
   });
 
+  it('ASIDs come from one system-wide xarray, each instance within its own asid_bits (arm_smmu_asid_xa)', () => {
+    const xa = newAsidXa();
+    const wide = new ArmSmmuV3(0, 'smmu0', 16, true, xa), narrow = new ArmSmmuV3(1, 'smmu1', 1, true, xa);
+    const a = svaDomain(wide, 'A');
+    expect(a.asid).toBe(1);
+    expect(narrow.domainAllocSva('B')).toBe('EBUSY');          // its only ASID, 1, is held behind smmu0
+    expect(svaDomain(wide, 'C').asid).toBe(2);
+    wide.domainFree(a);
+    expect(svaDomain(narrow, 'B').asid).toBe(1);
+    expect(wide.domainAllocSva('D')).toMatchObject({ asid: 3 });
+  });
+
   it('an instance without SVA support fails domain allocation with EOPNOTSUPP', () => {
-    const smmu = new ArmSmmuV3(0, 'smmu0', 16, false);
+    const smmu = new ArmSmmuV3(0, 'smmu0', 16, false, newAsidXa());
     expect(smmu.domainAllocSva('A')).toBe('EOPNOTSUPP');
   });
 
   it('refuses a domain of another instance with EINVAL and writes nothing', () => {
     const { smmu, master } = rig(2);
-    const smmu1 = new ArmSmmuV3(1, 'smmu1', 16, true);
+    const smmu1 = new ArmSmmuV3(1, 'smmu1', 16, true, smmu.asids);
     const foreign = svaDomain(smmu1, 'A');
     expect(smmu.setDevPasid(foreign, master, 1)).toBe('EINVAL');
     expect(smmu1.setDevPasid(foreign, master, 1)).toBe('EINVAL'); // master behind smmu0
