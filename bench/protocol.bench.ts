@@ -12,7 +12,7 @@ import { formatResult, type Op } from '../vocab/index.ts';
 const SEGMENT = 250;           // ops between two configures (the mms exit over time)
 const SEGMENTS = 40;           // 10 000 ops
 
-function segments(seed: number): { ops: Op[]; expected: string[] }[] {
+export function segments(seed: number): { ops: Op[]; expected: string[] }[] {
   const random = rng(seed);
   return Array.from({ length: SEGMENTS }, () => {
     const spec = new SpecDriver(PROTOCOL_TEST_SETUP, VARIANT_BY_NAME.v2);
@@ -26,7 +26,7 @@ function segments(seed: number): { ops: Op[]; expected: string[] }[] {
   });
 }
 
-async function measure(a: ExecAdapter, segs: ReturnType<typeof segments>, batched: boolean): Promise<number> {
+export async function measure(a: ExecAdapter, segs: ReturnType<typeof segments>, batched: boolean): Promise<number> {
   const t0 = performance.now();
   let n = 0;
   for (const s of segs) {

@@ -68,7 +68,10 @@ export function svaAttach(cfg: Config, st: State, dev: number, mm: number, pasid
   const swallowed = (s: Step): Step => (cfg.fault === 'foreign_attach' && foreignTry ? also(s, 'N7') : s);
   if (users > 0 && refusal === null) {                                   // an existing domain attaches
     const reused = done(withSlot(withDomainUsers(st, mm, iommu, users + 1), group, pasid, bond), R.pasid(pasid), 'S5-reuse');
-    return swallowed(cfg.fault === 'reuse_attach' ? also(reused, 'N6') : reused);  // N6: a second domain instead
+    if (cfg.fault !== 'reuse_attach') return swallowed(reused);
+    // N6: the failed attach is swallowed and a second domain is allocated, which needs an ASID.
+    if (lowestFreeAsid(cfg, st, iommu) === null) return swallowed(also(fail(st, 'EBUSY', 'M6'), 'N6'));
+    return swallowed(also(reused, 'N6'));
   }
   return swallowed(newDomain(cfg, st, dev, mm, pasid, refusal));
 }

@@ -294,7 +294,7 @@ export function conformJson(r: ConformResult): unknown {
 /** The setups --config and --setups name; the seed setup when they name none. */
 export function loadSetups(configs: readonly string[] | undefined, kinds: readonly string[] | undefined, cwd: string): ConformSetup[] {
   const out: ConformSetup[] = [];
-  for (const kind of kinds ?? []) {
+  for (const kind of (kinds ?? []).flatMap((k) => k.split(',')).map((k) => k.trim()).filter(Boolean)) {
     if (kind === 'seed') out.push({ name: 'the seed setup', args: ['--setups', 'seed'], setup: SEED_SETUP });
     else if (kind === 'random') out.push({ name: 'random setups', args: ['--setups', 'random'], setup: null });
     else if (kind === 'bundled') for (const name of bundledConfigNames()) out.push({ name, args: ['--config', name], setup: loadBundledConfig(name).setup });

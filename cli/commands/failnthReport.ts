@@ -10,10 +10,31 @@ export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: nu
   const out = [`Fail-nth on ${r.variant}: every fallible call of every operation failed once, the spec as oracle`];
   if (r.injected === 0 && r.broke === null) out.push('  no operation made a fallible call: nothing was injected');
   else {
-    out.push(`  ${cell('operation', 11)} ${cell('point', 14)} ${cell('site', 18)} ${cell('outcome (spec rules)', 20)} ${'held'.padStart(6)} ${'failed'.padStart(6)}`);
-    const rows = [...r.rows].sort((a, b) => a.op.localeCompare(b.op) || a.point.localeCompare(b.point) || a.site.localeCompare(b.site) || a.outcome.localeCompare(b.outcome));
-    for (const row of rows)
-      out.push(`  ${cell(row.op, 11)} ${cell(row.point, 14)} ${cell(row.site.split(' ')[0], 18)} ${cell(row.outcome, 20)} ${num(row.held).padStart(6)} ${num(row.failed).padStart(6)}`);
+    // One row per operation, failure point and outcome; the sites of each point below.
+    const grouped = new Map<string, { op: string; point: string; outcome: string; sites: Set<string>; held: number; failed: number }>();
+    const sites = new Map<string, Set<string>>();
+    for (const row of r.rows) {
+      const key = `${row.op}\0${row.point}\0${row.outcome}`;
+      const g = grouped.get(key) ?? { op: row.op, point: row.point, outcome: row.outcome, sites: new Set<string>(), held: 0, failed: 0 };
+      grouped.set(key, g);
+      g.sites.add(row.site);
+      g.held += row.held;
+      g.failed += row.failed;
+      sites.set(row.point, (sites.get(row.point) ?? new Set<string>()).add(row.site.split(' ')[0]));
+    }
+    out.push(`  ${cell('operation', 13)} ${cell('failure point', 15)} ${cell('outcome (spec rules)', 22)} ${'sites'.padStart(5)} ${'held'.padStart(8)} ${'failed'.padStart(7)}`);
+    const rows = [...grouped.values()].sort((a, b) => a.op.localeCompare(b.op) || a.point.localeCompare(b.point) || a.outcome.localeCompare(b.outcome));
+    for (const g of rows)
+      out.push(`  ${cell(g.op, 13)} ${cell(g.point, 15)} ${cell(g.outcome, 22)} ${String(g.sites.size).padStart(5)} ${num(g.held).padStart(8)} ${num(g.failed).padStart(7)}`);
+    out.push('  Sites (file:line of the call made to fail):');
+    for (const [point, set] of [...sites].sort((a, b) => a[0].localeCompare(b[0]))) {
+      let line = `    ${point}:`;
+      for (const site of [...set].sort()) {
+        if (line.length + site.length + 1 > 78) { out.push(line); line = `      `; }
+        line += ` ${site}`;
+      }
+      out.push(line);
+    }
   }
   out.push(`  Total: ${num(r.injected)} injected failures in ${num(r.ops)} operations of ${num(r.traces)} runs:`,
     `    ${num(r.held)} held, ${num(r.failed)} failed, ${num(r.leaked)} leaked.`);
