@@ -424,10 +424,16 @@ static void leaks(struct buf *o, const struct jv *req)
 }
 
 /* ---- ops ---- */
+static char bad_errno[128];
+
 static struct result from_err(long err, const char **bad)
 {
 	const char *e = errno_name(err);
-	if (!e) *bad = "an errno outside the protocol's list";
+	if (!e) {
+		snprintf(bad_errno, sizeof(bad_errno), "the kernel returned errno %ld (%s), outside the protocol's list",
+			 -err, strerror((int)-err));
+		*bad = bad_errno;
+	}
 	return res(R_ERRNO, 0, e ? e : "?");
 }
 
@@ -456,7 +462,7 @@ static void op(struct buf *o, const struct jv *req)
 	unsigned calls;
 	bool injected;
 	const char *site, *point;
-	char errmsg[160];
+	char errmsg[256];
 
 	if (!name) { put_error(o, req, "bad_request", "an op request needs \"op\"", NULL); return; }
 	if (json_get(req, "fail_nth") && json_u32(req, "fail_nth", &fail_nth)) {
