@@ -104,14 +104,16 @@ void shim_smmu_probe_device(struct arm_smmu_device *smmu, struct device *dev, un
 	dev->iommu = param;
 }
 
-/* The CD table outlives runs' accounting only as long as the device; a reset frees devices. */
+/* arm_smmu_release_device(): the CD table lives as long as the device (a reset frees both). */
 void shim_smmu_release_device(struct device *dev)
 {
 	if (!dev->iommu)
 		return;
 	struct arm_smmu_master *master = dev_master(dev);
-	if (master->cd_table)
-		free(master->cd_table->cds);    /* the table itself is abandoned with the run */
+	if (master->cd_table) {
+		free(master->cd_table->cds);
+		shim_kfree(master->cd_table);
+	}
 	free(master);
 	free(dev->iommu);
 	dev->iommu = NULL;

@@ -200,8 +200,8 @@ static void teardown(void)
  * lists may point into it. */
 static void reset(void)
 {
-	shim_abandon_all();
 	for (int i = 0; i < H.ndev; i++) { shim_smmu_release_device(&H.devs[i].dev); free(H.devs[i].name); }
+	shim_abandon_all();
 	for (int i = 0; i < H.ngroup; i++) { shim_group_destroy(H.groups[i].group); free(H.groups[i].name); }
 	for (int i = 0; i < H.nsmmu; i++) { shim_smmu_destroy(H.smmus[i].smmu); free(H.smmus[i].name); }
 	for (int i = 0; i < H.nmm; i++) {

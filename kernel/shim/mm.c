@@ -54,7 +54,7 @@ void mmgrab(struct mm_struct *mm)
 static void __mmdrop(struct mm_struct *mm)
 {
 	if (mm->mm_users)
-		svacheck_die("__mmdrop of mm %s with mm_users %d (BUG_ON(mm == &init_mm) aside, users must be 0)",
+		svacheck_die("__mmdrop of mm %s while it has %d user(s): mm_count reached 0 too early (an mmdrop without its mmgrab)",
 			     mm->svacheck_name, mm->mm_users);
 	mm_pasid_drop(mm);
 	if (!list_empty(&mm->notifier_subscriptions))
