@@ -22,7 +22,7 @@ export interface ExecOptions {
   readonly stderrLimit?: number;
   /** Treat any stderr output as a protocol failure (default false: captured and reported). */
   readonly stderrIsError?: boolean;
-  /** Coalesce apply() calls issued without awaiting into batch messages (default true). */
+  /** Coalesce apply() calls issued without awaiting into batch lines, when hello announces the batch capability (default true). */
   readonly batch?: boolean;
   /** Largest batch sent in one line (default 1024). */
   readonly maxBatch?: number;
@@ -238,6 +238,9 @@ export class ExecAdapter implements SvaAdapter {
       'leaks' in resp ? decodeLeaks(resp.leaks) : { ok: false, error: `leaks must answer "leaks", got ${quoteLine(JSON.stringify(resp))}` });
   }
 
+  /** Whether ops go out in batch lines: asked for, and announced by the implementation (§8). */
+  private get batching(): boolean { return this.opt.batch && (this.hello?.capabilities.batch ?? 0) >= 1; }
+
   /** The capabilities hello announced, with their versions. */
   get capabilities(): Readonly<Record<string, number>> { return this.hello?.capabilities ?? {}; }
 
@@ -253,7 +256,7 @@ export class ExecAdapter implements SvaAdapter {
       const resolve = (result: Result, info: FailNthInfo | null) => resolveBoth({ result, info });
       const q: Queued = { id, body, entry, tracked, resolve, reject };
       this.outbox.push(q);
-      if (!this.opt.batch || this.outbox.length >= this.opt.maxBatch) this.flush();
+      if (!this.batching || this.outbox.length >= this.opt.maxBatch) this.flush();
       else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
     });
   }
@@ -345,7 +348,7 @@ export class ExecAdapter implements SvaAdapter {
   private flush(): void {
     this.flushScheduled = false;
     while (this.outbox.length > 0 && this.failure === null) {
-      const items = this.outbox.slice(0, this.opt.maxBatch);
+      const items = this.outbox.slice(0, this.batching ? this.opt.maxBatch : 1);
       this.outbox = this.outbox.slice(items.length);
       const settle = (q: Queued, resp: unknown): ProtocolFailure | null => {
         if (!isObject(resp)) return this.failureFor('malformed_response', `a response must be an object, got ${quoteLine(JSON.stringify(resp))}`);

@@ -610,7 +610,7 @@ static int request(struct buf *o, const struct jv *req, bool inner)
 #endif
 		buf_put(o, "\"variants\":[\"v2\",\"v1\",\"upstream\"],\"ops\":");
 		buf_put(o, OPS);
-		buf_put(o, "}}");
+		buf_put(o, ",\"capabilities\":{\"batch\":1}}}");
 	} else if (!strcmp(type, "configure")) {
 		const char *err = configure(req);
 		if (err && !strcmp(err, "unsupported_variant")) put_error(o, req, "unsupported_variant", "variants: v2, v1, upstream; asked", json_str(req, "variant"));
