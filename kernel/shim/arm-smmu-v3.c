@@ -379,6 +379,12 @@ const char *shim_smmu_domain_iommu_name(struct iommu_domain *domain)
 	return to_smmu_domain(domain)->smmu->name;
 }
 
+const struct iommu_device *shim_smmu_domain_iommu_device(struct iommu_domain *domain)
+{
+	struct arm_smmu_device *smmu = to_smmu_domain(domain)->smmu;
+	return smmu ? &smmu->iommu : NULL;
+}
+
 /*
  * The DMA walk: no IOMMU: only RID traffic passes (as "kernel"); PASID 0: RID traffic, the
  * kernel domain; ssid beyond the CD table: C_BAD_SUBSTREAMID; no table or invalid CD: C_BAD_CD;

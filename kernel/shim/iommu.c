@@ -144,14 +144,23 @@ static int __iommu_set_group_pasid(struct iommu_domain *domain, struct iommu_gro
 	return ret;
 }
 
+/* svacheck's failure point of the fallible calls inside an attach: a new domain (users 0, or
+ * attach_pasid's) is "attach"; iommu-sva.c's search for an existing domain is "reuse_attach"
+ * for the mm's domain behind the device's own SMMU, "foreign_attach" for one behind another. */
+static const char *attach_point(struct iommu_domain *domain, struct device *dev)
+{
+	if (domain->type != IOMMU_DOMAIN_SVA || domain->users == 0)
+		return "attach";
+	return shim_smmu_domain_iommu_device(domain) == dev->iommu->iommu_dev ? "reuse_attach" : "foreign_attach";
+}
+
 /*
  * iommu.c iommu_attach_device_pasid(): -ENODEV without a group; -EOPNOTSUPP without
  * set_dev_pasid/blocked domain; -EINVAL for a foreign domain or IOMMU_NO_PASID; -EINVAL when
  * pasid >= max_pasids of any PASID-capable device of the group; xa_insert (-EBUSY if the slot
  * is taken); set the domain on every device (undone on failure, slot released); then store
  * the entry (the domain, or the handle pointing at it).
- * Fallible calls inside count as "attach", or "reuse_attach" for an SVA domain already in use
- * (iommu-sva.c's search for an existing domain).
+ * Fallible calls inside count as attach_point() says.
  */
 int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev, ioasid_t pasid,
 			      struct iommu_attach_handle *handle)
@@ -169,7 +178,7 @@ int iommu_attach_device_pasid(struct iommu_domain *domain, struct device *dev, i
 	if (!domain_iommu_ops_compatible(ops, domain) || pasid == IOMMU_NO_PASID)
 		return -EINVAL;
 
-	saved = shim_scope_enter(domain->type == IOMMU_DOMAIN_SVA && domain->users > 0 ? "reuse_attach" : "attach");
+	saved = shim_scope_enter(attach_point(domain, dev));
 	for (int i = 0; i < group->ndevices; i++) {
 		struct device *d = group->devices[i];
 		if (d->iommu->max_pasids > 0 && pasid >= d->iommu->max_pasids) {

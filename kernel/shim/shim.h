@@ -86,8 +86,9 @@ void shim_smmu_probe_device(struct arm_smmu_device *smmu, struct device *dev, un
 void shim_smmu_release_device(struct device *dev);
 /* A kernel (paging, stage-1) domain for attach_pasid: harness-owned, not fallible. */
 struct iommu_domain *shim_smmu_paging_domain_alloc(struct device *dev);
-/* The SMMU instance of an SVA domain. */
+/* The SMMU instance of a domain (SVA or paging): its name, its struct iommu_device. */
 const char *shim_smmu_domain_iommu_name(struct iommu_domain *domain);
+const struct iommu_device *shim_smmu_domain_iommu_device(struct iommu_domain *domain);
 /* The DMA walk (STE, CD table). */
 enum shim_dma_kind { DMA_KERNEL, DMA_MM, DMA_FAULT };
 struct shim_dma { enum shim_dma_kind kind; const char *mm; const char *fault; };
