@@ -175,7 +175,8 @@ async function attempt(adapter: ExecAdapter, variant: VariantName, setup: Setup,
     return fail(`the failing call (${site}) is at no failure point the spec knows (${point}): no spec outcome to compare with`);
   const applied = driver.apply(op, point);
   const rules = [applied.rule, ...applied.effects];
-  const outcome = `${formatResult(applied.result)} (${rules.join(', ')})`;
+  // A success is shown as "PASID", not its value, so that one row gathers one outcome.
+  const outcome = `${applied.result.kind === 'pasid' ? 'PASID' : formatResult(applied.result)} (${rules.join(', ')})`;
   if (!rules.some((r) => NTH_RULE.test(r)))
     return fail(`the implementation failed an allocation at ${point} (${site}), where the spec's ${formatOp(op)} makes none (it gives ${outcome})`, [], false, outcome);
   if (!sameResult(applied.result, result))

@@ -7,7 +7,7 @@ const cell = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w -
 const num = (n: number): string => n.toLocaleString('en-US');
 
 export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: number; runs: number; maxSteps: number; setups: readonly string[] }): string[] {
-  const out = [`Fail-nth on ${r.variant}: every fallible call of every operation failed once, the spec as oracle`];
+  const out = [`Fail-nth on ${r.variant}: each fallible call of each operation failed once;`, '  the spec says what each failure returns and leaves.'];
   if (r.injected === 0 && r.broke === null) out.push('  no operation made a fallible call: nothing was injected');
   else {
     // One row per operation, failure point and outcome; the sites of each point below.
@@ -22,10 +22,10 @@ export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: nu
       g.failed += row.failed;
       sites.set(row.point, (sites.get(row.point) ?? new Set<string>()).add(row.site.split(' ')[0]));
     }
-    out.push(`  ${cell('operation', 13)} ${cell('failure point', 15)} ${cell('outcome (spec rules)', 22)} ${'sites'.padStart(5)} ${'held'.padStart(8)} ${'failed'.padStart(7)}`);
+    out.push(`  ${cell('operation', 12)} ${cell('failure point', 14)} ${cell('outcome (spec rules)', 32)} ${'held'.padStart(7)} ${'failed'.padStart(6)}`);
     const rows = [...grouped.values()].sort((a, b) => a.op.localeCompare(b.op) || a.point.localeCompare(b.point) || a.outcome.localeCompare(b.outcome));
     for (const g of rows)
-      out.push(`  ${cell(g.op, 13)} ${cell(g.point, 15)} ${cell(g.outcome, 22)} ${String(g.sites.size).padStart(5)} ${num(g.held).padStart(8)} ${num(g.failed).padStart(7)}`);
+      out.push(`  ${cell(g.op, 12)} ${cell(g.point, 14)} ${cell(g.outcome, 32)} ${num(g.held).padStart(7)} ${num(g.failed).padStart(6)}`);
     out.push('  Sites (file:line of the call made to fail):');
     for (const [point, set] of [...sites].sort((a, b) => a[0].localeCompare(b[0]))) {
       let line = `    ${point}:`;

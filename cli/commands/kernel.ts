@@ -88,7 +88,8 @@ export const command: Command = {
     try {
       const header = [
         `svacheck kernel: ${tree.sourceFile}`,
-        `  built against svacheck's kernel shim (build ${built.hash}${built.cached ? ', cached' : ''}); the tree ${tree.features.bindPasid ? 'has' : 'has no'} iommu_sva_bind_device_pasid, its iommu_mm_data ${tree.features.pasidGlobal ? 'has' : 'has no'} pasid_global`,
+        `  built against svacheck's kernel shim (build ${built.hash}${built.cached ? ', cached' : ''})`,
+        `  the tree ${tree.features.bindPasid ? 'has' : 'has no'} iommu_sva_bind_device_pasid; iommu_mm_data ${tree.features.pasidGlobal ? 'has' : 'has no'} pasid_global`,
         `  variant${variants.length > 1 ? 's' : ''}: ${variants.join(', ')}${inferred ? ' (inferred from the tree; say --variant to claim others)' : ''}`,
         '',
       ];
