@@ -69,7 +69,8 @@ export async function buildKernelHarness(tree: KernelTree): Promise<BuildResult>
   const shim = await shimSources();
   const config = configHeader(tree);
   const hash = createHash('sha256');
-  for (const part of [identity, FLAGS.join(' '), tree.source, tree.defs, config, ...shim.flatMap((s) => [path.relative(SHIM_DIR, s.file), s.text])])
+  // The tree's path is an input too: messages of the built program (__FILE__) name it.
+  for (const part of [identity, FLAGS.join(' '), tree.sourceFile, tree.source, tree.defs, config, ...shim.flatMap((s) => [path.relative(SHIM_DIR, s.file), s.text])])
     hash.update(part).update('\0');
   const key = hash.digest('hex').slice(0, 20);
   const dir = path.join(cacheRoot(), 'kernel', key);
@@ -84,7 +85,7 @@ export async function buildKernelHarness(tree: KernelTree): Promise<BuildResult>
   await writeFile(path.join(tmp, 'generated', 'svacheck-sva-defs.h'), tree.defs);
   await writeFile(path.join(tmp, 'generated', 'svacheck-config.h'), config);
   const shimC = shim.filter((s) => s.file.startsWith(SHIM_DIR) && s.file.endsWith('.c')).map((s) => s.file);
-  const args = [...FLAGS, '-I', path.join(tmp, 'generated'), '-I', path.join(SHIM_DIR, 'include'), '-I', JSON_H_DIR,
+  const args = [...FLAGS, `-fmacro-prefix-map=${copy}=${tree.sourceFile}`, '-I', path.join(tmp, 'generated'), '-I', path.join(SHIM_DIR, 'include'), '-I', JSON_H_DIR,
     copy, ...shimC, JSON_C, '-o', path.join(tmp, PROGRAM)];
   const r = spawnSync(cc, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error || r.status !== 0) {

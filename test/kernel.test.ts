@@ -138,6 +138,20 @@ describe.skipIf(why !== null)('svacheck kernel on the fixture trees', () => {
     expect(r.out).toMatch(/replay: npx svacheck kernel --tree \S+ --variant v2/);
   });
 
+  it('a double free crashes the built program: the crash is shrunk on fresh processes and replayable', async () => {
+    const dir = planted('v2', 'v2-double-free', '\tmutex_unlock(&iommu_sva_lock);\n\tkfree(handle);\n}', '\tmutex_unlock(&iommu_sva_lock);\n\tkfree(handle);\n\tif (domain->users == 0)\n\t\tkfree(handle);\n}');
+    const out = path.join(scratch, 'out-crash');
+    const r = await svacheck('kernel', '--tree', dir, '--variant', 'v2', '--runs', '30', '--seed', '3', '--setups', 'seed', '--no-library', '--no-fail-nth', '--out', out);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/FAILED \(crash\)/);
+    const m = /shrunk to (\d+) op/.exec(r.out);
+    expect(Number(m![1])).toBeLessThanOrEqual(3);
+    expect(r.out).toContain(`kernel bug at ${path.join(dir, 'drivers/iommu/iommu-sva.c')}`);   // the shim names the tree's line
+    const file = /replay the file: +npx svacheck (kernel .*)$/m.exec(r.out)![1].split(' ');
+    const again = await svacheck(...file);
+    expect(again.code).toBe(3);
+  });
+
   it('an unbuildable tree is exit 3 with the compiler message at the file and line', async () => {
     const dir = planted('v2', 'v2-broken', 'static DEFINE_MUTEX(iommu_sva_lock);', 'static DEFINE_MUTEX(iommu_sva_lock) this does not compile;');
     const r = await svacheck('kernel', '--tree', dir, '--variant', 'v2');
