@@ -36,8 +36,7 @@ export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: nu
       out.push(line);
     }
   }
-  out.push(`  Total: ${num(r.injected)} injected failures in ${num(r.ops)} operations of ${num(r.traces)} runs:`,
-    `    ${num(r.held)} held, ${num(r.failed)} failed, ${num(r.leaked)} leaked.`);
+  out.push(`  Total: ${num(r.injected)} injected, ${num(r.held)} held, ${num(r.failed)} failed, ${num(r.leaked)} leaked (${num(r.ops)} ops, ${num(r.traces)} runs)`);
   if (r.broke) out.push(`  The built program broke during the sweep: ${r.broke}`);
   for (const f of r.failures) {
     out.push('', `  FAILED: ${f.message}`);
