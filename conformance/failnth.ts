@@ -38,6 +38,8 @@ export interface FailNthFailure {
   /** The operations run; the last one is the one whose allocation failed. */
   readonly trace: readonly Op[];
   readonly nth: number;
+  /** How many operations the run had up to the failing one, before shrinking. */
+  readonly fromSteps?: number;
   readonly site: string;
   readonly point: string;
   readonly message: string;
@@ -150,12 +152,44 @@ export async function failNthSweep(adapter: ExecAdapter, variant: VariantName, t
         row.failed++;
         totals.failed++;
         if (verdict.leaked) totals.leaked++;
-        if (failures.length < maxFailures) failures.push({ ...verdict.failure, setup: trace.setup, trace: run.slice(0, k + 1), nth: n });
+        if (failures.length < maxFailures) {
+          const shrunk = await shrinkFailure(adapter, variant, trace.setup, run.slice(0, k), run[k], n, verdict.failure);
+          failures.push({ ...shrunk.failure, setup: trace.setup, trace: [...shrunk.prefix, run[k]], nth: shrunk.nth, fromSteps: k + 1 });
+        }
       }
     }
   }
   options.progress?.(traces.length, traces.length);
   return report();
+}
+
+/**
+ * A shorter prefix that still fails `op` the same way: drop one earlier operation at a time
+ * (the contract decides which remain), find the call made at the same site, and keep the
+ * shorter prefix when the same check fails there again.
+ */
+async function shrinkFailure(adapter: ExecAdapter, variant: VariantName, setup: Setup, prefix: readonly Op[], op: Op, nth: number,
+  failure: Omit<FailNthFailure, 'setup' | 'trace' | 'nth'>): Promise<{ prefix: Op[]; nth: number; failure: Omit<FailNthFailure, 'setup' | 'trace' | 'nth'> }> {
+  let best = { prefix: [...prefix], nth, failure };
+  const kind = (m: string) => m.replace(/\d+/g, '#').slice(0, 40);
+  for (let i = best.prefix.length - 1; i >= 0; i--) {
+    const candidate = [...best.prefix.slice(0, i), ...best.prefix.slice(i + 1)];
+    const { run } = executed(setup, variant, [...candidate, op]);
+    if (run.length === 0 || run[run.length - 1] !== op) continue;        // op itself is no longer allowed
+    const kept = run.slice(0, -1);
+    await adapter.configure(setup, variant);
+    const replies = await Promise.all(run.map((o) => adapter.applyTracked(o)));
+    const calls = replies[replies.length - 1].info.calls;
+    for (let n = 1; n <= calls; n++) {
+      const again = await attempt(adapter, variant, setup, kept, op, n);
+      if (again.failure !== null && again.failure.site === failure.site && kind(again.failure.message) === kind(failure.message)) {
+        best = { prefix: kept, nth: n, failure: again.failure };
+        i = Math.min(i, kept.length);
+        break;
+      }
+    }
+  }
+  return best;
 }
 
 /** Replay `prefix`, run `op` with its n-th fallible call failing, and hold the outcome to the spec. */

@@ -6,6 +6,18 @@ import { shq } from './conform.ts';
 const cell = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}~` : s.padEnd(w));
 const num = (n: number): string => n.toLocaleString('en-US');
 
+/** Words of `text` in lines of at most 80 columns, the first after `first`, the rest after `rest`. */
+function wrap(text: string, first: string, rest: string): string[] {
+  const out: string[] = [];
+  let line = first;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const lead = line === first || line === rest ? '' : ' ';
+    if (line.length + lead.length + word.length > 80 && line.trim() !== '') { out.push(line); line = rest + word; } else line += lead + word;
+  }
+  out.push(line);
+  return out;
+}
+
 export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: number; runs: number; maxSteps: number; setups: readonly string[] }): string[] {
   const out = [`Fail-nth on ${r.variant}: each fallible call of each operation failed once;`, '  the spec says what each failure returns and leaves.'];
   if (r.injected === 0 && r.broke === null) out.push('  no operation made a fallible call: nothing was injected');
@@ -37,12 +49,13 @@ export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: nu
     }
   }
   out.push(`  Total: ${num(r.injected)} injected, ${num(r.held)} held, ${num(r.failed)} failed, ${num(r.leaked)} leaked (${num(r.ops)} ops, ${num(r.traces)} runs)`);
-  if (r.broke) out.push(`  The built program broke during the sweep: ${r.broke}`);
+  if (r.broke) out.push(...wrap(`The built program broke during the sweep: ${r.broke}`, '  ', '    '));
   for (const f of r.failures) {
-    out.push('', `  FAILED: ${f.message}`);
+    out.push('', ...wrap(`FAILED: ${f.message}`, '  ', '    '));
+    if (f.fromSteps !== undefined && f.fromSteps > f.trace.length) out.push(`    (shrunk from ${f.fromSteps} operations to ${f.trace.length})`);
     out.push(`    setup: ${f.setup.devices.map((d) => `${d.name}:${d.ssidBits}${d.iommu === null ? '(no iommu)' : ''}`).join(' ')}; mms ${f.setup.mms.join(' ')}`);
     f.trace.forEach((op, i) => out.push(`    ${String(i + 1).padStart(3)}. ${formatOp(op)}${i === f.trace.length - 1 && f.nth > 0 ? `   <- fallible call ${f.nth} fails` : ''}`));
-    for (const d of f.details.slice(0, 8)) out.push(`    ${d}`);
+    for (const d of f.details.slice(0, 8)) out.push(...wrap(d, '    ', '      '));
   }
   if (r.failed > 0 || r.broke) {
     const cmd = ['npx', 'svacheck', 'kernel', '--tree', shq(replay.tree), '--variant', r.variant, '--no-library', '--seed', String(replay.seed),
