@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { bufferIo } from '../cli/io.ts';
+import { buildCExample } from '../conformance/protocol/index.ts';
 import { buildKernelHarness } from '../kernel/build.ts';
 import { extractSvaDefinitions, readKernelTree } from '../kernel/tree.ts';
 
@@ -155,6 +156,21 @@ describe.skipIf(why !== null)('svacheck kernel on the fixture trees', () => {
     const file = /replay the file: +npx svacheck (kernel .*)$/m.exec(r.out)![1].split(' ');
     const again = await svacheck(...file);
     expect(again.code).toBe(3);
+  });
+
+  it('conform --fail-nth sweeps any exec: program announcing fail_nth and leaks, and refuses one that does not', async () => {
+    const read = await readKernelTree(path.join(FIXTURES, 'v2'));
+    if (!read.ok) throw new Error(read.problem.message);
+    const built = await buildKernelHarness(read.tree);
+    if (!built.ok) throw new Error(built.headline);
+    const r = await svacheck('conform', '--impl', `exec:${built.program} --variant v2`, '--variant', 'v2', '--runs', '5', '--seed', '4', '--no-library', '--fail-nth');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Total: [\d,]+ injected, [\d,]+ held, 0 failed, 0 leaked/);
+    const c = buildCExample();
+    if (!c.ok) throw new Error(c.reason);
+    const refused = await svacheck('conform', '--impl', `exec:${c.v2}`, '--variant', 'v2', '--runs', '1', '--no-library', '--fail-nth');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/does not announce the fail_nth and leaks capabilities/);
   });
 
   it('an unbuildable tree is exit 3 with the compiler message at the file and line', async () => {

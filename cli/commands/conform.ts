@@ -21,6 +21,8 @@ import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } fr
 import { SEED_SETUP, VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
+import { shq } from '../shell.ts';
+import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
 import type { Command } from '../main.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -37,6 +39,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/conform)' },
   { name: 'timeout', kind: 'number', valueName: 'ms', description: 'exec: deadline of each response (default 5000)' },
   { name: 'stderr-is-error', kind: 'boolean', description: "exec: treat the implementation's stderr output as a protocol failure" },
+  { name: 'fail-nth', kind: 'boolean', description: 'exec: also fail every fallible call of every operation once (needs the fail_nth and leaks capabilities, PROTOCOL.md §11)' },
   { name: 'json', kind: 'boolean', description: 'print the stable JSON form instead of text' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
@@ -140,8 +143,6 @@ export async function reopenExec(impl: string, cwd: string, options: ExecOptions
   return { adapter: o.adapter, brokeHow: () => o.adapter.failed?.kind ?? null, close: () => o.adapter.close() };
 }
 
-/** A word as a POSIX shell would read it back. */
-export const shq = (s: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** Run the whole conformance check; never throws for a failing or broken implementation. */
 export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: ExecAdapter | null, io: Io): Promise<ConformResult> {
@@ -339,6 +340,8 @@ export const command: Command = {
     }
     const { adapter, exec } = loaded;
     try {
+      if (options['fail-nth'] && !(exec?.capabilities.fail_nth && exec.capabilities.leaks))
+        throw new UsageError(`--fail-nth: ${adapter.name} does not announce the fail_nth and leaks capabilities (PROTOCOL.md §11)`);
       const missing = (only ?? []).filter((v) => !adapter.variants.includes(v));
       if (missing.length > 0)
         throw new UsageError(`${adapter.name} does not implement ${missing.join(', ')} (it implements: ${adapter.variants.join(', ') || 'none'})`);
@@ -348,8 +351,18 @@ export const command: Command = {
         timeoutMs, stderrIsError: Boolean(options['stderr-is-error']),
         reopen: exec ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,
       }, adapter, exec, io);
-      io.out(options.json ? JSON.stringify(conformJson(result), null, 2) + '\n' : renderConform(result).join('\n') + '\n');
-      return result.code;
+      if (!options['fail-nth']) {
+        io.out(options.json ? JSON.stringify(conformJson(result), null, 2) + '\n' : renderConform(result).join('\n') + '\n');
+        return result.code;
+      }
+      const sweeps = exec && !exec.failed ? await runFailNth(exec, result.variants, setups, runs, seed, maxSteps, io) : [];
+      const code = Math.max(result.code, ...sweeps.map((s) => (s.broke !== null ? EXIT.BROKE : s.failed > 0 ? EXIT.FAILED : EXIT.OK))) as 0 | 1 | 2 | 3;
+      if (options.json) { io.out(JSON.stringify({ ...(conformJson({ ...result, code }) as object), failNth: sweeps.map(failNthJson) }, null, 2) + '\n'); return code; }
+      const lines = renderConform({ ...result, code });
+      const verdict = lines.pop()!;
+      const replay = { base: ['npx', 'svacheck', 'conform', '--impl', shq(impl), '--fail-nth'], seed, runs, maxSteps, setups: setups.flatMap((x) => x.args) };
+      io.out([...lines, ...sweeps.flatMap((s) => [...renderFailNth(s, replay), '']), verdict].join('\n') + '\n');
+      return code;
     } finally {
       await adapter.close?.();
     }

@@ -1,7 +1,28 @@
 /** The fail-nth sweep as text (a table within 80 columns, one total line, the failures) and as JSON. */
-import type { FailNthReport } from '../../conformance/failnth.ts';
-import { formatOp } from '../../vocab/index.ts';
-import { shq } from './conform.ts';
+import { failNthSweep, sweepTraces, type FailNthReport } from '../../conformance/failnth.ts';
+import type { ExecAdapter } from '../../conformance/protocol/index.ts';
+import { formatOp, type Setup, type VariantName } from '../../vocab/index.ts';
+import type { Io } from '../io.ts';
+import { shq } from '../shell.ts';
+
+/** The sweep for each variant over seeded runs on the setups (null: random setups), with progress on stderr. */
+export async function runFailNth(exec: ExecAdapter, variants: readonly VariantName[], setups: readonly { setup: Setup | null }[],
+  runs: number, seed: number, maxSteps: number, io: Io): Promise<FailNthReport[]> {
+  const sweeps: FailNthReport[] = [];
+  for (const variant of variants) {
+    const traces = sweepTraces(variant, setups.map((s) => s.setup), runs, seed, maxSteps);
+    let last = 0;
+    sweeps.push(await failNthSweep(exec, variant, traces, {
+      progress: (done, total) => {
+        if (!io.progress || (done !== total && Date.now() - last < 2000)) return;
+        last = Date.now();
+        io.err(`fail-nth ${variant}: ${done}/${total} runs\n`);
+      },
+    }));
+    if (exec.failed) break;
+  }
+  return sweeps;
+}
 
 const cell = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}~` : s.padEnd(w));
 const num = (n: number): string => n.toLocaleString('en-US');
@@ -18,7 +39,7 @@ function wrap(text: string, first: string, rest: string): string[] {
   return out;
 }
 
-export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: number; runs: number; maxSteps: number; setups: readonly string[] }): string[] {
+export function renderFailNth(r: FailNthReport, replay: { base: readonly string[]; seed: number; runs: number; maxSteps: number; setups: readonly string[] }): string[] {
   const out = [`Fail-nth on ${r.variant}: each fallible call of each operation failed once;`, '  the spec says what each failure returns and leaves.'];
   if (r.injected === 0 && r.broke === null) out.push('  no operation made a fallible call: nothing was injected');
   else {
@@ -58,7 +79,7 @@ export function renderFailNth(r: FailNthReport, replay: { tree: string; seed: nu
     for (const d of f.details.slice(0, 8)) out.push(...wrap(d, '    ', '      '));
   }
   if (r.failed > 0 || r.broke) {
-    const cmd = ['npx', 'svacheck', 'kernel', '--tree', shq(replay.tree), '--variant', r.variant, '--no-library', '--seed', String(replay.seed),
+    const cmd = [...replay.base, '--variant', r.variant, '--no-library', '--seed', String(replay.seed),
       '--runs', String(replay.runs), '--max-steps', String(replay.maxSteps), ...replay.setups.map(shq)].join(' ');
     out.push('', `  replay: ${cmd}`);
   }

@@ -8,7 +8,7 @@
  * program broke.
  */
 import path from 'node:path';
-import { failNthSweep, sweepTraces, type FailNthReport } from '../../conformance/failnth.ts';
+import type { FailNthReport } from '../../conformance/failnth.ts';
 import { openExecAdapter } from '../../conformance/protocol/index.ts';
 import { buildKernelHarness } from '../../kernel/build.ts';
 import { readKernelTree } from '../../kernel/tree.ts';
@@ -17,8 +17,9 @@ import { freshSeed } from '../../conformance/check.ts';
 import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
-import { conformJson, loadSetups, renderConform, reopenExec, runConform, shq } from './conform.ts';
-import { renderFailNth, failNthJson } from './failnthReport.ts';
+import { shq } from '../shell.ts';
+import { conformJson, loadSetups, renderConform, reopenExec, runConform } from './conform.ts';
+import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'tree', kind: 'string', valueName: 'dir', description: 'the top of a kernel tree: drivers/iommu/iommu-sva.c and include/linux/iommu.h are read from it' },
@@ -101,21 +102,10 @@ export const command: Command = {
         reopen: () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs }),
       }, exec, exec, io);
 
-      const sweeps: FailNthReport[] = [];
+      let sweeps: FailNthReport[] = [];
       if (failNth && !exec.failed && runs > 0) {
         if (!exec.capabilities.fail_nth || !exec.capabilities.leaks) throw new Error('the built program does not announce the fail_nth and leaks capabilities');
-        for (const variant of variants) {
-          const traces = sweepTraces(variant, setups.map((s) => s.setup), runs, seed, maxSteps);
-          let last = 0;
-          sweeps.push(await failNthSweep(exec, variant, traces, {
-            progress: (done, total) => {
-              if (!io.progress || (done !== total && Date.now() - last < 2000)) return;
-              last = Date.now();
-              io.err(`kernel: fail-nth ${variant}: ${done}/${total} runs\n`);
-            },
-          }));
-          if (exec.failed) break;
-        }
+        sweeps = await runFailNth(exec, variants, setups, runs, seed, maxSteps, io);
       }
       const sweepFailed = sweeps.some((s) => s.failed > 0);
       const sweepBroke = sweeps.some((s) => s.broke !== null) || exec.failed !== null;
@@ -126,7 +116,8 @@ export const command: Command = {
       }
       const conformLines = renderConform({ ...result, code });
       const verdict = conformLines.pop()!;
-      const tail = failNth ? sweeps.flatMap((s) => [...renderFailNth(s, { tree: treeArg, seed, runs, maxSteps, setups: setups.flatMap((x) => x.args) }), '']) : ['fail-nth: skipped (--no-fail-nth)', ''];
+      const replay = { base: ['npx', 'svacheck', 'kernel', '--tree', shq(treeArg)], seed, runs, maxSteps, setups: setups.flatMap((x) => x.args) };
+      const tail = failNth ? sweeps.flatMap((s) => [...renderFailNth(s, replay), '']) : ['fail-nth: skipped (--no-fail-nth)', ''];
       io.out([...header, ...conformLines, ...tail, verdict].join('\n') + '\n');
       return code;
     } finally {
