@@ -14,10 +14,12 @@
  */
 import fc from 'fast-check';
 import { checkInvariants, defaultProbes, pasidsInUse, SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
-import { FAIL_POINTS, formatOp, formatResult, sameResult, type FailPoint, type Observation, type Op, type OpName, type Result, type Setup, type VariantName } from '../vocab/index.ts';
+import { FAIL_POINTS, formatOp, formatResult, sameResult, type FailNthCapable, type FailPoint, type Observation, type SvaAdapter, type Op, type OpName, type Result, type Setup, type VariantName } from '../vocab/index.ts';
 import { diffObservations } from './abstraction.ts';
 import { scenarioArb, scenarioOps } from './check.ts';
-import type { ExecAdapter } from './protocol/adapter.ts';
+
+/** An implementation the sweep can drive: an adapter with the fail-nth capability. */
+export type FailNthTarget = SvaAdapter & FailNthCapable;
 
 /** A run to sweep: a setup and the operations (those the caller contract forbids are skipped). */
 export interface SweepTrace { readonly setup: Setup; readonly ops: readonly Op[] }
@@ -110,7 +112,7 @@ function executed(setup: Setup, variant: VariantName, ops: readonly Op[]): { run
 
 const siteOf = (site: string): string => site.replace(/^.*\//, '');
 
-export async function failNthSweep(adapter: ExecAdapter, variant: VariantName, traces: readonly SweepTrace[], options: SweepOptions = {}): Promise<FailNthReport> {
+export async function failNthSweep(adapter: FailNthTarget, variant: VariantName, traces: readonly SweepTrace[], options: SweepOptions = {}): Promise<FailNthReport> {
   const maxFailures = options.maxFailures ?? 5;
   const rows = new Map<string, FailNthRow>();
   const failures: FailNthFailure[] = [];
@@ -168,7 +170,7 @@ export async function failNthSweep(adapter: ExecAdapter, variant: VariantName, t
  * (the contract decides which remain), find the call made at the same site, and keep the
  * shorter prefix when the same check fails there again.
  */
-async function shrinkFailure(adapter: ExecAdapter, variant: VariantName, setup: Setup, prefix: readonly Op[], op: Op, nth: number,
+async function shrinkFailure(adapter: FailNthTarget, variant: VariantName, setup: Setup, prefix: readonly Op[], op: Op, nth: number,
   failure: Omit<FailNthFailure, 'setup' | 'trace' | 'nth'>): Promise<{ prefix: Op[]; nth: number; failure: Omit<FailNthFailure, 'setup' | 'trace' | 'nth'> }> {
   let best = { prefix: [...prefix], nth, failure };
   const kind = (m: string) => m.replace(/\d+/g, '#').slice(0, 40);
@@ -193,7 +195,7 @@ async function shrinkFailure(adapter: ExecAdapter, variant: VariantName, setup: 
 }
 
 /** Replay `prefix`, run `op` with its n-th fallible call failing, and hold the outcome to the spec. */
-async function attempt(adapter: ExecAdapter, variant: VariantName, setup: Setup, prefix: readonly Op[], op: Op, n: number) {
+async function attempt(adapter: FailNthTarget, variant: VariantName, setup: Setup, prefix: readonly Op[], op: Op, n: number) {
   const driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
   for (const p of prefix) driver.apply(p);
   await adapter.configure(setup, variant);

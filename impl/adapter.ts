@@ -4,7 +4,7 @@
  * observe reads the kernel structures and the emulated hardware.
  */
 import {
-  type DmaProbe, type MmObservation, type Observation, type Op, type Result, type Setup, type SvaAdapter,
+  type DmaProbe, type FailNthCapable, type Leaks, type MmObservation, type Observation, type Op, type Result, type Setup, type SvaAdapter,
   type VariantName, R, RESERVED_NAMES, VARIANTS,
 } from '../vocab/index.ts';
 import { resolveSetup, setupProblem } from '../vocab/setup.ts';
@@ -38,10 +38,12 @@ export interface BuiltinAdapterOptions extends ImplOptions {
 
 const pasidResult = (p: number): Result => (p === IOMMU_PASID_INVALID ? R.invalid : R.pasid(p));
 
-export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAdapter {
+export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAdapter & FailNthCapable {
   let impl: IommuSvaCore | null = null;
   /** Caller handle names (`as`) → handle objects; aliases may share one handle. */
   let handles = new Map<string, IommuSva>();
+  /** Ids alloc_global handed to the caller and not freed since (the caller's side, for teardown). */
+  let held = new Set<number>();
 
   const the = (): IommuSvaCore => {
     if (impl === null) throw new ContractViolation('apply/observe before configure');
@@ -58,15 +60,7 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
     return R.pasid(r.value.pasid);
   };
 
-  return {
-    contractVersion: 1,
-    name: options.name ?? 'builtin',
-    variants: options.variants ?? VARIANTS,
-    configure(setup: Setup, variant: VariantName): void {
-      impl = createImpl(setup, variant, options);
-      handles = new Map();
-    },
-    apply(op: Op): Result {
+  const apply = (op: Op): Result => {
       const k = the();
       switch (op.op) {
         case 'bind': return bound(k.bind(op.dev, op.mm), op.as);
@@ -74,8 +68,12 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
         case 'unbind': k.unbind(handle(op.handle)); return R.ok;
         case 'get_pasid': return pasidResult(k.getPasid(handle(op.handle)));
         case 'enqcmd_pasid': return pasidResult(k.mmGetEnqcmdPasid(op.mm));
-        case 'alloc_global': return pasidResult(k.allocGlobalPasid(op.dev));
-        case 'free_global': k.freeGlobalPasid(op.pasid); return R.ok;
+        case 'alloc_global': {
+          const pasid = k.allocGlobalPasid(op.dev);
+          if (pasid !== IOMMU_PASID_INVALID) held.add(pasid);
+          return pasidResult(pasid);
+        }
+        case 'free_global': k.freeGlobalPasid(op.pasid); held.delete(op.pasid); return R.ok;
         case 'attach_pasid': {
           const ret = k.attachDevicePasid(op.dev, op.pasid, op.handle === true);
           return ret === null ? R.ok : R.errno(ret);
@@ -84,11 +82,69 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
         case 'mm_exit': k.mmExit(op.mm); return R.ok;
         case 'dma': return k.dma(op.dev, op.pasid);
       }
+  };
+
+  return {
+    contractVersion: 1,
+    name: options.name ?? 'builtin',
+    variants: options.variants ?? VARIANTS,
+    capabilities: { fail_nth: 1, leaks: 1 },
+    configure(setup: Setup, variant: VariantName): void {
+      impl = createImpl(setup, variant, options);
+      handles = new Map();
+      held = new Set();
+    },
+    apply(op: Op): Result {
+      const k = the();
+      k.faults.nth = 0;
+      return apply(op);
+    },
+    async applyTracked(op: Op, failNth?: number) {
+      const k = the();
+      Object.assign(k.faults, { nth: failNth ?? 0, calls: 0, injected: null });
+      const result = apply(op);
+      const info = { calls: k.faults.calls, injected: k.faults.injected };
+      k.faults.nth = 0;
+      return { result, info };
+    },
+    async leaks(): Promise<Leaks> {
+      const k = the();
+      k.faults.nth = 0;
+      return teardownAndCount(k, held);
     },
     observe(probes: readonly DmaProbe[]): Observation {
       return observeImpl(the(), probes);
     },
   };
+}
+
+/**
+ * The `leaks` capability: tear down as a correct caller would (unbind every handle reference,
+ * detach every attach, free what alloc_global handed out, exit every live mm), then count what
+ * the implementation still holds.
+ */
+function teardownAndCount(k: IommuSvaCore, held: Set<number>): Leaks {
+  for (const group of k.groups) {
+    for (const [pasid, entry] of [...group.pasidArray]) {
+      if (entry.kind === 'sva') while (entry.handle.users > 0) k.unbind(entry.handle);
+      else k.detachDevicePasid(entry.dev.name, pasid);
+    }
+  }
+  for (const id of held) k.freeGlobalPasid(id);
+  held.clear();
+  for (const mm of k.mms) if (mm.state === 'live') k.mmExit(mm.name);
+  const list: string[] = [];
+  const domains = k.mms.flatMap((mm) => [...(mm.iommuMm?.svaDomains ?? [])].map((d) => `${mm.name}: an SVA domain behind ${d.smmu.name} (users ${d.users})`));
+  list.push(...domains);
+  const cds = k.devices.flatMap((d) => (d.master?.ste.cdTable.validSsids() ?? []).filter((ssid) => ssid !== 0).map((ssid) => `${d.name}: CD ${ssid} still valid`));
+  list.push(...cds);
+  const pasids = k.globalPasidIda.heldIds();
+  const asids = k.smmus[0]?.asids.heldIds().filter((a) => a !== 0) ?? [];
+  const mms = k.mms.filter((mm) => mm.state !== 'gone').map((mm) => mm.name);
+  if (pasids.length > 0) list.push(`global PASIDs still held: ${pasids.join(', ')}`);
+  if (asids.length > 0) list.push(`ASIDs still held: ${asids.join(', ')}`);
+  if (mms.length > 0) list.push(`mms not gone: ${mms.join(', ')}`);
+  return { counts: { objects: domains.length, pasids: pasids.length, asids: asids.length, cd_entries: cds.length, mm_refs: mms.length }, list };
 }
 
 /** What the kernel structures and the emulated hardware show. O(slots + mms + PASID space/32). */

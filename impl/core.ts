@@ -7,7 +7,7 @@
  * protected hooks below. The same hooks are the override points for mutants (./mutants.ts).
  * Every bind and unbind runs under iommu_sva_lock in the kernel: here each call is atomic.
  */
-import { type Result, R } from '../vocab/index.ts';
+import { type FailPoint, type Result, R } from '../vocab/index.ts';
 import type { ResolvedSetup } from '../vocab/setup.ts';
 import { Ida } from './ida.ts';
 import { ArmSmmuMaster, ArmSmmuV3, newAsidXa, type ArmSmmuDomain } from './smmuv3/index.ts';
@@ -53,6 +53,11 @@ export class IommuSvaCore {
   readonly globalPasidIda = new Ida(2 ** PASID_SPACE_BITS, [IOMMU_NO_PASID]);
   /** arm_smmu_asid_xa: one ASID space for every SMMU instance (arm-smmu-v3-sva.c). */
   protected readonly asidXa = newAsidXa();
+  /**
+   * fail-nth (PROTOCOL.md §11): the adapter sets `nth` before an operation; each fallible call
+   * (an allocation the kernel makes) counts, and the nth one fails as out of memory.
+   */
+  readonly faults: { nth: number; calls: number; injected: { site: string; point: FailPoint } | null } = { nth: 0, calls: 0, injected: null };
   private readonly deviceByName = new Map<string, Device>();
   private readonly mmByName = new Map<string, MmStruct>();
 
@@ -199,6 +204,7 @@ export class IommuSvaCore {
       }
       if (existing?.kind === 'kernel' && existing.handle) { ret = 'EBUSY'; break out_free_iommu_mm; } // handle of another domain type
 
+      if (this.fallible('handle', 'impl/core.ts:bindInternal')) { ret = 'ENOMEM'; break out_free_iommu_mm; }
       const handle = new IommuSva(dev, ctx.pasid); // kzalloc
       out_free_handle: {
         for (const domain of this.reuseCandidates(iommuMm, dev)) { // S5: search for an existing domain
@@ -210,7 +216,7 @@ export class IommuSvaCore {
           ret = this.svaAttach(domain.value, dev, handle);
           if (ret !== null) break out_free_domain;
           domain.value.users = 1;
-          iommuMm.svaDomains.set(domain.value.smmu.index, domain.value); // list_add(&domain->next, ...)
+          iommuMm.svaDomains.add(domain.value); // list_add(&domain->next, ...)
           this.publishMmData(ctx);
           return this.bindOut(ctx, handle);
         }
@@ -231,9 +237,18 @@ export class IommuSvaCore {
 
   /** iommu_attach_device_pasid(domain, dev, pasid, &handle->handle) for an SVA domain. */
   protected svaAttach(domain: SvaDomain, dev: Device, handle: IommuSva): Ret {
-    const ret = this.iommuAttachDevicePasid(domain.hw, dev, handle.pasid, { kind: 'sva', handle });
+    const point = domain.users === 0 ? 'attach' : domain.smmu === dev.smmu ? 'reuse_attach' : 'foreign_attach';
+    const ret = this.iommuAttachDevicePasid(domain.hw, dev, handle.pasid, { kind: 'sva', handle }, point);
     if (ret === null) handle.domain = domain;
     return ret;
+  }
+
+  /** A fallible call at `point`: false, unless fail-nth makes this the call that fails. */
+  protected fallible(point: FailPoint, site: string): boolean {
+    const f = this.faults;
+    if (++f.calls !== f.nth) return false;
+    f.injected = { site, point };
+    return true;
   }
 
   // ---- hooks the variants (and mutants) override --------------------------------------------
@@ -255,11 +270,10 @@ export class IommuSvaCore {
    * Which of the mm's SVA domains the S5 loop tries. The kernel walks every domain of the mm;
    * a domain of another IOMMU instance always fails with EINVAL (the driver's instance check),
    * after the group checks and before any state changes, and the loop swallows that error. So
-   * trying only the domain on dev's instance (O(1)) gives the same result as the full walk.
+   * trying only the domains on dev's instance gives the same result as the full walk.
    */
   protected reuseCandidates(iommuMm: IommuMm, dev: Device): Iterable<SvaDomain> {
-    const domain = dev.smmu === null ? undefined : iommuMm.svaDomains.get(dev.smmu.index);
-    return domain === undefined ? [] : [domain];
+    return [...iommuMm.svaDomains].filter((d) => d.smmu === dev.smmu).reverse();   // newest first, as the list
   }
 
   /** Make the mm data visible (smp_store_release(&mm->iommu_mm, ...)) after the first attach. */
@@ -307,7 +321,7 @@ export class IommuSvaCore {
     this.iommuDetachDevicePasid(domain.hw, handle.dev, handle.pasid);
     iommuMm.bonds.delete((handle.dev.group as IommuGroup).index);
     if (--domain.users === 0) {
-      iommuMm.svaDomains.delete(domain.smmu.index); // list_del(&domain->next)
+      iommuMm.svaDomains.delete(domain); // list_del(&domain->next)
       this.svaDomainFree(domain);
     }
   }
@@ -315,6 +329,8 @@ export class IommuSvaCore {
   /** iommu_sva_domain_alloc: the driver's domain; the domain pins the mm (mmgrab). */
   protected svaDomainAlloc(dev: Device, mm: MmStruct): KResult<SvaDomain> {
     const smmu = dev.smmu as ArmSmmuV3;
+    // The driver checks SVA support before it allocates anything (then the domain, the ASID).
+    if (smmu.svaSupported && this.fallible('domain', 'impl/core.ts:svaDomainAlloc')) return err('ENOMEM');
     const hw = smmu.domainAllocSva(mm.name);
     if (typeof hw === 'string') return err(hw);
     return ok({ mm, smmu, hw, users: 0 });
@@ -340,6 +356,7 @@ export class IommuSvaCore {
     // dev->iommu->max_pasids is read without a NULL check: the kernel oopses here (C6).
     if (dev.smmu === null) throw new ContractViolation(`alloc_global ${dev.name}: the device sits behind no IOMMU (dev->iommu is NULL)`);
     if (this.maxPasids(dev) === 0) return IOMMU_PASID_INVALID;
+    if (this.fallible('global_pasid', 'impl/core.ts:iommuAllocGlobalPasid')) return IOMMU_PASID_INVALID;
     const id = this.globalPasidIda.allocRange(IOMMU_FIRST_GLOBAL_PASID, this.maxPasids(dev) - 1);
     return id ?? IOMMU_PASID_INVALID;
   }
@@ -352,12 +369,13 @@ export class IommuSvaCore {
   }
 
   /** iommu_attach_device_pasid (B1, B2). */
-  protected iommuAttachDevicePasid(domain: ArmSmmuDomain, dev: Device, pasid: number, entry: PasidArrayEntry): Ret {
+  protected iommuAttachDevicePasid(domain: ArmSmmuDomain, dev: Device, pasid: number, entry: PasidArrayEntry, point: FailPoint = 'attach'): Ret {
     const group = dev.group;
     if (group === null) return 'ENODEV';
     const ret = this.attachChecks(group, pasid);
     if (ret !== null) return ret;
     if (group.pasidArray.has(pasid)) return 'EBUSY'; // xa_insert: the slot is taken
+    if (this.fallible(point, 'impl/core.ts:iommuAttachDevicePasid')) return 'ENOMEM';
     const hw = this.setGroupPasid(domain, group, pasid);
     if (hw !== null) return hw;
     group.pasidArray.set(pasid, entry);

@@ -85,8 +85,12 @@ export interface IommuMm {
   pasid: number;
   /** v2's pasid_global (upstream: always true; per-device: whether it has a global PASID). */
   pasidGlobal: boolean;
-  /** iommu_mm->sva_domains, keyed by IOMMU instance (at most one live domain per instance). */
-  readonly svaDomains: Map<number, SvaDomain>;
+  /**
+   * iommu_mm->sva_domains, oldest first (the kernel adds at the head, so it walks newest
+   * first). One per IOMMU instance, except after an attach of the existing one failed for lack
+   * of memory: the kernel then allocates a second (fail-nth, spec rule N6).
+   */
+  readonly svaDomains: Set<SvaDomain>;
   /** The mm's bond in each group (group index → handle): per-device's "[dev, pasid]" bonds. */
   readonly bonds: Map<number, IommuSva>;
 }
@@ -102,5 +106,5 @@ export interface MmStruct {
 }
 
 export function newIommuMm(pasid: number, pasidGlobal: boolean): IommuMm {
-  return { pasid, pasidGlobal, svaDomains: new Map(), bonds: new Map() };
+  return { pasid, pasidGlobal, svaDomains: new Set(), bonds: new Map() };
 }

@@ -27,6 +27,29 @@ export const NO_PASID = 0;
 export const FAIL_POINTS = ['mm_data', 'global_pasid', 'handle', 'domain', 'attach', 'reuse_attach', 'foreign_attach'] as const;
 export type FailPoint = (typeof FAIL_POINTS)[number];
 
+/** What an operation did under fail-nth (PROTOCOL.md §11): its fallible calls, and the one made to fail. */
+export interface FailNthInfo {
+  readonly calls: number;
+  readonly injected: { readonly site: string; readonly point: string } | null;
+}
+
+/** What an implementation still holds after its own teardown (PROTOCOL.md §11, `leaks`). */
+export interface Leaks {
+  readonly counts: Readonly<Record<string, number>>;
+  readonly list: readonly string[];
+}
+
+/**
+ * The optional fail-nth capability of an adapter (an `exec:` program that announces fail_nth
+ * and leaks, or the built-in implementation): run an operation with its n-th fallible call
+ * failing, and tear down and say what is left.
+ */
+export interface FailNthCapable {
+  readonly capabilities: Readonly<Record<string, number>>;
+  applyTracked(op: Op, failNth?: number): Promise<{ result: Result; info: FailNthInfo }>;
+  leaks(): Promise<Leaks>;
+}
+
 /** Why a DMA faulted, as the emulated SMMUv3 would report it (the spec gives the same kinds). */
 export type FaultKind = 'bad_substream' | 'bad_cd' | 'translation';
 

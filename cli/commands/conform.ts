@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { checkAdapter, counterexampleLitmus, freshSeed, type ConformanceReport } from '../../conformance/check.ts';
 import { shrinkCrash, type Restartable } from '../../conformance/crash.ts';
+import type { FailNthTarget } from '../../conformance/failnth.ts';
 import { writeLitmus } from '../../vocab/litmus.ts';
 import {
   bundledSources, coverageOf, findLitmusFiles, renderOutcome, renderSummary, runSources, toJson,
@@ -39,7 +40,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/conform)' },
   { name: 'timeout', kind: 'number', valueName: 'ms', description: 'exec: deadline of each response (default 5000)' },
   { name: 'stderr-is-error', kind: 'boolean', description: "exec: treat the implementation's stderr output as a protocol failure" },
-  { name: 'fail-nth', kind: 'boolean', description: 'exec: also fail every fallible call of every operation once (needs the fail_nth and leaks capabilities, PROTOCOL.md §11)' },
+  { name: 'fail-nth', kind: 'boolean', description: 'also fail every fallible call of every operation once (builtin, or an exec: program announcing fail_nth and leaks, PROTOCOL.md §11)' },
   { name: 'json', kind: 'boolean', description: 'print the stable JSON form instead of text' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
@@ -134,6 +135,13 @@ export async function loadImplementation(spec: string, cwd: string, options: { t
     if (isAdapter(x)) return { ok: true, adapter: x, exec: null };
   }
   return { ok: false, code: 2, lines: [`--impl ${spec}: the module exports no SvaAdapter (as default, 'adapter', or a 'createAdapter' function); see vocab/index.ts SvaAdapter`] };
+}
+
+/** The adapter as a fail-nth target, if it announces the capabilities (exec: hello, or the builtin). */
+function failNthTarget(adapter: SvaAdapter): FailNthTarget | null {
+  const a = adapter as Partial<FailNthTarget>;
+  const caps = a.capabilities;
+  return caps && caps.fail_nth && caps.leaks && typeof a.applyTracked === 'function' && typeof a.leaks === 'function' ? adapter as FailNthTarget : null;
 }
 
 /** A fresh process of an exec: implementation, for shrinking a crash. */
@@ -340,7 +348,8 @@ export const command: Command = {
     }
     const { adapter, exec } = loaded;
     try {
-      if (options['fail-nth'] && !(exec?.capabilities.fail_nth && exec.capabilities.leaks))
+      const target = failNthTarget(adapter);
+      if (options['fail-nth'] && target === null)
         throw new UsageError(`--fail-nth: ${adapter.name} does not announce the fail_nth and leaks capabilities (PROTOCOL.md §11)`);
       const missing = (only ?? []).filter((v) => !adapter.variants.includes(v));
       if (missing.length > 0)
@@ -355,7 +364,7 @@ export const command: Command = {
         io.out(options.json ? JSON.stringify(conformJson(result), null, 2) + '\n' : renderConform(result).join('\n') + '\n');
         return result.code;
       }
-      const sweeps = exec && !exec.failed ? await runFailNth(exec, result.variants, setups, runs, seed, maxSteps, io) : [];
+      const sweeps = target !== null && !exec?.failed ? await runFailNth(target, result.variants, setups, runs, seed, maxSteps, io) : [];
       const code = Math.max(result.code, ...sweeps.map((s) => (s.broke !== null ? EXIT.BROKE : s.failed > 0 ? EXIT.FAILED : EXIT.OK))) as 0 | 1 | 2 | 3;
       if (options.json) { io.out(JSON.stringify({ ...(conformJson({ ...result, code }) as object), failNth: sweeps.map(failNthJson) }, null, 2) + '\n'); return code; }
       const lines = renderConform({ ...result, code });

@@ -1,25 +1,24 @@
 /** The fail-nth sweep as text (a table within 80 columns, one total line, the failures) and as JSON. */
-import { failNthSweep, sweepTraces, type FailNthReport } from '../../conformance/failnth.ts';
-import type { ExecAdapter } from '../../conformance/protocol/index.ts';
+import { failNthSweep, sweepTraces, type FailNthReport, type FailNthTarget } from '../../conformance/failnth.ts';
 import { formatOp, type Setup, type VariantName } from '../../vocab/index.ts';
 import type { Io } from '../io.ts';
 import { shq } from '../shell.ts';
 
 /** The sweep for each variant over seeded runs on the setups (null: random setups), with progress on stderr. */
-export async function runFailNth(exec: ExecAdapter, variants: readonly VariantName[], setups: readonly { setup: Setup | null }[],
+export async function runFailNth(target: FailNthTarget & { readonly failed?: unknown }, variants: readonly VariantName[], setups: readonly { setup: Setup | null }[],
   runs: number, seed: number, maxSteps: number, io: Io): Promise<FailNthReport[]> {
   const sweeps: FailNthReport[] = [];
   for (const variant of variants) {
     const traces = sweepTraces(variant, setups.map((s) => s.setup), runs, seed, maxSteps);
     let last = 0;
-    sweeps.push(await failNthSweep(exec, variant, traces, {
+    sweeps.push(await failNthSweep(target, variant, traces, {
       progress: (done, total) => {
         if (!io.progress || (done !== total && Date.now() - last < 2000)) return;
         last = Date.now();
         io.err(`fail-nth ${variant}: ${done}/${total} runs\n`);
       },
     }));
-    if (exec.failed) break;
+    if (target.failed) break;
   }
   return sweeps;
 }

@@ -2,8 +2,10 @@
  * The wire encoding of PROTOCOL.md: setups and operations out, hello, results and
  * observations in. Decoders return values: the decoded thing, or why the JSON is not one.
  */
-import { ERRNOS, isErrno, R, VARIANTS, OP_NAMES, type DmaProbe, type FaultKind, type Observation, type Op, type OpName, type Result, type Setup, type VariantName } from '../../vocab/index.ts';
+import { ERRNOS, isErrno, R, VARIANTS, OP_NAMES, type DmaProbe, type FailNthInfo, type Leaks, type FaultKind, type Observation, type Op, type OpName, type Result, type Setup, type VariantName } from '../../vocab/index.ts';
 import { resolveSetup } from '../../vocab/setup.ts';
+
+export type { FailNthInfo, Leaks } from '../../vocab/index.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -82,14 +84,6 @@ export interface Hello {
   readonly capabilities: Readonly<Record<string, number>>;
 }
 
-/** What an op response carries besides its result when the fail_nth capability is on (§11). */
-export interface FailNthInfo {
-  /** Fallible calls (allocations) the operation made. */
-  readonly calls: number;
-  /** The call that was made to fail, when the request's fail_nth was reached. */
-  readonly injected: { readonly site: string; readonly point: string } | null;
-}
-
 export function decodeFailNth(resp: Record<string, unknown>): Decoded<FailNthInfo> {
   const calls = resp.calls;
   if (!(typeof calls === 'number' && Number.isInteger(calls) && calls >= 0)) return bad(`"calls" must be a count, got ${show(calls)}`);
@@ -98,12 +92,6 @@ export function decodeFailNth(resp: Record<string, unknown>): Decoded<FailNthInf
   if (!isObject(inj) || typeof inj.site !== 'string' || typeof inj.point !== 'string')
     return bad(`"injected" must be {site, point}, got ${show(inj)}`);
   return ok({ calls, injected: { site: inj.site, point: inj.point } });
-}
-
-/** The answer to a `leaks` request (§11): what is still held after the implementation's teardown. */
-export interface Leaks {
-  readonly counts: Readonly<Record<string, number>>;
-  readonly list: readonly string[];
 }
 
 export function decodeLeaks(v: unknown): Decoded<Leaks> {

@@ -32,6 +32,7 @@ export class PerDeviceSva extends IommuSvaCore {
     }
     if (bond !== undefined && bond.pasid !== iommuMm.pasid) return 'EBUSY'; // K3
     if (iommuMm.pasid === IOMMU_PASID_INVALID) {
+      if (this.fallible('mm_data', 'impl/variants/per-device.ts:allocMmData')) return 'ENOMEM';
       const pasid = this.iommuAllocGlobalPasid(dev);
       if (pasid === IOMMU_PASID_INVALID) return 'ENOSPC';
       iommuMm.pasid = pasid;

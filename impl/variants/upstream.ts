@@ -16,6 +16,7 @@ export class UpstreamSva extends IommuSvaCore {
       ctx.pasid = mm.iommuMm.pasid;
       return null;
     }
+    if (this.fallible('mm_data', 'impl/variants/upstream.ts:allocMmData')) return 'ENOMEM';
     const pasid = this.iommuAllocGlobalPasid(dev);
     if (pasid === IOMMU_PASID_INVALID) return 'ENOSPC'; // S3
     mm.iommuMm = newIommuMm(pasid, true); // smp_store_release: published before the attach (S3)

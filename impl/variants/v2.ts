@@ -37,6 +37,7 @@ export class V2Sva extends IommuSvaCore {
       ctx.pasid = iommuMm.pasid;
       return null;
     }
+    if (this.fallible('mm_data', 'impl/variants/v2.ts:allocMmData')) return 'ENOMEM';
     if (requested === IOMMU_PASID_GLOBAL_ANY) {
       const pasid = this.iommuAllocGlobalPasid(dev);
       if (pasid === IOMMU_PASID_INVALID) return 'ENOSPC'; // S3
