@@ -19,6 +19,7 @@ import type { KernelTree } from './tree.ts';
 
 const SHIM_DIR = fileURLToPath(new URL('./shim/', import.meta.url));
 const JSON_C = fileURLToPath(new URL('../examples/c/json.c', import.meta.url));
+const PROTOCOL_C = fileURLToPath(new URL('../examples/c/protocol.c', import.meta.url));
 const JSON_H_DIR = path.dirname(JSON_C);
 const FLAGS = ['-std=gnu11', '-O1', '-g', '-Wall', '-Wno-unused-function', '-Wno-unused-variable', '-Wno-unused-but-set-variable'];
 const PROGRAM = 'sva-kernel';
@@ -50,7 +51,7 @@ async function shimSources(): Promise<{ file: string; text: string }[]> {
     }
   };
   await walk(SHIM_DIR);
-  for (const f of [JSON_C, path.join(JSON_H_DIR, 'json.h')]) out.push({ file: f, text: await readFile(f, 'utf8') });
+  for (const f of [JSON_C, path.join(JSON_H_DIR, 'json.h'), PROTOCOL_C, path.join(JSON_H_DIR, 'protocol.h')]) out.push({ file: f, text: await readFile(f, 'utf8') });
   return out;
 }
 
@@ -86,7 +87,7 @@ export async function buildKernelHarness(tree: KernelTree): Promise<BuildResult>
   await writeFile(path.join(tmp, 'generated', 'svacheck-config.h'), config);
   const shimC = shim.filter((s) => s.file.startsWith(SHIM_DIR) && s.file.endsWith('.c')).map((s) => s.file);
   const args = [...FLAGS, `-fmacro-prefix-map=${copy}=${tree.sourceFile}`, '-I', path.join(tmp, 'generated'), '-I', path.join(SHIM_DIR, 'include'), '-I', JSON_H_DIR,
-    copy, ...shimC, JSON_C, '-o', path.join(tmp, PROGRAM)];
+    copy, ...shimC, JSON_C, PROTOCOL_C, '-o', path.join(tmp, PROGRAM)];
   const r = spawnSync(cc, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error || r.status !== 0) {
     const shown = (r.stderr ?? '').split(copy).join(tree.sourceFile).split(tmp + path.sep).join('');

@@ -9,6 +9,6 @@ out="$here/build"
 mkdir -p "$out"
 cc=${CC:-cc}
 flags=${CFLAGS:--O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror}
-$cc $flags -o "$out/sva-v2" "$here/sva.c" "$here/json.c"
-$cc $flags -DPLANT_V1_REUSE_BUG -o "$out/sva-v2-planted" "$here/sva.c" "$here/json.c"
+$cc $flags -o "$out/sva-v2" "$here/sva.c" "$here/json.c" "$here/protocol.c"
+$cc $flags -DPLANT_V1_REUSE_BUG -o "$out/sva-v2-planted" "$here/sva.c" "$here/json.c" "$here/protocol.c"
 echo "built $out/sva-v2 $out/sva-v2-planted"

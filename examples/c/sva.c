@@ -10,6 +10,7 @@
  * with ENOSPC where v2 succeeds. svacheck's tests require that build to be caught.
  */
 #include "json.h"
+#include "protocol.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,9 +25,6 @@ enum variant { V_UPSTREAM, V_V1, V_V2 };
 enum mm_state { MM_LIVE, MM_EXITED, MM_GONE };
 enum slot_kind { SLOT_FREE, SLOT_SVA, SLOT_KERNEL };
 
-/* Result of an operation; errno names are the kernel's. */
-enum rkind { R_PASID, R_OK, R_INVALID, R_ERRNO, R_MM, R_KERNEL, R_FAULT };
-struct result { enum rkind k; uint32_t pasid; const char *s; };
 
 struct device { char *name; int ssid_bits; int group; int iommu; };
 struct iommu { char *name; int asid_bits; bool sva; };
@@ -59,8 +57,8 @@ static struct {
 
 
 /* ---- helpers ---- */
-static struct result res_pasid(uint32_t p) { struct result r = { R_PASID, p, NULL }; return r; }
-static struct result res(enum rkind k, const char *s) { struct result r = { k, 0, s }; return r; }
+static struct result res_pasid(uint32_t p) { return proto_res(R_PASID, p, NULL); }
+static struct result res(enum rkind k, const char *s) { return proto_res(k, 0, s); }
 #define OK res(R_OK, NULL)
 #define INVALID res(R_INVALID, NULL)
 #define ERR(e) res(R_ERRNO, e)
@@ -350,35 +348,6 @@ static struct result dma(int d, uint32_t pasid)
 
 /* ---- protocol ---- */
 
-static void put_result(struct buf *o, struct result r)
-{
-	switch (r.k) {
-	case R_PASID: buf_printf(o, "{\"pasid\":%u}", r.pasid); break;
-	case R_OK: buf_put(o, "\"ok\""); break;
-	case R_INVALID: buf_put(o, "\"INVALID\""); break;
-	case R_KERNEL: buf_put(o, "\"kernel\""); break;
-	case R_ERRNO: buf_put(o, "{\"errno\":"); buf_str(o, r.s); buf_put(o, "}"); break;
-	case R_MM: buf_put(o, "{\"mm\":"); buf_str(o, r.s); buf_put(o, "}"); break;
-	case R_FAULT: buf_put(o, "{\"fault\":"); buf_str(o, r.s); buf_put(o, "}"); break;
-	}
-}
-
-static void put_id(struct buf *o, const struct jv *req)
-{
-	const struct jv *id = json_get(req, "id");
-	if (id && id->t == J_NUM) buf_printf(o, "{\"id\":%.0f,", id->num);
-	else buf_put(o, "{\"id\":null,");
-}
-
-static void put_error(struct buf *o, const struct jv *req, const char *code, const char *msg, const char *what)
-{
-	char text[512];
-	snprintf(text, sizeof(text), "%s%s%s", msg, what ? ": " : "", what ? what : "");
-	put_id(o, req);
-	buf_put(o, "\"error\":{\"code\":"); buf_str(o, code);
-	buf_put(o, ",\"message\":"); buf_str(o, text); buf_put(o, "}}");
-}
-
 static int find_dev(const char *name)
 {
 	for (int i = 0; name && i < S.ndev; i++) if (!strcmp(S.dev[i].name, name)) return i;
@@ -469,7 +438,7 @@ static void observe(struct buf *o, const struct jv *req)
 {
 	const struct jv *probes = json_get(req, "probes");
 	bool first = true;
-	put_id(o, req);
+	proto_put_id(o, req);
 	buf_put(o, "\"observation\":{\"bonds\":[");
 	for (int i = 0; i < S.nslots; i++) {
 		struct slot *s = &S.slots[i];
@@ -524,7 +493,7 @@ static void observe(struct buf *o, const struct jv *req)
 		buf_put(o, "{\"dev\":"); buf_str(o, json_str(p, "dev") ? json_str(p, "dev") : "?");
 		if (d < 0 || json_u32(p, "pasid", &pasid)) { buf_put(o, ",\"pasid\":null,\"result\":null}"); continue; }
 		buf_printf(o, ",\"pasid\":%u,\"result\":", pasid);
-		put_result(o, dma(d, pasid));
+		proto_put_result(o, dma(d, pasid));
 		buf_put(o, "}");
 	}
 	buf_put(o, "]}}");
@@ -540,8 +509,8 @@ static void op(struct buf *o, const struct jv *req)
 	struct slot *h = handle(json_str(req, "handle"));
 	struct result r;
 
-	if (!name) { put_error(o, req, "bad_request", "an op request needs \"op\"", NULL); return; }
-#define NEED(cond, code, msg) do { if (!(cond)) { put_error(o, req, code, msg, name); return; } } while (0)
+	if (!name) { proto_put_error(o, req, "bad_request", "an op request needs \"op\"", NULL); return; }
+#define NEED(cond, code, msg) do { if (!(cond)) { proto_put_error(o, req, code, msg, name); return; } } while (0)
 	if (!strcmp(name, "bind") || !strcmp(name, "bind_pasid")) {
 		NEED(d >= 0, "unknown_name", "unknown device");
 		NEED(m >= 0, "unknown_name", "unknown mm");
@@ -581,13 +550,13 @@ static void op(struct buf *o, const struct jv *req)
 			r = OK;
 		}
 	} else {
-		put_error(o, req, "unsupported_op", "unknown op", name);
+		proto_put_error(o, req, "unsupported_op", "unknown op", name);
 		return;
 	}
 #undef NEED
-	put_id(o, req);
+	proto_put_id(o, req);
 	buf_put(o, "\"result\":");
-	put_result(o, r);
+	proto_put_result(o, r);
 	buf_put(o, "}");
 }
 
@@ -595,14 +564,12 @@ static const char *const OPS =
 	"[\"bind\",\"bind_pasid\",\"unbind\",\"get_pasid\",\"enqcmd_pasid\",\"alloc_global\","
 	"\"free_global\",\"attach_pasid\",\"detach_pasid\",\"mm_exit\",\"dma\"]";
 
-/* One request (top level or inside a batch); returns 1 after shutdown. */
-static int request(struct buf *o, const struct jv *req, bool inner)
+/* One request other than a batch (protocol.c frames lines and batches); returns 1 after shutdown. */
+static int request(struct buf *o, const struct jv *req, const char *type, int inner)
 {
-	const char *type = json_str(req, "type");
-	if (!req || req->t != J_OBJ || !type) { put_error(o, req, "bad_request", "a request is an object with \"type\"", NULL); return 0; }
-	if (inner && strcmp(type, "op") && strcmp(type, "observe")) { put_error(o, req, "bad_request", "a batch holds only op and observe", type); return 0; }
+	(void)inner;
 	if (!strcmp(type, "hello")) {
-		put_id(o, req);
+		proto_put_id(o, req);
 #ifdef PLANT_V1_REUSE_BUG
 		buf_put(o, "\"hello\":{\"name\":\"sva-c (examples/c, PLANTED v1 reuse bug)\",\"protocol\":1,");
 #else
@@ -613,62 +580,25 @@ static int request(struct buf *o, const struct jv *req, bool inner)
 		buf_put(o, ",\"capabilities\":{\"batch\":1}}}");
 	} else if (!strcmp(type, "configure")) {
 		const char *err = configure(req);
-		if (err && !strcmp(err, "unsupported_variant")) put_error(o, req, "unsupported_variant", "variants: v2, v1, upstream; asked", json_str(req, "variant"));
-		else if (err) { put_error(o, req, "bad_request", err, NULL); S.configured = false; }
-		else { put_id(o, req); buf_put(o, "\"result\":\"ok\"}"); }
+		if (err && !strcmp(err, "unsupported_variant")) proto_put_error(o, req, "unsupported_variant", "variants: v2, v1, upstream; asked", json_str(req, "variant"));
+		else if (err) { proto_put_error(o, req, "bad_request", err, NULL); S.configured = false; }
+		else { proto_put_id(o, req); buf_put(o, "\"result\":\"ok\"}"); }
 	} else if (!strcmp(type, "shutdown")) {
-		put_id(o, req); buf_put(o, "\"result\":\"ok\"}");
+		proto_put_id(o, req); buf_put(o, "\"result\":\"ok\"}");
 		return 1;
 	} else if (!strcmp(type, "op") || !strcmp(type, "observe")) {
-		if (!S.configured) put_error(o, req, "not_configured", "configure first", NULL);
+		if (!S.configured) proto_put_error(o, req, "not_configured", "configure first", NULL);
 		else if (type[0] == 'o' && type[1] == 'p') op(o, req);
 		else observe(o, req);
-	} else if (!strcmp(type, "batch")) {
-		const struct jv *list = json_get(req, "requests");
-		if (!list || list->t != J_ARR) { put_error(o, req, "bad_request", "a batch needs requests[]", NULL); return 0; }
-		put_id(o, req);
-		buf_put(o, "\"responses\":[");
-		for (size_t i = 0; i < list->n; i++) {
-			if (i) buf_put(o, ",");
-			request(o, list->items[i], true);
-		}
-		buf_put(o, "]}");
 	} else {
-		put_error(o, req, "bad_request", "unknown request type", type);
+		proto_put_error(o, req, "bad_request", "unknown request type", type);
 	}
 	return 0;
 }
 
 int main(void)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	struct buf out = { 0 };
-	int done = 0;
-
-	while (!done && (n = getline(&line, &cap, stdin)) > 0) {
-		const char *err = NULL;
-		size_t at = 0;
-		struct jv *req;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-		if (n == 0) continue;
-		out.len = 0;
-		json_reset();
-		req = json_parse(line, (size_t)n, &err, &at);
-		if (!req) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "bad JSON at byte %zu: %s", at, err);
-			put_error(&out, NULL, "bad_request", msg, NULL);
-		} else {
-			done = request(&out, req, false);
-		}
-		buf_put(&out, "\n");
-		fwrite(out.p, 1, out.len, stdout);
-		fflush(stdout);
-	}
+	proto_serve(request);
 	reset();
-	free(line);
-	free(out.p);
 	return 0;
 }

@@ -66,5 +66,5 @@ CFG
 cd "$root"
 ${CC:-cc} -std=gnu11 -O1 -g -Wall -Wno-unused-function -Wno-unused-variable \
 	-I "$out/generated" -I kernel/shim/include \
-	"$out/iommu-sva.c" kernel/shim/*.c examples/c/json.c -o "$out/sva-kernel"
+	"$out/iommu-sva.c" kernel/shim/*.c examples/c/json.c examples/c/protocol.c -o "$out/sva-kernel"
 echo "built $out/sva-kernel (bind_pasid=$bind_pasid pasid_global=$pasid_global)"

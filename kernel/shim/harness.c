@@ -14,6 +14,7 @@
  */
 #include "shim.h"
 #include "../../examples/c/json.h"
+#include "../../examples/c/protocol.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +55,7 @@ static struct {
 } H;
 
 /* ---- results ---- */
-enum rkind { R_PASID, R_OK, R_INVALID, R_ERRNO, R_MM, R_KERNEL, R_FAULT };
-struct result { enum rkind k; u32 pasid; const char *s; };
-static struct result res(enum rkind k, u32 pasid, const char *s) { struct result r = { k, pasid, s }; return r; }
+#define res proto_res
 
 static const char *errno_name(long e)
 {
@@ -72,19 +71,6 @@ static const char *errno_name(long e)
 	}
 }
 
-static void put_result(struct buf *o, struct result r)
-{
-	switch (r.k) {
-	case R_PASID: buf_printf(o, "{\"pasid\":%u}", r.pasid); break;
-	case R_OK: buf_put(o, "\"ok\""); break;
-	case R_INVALID: buf_put(o, "\"INVALID\""); break;
-	case R_KERNEL: buf_put(o, "\"kernel\""); break;
-	case R_ERRNO: buf_put(o, "{\"errno\":"); buf_str(o, r.s); buf_put(o, "}"); break;
-	case R_MM: buf_put(o, "{\"mm\":"); buf_str(o, r.s); buf_put(o, "}"); break;
-	case R_FAULT: buf_put(o, "{\"fault\":"); buf_str(o, r.s); buf_put(o, "}"); break;
-	}
-}
-
 static struct result dma_result(struct device *dev, u32 pasid)
 {
 	struct shim_dma d = shim_smmu_dma(dev, pasid);
@@ -93,22 +79,6 @@ static struct result dma_result(struct device *dev, u32 pasid)
 	case DMA_MM: return res(R_MM, 0, d.mm);
 	default: return res(R_FAULT, 0, d.fault);
 	}
-}
-
-static void put_id(struct buf *o, const struct jv *req)
-{
-	const struct jv *id = req ? json_get(req, "id") : NULL;
-	if (id && id->t == J_NUM) buf_printf(o, "{\"id\":%.0f,", id->num);
-	else buf_put(o, "{\"id\":null,");
-}
-
-static void put_error(struct buf *o, const struct jv *req, const char *code, const char *msg, const char *what)
-{
-	char text[512];
-	snprintf(text, sizeof(text), "%s%s%s", msg, what ? ": " : "", what ? what : "");
-	put_id(o, req);
-	buf_put(o, "\"error\":{\"code\":"); buf_str(o, code);
-	buf_put(o, ",\"message\":"); buf_str(o, text); buf_put(o, "}}");
 }
 
 /* ---- lookups ---- */
@@ -317,7 +287,7 @@ static void observe(struct buf *o, const struct jv *req)
 	const struct jv *probes = json_get(req, "probes");
 	bool first = true;
 
-	put_id(o, req);
+	proto_put_id(o, req);
 	buf_put(o, "\"observation\":{\"bonds\":[");
 	for (int g = 0; g < H.ngroup; g++) {
 		struct iommu_group *grp = H.groups[g].group;
@@ -390,7 +360,7 @@ static void observe(struct buf *o, const struct jv *req)
 		buf_str(o, json_str(p, "dev") ? json_str(p, "dev") : "?");
 		if (d < 0 || json_u32(p, "pasid", &pasid)) { buf_put(o, ",\"pasid\":null,\"result\":null}"); continue; }
 		buf_printf(o, ",\"pasid\":%u,\"result\":", pasid);
-		put_result(o, dma_result(&H.devs[d].dev, pasid));
+		proto_put_result(o, dma_result(&H.devs[d].dev, pasid));
 		buf_put(o, "}");
 	}
 	buf_put(o, "]}}");
@@ -415,7 +385,7 @@ static void leaks(struct buf *o, const struct jv *req)
 	for (int i = 0; i < H.ndev; i++) cds += shim_smmu_valid_cds(&H.devs[i].dev);
 	for (int i = 0; i < H.nmm; i++)
 		if (!H.mms[i].mm->svacheck_gone) mm_refs += H.mms[i].mm->mm_count;
-	put_id(o, req);
+	proto_put_id(o, req);
 	buf_printf(o, "\"leaks\":{\"objects\":%zu,\"pasids\":%u,\"asids\":%u,\"cd_entries\":%zu,\"mm_refs\":%ld,\"list\":[",
 		   shim_live_objects(NULL, NULL), shim_global_pasid_ida.count, shim_asid_pool.count, cds, mm_refs);
 	shim_live_objects(put_leak, o);
@@ -464,12 +434,12 @@ static void op(struct buf *o, const struct jv *req)
 	const char *site, *point;
 	char errmsg[256];
 
-	if (!name) { put_error(o, req, "bad_request", "an op request needs \"op\"", NULL); return; }
+	if (!name) { proto_put_error(o, req, "bad_request", "an op request needs \"op\"", NULL); return; }
 	if (json_get(req, "fail_nth") && json_u32(req, "fail_nth", &fail_nth)) {
-		put_error(o, req, "bad_request", "fail_nth must be a non-negative integer", NULL);
+		proto_put_error(o, req, "bad_request", "fail_nth must be a non-negative integer", NULL);
 		return;
 	}
-#define NEED(cond, code, msg) do { if (!(cond)) { put_error(o, req, code, msg, name); return; } } while (0)
+#define NEED(cond, code, msg) do { if (!(cond)) { proto_put_error(o, req, code, msg, name); return; } } while (0)
 	/* Check the request (names, the caller's contract) before running anything. */
 	if (!strcmp(name, "bind") || !strcmp(name, "bind_pasid")) {
 		NEED(dev, "unknown_name", "unknown device");
@@ -503,7 +473,7 @@ static void op(struct buf *o, const struct jv *req)
 		if (!strcmp(name, "detach_pasid"))
 			NEED(find_attach(dev->iommu_group, pasid), "bad_request", "caller-contract violation: no attach_pasid domain there");
 	} else {
-		put_error(o, req, "unsupported_op", "unknown op", name);
+		proto_put_error(o, req, "unsupported_op", "unknown op", name);
 		return;
 	}
 #undef NEED
@@ -562,12 +532,12 @@ static void op(struct buf *o, const struct jv *req)
 
 	if (bad) {
 		snprintf(errmsg, sizeof(errmsg), "%s (%s)", bad, name);
-		put_error(o, req, "internal", errmsg, NULL);
+		proto_put_error(o, req, "internal", errmsg, NULL);
 		return;
 	}
-	put_id(o, req);
+	proto_put_id(o, req);
 	buf_put(o, "\"result\":");
-	put_result(o, r);
+	proto_put_result(o, r);
 	buf_printf(o, ",\"calls\":%u", calls);
 	if (injected) {
 		buf_put(o, ",\"injected\":{\"site\":");
@@ -582,7 +552,7 @@ static void op(struct buf *o, const struct jv *req)
 /* ---- requests ---- */
 static void put_hello(struct buf *o, const struct jv *req)
 {
-	put_id(o, req);
+	proto_put_id(o, req);
 	buf_put(o, "\"hello\":{\"name\":");
 	buf_str(o, H.name);
 	buf_put(o, ",\"protocol\":1,\"variants\":[");
@@ -599,41 +569,28 @@ static void put_hello(struct buf *o, const struct jv *req)
 		   "\"capabilities\":{\"batch\":1,\"fail_nth\":1,\"leaks\":1}}}");
 }
 
-/* One request (top level or inside a batch); returns 1 after shutdown. */
-static int request(struct buf *o, const struct jv *req, bool inner)
+/* One request other than a batch (protocol.c frames lines and batches); returns 1 after shutdown. */
+static int request(struct buf *o, const struct jv *req, const char *type, int inner)
 {
-	const char *type = req ? json_str(req, "type") : NULL;
-
-	if (!req || req->t != J_OBJ || !type) { put_error(o, req, "bad_request", "a request is an object with \"type\"", NULL); return 0; }
-	if (inner && strcmp(type, "op") && strcmp(type, "observe")) { put_error(o, req, "bad_request", "a batch holds only op and observe", type); return 0; }
+	(void)inner;
 	if (!strcmp(type, "hello")) {
 		put_hello(o, req);
 	} else if (!strcmp(type, "configure")) {
 		const char *err = configure(req);
-		if (err && !strcmp(err, "unsupported_variant")) put_error(o, req, "unsupported_variant", "this build serves the variants named by --variant; asked", json_str(req, "variant"));
-		else if (err) { put_error(o, req, "bad_request", err, NULL); H.configured = false; }
-		else { put_id(o, req); buf_put(o, "\"result\":\"ok\"}"); }
+		if (err && !strcmp(err, "unsupported_variant")) proto_put_error(o, req, "unsupported_variant", "this build serves the variants named by --variant; asked", json_str(req, "variant"));
+		else if (err) { proto_put_error(o, req, "bad_request", err, NULL); H.configured = false; }
+		else { proto_put_id(o, req); buf_put(o, "\"result\":\"ok\"}"); }
 	} else if (!strcmp(type, "shutdown")) {
-		put_id(o, req);
+		proto_put_id(o, req);
 		buf_put(o, "\"result\":\"ok\"}");
 		return 1;
 	} else if (!strcmp(type, "op") || !strcmp(type, "observe") || !strcmp(type, "leaks")) {
-		if (!H.configured) put_error(o, req, "not_configured", "configure first", NULL);
+		if (!H.configured) proto_put_error(o, req, "not_configured", "configure first", NULL);
 		else if (!strcmp(type, "op")) op(o, req);
 		else if (!strcmp(type, "observe")) observe(o, req);
 		else leaks(o, req);
-	} else if (!strcmp(type, "batch")) {
-		const struct jv *list = json_get(req, "requests");
-		if (!list || list->t != J_ARR) { put_error(o, req, "bad_request", "a batch needs requests[]", NULL); return 0; }
-		put_id(o, req);
-		buf_put(o, "\"responses\":[");
-		for (size_t i = 0; i < list->n; i++) {
-			if (i) buf_put(o, ",");
-			request(o, list->items[i], true);
-		}
-		buf_put(o, "]}");
 	} else {
-		put_error(o, req, "bad_request", "unknown request type", type);
+		proto_put_error(o, req, "bad_request", "unknown request type", type);
 	}
 	return 0;
 }
@@ -647,12 +604,6 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	struct buf out = { 0 };
-	int done = 0;
-
 	H.name = "iommu-sva.c (kernel tree, svacheck shim)";
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--variant") && i + 1 < argc) {
@@ -672,26 +623,7 @@ int main(int argc, char **argv)
 	shim_smmu_reset();
 	shim_fault_disable();
 
-	while (!done && (n = getline(&line, &cap, stdin)) > 0) {
-		const char *err = NULL;
-		size_t at = 0;
-		struct jv *req;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-		if (n == 0) continue;
-		out.len = 0;
-		json_reset();
-		req = json_parse(line, (size_t)n, &err, &at);
-		if (!req) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "bad JSON at byte %zu: %s", at, err);
-			put_error(&out, NULL, "bad_request", msg, NULL);
-		} else {
-			done = request(&out, req, false);
-		}
-		buf_put(&out, "\n");
-		fwrite(out.p, 1, out.len, stdout);
-		fflush(stdout);
-	}
+	proto_serve(request);
 	reset();
 	shim_free_abandoned();
 	for (int i = 0; i < H.ngrave; i++) free(H.grave[i]);
@@ -699,8 +631,5 @@ int main(int argc, char **argv)
 	free(H.refs); free(H.att); free(H.held); free(H.variants);
 	shim_ida_destroy(&shim_global_pasid_ida);
 	shim_ida_destroy(&shim_asid_pool);
-	json_reset();
-	free(line);
-	free(out.p);
 	return 0;
 }

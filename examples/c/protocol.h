@@ -1,0 +1,32 @@
+/*
+ * The framing of svacheck's subprocess protocol (conformance/PROTOCOL.md) for C
+ * implementations: results, ids, error responses, and the request loop with batches.
+ * Shared by the reference implementation (sva.c) and svacheck's kernel harness.
+ */
+#ifndef SVA_PROTOCOL_H
+#define SVA_PROTOCOL_H
+
+#include <stdint.h>
+#include "json.h"
+
+/* The result of an operation (PROTOCOL.md §6); errno names are the kernel's. */
+enum rkind { R_PASID, R_OK, R_INVALID, R_ERRNO, R_MM, R_KERNEL, R_FAULT };
+struct result { enum rkind k; uint32_t pasid; const char *s; };
+
+struct result proto_res(enum rkind k, uint32_t pasid, const char *s);
+void proto_put_result(struct buf *o, struct result r);
+/* `{"id":N,` opening a response to req (null when req has no numeric id). */
+void proto_put_id(struct buf *o, const struct jv *req);
+/* A whole error response (PROTOCOL.md §9): message, then ": what" when what is given. */
+void proto_put_error(struct buf *o, const struct jv *req, const char *code, const char *msg, const char *what);
+
+/*
+ * Answers one request other than a batch, writing one whole response to o; `inner` when it
+ * stands inside a batch (only op and observe may). Returns 1 after shutdown.
+ */
+typedef int (*proto_handler)(struct buf *o, const struct jv *req, const char *type, int inner);
+
+/* Read requests from stdin line by line until shutdown or EOF, answering each on stdout. */
+void proto_serve(proto_handler handle);
+
+#endif
