@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript CLI through tsx's loader (no build step needed).
-import { register } from 'tsx/esm/api';
+// Entry point: runs the TypeScript CLI through svacheck's own module hooks (bin/hooks.mjs:
+// types stripped, no build step, no install script).
+import './register.mjs';
 
-register();
 // A reader that goes away (`svacheck | head`) ends the run quietly, not with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
