@@ -59,6 +59,10 @@ describe('checkAdapter', () => {
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     expect(parsed.litmus.doc.steps.length).toBeGreaterThan(f.trace.length);
     expect(parsed.litmus.doc.steps.at(-1)?.op.op).toBe('dma');
+    // The doc says what broke in words, not a cut of the message (the op's braces hold ': ').
+    expect(parsed.litmus.doc.doc).toMatch(/^Shrunk counterexample: mutant:exit-keeps-cds-live breaks invariant dmaReachesOnlyBoundLiveMm \(\w+\): /);
+    expect(f.rules?.length).toBeGreaterThan(0);
+    expect(f.litmusText).toContain(`# rules: the spec decides step ${f.step} by ${f.rules!.join(', ')}`);
     expect((await runLitmus(parsed.litmus, 'upstream')).verdict).toBe('Ok');
     expect((await runLitmus(parsed.litmus, 'upstream', { subject: m.create() })).verdict).toBe('No');
   });

@@ -180,6 +180,7 @@ export async function counterexampleOf(adapter: SvaAdapter, variant: VariantName
     `path: ${path}`,
     `replay: ${replay}`,
     `check: ${CHECKS[failure.check].title}: ${failure.message}`,
+    ...(failure.rules ? [`rules: the spec decides step ${failure.step} by ${failure.rules.join(', ')}; explain it: npx svacheck replay <this file>`] : []),
     ...(failure.diff ?? []).map((d) => `  ${d}`),
   ]);
   return { checked, report: { failure: { ...failure, setup, trace: replayed.trace, litmus, litmusText, replay } } };
@@ -228,7 +229,7 @@ export function counterexampleLitmus(adapter: string, variant: VariantName, setu
   }
   const what = failure.check === 'result' && failure.expected && failure.actual
     ? `returns ${formatResult(failure.actual)} where the spec returns ${formatResult(failure.expected)}`
-    : failure.message.replace(/^[^:]*: /, '');
+    : failure.detail ?? failure.message;
   return {
     name: `conform-${adapter}-${variant}-${seed >>> 0}`.replace(/[^A-Za-z0-9_.-]/g, '-'),
     doc: `Shrunk counterexample: ${adapter} ${what} (${CHECKS[failure.check].title}, step ${failure.step}).`,

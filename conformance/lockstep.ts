@@ -33,8 +33,12 @@ export interface StepFailure {
   readonly error?: string;
   readonly specObservation?: Observation;
   readonly implObservation?: Observation;
-  /** One line for a person. */
+  /** The spec rules that decided the expected result of the failing operation (decisive rule, then effects). */
+  readonly rules?: readonly string[];
+  /** One line for a person: where, then what. */
   readonly message: string;
+  /** What went wrong, without the step and operation (`message` minus its location). */
+  readonly detail?: string;
 }
 
 /** Thrown inside fast-check runs to carry the structured failure out of the property. */
@@ -68,7 +72,7 @@ export class Lockstep {
   /** Configure the implementation and check its initial state. */
   async start(): Promise<StepFailure | null> {
     try { await this.adapter.configure(this.setup, this.variant); } catch (e) {
-      return { check: 'crash', step: 0, op: null, error: errorText(e), message: `configure: the implementation threw: ${errorText(e)}` };
+      return { check: 'crash', step: 0, op: null, error: errorText(e), message: `configure: the implementation threw: ${errorText(e)}`, detail: `configure threw: ${errorText(e)}` };
     }
     return this.checkState(0, null);
   }
@@ -78,18 +82,23 @@ export class Lockstep {
     this.checked++;
     this.trace.push(op);
     const n = this.trace.length;
-    const expected = this.driver.apply(op).result;
+    const applied = this.driver.apply(op);
+    const expected = applied.result;
+    const rules = [applied.rule, ...applied.effects];
+    const failed = (f: Omit<StepFailure, 'step' | 'op' | 'rules' | 'message'> & { detail: string }): StepFailure =>
+      ({ ...f, step: n, op, rules, message: `${where(n, op)}: ${f.detail}` });
     let actual: unknown;
     try { actual = await this.adapter.apply(op); } catch (e) {
-      return { check: 'crash', step: n, op, expected, error: errorText(e), message: `${where(n, op)}: the implementation threw: ${errorText(e)}` };
+      return failed({ check: 'crash', expected, error: errorText(e), detail: `the implementation threw: ${errorText(e)}` });
     }
     if (!isResult(actual)) {
-      return { check: 'crash', step: n, op, expected, error: `malformed result ${JSON.stringify(actual)}`, message: `${where(n, op)}: the implementation returned ${JSON.stringify(actual)}, not a result` };
+      return failed({ check: 'crash', expected, error: `malformed result ${JSON.stringify(actual)}`, detail: `the implementation returned ${JSON.stringify(actual)}, not a result` });
     }
     if (!sameResult(expected, actual)) {
-      return { check: 'result', step: n, op, expected, actual, message: `${where(n, op)}: spec ${formatResult(expected)}, impl ${formatResult(actual)}` };
+      return failed({ check: 'result', expected, actual, detail: `spec ${formatResult(expected)}, impl ${formatResult(actual)}` });
     }
-    return this.checkState(n, op);
+    const f = await this.checkState(n, op);
+    return f && { ...f, rules };
   }
 
   private async checkState(n: number, op: Op | null): Promise<StepFailure | null> {
@@ -97,7 +106,7 @@ export class Lockstep {
     const spec = this.driver.observe(probes);
     let impl: Observation;
     try { impl = await this.adapter.observe(probes); } catch (e) {
-      return { check: 'crash', step: n, op, error: errorText(e), message: `${where(n, op)}: observe threw: ${errorText(e)}` };
+      return { check: 'crash', step: n, op, error: errorText(e), message: `${where(n, op)}: observe threw: ${errorText(e)}`, detail: `observe threw: ${errorText(e)}` };
     }
     let violations: Violation[];
     try {
@@ -110,17 +119,17 @@ export class Lockstep {
         violations = violations.filter((v) => !specBreaks.has(v.invariant));
       }
     } catch (e) {
-      return { check: 'crash', step: n, op, error: errorText(e), implObservation: impl, message: `${where(n, op)}: the observation is malformed (${errorText(e)})` };
+      return { check: 'crash', step: n, op, error: errorText(e), implObservation: impl, message: `${where(n, op)}: the observation is malformed (${errorText(e)})`, detail: `the observation is malformed (${errorText(e)})` };
     }
     if (violations.length > 0) {
       const v = violations[0];
       return { check: 'invariant', step: n, op, invariant: v, specObservation: spec, implObservation: impl, diff: diffObservations(spec, impl),
-        message: `${where(n, op)}: invariant ${v.invariant} (${v.rule}) fails: ${v.reason}` };
+        message: `${where(n, op)}: invariant ${v.invariant} (${v.rule}) fails: ${v.reason}`, detail: `breaks invariant ${v.invariant} (${v.rule}): ${v.reason}` };
     }
     const diff = diffObservations(spec, impl);
     if (diff.length > 0) {
       return { check: 'observation', step: n, op, diff, specObservation: spec, implObservation: impl,
-        message: `${where(n, op)}: observation differs: ${diff[0]}${diff.length > 1 ? ` (+${diff.length - 1} more)` : ''}` };
+        message: `${where(n, op)}: observation differs: ${diff[0]}${diff.length > 1 ? ` (+${diff.length - 1} more)` : ''}`, detail: `its observation differs: ${diff[0]}` };
     }
     return null;
   }

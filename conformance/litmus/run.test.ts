@@ -132,12 +132,13 @@ describe('runLitmus against an implementation (the adapter contract)', () => {
       expect((await runLitmus(file, v, { subject: createBuiltinAdapter() })).verdict, v).toBe('Ok');
   });
 
-  it('the v1 implementation run as v2 fails the expectation and stops where it diverges from the spec', async () => {
+  it('the v1 implementation run as v2 fails once, where it diverges from the spec, naming the rule that decided', async () => {
     const inner = createBuiltinAdapter();
     const v1AsV2: SvaAdapter = { ...inner, configure: (setup) => inner.configure(setup, 'v1') };
     const v = await runLitmus(file, 'v2', { subject: v1AsV2 });
     expect(v.verdict).toBe('No');
-    expect(v.failures.map((f) => [f.kind, f.step, f.expected, f.actual])).toEqual([['expect', 3, '2', 'ENOSPC'], ['diverged', 3, '2', 'ENOSPC']]);
+    expect(v.failures.map((f) => [f.kind, f.step, f.expected, f.actual, f.rule])).toEqual([['diverged', 3, '2', 'ENOSPC', 'S5-new']]);
+    expect(v.failures[0].reason).toBe('builtin gives ENOSPC where the spec gives 2 by rules S5-new, V4; later steps not run');
   });
 
   it('an implementation that throws is a Crash, never a wrong result', async () => {

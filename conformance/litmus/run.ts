@@ -124,12 +124,16 @@ export async function runLitmus(parsed: ParsedLitmus, variant: VariantName, opti
       if (actual.kind === 'pasid') boundNames.add(op.as); else boundNames.delete(op.as);
     }
     const miss = unmet(op, expectationFor(expect, variant), actual);
-    if (miss) failures.push({ ...miss, ...at(i), actual: formatResult(actual), reason: `expected ${miss.expected}, got ${formatResult(actual)}` });
     if (subject && !sameResult(actual, applied.result)) {
-      failures.push({ kind: 'diverged', ...at(i), expected: formatResult(applied.result), actual: formatResult(actual),
-        reason: `${subject.name} gives ${formatResult(actual)} where the spec gives ${formatResult(applied.result)}; later steps not run` });
+      // One failure per step: the implementation left the spec, whatever the file expected.
+      const spec = formatResult(applied.result);
+      failures.push({ kind: 'diverged', ...at(i), expected: spec, actual: formatResult(actual), rule: applied.rule,
+        reason: `${subject.name} gives ${formatResult(actual)} where the spec gives ${spec}`
+          + `${miss && miss.expected !== spec ? ` (the file expects ${miss.expected})` : ''}`
+          + ` by rule${applied.effects.length ? 's' : ''} ${[applied.rule, ...applied.effects].join(', ')}; later steps not run` });
       break;
     }
+    if (miss) failures.push({ ...miss, ...at(i), actual: formatResult(actual), reason: `expected ${miss.expected}, got ${formatResult(actual)}` });
 
     let violations;
     try {
