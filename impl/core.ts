@@ -17,7 +17,7 @@ import {
   IOMMU_PASID_INVALID, IommuSva, err, ok,
 } from './types.ts';
 
-/** A call no correct kernel caller makes (DESIGN.md "caller-contract violation"). */
+/** A call no correct kernel caller makes (a caller-contract violation: docs/semantics.md, "Two kinds of no"). */
 export class ContractViolation extends Error {
   constructor(message: string) { super(message); this.name = 'ContractViolation'; }
 }

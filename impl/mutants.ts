@@ -16,7 +16,7 @@ import { V2Sva } from './variants/v2.ts';
 
 export interface Mutant {
   readonly name: string;
-  /** The domain.md rule id the bug breaks. */
+  /** The rule id the bug breaks (spec/rules.ts; `svacheck rules ID`). */
   readonly rule: string;
   readonly description: string;
   /** Variants in which the mutant differs from the correct implementation. */

@@ -1,5 +1,5 @@
 /**
- * per-device scenarios: the reviewer's design in seeds/000 (domain.md K, docs/semantics.md
+ * per-device scenarios: the reviewer's design in the review of v2 (2026-05-25; docs/semantics.md
  * "per-device"), implemented in impl/variants/per-device.ts over the same iommu-sva.c core.
  */
 import { describe, expect, it } from 'vitest';

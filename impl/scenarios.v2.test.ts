@@ -1,5 +1,6 @@
 /**
- * v1/v2 scenarios: the v2 diff of drivers/iommu/iommu-sva.c in seeds/000
+ * v1/v2 scenarios: the v2 diff of drivers/iommu/iommu-sva.c in the mail "[PATCH v2] iommu:
+ * Allow device driver to use its own PASID space for SVA" (2026-05-20)
  * (iommu_sva_bind_device_pasid, iommu_alloc_mm_data, iommu_sva_bind_device_internal's
  * out_free_iommu_mm, iommu_sva_get_pasid, mm_pasid_drop; include/linux/iommu.h
  * mm_get_enqcmd_pasid), run through the built-in adapter.

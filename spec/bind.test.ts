@@ -1,6 +1,6 @@
 // Unit tests of the bind paths, per rule and per variant. Each expectation is what the kernel
 // does: drivers/iommu/iommu-sva.c (iommu_sva_bind_device, iommu_alloc_mm_data; v2 diff in
-// seeds/000) and drivers/iommu/iommu.c (iommu_attach_device_pasid, iommu_alloc_global_pasid).
+// "[PATCH v2] iommu: Allow device driver to use its own PASID space for SVA", 2026-05-20) and drivers/iommu/iommu.c (iommu_attach_device_pasid, iommu_alloc_global_pasid).
 import { describe, expect, it } from 'vitest';
 import { SEED, allocGlobal, attach, bind, bindPasid, dma, enqcmd, getPasid, run, setup, unbind } from './testkit.ts';
 

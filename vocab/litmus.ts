@@ -1,5 +1,5 @@
 /**
- * The litmus scenario format (DESIGN.md "Litmus files"), as data, and its writer. The parser,
+ * The litmus scenario format (docs/litmus.md), as data, and its writer. The parser,
  * with located errors, lives in conformance/litmus; every engine that prints a counterexample
  * writes it with `writeLitmus` so a person can run it again with `svacheck litmus FILE`.
  */
@@ -17,8 +17,10 @@ export interface LitmusStep {
 
 export interface LitmusDoc {
   readonly name: string;
-  readonly doc: string;
-  readonly source: string;
+  /** What the scenario shows, for a person (optional in a user's file). */
+  readonly doc?: string;
+  /** A public source: kernel file and function, or a mail's subject and date (optional). */
+  readonly source?: string;
   readonly variants?: readonly VariantName[];
   readonly setup: Setup;
   readonly steps: readonly LitmusStep[];
@@ -69,7 +71,9 @@ export function writeLitmus(doc: LitmusDoc, comments: readonly string[] = []): s
     }
     return out;
   });
-  const body: Record<string, unknown> = { name: doc.name, doc: doc.doc, source: doc.source };
+  const body: Record<string, unknown> = { name: doc.name };
+  if (doc.doc !== undefined) body.doc = doc.doc;
+  if (doc.source !== undefined) body.source = doc.source;
   if (doc.variants) body.variants = [...doc.variants];
   body.devices = devices;
   if (Object.keys(iommus).length > 0) body.iommus = iommus;
@@ -77,7 +81,7 @@ export function writeLitmus(doc: LitmusDoc, comments: readonly string[] = []): s
   body.steps = steps;
   if (doc.violates) body.violates = doc.violates;
   const yaml = new Document(body);
-  // Short collections read best inline, as in DESIGN.md: `bind: { dev: accel, mm: A }`.
+  // Short collections read best inline, as in docs/litmus.md: `bind: { dev: accel, mm: A }`.
   const flow = (node: unknown) => { if (isMap(node) || isSeq(node)) node.flow = true; };
   for (const key of ['devices', 'iommus']) {
     const map = yaml.get(key) as YAMLMap | undefined;

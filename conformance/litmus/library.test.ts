@@ -4,7 +4,7 @@ import { createBuiltinAdapter, MUTANTS } from '../../impl/index.ts';
 import { RULES, isScenarioRule } from '../../spec/index.ts';
 import { VARIANTS } from '../../vocab/index.ts';
 import { coverageOf } from './coverage.ts';
-import { BUNDLED_DIR, bundledSources, exitCodeOf, runSources, type FileOutcome } from './library.ts';
+import { BUNDLED_DIR, bundledSources, exitCodeOf, loadLitmus, runSources, type FileOutcome } from './library.ts';
 
 
 let outcomes: FileOutcome[] = [];
@@ -24,6 +24,20 @@ describe('the bundled litmus library', () => {
     ]);
     expect(bad).toEqual([]);
     expect(exitCodeOf(await run())).toBe(0);
+  });
+
+  it('lint: every bundled file says what it shows (doc) and cites a public source, never a file outside svacheck', async () => {
+    const problems: string[] = [];
+    for (const src of await bundledSources()) {
+      const loaded = await loadLitmus(src);
+      if (!loaded.ok) continue;                      // the parse test above reports it
+      const { doc, source } = loaded.litmus.doc;
+      if (!doc) problems.push(`${src.shown}: no doc`);
+      if (!source) problems.push(`${src.shown}: no source`);
+      else if (/DESIGN\.md|domain\.md|seeds\/|\b0\d\d_/.test(source)) problems.push(`${src.shown}: source cites a private note: ${source}`);
+      else if (!/\.[ch]\b|\[PATCH|review|mail|\d{4}-\d{2}-\d{2}/.test(source)) problems.push(`${src.shown}: source names no kernel file or mail: ${source}`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it('runs in every variant somewhere, and each scenario in at least one', async () => {

@@ -5,7 +5,7 @@ import { parseLitmus, type LitmusError } from './parse.ts';
 
 const GOOD = `name: t
 doc: a test
-source: domain.md V3
+source: iommu-sva.c iommu_alloc_mm_data
 devices:
   accel: { ssid_bits: 2 }
   nic: { ssid_bits: 8 }
@@ -111,12 +111,13 @@ describe('parseLitmus: every malformed input gets a located reason', () => {
     expect(e.line).toBeGreaterThanOrEqual(5);
   });
 
-  it('a missing name, doc or source', () => {
-    const text = GOOD.replace('name: t\n', '').replace('doc: a test\n', '').replace('source: domain.md V3\n', '');
-    const reasons = errorsOf(text).map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining([
-      "missing required field 'name'", "missing required field 'doc'", "missing required field 'source'",
-    ]));
+  it('a missing name; doc and source are optional (a user file needs only name, devices, steps)', () => {
+    const text = GOOD.replace('doc: a test\n', '').replace('source: iommu-sva.c iommu_alloc_mm_data\n', '');
+    expect(errorsOf(text.replace('name: t\n', '')).map((e) => e.reason)).toEqual(["missing required field 'name'"]);
+    const r = parseLitmus(text, 'minimal.litmus.yaml');
+    expect(r.ok && [r.litmus.doc.name, r.litmus.doc.doc, r.litmus.doc.source]).toEqual(['t', undefined, undefined]);
+    const minimal = 'name: m\ndevices:\n  accel: { ssid_bits: 2 }\nsteps:\n  - bind: { dev: accel, mm: A }\n    expect: 1\n';
+    expect(parseLitmus(minimal, 'm.litmus.yaml').ok).toBe(true);
   });
 
   it('an unknown top-level key', () => {

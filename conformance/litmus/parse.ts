@@ -68,7 +68,7 @@ export function parseLitmus(text: string, file: string): ParseResult {
     return { ok: false, errors };
   }
   const root = yaml.contents;
-  if (!isMap(root)) return { ok: false, errors: [{ file, line: 1, reason: 'a litmus file is a YAML map (name, doc, source, devices, steps, ...)' }] };
+  if (!isMap(root)) return { ok: false, errors: [{ file, line: 1, reason: 'a litmus file is a YAML map (name, devices, steps; doc, source, variants, ... optional)' }] };
 
   let stepNo: number | undefined;
   const err = (at: Node | Pair | null | undefined, reason: string) => errors.push({ file, line: lineOf(at), ...(stepNo !== undefined ? { step: stepNo } : {}), reason });
@@ -84,15 +84,17 @@ export function parseLitmus(text: string, file: string): ParseResult {
   };
   const top = pairs(root, TOP_KEYS, 'litmus file');
 
-  const str = (key: string): string => {
+  // Only the name is required, as herd needs only a name: doc and source are for people (the
+  // bundled library's own test demands them).
+  const str = (key: string, required: boolean): string | undefined => {
     const p = top.get(key);
-    if (!p) { err(root, `missing required field '${key}'`); return ''; }
-    if (!isScalar(p.value) || typeof p.value.value !== 'string' || p.value.value.trim() === '') { err(p, `'${key}' must be a non-empty string`); return ''; }
+    if (!p) { if (required) err(root, `missing required field '${key}'`); return undefined; }
+    if (!isScalar(p.value) || typeof p.value.value !== 'string' || p.value.value.trim() === '') { err(p, `'${key}' must be a non-empty string`); return undefined; }
     return p.value.value;
   };
-  const name = str('name');
-  const docText = str('doc');
-  const source = str('source');
+  const name = str('name', true) ?? '';
+  const docText = str('doc', false);
+  const source = str('source', false);
 
   const variantName = (n: Node | null | undefined, where: string): VariantName | null => {
     const v = isScalar(n) ? String(n.value) : null;
@@ -332,7 +334,7 @@ export function parseLitmus(text: string, file: string): ParseResult {
 
   if (errors.length > 0) return { ok: false, errors: errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
   const doc: LitmusDoc = {
-    name, doc: docText, source, variants, setup, steps: steps as LitmusStep[],
+    name, ...(docText !== undefined ? { doc: docText } : {}), ...(source !== undefined ? { source } : {}), variants, setup, steps: steps as LitmusStep[],
     ...(violates !== undefined ? { violates } : {}),
   };
   return { ok: true, litmus: { file, doc, stepLines } };

@@ -1,5 +1,5 @@
 /**
- * per-device: the design proposed in review of v2 (domain.md K). Per mm at most one global
+ * per-device: the design proposed in review of v2 (Kevin Tian, 2026-05-25; docs/semantics.md "per-device"). Per mm at most one global
  * PASID (the one ENQCMD/ST64BV0 use, taken by the first `bind`, kept until the mm is gone)
  * plus device-local [dev, pasid] bonds. Differences from v2:
  * - no mixing rule and no one-local-PASID rule; instead one bond per (group, mm) (K3, EBUSY);

@@ -1,6 +1,6 @@
 /**
  * v2: "[PATCH v2] iommu: Allow device driver to use its own PASID space for SVA"
- * (seeds/000), exactly as the diff is written. Differences from upstream:
+ * (2026-05-20), exactly as the diff is written. Differences from upstream:
  * - iommu_sva_bind_device_pasid (V1): pasid 0 → EINVAL, before anything else;
  * - iommu_alloc_mm_data gains pasid_global, the no-mixing EBUSY (V2), the one-local-PASID
  *   ENOSPC (V3), the replacement of an idle local mm's PASID (V4);

@@ -1,5 +1,5 @@
 /**
- * per-device: the design Kevin Tian proposed in review of v2 (seeds/000, 2026-05-25):
+ * per-device: the design Kevin Tian proposed in review of v2 (2026-05-25):
  * "for each mm: one global pasid for ENQCMD or ST64BV0; an array of device local pasids
  * tracked in [struct device *, pasid] tuple". The thread leaves errnos open; svacheck fixes:
  * - `bind` uses the mm's one global PASID, taken at the first bind (lowest free in the device

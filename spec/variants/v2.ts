@@ -1,6 +1,6 @@
 /**
  * v2: "[PATCH v2] iommu: Allow device driver to use its own PASID space for SVA"
- * (seeds/000), followed line by line. Differences from upstream:
+ * (2026-05-20), followed line by line. Differences from upstream:
  * - iommu_sva_bind_device_pasid: the driver names the PASID (V1), pasid 0 is EINVAL;
  * - iommu_mm->pasid_global; no mixing of global and local binds per mm (V2, EBUSY);
  * - one local PASID per mm while it has SVA domains (V3, ENOSPC); replaced when it has none (V4);
