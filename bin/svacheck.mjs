@@ -11,7 +11,7 @@ const { main } = await import('../cli/main.ts');
 const code = await main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
-  progress: Boolean(process.stderr.isTTY),
+  progress: true,   // periodic lines on stderr for long runs, terminal or not (--no-progress: off)
   cwd: process.cwd(),
 });
 process.exitCode = code;

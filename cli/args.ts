@@ -47,10 +47,21 @@ export function parseArgs(table: readonly OptionSpec[], argv: readonly string[])
   return { options, positional };
 }
 
+/** The option table as help: names in a column of 30, descriptions wrapped to 80 columns. */
 export function helpText(usage: string, table: readonly OptionSpec[]): string {
-  const rows = table.map((o) => {
+  const COL = 30, WIDTH = 80;
+  const rows = table.flatMap((o) => {
     const left = `  ${o.short ? `-${o.short}, ` : ''}--${o.name}${o.kind === 'boolean' ? '' : ` <${o.valueName ?? o.kind}>`}`;
-    return `${left.padEnd(28)} ${o.description}`;
+    const lines: string[] = [];
+    let line = left.length < COL - 1 ? left.padEnd(COL) : (lines.push(left), ' '.repeat(COL));
+    let empty = true;
+    for (const word of o.description.split(/\s+/).filter(Boolean)) {
+      if (!empty && line.length + 1 + word.length > WIDTH) { lines.push(line); line = ' '.repeat(COL); empty = true; }
+      line += (empty ? '' : ' ') + word;
+      empty = false;
+    }
+    lines.push(line);
+    return lines;
   });
   return [usage, '', 'Options:', ...rows].join('\n');
 }
@@ -73,3 +84,6 @@ export function intOption(value: unknown, name: string, dflt: number, min: numbe
   if (!Number.isInteger(value) || (value as number) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${String(value)}`);
   return value as number;
 }
+
+/** `1 run`, `2 runs`: a count with its noun, never "run(s)". */
+export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;

@@ -2,7 +2,11 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** Whether stderr is a terminal (progress lines go there only then). */
+  /**
+   * Whether long runs may print progress lines on stderr (every few seconds, once a run has
+   * taken a few seconds). The svacheck binary says yes, terminal or not; tests say no;
+   * --progress / --no-progress decide when given.
+   */
   readonly progress: boolean;
   readonly cwd: string;
 }

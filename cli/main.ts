@@ -5,6 +5,7 @@
  */
 import { EXIT, type Io } from './io.ts';
 import { UsageError } from './args.ts';
+import { ascii } from '../conformance/litmus/render.ts';
 
 export interface Command {
   readonly name: string;
@@ -23,14 +24,27 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   replay: () => import('./commands/replay.ts'),
   mutants: () => import('./commands/mutants.ts'),
   kernel: () => import('./commands/kernel.ts'),
+  rules: () => import('./commands/rules.ts'),
 };
 
 const USAGE = `usage: svacheck [command] [options]
 
 With no command, runs the review report on the embedded default setup.
-Commands: ${Object.keys(COMMANDS).join(', ')}. Run 'svacheck <command> --help' for its options.`;
+Commands: ${Object.keys(COMMANDS).join(', ')}.
+Run 'svacheck <command> --help' for its options.
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+Every command: --progress / --no-progress force progress lines on stderr on or
+off. By default a run that takes more than a few seconds prints a line every few
+seconds to stderr, also when stderr is a file or a CI log.`;
+
+export async function main(argvIn: readonly string[], ioIn: Io): Promise<number> {
+  // --progress / --no-progress, anywhere on the line, for every command: force progress lines
+  // on stderr on or off (default: the caller's choice; the svacheck binary prints them).
+  const flag = argvIn.filter((a) => a === '--progress' || a === '--no-progress').at(-1);
+  const argv = argvIn.filter((a) => a !== '--progress' && a !== '--no-progress');
+  // Everything svacheck prints is plain ASCII (arrows and dashes spelled -> and -), so it
+  // survives a mail client and any terminal.
+  const io: Io = { out: (t) => ioIn.out(ascii(t)), err: (t) => ioIn.err(ascii(t)), cwd: ioIn.cwd, progress: flag === undefined ? ioIn.progress : flag === '--progress' };
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h' || first === 'help') { io.out(USAGE + '\n'); return EXIT.OK; }
   if (first === '--version') { io.out(`svacheck ${await version()}\n`); return EXIT.OK; }

@@ -12,10 +12,10 @@ import { RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } from '../conformance/litmus/index.ts';
 import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
-import { AVAILABILITY, check, diff, type CheckResult, type DiffResult, type ModelConfig } from '../model/index.ts';
+import { AVAILABILITY, check, diff, type CheckResult, type DiffResult, type ModelConfig, type Progress } from '../model/index.ts';
 import type { Finding } from './findings.ts';
 
-export const REPORT_SCHEMA = 'svacheck-report/1';
+export const REPORT_SCHEMA = 'svacheck-report/2';
 export const DEFAULT_SEED = 20260521;
 
 export interface ReportOptions {
@@ -30,6 +30,8 @@ export interface ReportOptions {
   readonly variants?: readonly VariantName[];
   /** Called as each step starts, for progress lines. */
   readonly onStep?: (what: string) => void;
+  /** Periodic progress of a long model check or diff (every few seconds), with what runs. */
+  readonly onProgress?: (what: string, p: Progress) => void;
 }
 
 export type Verdict = 'Ok' | 'No' | 'Malformed' | 'Crash' | '-';
@@ -99,12 +101,12 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
   const checks: CheckResult[] = [];
   for (const v of variants) {
     o.onStep?.(`model check ${v}`);
-    checks.push(check(mc, v));
+    checks.push(check(mc, v, { onProgress: o.onProgress && ((p) => o.onProgress!(`model check ${v}`, p)) }));
   }
   const diffs: DiffResult[] = [];
   for (const [a, b] of DIFF_PAIRS.filter(([a, b]) => variants.includes(a) && variants.includes(b))) {
     o.onStep?.(`diff ${a} ${b}`);
-    diffs.push(diff(mc, a, b));
+    diffs.push(diff(mc, a, b, { onProgress: o.onProgress && ((p) => o.onProgress!(`diff ${a} ${b}`, p)) }));
   }
   const conformance = [];
   for (const v of variants) {
@@ -177,13 +179,13 @@ const round = (x: number) => Math.round(x * 100) / 100;
 
 function collectFindings(configArg: string, outcomes: readonly FileOutcome[], checks: readonly CheckResult[], diffs: readonly DiffResult[],
   conformance: readonly Awaited<ReturnType<typeof checkAdapter>>[], variants: readonly VariantName[]): Finding[] {
-  const found: Omit<Finding, 'id'>[] = [];
+  const found: Finding[] = [];
   // A bundled configuration is named positionally; a file goes through --config.
   const cfg = /^[a-z0-9-]+$/.test(configArg) ? configArg : `--config ${configArg}`;
   for (const c of checks) {
     for (const v of c.violations) {
       found.push({
-        kind: 'invariant-violation', rule: v.rule, variants: [c.variant], expected: v.expected,
+        id: `inv-${v.rule}-${c.variant}`, kind: 'invariant-violation', rule: v.rule, variants: [c.variant], expected: v.expected,
         headline: `${c.variant} breaks ${v.invariant} (${v.rule})${v.expected ? ', a documented design finding' : ''}`,
         explanation: `${v.reason}. ${v.expected ? 'The configuration lists it as expected: ' : ''}${RULE_BY_ID.get(v.rule)?.statement ?? ''}`,
         litmus: v.litmus, replay: `npx svacheck check ${cfg} --variant ${c.variant}`,
@@ -201,7 +203,7 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
     const a = k.check.availability.find((x) => x.kind === kind)!;
     const info = AVAILABILITY[kind as keyof typeof AVAILABILITY];
     found.push({
-      kind: 'availability', rule: info.rule, variants: k.variants, expected: true,
+      id: `avail-${info.rule}`, kind: 'availability', rule: info.rule, variants: k.variants, expected: true,
       headline: `${info.title} (${info.rule}), in ${k.variants.join(', ')}`,
       explanation: info.explanation, litmus: a.litmus, replay: `npx svacheck check ${cfg} --variant ${k.check.variant}`,
     });
@@ -210,9 +212,10 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
     if (!d.difference) continue;
     const last = plain(d.difference.lines[d.difference.lines.length - 1] ?? '').trim().replace(/\s+\[[^\]]*\]$/, '');
     const why = ruleDivergence(d.difference.litmus, d.a as VariantName, d.b as VariantName);
+    const steps = d.difference.step;
     found.push({
-      kind: 'variant-difference', rule: why?.rule ?? '-', variants: [d.a, d.b], expected: true,
-      headline: `${d.a} and ${d.b} differ after ${d.difference.step} step(s)`,
+      id: `diff-${d.a}-${d.b}`, kind: 'variant-difference', rule: why?.rule ?? '-', variants: [d.a, d.b], expected: true,
+      headline: `${d.a} and ${d.b} differ after ${steps} step${steps === 1 ? '' : 's'}`,
       explanation: `Driven by the same operations (${d.ops.length === 11 ? 'all operations' : `the operations ${d.a} has`}), the two variants first give different results at step ${last}.${why ? ` ${why.sentence}` : ''}`,
       litmus: d.difference.litmus, replay: `npx svacheck diff ${d.a} ${d.b} ${cfg}`,
     });
@@ -221,16 +224,16 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
   const held = mismatch?.verdicts.find((v) => v.variant === 'v2')?.verdict === 'Ok';
   if (mismatch && held && variants.includes('v2')) {
     found.push({
-      kind: 'code-message-mismatch', rule: 'V3-same', variants: ['v2'], expected: true,
+      id: 'msg-V3-same', kind: 'code-message-mismatch', rule: 'V3-same', variants: ['v2'], expected: true,
       headline: 'v2 accepts the same local PASID on a second device, which its commit message forbids',
       explanation: 'The commit message says calling iommu_sva_bind_device_pasid() for the same process with different devices "will not be allowed for now"; the code (iommu_alloc_mm_data) only refuses a different PASID (ENOSPC), so a second device with the same PASID binds.',
-      litmus: readFileSync(join(root, mismatch.file), 'utf8'), replay: `npx svacheck replay ${mismatch.file} --variant v2`,
+      litmus: readFileSync(join(root, mismatch.file), 'utf8'), replay: `npx svacheck replay ${mismatch.name} --variant v2`,
     });
   }
   for (const c of conformance) {
     if (!c.failure) continue;
     found.push({
-      kind: 'conformance-failure', rule: c.failure.invariant?.rule ?? '-', variants: [c.variant], expected: false,
+      id: `conform-${c.variant}`, kind: 'conformance-failure', rule: c.failure.invariant?.rule ?? '-', variants: [c.variant], expected: false,
       headline: `impl differs from the spec in ${c.variant} (${c.failure.check})`,
       explanation: c.failure.message, litmus: c.failure.litmusText, replay: c.failure.replay,
     });
@@ -238,11 +241,17 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
   for (const f of outcomes) for (const v of f.verdicts) {
     if (v.verdict === 'Ok') continue;
     found.push({
-      kind: 'litmus-failure', rule: v.failures[0]?.rule ?? '-', variants: [v.variant], expected: false,
+      id: `litmus-${v.variant}-${v.name}`, kind: 'litmus-failure', rule: v.failures[0]?.rule ?? '-', variants: [v.variant], expected: false,
       headline: `${v.name} does not hold in ${v.variant}`, explanation: v.failures.map((x) => x.reason).join('; '),
-      litmus: readFileSync(join(root, f.file), 'utf8'), replay: `npx svacheck replay ${f.file} --variant ${v.variant}`,
+      litmus: readFileSync(join(root, f.file), 'utf8'), replay: `npx svacheck replay ${v.name} --variant ${v.variant}`,
     });
   }
-  return found.map((f, i) => ({ id: `F${i + 1}`, ...f }));
+  // Ids say what a finding is, so they do not move when other findings come or go (--variant).
+  const seen = new Map<string, number>();
+  return found.map((f) => {
+    const n = (seen.get(f.id) ?? 0) + 1;
+    seen.set(f.id, n);
+    return n === 1 ? f : { ...f, id: `${f.id}-${n}` };
+  });
 }
 

@@ -9,6 +9,10 @@ import { main } from '../cli/main.ts';
 import { bufferIo } from '../cli/io.ts';
 import { buildReport, DEFAULT_SEED, specHash, type ReportData } from './build.ts';
 import { renderMarkdown, renderText } from './render.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseLitmus, runLitmus } from '../conformance/litmus/index.ts';
 
 let report: ReportData;
 beforeAll(async () => {
@@ -36,7 +40,7 @@ describe('the review report', () => {
   it('markdown has the tables and one heading per finding', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('| scenario | upstream | v1 | v2 | per-device |');
-    expect(md.match(/^### F\d+\. /gm)?.length).toBe(report.findings.length);
+    expect(md.match(/^### [a-z]+-[A-Za-z0-9.-]+: /gm)?.length).toBe(report.findings.length);
   });
   it('every check held; the findings the seed is about are there, each with a replay command', () => {
     expect(report.exitCode).toBe(0);
@@ -66,5 +70,138 @@ describe('the review report', () => {
     const r = JSON.parse(io.stdout) as ReportData;
     expect(r.model.map((m) => m.variant)).toEqual(['v2']);
     expect(r.litmus.summary.map((s) => s.variant)).toEqual(['v2']);
+  });
+});
+
+/** Every `npx svacheck ...` command a text prints, as the words a shell would pass. */
+function commandsIn(text: string): string[][] {
+  return [...text.matchAll(/npx svacheck ([^\n]*)/g)].map((m) => {
+    const words: string[] = [];
+    for (const w of m[1].matchAll(/'([^']*)'|(\S+)/g)) words.push(w[1] ?? w[2]);
+    return words;
+  });
+}
+
+/** The shortest traces a text report prints, each as the lines a reader would save. */
+function tracesIn(text: string): string[] {
+  const out: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^   shortest trace/.test(lines[i])) continue;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i].startsWith('     '); i++) body.push(lines[i].slice(5));
+    out.push(body.join('\n') + '\n');
+  }
+  return out;
+}
+
+describe('the text report is pasteable into a mail', () => {
+  let text = '';
+  beforeAll(() => { text = renderText(report); });
+
+  it('every line: ASCII, at most 80 columns, no trailing blank, no word cut at the margin', () => {
+    const words = new Set(text.split(/\s+/).filter(Boolean));
+    const bad: string[] = [];
+    const lines = text.split('\n');
+    lines.forEach((l, i) => {
+      if (l.length > 80) bad.push(`${i + 1}: longer than 80: ${l}`);
+      if (/[^\x20-\x7e]/.test(l)) bad.push(`${i + 1}: not ASCII: ${l}`);
+      if (/\s$/.test(l)) bad.push(`${i + 1}: trailing blank: ${JSON.stringify(l)}`);
+      // A word cut at the margin leaves a fragment at the end of the line and another at the
+      // start of the next, each alone not a word of the text, together one.
+      const next = lines[i + 1] ?? '';
+      const tail = /(\S+)$/.exec(l)?.[1], head = /^\s*(\S+)/.exec(next)?.[1];
+      if (l.length >= 76 && tail && head && words.has(tail + head) && !words.has(tail)) bad.push(`${i + 1}: word cut: ${tail}|${head}`);
+    });
+    expect(bad).toEqual([]);
+  });
+
+  it('continuation lines indent consistently (2 for prose, 3 under a finding), never at a label width', () => {
+    const findingHeads = text.split('\n').filter((l) => /^(inv|avail|diff|msg|conform|litmus)-\S+ \[/.test(l));
+    expect(findingHeads.length).toBe(report.findings.length);
+    for (const l of text.split('\n')) expect(l, l).not.toMatch(/^ {16,}\S/);
+  });
+
+  it('each trace is printed once: section 3 names the finding that holds it', () => {
+    for (const f of report.findings) {
+      const name = /^name: (\S+)/m.exec(f.litmus)?.[1];
+      expect(text.split(`name: ${name}`).length - 1, f.id).toBe(1);
+    }
+    for (const f of report.findings.filter((x) => x.kind === 'variant-difference')) expect(text).toContain(`(finding ${f.id})`);
+  });
+
+  it('every trace, saved as printed, is a runnable litmus file that holds on the spec', async () => {
+    const traces = tracesIn(text);
+    expect(traces.length).toBe(report.findings.length);
+    for (const t of traces) {
+      const parsed = parseLitmus(t, 'saved.litmus.yaml');
+      expect(parsed.ok ? [] : parsed.errors, t).toEqual([]);
+      if (!parsed.ok) continue;
+      for (const v of parsed.litmus.doc.variants ?? []) expect((await runLitmus(parsed.litmus, v)).verdict, `${parsed.litmus.doc.name} ${v}`).toBe('Ok');
+    }
+  });
+
+  it('every printed command runs from another directory: no usage error, no crash', async () => {
+    const cmds = commandsIn(text);
+    expect(cmds.length).toBeGreaterThanOrEqual(report.findings.length);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'svacheck-paste-'));
+    try {
+      for (const words of cmds) {
+        const io = bufferIo(elsewhere);
+        const code = await main(words, io);
+        expect([0, 1], `npx svacheck ${words.join(' ')}: ${io.stderr}`).toContain(code);
+      }
+    } finally { rmSync(elsewhere, { recursive: true, force: true }); }
+  }, 120_000);
+
+  it('every rule id it prints is in the catalogue that svacheck rules lists', async () => {
+    const io = bufferIo();
+    expect(await main(['rules'], io)).toBe(0);
+    const ids = [...text.matchAll(/\(([A-Z][0-9]+(?:-[a-z0-9]+)?)\)|\b(?:applies|rule) ([A-Z][0-9]+(?:-[a-z0-9]+)?)\b/g)].map((m) => m[1] ?? m[2]);
+    expect(ids.length).toBeGreaterThan(5);
+    for (const id of new Set(ids)) expect(io.stdout, id).toMatch(new RegExp(`^${id} `, 'm'));
+  });
+});
+
+describe('finding ids and parts of the report', () => {
+  it('ids are derived from content: the same finding keeps its id when other variants are left out', async () => {
+    const narrow = await buildReport({ modelConfig: loadBundledConfig('seed-small'), configArg: 'seed-small', runs: 5, variants: ['upstream', 'v2'] });
+    for (const f of narrow.findings) {
+      const same = report.findings.find((x) => x.id === f.id);
+      expect(same?.kind, f.id).toBe(f.kind);
+      expect(same?.rule, f.id).toBe(f.rule);
+    }
+    expect(narrow.findings.map((f) => f.id)).toContain('diff-upstream-v2');
+    expect(new Set(report.findings.map((f) => f.id)).size).toBe(report.findings.length);
+  });
+
+  it('--finding prints the header and that finding only; --section the header and those sections', async () => {
+    const io = bufferIo();
+    expect(await main(['--finding', 'diff-upstream-v2', '--runs', '5'], io)).toBe(0);
+    expect(io.stdout).toMatch(/^svacheck \S+ review report/);
+    expect(io.stdout).toContain('diff-upstream-v2 [Variants differ]');
+    expect(io.stdout).not.toContain('diff-upstream-v1 [');
+    expect(io.stdout).not.toContain('1. Litmus library');
+    const io2 = bufferIo();
+    expect(await main(['--section', '2,findings', '--runs', '5'], io2)).toBe(0);
+    expect(io2.stdout).toContain('2. Model checking');
+    expect(io2.stdout).toContain('5. Findings');
+    expect(io2.stdout).not.toContain('3. Variant differences');
+    const io3 = bufferIo();
+    expect(await main(['--finding', 'F3', '--runs', '5'], io3)).toBe(2);
+    expect(io3.stderr).toContain('no finding F3 in this report (it has: ');
+    const io4 = bufferIo();
+    expect(await main(['--section', '9'], io4)).toBe(2);
+  }, 60_000);
+
+  it('report --help keeps every option apart from its description, within 80 columns', async () => {
+    const io = bufferIo();
+    expect(await main(['report', '--help'], io)).toBe(0);
+    for (const l of io.stdout.split('\n')) {
+      expect(l.length, l).toBeLessThanOrEqual(80);
+      // An option and its description on one line: two blanks at least between them.
+      const m = /^ {2}((?:-\w, )?--\S+(?: <[^>]+>)?)(.*)$/.exec(l);
+      if (m && m[2] !== '') expect(m[2], l).toMatch(/^ {2,}\S/);
+    }
   });
 });

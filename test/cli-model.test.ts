@@ -32,7 +32,7 @@ describe('svacheck check', () => {
     expect(r.out).toMatch(/\d[\d,]* transitions, [\d,]+ states generated, 1,956 distinct states/);
     expect(r.out).toContain('Coverage (transitions per operation, by result):');
     expect(r.out).toMatch(/bind_pasid +[\d,]+ +.*EINVAL/);
-    expect(r.out).toContain('Summary: 4 run(s); 0 with violations; all exhaustive.');
+    expect(r.out).toContain('Summary: 4 runs; 0 with violations; all exhaustive.');
     expect(r.err).toBe('');                                             // progress only on a terminal
   });
 
@@ -89,7 +89,7 @@ describe('svacheck diff', () => {
     const dir = tmp();
     const r = await run(['diff', 'v2', 'upstream', '--out', '.'], dir);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/Different: after 2 common step\(s\), step 3 gives v2: \w+, upstream: \w+/);
+    expect(r.out).toMatch(/Different: after 2 common steps, step 3 gives v2: \w+, upstream: \w+/);
     expect(r.out).toContain('v2: B1-busy V7; upstream: B1-busy S6');
     const file = readdirSync(dir).find((f) => f.endsWith('.litmus.yaml'))!;
     const again = await run(['litmus', path.join(dir, file)]);

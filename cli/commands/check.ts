@@ -12,7 +12,7 @@ import {
   check, DivergenceError, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
   type CheckResult, type EngineChoice, type ModelConfig, type Progress,
 } from '../../model/index.ts';
-import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
+import { helpText, parseArgs, UsageError, variantList, type OptionSpec, plural } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
 
@@ -100,7 +100,7 @@ function render(r: CheckResult, mc: ModelConfig, showCoverage: boolean, written:
   if (unexpected.length === 0 && r.missingExpected.length === 0)
     lines.push(r.exhaustive ? `No invariant violated${r.violations.length ? ' beyond the documented findings' : ''}.` : 'No invariant violated in the explored part.');
   for (const v of r.violations) {
-    lines.push('', `${v.expected ? 'Documented finding' : 'Invariant violated'}: ${v.invariant} (rule ${v.rule}), in ${v.states} distinct state(s); first: ${v.reason}`);
+    lines.push('', `${v.expected ? 'Documented finding' : 'Invariant violated'}: ${v.invariant} (rule ${v.rule}), in ${plural(v.states, 'distinct state')}; first: ${v.reason}`);
     lines.push(`Shortest trace (${v.trace.length} steps):`, ...v.lines);
     const path = written.get(v.litmus);
     if (path) lines.push(`Written: ${path}`);
@@ -109,7 +109,7 @@ function render(r: CheckResult, mc: ModelConfig, showCoverage: boolean, written:
   for (const m of r.missingExpected) lines.push('', `Expected finding not reproduced: ${m} (listed under expect.${r.variant} in ${mc.source})`);
   if (r.availability.length > 0) lines.push('', 'Availability findings (design findings, not invariant violations):');
   for (const a of r.availability) {
-    lines.push(`  ${a.kind} (${a.rule}): ${a.title} — ${a.transitions} transition(s); shortest:`, ...a.lines.map((l) => `  ${l}`));
+    lines.push(`  ${a.kind} (${a.rule}): ${a.title} - ${plural(a.transitions, 'transition')}; shortest:`, ...a.lines.map((l) => `  ${l}`));
     const path = written.get(a.litmus);
     if (path) lines.push(`    Written: ${path}`);
   }
@@ -166,7 +166,7 @@ export const command: Command = {
         return code;
       }
       const partial = results.filter((r) => !r.exhaustive).length;
-      lines.push(`Summary: ${results.length} run(s); ${bad.length} with violations; ${partial > 0 ? `${partial} NOT EXHAUSTIVE (bound hit)` : 'all exhaustive'}.`);
+      lines.push(`Summary: ${plural(results.length, 'run')}; ${bad.length} with violations; ${partial > 0 ? `${partial} NOT EXHAUSTIVE (bound hit)` : 'all exhaustive'}.`);
       io.out(lines.join('\n') + '\n');
       return code;
     });

@@ -151,10 +151,18 @@ export async function reopenExec(impl: string, cwd: string, options: ExecOptions
   return { adapter: o.adapter, brokeHow: () => o.adapter.failed?.kind ?? null, close: () => o.adapter.close() };
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Run the whole conformance check; never throws for a failing or broken implementation. */
 export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: ExecAdapter | null, io: Io): Promise<ConformResult> {
-  const progress = (s: string) => { if (io.progress) io.err(`conform: ${s}\n`); };
+  // Progress on stderr only once the run takes a while, then at most every few seconds.
+  const started = Date.now();
+  let next = started + 3000;
+  const progress = (s: string) => {
+    if (!io.progress || Date.now() < next) return;
+    next = Date.now() + 3000;
+    io.err(`conform [${((Date.now() - started) / 1000).toFixed(0)}s]: ${s}\n`);
+  };
   const variants = (o.variants ?? adapter.variants.filter((v) => (VARIANTS as readonly string[]).includes(v)));
   const base = o.replayBase ? [...o.replayBase] : ['npx', 'svacheck', 'conform', '--impl', shq(o.impl)];
 
@@ -250,7 +258,7 @@ async function shrinkBroken(o: ConformOptions, exec: ExecAdapter, variant: Varia
 export function renderConform(r: ConformResult): string[] {
   const out: string[] = [`svacheck conform: ${r.name} (${r.impl})`, `variants: ${r.variants.join(', ')}`, ''];
   if (r.litmus.length > 0) {
-    out.push(`Litmus scenarios on the implementation (${r.litmus.length} file(s)${r.litmusStopped ? ', stopped early: the implementation broke' : ''}):`);
+    out.push(`Litmus scenarios on the implementation (${plural(r.litmus.length, 'file')}${r.litmusStopped ? ', stopped early: the implementation broke' : ''}):`);
     out.push(...r.litmus.flatMap(renderOutcome), '', ...renderSummary(r.litmus, r.variants));
     const cov = coverageOf(r.litmus, r.variants);
     out.push('', `Rule coverage: ${cov.rules.length - cov.uncovered.length} of ${cov.rules.length} API rules of these variants fired by the scenarios run`);
@@ -262,14 +270,17 @@ export function renderConform(r: ConformResult): string[] {
     out.push(`Random stateful runs against the spec (seed ${r.seed}):`);
     for (const x of r.random) {
       const rep = x.report;
-      const head = `  ${x.variant} on ${x.setup}: ${rep.runs} run(s), ${rep.checked} op(s) checked, ${rep.timeMs} ms`;
-      if (rep.ok) { out.push(`${head} — ok`); continue; }
-      if (r.broke && !rep.failure) { out.push(`${head} — stopped: the implementation broke (below)`); continue; }
-      if (rep.broke) { out.push(`${head} — BROKE: ${rep.broke.split('\n')[0]}`); continue; }
+      const head = `  ${x.variant} on ${x.setup}: ${plural(rep.runs, 'run')}, ${plural(rep.checked, 'op')} checked, ${rep.timeMs} ms`;
+      if (rep.ok) { out.push(`${head} - ok`); continue; }
+      if (r.broke && !rep.failure) { out.push(`${head} - stopped: the implementation broke (below)`); continue; }
+      if (rep.broke) { out.push(`${head} - BROKE: ${rep.broke.split('\n')[0]}`); continue; }
       const f = rep.failure!;
-      out.push(`${head} — FAILED (${f.check}): ${f.message}`, `    shrunk to ${f.trace.length} op(s); the trace as a litmus file:`);
+      out.push(`${head} - FAILED (${f.check}): ${f.message}`);
+      if (f.rules?.length) out.push(`    the spec decides step ${f.step} by ${f.rules.join(', ')} (npx svacheck rules ${f.rules[f.rules.length - 1]} explains a rule)`);
+      out.push(`    shrunk to ${plural(f.trace.length, 'operation')}; the trace as a litmus file:`);
       if (x.file) out.push(`    ${x.file}`);
       out.push(...f.litmusText.split('\n').filter((l) => l.length > 0).map((l) => `      | ${l}`));
+      if (x.file) out.push(`    explain it:       npx svacheck replay ${shq(x.file)} --variant ${x.variant}`);
       out.push(`    replay the file:  ${x.replayFile}`, `    replay the seed:  ${x.replaySeed}`);
     }
     out.push('');

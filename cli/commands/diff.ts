@@ -6,7 +6,7 @@
  */
 import { OP_NAMES, VARIANTS, type OpName, type VariantName } from '../../vocab/index.ts';
 import { diff, formatCoverage, formatStats, type DiffResult } from '../../model/index.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 import { engineOption, guarded, loadConfigs, progressReporter, stopLine, writeOut } from './check.ts';
@@ -35,7 +35,7 @@ function render(r: DiffResult, showCoverage: boolean, written?: string): string[
   const lines = [`== diff ${r.a} ${r.b} on ${r.config}; operations: ${r.ops.join(', ')} ==`];
   if (r.difference) {
     const d = r.difference;
-    lines.push(`Different: after ${d.step - 1} common step(s), step ${d.step} gives ${r.a}: ${d.a}, ${r.b}: ${d.b}.`, ...d.lines);
+    lines.push(`Different: after ${plural(d.step - 1, 'common step')}, step ${d.step} gives ${r.a}: ${d.a}, ${r.b}: ${d.b}.`, ...d.lines);
     lines.push(written ? `Written: ${written}` : 'Litmus file:', ...(written ? [] : d.litmus.trimEnd().split('\n').map((l) => `  ${l}`)));
   } else if (r.exhaustive) lines.push(`Equivalent within these bounds: no sequence of the operations above distinguishes ${r.a} from ${r.b}.`);
   else lines.push(`No difference found in the explored part.`);

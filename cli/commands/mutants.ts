@@ -58,10 +58,10 @@ export const command: Command = {
 
     const rows: KillRow[] = [];
     for (const m of chosen) {
-      if (io.progress) io.err(`\r${rows.length}/${chosen.length} ${m.name}`.padEnd(60));
+      if (io.progress && process.stderr.isTTY) io.err(`\r${rows.length}/${chosen.length} ${m.name}`.padEnd(60));
       rows.push(await killMutant(m, { seed, runs }));
     }
-    if (io.progress) io.err('\r'.padEnd(61) + '\r');
+    if (io.progress && process.stderr.isTTY) io.err('\r'.padEnd(61) + '\r');
     const broke = rows.flatMap((r) => r.reports.filter((p) => p.broke).map((p) => `${r.mutant} ${p.variant}: ${p.broke}`));
     if (options.json) io.out(JSON.stringify({ seed: seed ?? KILL_SEED, rows: rows.map(jsonRow) }, null, 2) + '\n');
     else io.out(formatKillTable(rows));

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatOp, formatResult, sameResult } from '../../vocab/index.ts';
 import { ContractError, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../../spec/index.ts';
-import { expectationFor, parseLitmus, variantsOf } from '../../conformance/litmus/index.ts';
+import { bundledPath, expectationFor, parseLitmus, variantsOf } from '../../conformance/litmus/index.ts';
 import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
@@ -16,6 +16,12 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'variant', kind: 'list', valueName: 'name', description: 'replay in this variant only (repeatable); default: the file\'s variants' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
+
+const REPLAY_USAGE = `usage: svacheck replay FILE [--variant NAME]
+
+Walks a litmus file step by step against the spec: each step's result, what the
+file expected, the rules that decided it (svacheck rules ID explains an id) and
+the state after it. FILE is a path, or the name of a bundled scenario.`;
 
 function stateLine(d: SpecDriver): string {
   const obs = d.observe([]);
@@ -31,14 +37,19 @@ export const command: Command = {
   summary: 'explain a litmus file step by step against the spec',
   async run(argv, io: Io) {
     const { options, positional } = parseArgs(OPTIONS, argv);
-    if (options.help) { io.out(helpText('usage: svacheck replay FILE [--variant NAME]', OPTIONS) + '\n'); return EXIT.OK; }
+    if (options.help) { io.out(helpText(REPLAY_USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     if (positional.length !== 1) throw new UsageError('replay takes exactly one litmus file');
     const only = variantList(options.variant as string[] | undefined);
     const file = positional[0];
     let text: string;
     try { text = await readFile(resolve(io.cwd, file), 'utf8'); } catch (e) {
-      io.err(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-      return EXIT.USAGE;
+      // Not a file here: a bundled scenario named by its name (what the report prints).
+      const bundled = (e as NodeJS.ErrnoException).code === 'ENOENT' ? bundledPath(file) : null;
+      if (bundled === null) {
+        io.err(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+        return EXIT.USAGE;
+      }
+      text = await readFile(bundled, 'utf8');
     }
     const parsed = parseLitmus(text, file);
     if (!parsed.ok) {

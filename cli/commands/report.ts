@@ -4,7 +4,8 @@
  */
 import { ConfigError, loadBundledConfig, loadConfigFile, type ModelConfig } from '../../model/index.ts';
 import { buildReport, DEFAULT_SEED } from '../../report/build.ts';
-import { renderMarkdown, renderText } from '../../report/render.ts';
+import { renderMarkdown, renderText, SECTIONS, unknownFindings, type SectionName } from '../../report/render.ts';
+import { formatProgress } from '../../model/index.ts';
 import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
@@ -17,6 +18,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'seed', kind: 'number', valueName: 'n', description: `seed of the random conformance runs (default ${DEFAULT_SEED})` },
   { name: 'runs', kind: 'number', valueName: 'n', description: 'random conformance sequences per variant (default 100)' },
   { name: 'variant', kind: 'list', valueName: 'name', description: 'restrict to these variants (repeatable or comma list)' },
+  { name: 'section', kind: 'list', valueName: 'n|name', description: `print only these sections, with the header (1-5 or ${SECTIONS.join(', ')}; repeatable or comma list)` },
+  { name: 'finding', kind: 'list', valueName: 'id', description: 'print only these findings, with the header (the ids the report prints, e.g. diff-upstream-v2)' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
 
@@ -27,6 +30,21 @@ diffs on the default configuration, the conformance of the built-in
 implementation against the spec, and prints the findings with the command that
 replays each. Exit 0 when every check held, 1 when one failed, 2 bad input.`;
 
+/** Step lines start once a run has taken this long; a short run stays quiet. */
+export const PROGRESS_AFTER_MS = 3000;
+
+/** --section values: numbers 1-5 or names, repeatable, comma lists. */
+export function sectionList(values: readonly string[] | undefined): SectionName[] | undefined {
+  if (values === undefined) return undefined;
+  const out: SectionName[] = [];
+  for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase()).filter(Boolean)) {
+    const name = /^[1-5]$/.test(v) ? SECTIONS[Number(v) - 1] : (SECTIONS as readonly string[]).includes(v) ? v as SectionName : null;
+    if (name === null) throw new UsageError(`unknown section '${v}' (1-5, or ${SECTIONS.join(', ')})`);
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
 export const command: Command = {
   name: 'report',
   summary: 'the review report',
@@ -36,6 +54,10 @@ export const command: Command = {
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
     const format = options.json ? 'json' : (options.format as string | undefined) ?? 'text';
     if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError(`--format must be text, markdown or json, got '${format}'`);
+    const sections = sectionList(options.section as string[] | undefined);
+    const findingIds = (options.finding as string[] | undefined)?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+    if ((sections || findingIds) && format !== 'text') throw new UsageError('--section and --finding select parts of the text report (--format text)');
+    if (sections && findingIds) throw new UsageError('give --section or --finding, not both');
     const variants = variantList(options.variant as string[] | undefined);
     const seed = intOption(options.seed, 'seed', DEFAULT_SEED, -(2 ** 31));
     const runs = intOption(options.runs, 'runs', 100, 1);
@@ -47,14 +69,22 @@ export const command: Command = {
       if (e instanceof ConfigError) { io.err(`svacheck report: ${e.message}\n`); return EXIT.USAGE; }
       throw e;
     }
+    // Progress goes to stderr (terminal or not) once the run has taken a few seconds: each
+    // step as it starts, and the model checker's periodic Progress(...) lines.
     const started = Date.now();
+    const elapsed = () => `[${((Date.now() - started) / 1000).toFixed(1)}s]`;
     const report = await buildReport({
       modelConfig: mc, configArg, seed, runs,
       setup: options.config === undefined ? undefined : mc.setup,
       variants,
-      onStep: io.progress ? (what) => io.err(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`) : undefined,
+      onStep: io.progress ? (what) => { if (Date.now() - started >= PROGRESS_AFTER_MS) io.err(`svacheck report ${elapsed()} ${what}\n`); } : undefined,
+      onProgress: io.progress ? (what, p) => io.err(`svacheck report ${elapsed()} ${what}: ${formatProgress(p)}\n`) : undefined,
     });
-    io.out(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'markdown' ? renderMarkdown(report) : renderText(report));
+    if (findingIds) {
+      const unknown = unknownFindings(report, findingIds);
+      if (unknown.length > 0) throw new UsageError(`no finding ${unknown.join(', ')} in this report (it has: ${report.findings.map((f) => f.id).join(', ') || 'none'})`);
+    }
+    io.out(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'markdown' ? renderMarkdown(report) : renderText(report, { sections, findings: findingIds }));
     return report.exitCode;
   },
 };

@@ -5,7 +5,7 @@
  */
 import { OP_NAMES, VARIANTS } from '../../vocab/index.ts';
 import { walk, formatCoverage, formatStats, type WalkResult } from '../../model/index.ts';
-import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec, plural } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 import { guarded, loadConfigs, progressReporter, writeOut } from './check.ts';
@@ -33,7 +33,7 @@ command that replays a violating walk.
 Exit: 0 no undocumented violation, 1 violation, 2 bad input, 3 broke.`;
 
 function render(r: WalkResult, showCoverage: boolean, written: Map<string, string>): string[] {
-  const lines = [`== walk ${r.config} / ${r.variant}: seed ${r.seed}, ${r.completedWalks} of ${r.walks} walk(s) ==`, `Replay: ${r.replay}`];
+  const lines = [`== walk ${r.config} / ${r.variant}: seed ${r.seed}, ${r.completedWalks} of ${plural(r.walks, 'walk')} ==`, `Replay: ${r.replay}`];
   const unexpected = r.violations.filter((v) => !v.expected);
   if (unexpected.length === 0) lines.push('No undocumented invariant violation on these walks (walks are not exhaustive).');
   for (const v of r.violations) {

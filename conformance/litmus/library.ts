@@ -3,6 +3,7 @@
  * over variants. Nothing is lost: a file that does not parse still gets an outcome, with its
  * errors, and every other file still runs.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -14,6 +15,17 @@ import { runLitmus, variantsOf, type RunOptions, type Verdict, type VerdictKind 
 export const BUNDLED_DIR = fileURLToPath(new URL('../../litmus/', import.meta.url));
 /** The package root, for showing bundled files as `litmus/<name>`. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * A bundled scenario named by its name (`v1-reuse-bug`), or as the package shows it
+ * (`litmus/v1-reuse-bug.litmus.yaml`): its path, so printed commands work from any directory.
+ */
+export function bundledPath(arg: string): string | null {
+  const m = /^(?:litmus\/)?([a-z0-9][a-z0-9.-]*?)(?:\.litmus\.yaml)?$/.exec(arg);
+  if (!m) return null;
+  const file = path.join(BUNDLED_DIR, `${m[1]}.litmus.yaml`);
+  return existsSync(file) ? file : null;
+}
 
 /** A file to run: its path on disk and how it is shown. */
 export interface LitmusSource { readonly path: string; readonly shown: string }
@@ -53,9 +65,14 @@ export async function findLitmusFiles(paths: readonly string[], cwd: string): Pr
     return out;
   };
   for (const p of paths) {
-    const abs = path.resolve(cwd, p);
+    let abs = path.resolve(cwd, p);
     let st;
-    try { st = await stat(abs); } catch { missing.push(p); continue; }
+    try { st = await stat(abs); } catch {
+      const bundled = bundledPath(p);
+      if (bundled === null) { missing.push(p); continue; }
+      abs = bundled;
+      st = await stat(abs);
+    }
     const files = st.isDirectory() ? await walk(abs) : [abs];
     for (const f of files) sources.push({ path: f, shown: shown(f) });
   }

@@ -3,6 +3,8 @@ import { formatOp, formatResult } from '../../vocab/index.ts';
 import type { ExecReport } from './adapter.ts';
 import { describeFailure } from './failures.ts';
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export interface RenderOptions {
   /** Transcript entries shown (the last N; default 12). */
   readonly transcript?: number;
@@ -12,15 +14,15 @@ export interface RenderOptions {
 
 export function renderExecReport(r: ExecReport, options: RenderOptions = {}): string[] {
   const out: string[] = [];
-  out.push(`implementation: ${r.name ?? '(no handshake)'} — ${r.command.join(' ')}${r.pid !== null ? ` (pid ${r.pid})` : ''}`);
+  out.push(`implementation: ${r.name ?? '(no handshake)'} - ${r.command.join(' ')}${r.pid !== null ? ` (pid ${r.pid})` : ''}`);
   if (r.failure) out.push(...describeFailure(r.failure).split('\n'));
   else if (r.exitAfterShutdown) out.push(`note: after shutdown the process ${r.exitAfterShutdown.signal ? `was killed by ${r.exitAfterShutdown.signal}` : `exited with status ${r.exitAfterShutdown.code}`}`);
   const t = r.totals;
-  out.push(`progress: ${t.configures} configure(s), ${t.opsSent} op(s) sent, ${t.opsAnswered} answered`);
+  out.push(`progress: ${plural(t.configures, 'configure')}, ${plural(t.opsSent, 'op')} sent, ${t.opsAnswered} answered`);
   if (r.configured) {
     const shown = options.transcript ?? 12;
     const list = r.transcript;
-    out.push(`transcript since the last configure (variant ${r.configured.variant}, ${list.length} op(s)${list.length > shown ? `, last ${shown} shown` : ''}):`);
+    out.push(`transcript since the last configure (variant ${r.configured.variant}, ${plural(list.length, 'op')}${list.length > shown ? `, last ${shown} shown` : ''}):`);
     list.slice(-shown).forEach((e, i) => {
       const n = list.length - Math.min(shown, list.length) + i + 1;
       out.push(`  ${String(n).padStart(4)}. ${formatOp(e.op)} -> ${e.result ? formatResult(e.result) : '(no answer)'}`);
@@ -29,7 +31,7 @@ export function renderExecReport(r: ExecReport, options: RenderOptions = {}): st
   if (r.stderr.length > 0) {
     const lines = r.stderr.replace(/\n$/, '').split('\n');
     const shown = options.stderrLines ?? 20;
-    out.push(`stderr (${r.stderrDropped ? 'older output dropped; ' : ''}last ${Math.min(shown, lines.length)} of ${lines.length} line(s) kept):`);
+    out.push(`stderr (${r.stderrDropped ? 'older output dropped; ' : ''}last ${Math.min(shown, lines.length)} of ${plural(lines.length, 'line')} kept):`);
     for (const l of lines.slice(-shown)) out.push(`  | ${l}`);
   }
   return out;
