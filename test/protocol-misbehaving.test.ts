@@ -151,7 +151,7 @@ suite('a misbehaving implementation is reported, not fatal', () => {
     expect(answered).toEqual(['1', '1', 'A', 'ok']);
     expect(report.failure).toBeNull();
     expect(report.stderr).toContain('trace: got op #');
-    expect(renderExecReport(report).join('\n')).toMatch(/stderr \(last \d+ of \d+ line\(s\) kept\):\n {2}\| trace: got hello #0/);
+    expect(renderExecReport(report).join('\n')).toMatch(/stderr \(last \d+ of \d+ lines? kept\):\n {2}\| trace: got hello #0/);
   });
 
   it('stderr chatter with stderrIsError: stderr_output', async () => {
