@@ -194,6 +194,20 @@ describe('finding ids and parts of the report', () => {
     expect(await main(['--section', '9'], io4)).toBe(2);
   }, 60_000);
 
+  it('the model table stays aligned with 8-digit state counts', () => {
+    const big = { ...report, model: report.model.map((m, i) => ({ ...m, distinct: i === 0 ? 12_345_678 : m.distinct })) };
+    const lines = renderText(big, { sections: ['model'] }).split('\n');
+    const head = lines.find((l) => l.startsWith('variant '))!;
+    const end = head.indexOf('states') + 'states'.length;
+    const rows = lines.filter((l) => /^(upstream|v1|v2|per-device) /.test(l));
+    expect(rows.length).toBe(report.model.length);
+    for (const r of rows) {
+      expect(r[end - 1], r).toMatch(/\d/);
+      expect(r[end], r).toBe(' ');
+      expect(r.length, r).toBeLessThanOrEqual(80);
+    }
+  });
+
   it('report --help keeps every option apart from its description, within 80 columns', async () => {
     const io = bufferIo();
     expect(await main(['report', '--help'], io)).toBe(0);

@@ -112,6 +112,27 @@ describe('svacheck litmus', () => {
     expect(j.coverage).toBeUndefined();
   });
 
+  it('--format json is --json; --format pdf is a usage error', async () => {
+    const dir = fixture({ 'a.litmus.yaml': OK_FILE });
+    const a = await run(['litmus', '--format', 'json', '.'], dir);
+    const b = await run(['litmus', '--json', '.'], dir);
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    expect((await run(['litmus', '--format', 'pdf', '.'], dir)).code).toBe(2);
+  });
+
+  it('a bundled scenario by its name, from any directory; a minimal file (name, devices, steps) runs', async () => {
+    const dir = fixture({ 'min.litmus.yaml': 'name: min\ndevices:\n  accel: { ssid_bits: 2 }\nsteps:\n  - bind: { dev: accel, mm: A }\n    expect: 1\n' });
+    const r = await run(['litmus', 'v1-reuse-bug', '--variant', 'v2'], dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Ok +v2 +v1-reuse-bug$/m);
+    const m = await run(['litmus', 'min.litmus.yaml'], dir);
+    expect(m.code, m.out + m.err).toBe(0);
+    const replay = await run(['replay', 'v2-second-device-same-pasid', '--variant', 'v2'], dir);
+    expect(replay.code).toBe(0);
+    expect(replay.out).toMatch(/^v2-second-device-same-pasid in v2$/m);
+  });
+
   it('the bundled library by default: every scenario Ok, located beside the package, not the cwd', async () => {
     const r = await run(['litmus'], fixture({}));
     expect(r.code).toBe(0);

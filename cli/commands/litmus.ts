@@ -13,7 +13,8 @@ import type { Command } from '../main.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'variant', kind: 'list', valueName: 'name', description: 'only these variants (repeatable, comma list)' },
-  { name: 'json', kind: 'boolean', description: 'stable JSON output (docs/litmus.md)' },
+  { name: 'format', kind: 'string', valueName: 'text|json', description: 'output format (default text; json: the stable form in docs/litmus.md)' },
+  { name: 'json', kind: 'boolean', description: 'same as --format json' },
   { name: 'coverage', kind: 'boolean', description: 'rules fired per scenario, errnos per variant' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
@@ -21,7 +22,8 @@ export const OPTIONS: readonly OptionSpec[] = [
 const USAGE = `usage: svacheck litmus [options] [FILE|DIR ...]
 
 Runs litmus scenarios (*.litmus.yaml) against the reference spec. Without a
-path, runs the bundled library; directories are searched for *.yaml files.
+path, runs the bundled library; directories are searched for *.yaml files; a
+bundled scenario can be named by its name (v1-reuse-bug) from any directory.
 Variants: ${VARIANTS.join(', ')}.`;
 
 export const command: Command = {
@@ -30,6 +32,8 @@ export const command: Command = {
   async run(argv, io) {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
+    const format = options.json ? 'json' : (options.format as string | undefined) ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got '${format}'`);
     const only = variantList(options.variant as string[] | undefined);
     const variants = only ?? [...VARIANTS];
     const bundled = positional.length === 0;
@@ -46,7 +50,7 @@ export const command: Command = {
     let code: number = exitCodeOf(outcomes);
     // The bundled library promises to exercise every API rule: a gap is a failed check.
     if (coverage && bundled && coverage.uncovered.length > 0 && code === EXIT.OK) code = EXIT.FAILED;
-    if (options.json) {
+    if (format === 'json') {
       io.out(JSON.stringify(toJson(outcomes, variants, coverage), null, 2) + '\n');
       return code;
     }
