@@ -14,3 +14,8 @@ export { ConformanceFailure, Lockstep, runTrace } from './lockstep.ts';
 export { SpecAdapter, createSpecAdapter } from './specAdapter.ts';
 export { CONFORMANCE_MUTANTS, MUTANT_FIXTURES, mutantByName, type Mutant } from './mutants/index.ts';
 export { KILL_SEED, caughtBy, formatKillTable, killMutant, runKillTable, type KillOptions, type KillRow } from './killTable.ts';
+// The litmus runner, for other test frameworks: parse and run a file on the spec or on an adapter.
+export {
+  BUNDLED_DIR, bundledPath, bundledSources, findLitmusFiles, loadLitmus, parseLitmus, renderOutcome, runLitmus, runSources,
+  type FileOutcome, type LitmusSource, type ParsedLitmus, type Verdict,
+} from './litmus/index.ts';

@@ -201,7 +201,7 @@ export interface MmObservation {
   readonly pasid: number | null;
   /** Whether that PASID came from the global allocator (iommu_mm->pasid_global). */
   readonly global: boolean | null;
-  /** SVA domains of this mm: IOMMU instance and attached-device count. */
+  /** SVA domains of this mm: IOMMU instance and users, one per group PASID slot attached (PROTOCOL.md §7). */
   readonly domains: readonly { iommu: string; users: number }[];
 }
 
