@@ -25,6 +25,7 @@ import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
 import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
 import type { Command } from '../main.ts';
+import { describeLoadError } from '../loadError.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'impl', kind: 'string', valueName: 'spec', description: "the implementation: 'builtin', a TS/JS module path (default export, adapter or createAdapter), or 'exec:<command and args>'" },
@@ -121,8 +122,7 @@ export async function loadImplementation(spec: string, cwd: string, options: { t
   const file = path.resolve(cwd, spec);
   let mod: Record<string, unknown>;
   try { mod = await import(pathToFileURL(file).href) as Record<string, unknown>; } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    return { ok: false, code: 2, lines: [`--impl ${spec}: cannot load the module: ${msg}`] };
+    return { ok: false, code: 2, lines: [`--impl ${spec}: cannot load the module: ${describeLoadError(e, spec)}`] };
   }
   for (const key of ['default', 'adapter', 'createAdapter']) {
     let x = mod[key];

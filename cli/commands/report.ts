@@ -30,8 +30,11 @@ diffs on the default configuration, the conformance of the built-in
 implementation against the spec, and prints the findings with the command that
 replays each. Exit 0 when every check held, 1 when one failed, 2 bad input.`;
 
-/** Step lines start once a run has taken this long; a short run stays quiet. */
-export const PROGRESS_AFTER_MS = 3000;
+/** Step lines start once a run has taken this long; a short run stays quiet (SVACHECK_PROGRESS_AFTER_MS overrides). */
+const progressAfterMs = (): number => {
+  const v = Number(process.env.SVACHECK_PROGRESS_AFTER_MS);
+  return Number.isFinite(v) && v >= 0 && process.env.SVACHECK_PROGRESS_AFTER_MS !== '' ? v : 3000;
+};
 
 /** --section values: numbers 1-5 or names, repeatable, comma lists. */
 export function sectionList(values: readonly string[] | undefined): SectionName[] | undefined {
@@ -72,12 +75,13 @@ export const command: Command = {
     // Progress goes to stderr (terminal or not) once the run has taken a few seconds: each
     // step as it starts, and the model checker's periodic Progress(...) lines.
     const started = Date.now();
+    const after = progressAfterMs();
     const elapsed = () => `[${((Date.now() - started) / 1000).toFixed(1)}s]`;
     const report = await buildReport({
       modelConfig: mc, configArg, seed, runs,
       setup: options.config === undefined ? undefined : mc.setup,
       variants,
-      onStep: io.progress ? (what) => { if (Date.now() - started >= PROGRESS_AFTER_MS) io.err(`svacheck report ${elapsed()} ${what}\n`); } : undefined,
+      onStep: io.progress ? (what) => { if (Date.now() - started >= after) io.err(`svacheck report ${elapsed()} ${what}\n`); } : undefined,
       onProgress: io.progress ? (what, p) => io.err(`svacheck report ${elapsed()} ${what}: ${formatProgress(p)}\n`) : undefined,
     });
     if (findingIds) {
