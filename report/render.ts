@@ -85,7 +85,7 @@ function diffSection(r: ReportData): string[] {
 function conformanceSection(r: ReportData): string[] {
   const lines = ['4. Conformance of impl (builtin) against the spec', ''];
   for (const c of r.conformance) {
-    lines.push(`${c.variant.padEnd(11)} ${c.ok ? 'pass' : 'FAIL'}  ${c.runs} runs, ${c.checked} ops checked, seed ${c.seed}`);
+    lines.push(`${c.variant.padEnd(11)} ${c.ok ? 'pass' : 'FAIL'}  ${c.runs} run${c.runs === 1 ? '' : 's'}, ${c.checked} op${c.checked === 1 ? '' : 's'} checked, seed ${c.seed}`);
     if (c.failure) lines.push(...para(' '.repeat(12), c.failure, ' '.repeat(14)));
   }
   return lines;

@@ -101,7 +101,7 @@ function render(r: CheckResult, mc: ModelConfig, showCoverage: boolean, written:
     lines.push(r.exhaustive ? `No invariant violated${r.violations.length ? ' beyond the documented findings' : ''}.` : 'No invariant violated in the explored part.');
   for (const v of r.violations) {
     lines.push('', `${v.expected ? 'Documented finding' : 'Invariant violated'}: ${v.invariant} (rule ${v.rule}), in ${plural(v.states, 'distinct state')}; first: ${v.reason}`);
-    lines.push(`Shortest trace (${v.trace.length} steps):`, ...v.lines);
+    lines.push(`Shortest trace (${plural(v.trace.length, 'step')}):`, ...v.lines);
     const path = written.get(v.litmus);
     if (path) lines.push(`Written: ${path}`);
     else lines.push('Litmus file:', ...v.litmus.trimEnd().split('\n').map((l) => `  ${l}`));

@@ -38,7 +38,7 @@ function render(r: WalkResult, showCoverage: boolean, written: Map<string, strin
   if (unexpected.length === 0) lines.push('No undocumented invariant violation on these walks (walks are not exhaustive).');
   for (const v of r.violations) {
     lines.push('', `${v.expected ? 'Documented finding' : 'Invariant violated'}: ${v.invariant} (rule ${v.rule}) on walk ${v.walk}: ${v.reason}`);
-    lines.push(`Replay this walk: ${v.replay}`, `Trace shrunk from ${v.originalLength} to ${v.trace.length} steps:`, ...v.lines);
+    lines.push(`Replay this walk: ${v.replay}`, `Trace shrunk from ${v.originalLength} to ${plural(v.trace.length, 'step')}:`, ...v.lines);
     const path = written.get(v.litmus);
     lines.push(...(path ? [`Written: ${path}`] : ['Litmus file:', ...v.litmus.trimEnd().split('\n').map((l) => `  ${l}`)]));
   }
