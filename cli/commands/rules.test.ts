@@ -32,6 +32,11 @@ describe('svacheck rules', () => {
     expect(io.stderr).toMatch(/no rule Z9 \(known: A1 /);
   });
 
+  it('docs/rules.md has a row for every rule (no group left out)', () => {
+    const md = rulesMarkdown();
+    for (const e of ruleEntries()) expect(md, e.id).toContain(`| ${e.id} |`);
+  });
+
   it('docs/rules.md is up to date (regenerate: npx svacheck rules --format markdown > docs/rules.md)', () => {
     expect(readFileSync(new URL('../../docs/rules.md', import.meta.url), 'utf8')).toBe(rulesMarkdown() + '\n');
   });

@@ -21,7 +21,7 @@ export interface RuleEntry {
   readonly source: string;
   readonly errno?: string;
   /** An API rule the spec decides by, a caller-contract rule, or a design property found by the model checker. */
-  readonly kind: 'api' | 'contract' | 'finding';
+  readonly kind: 'api' | 'contract' | 'fail-nth' | 'finding';
   /** Invariants (spec/invariants.ts) and availability findings that carry this id. */
   readonly invariants: readonly string[];
   readonly findings: readonly string[];
@@ -41,7 +41,7 @@ export function ruleEntries(): RuleEntry[] {
   const found = (id: string) => Object.values(AVAILABILITY).filter((a) => a.rule === id).map((a) => a.title);
   const out: RuleEntry[] = RULES.map((r) => ({
     id: r.id, statement: r.statement, variants: r.variants, source: r.source, ...(r.errno ? { errno: r.errno } : {}),
-    kind: r.contract ? 'contract' : 'api', invariants: inv(r.id), findings: found(r.id),
+    kind: r.contract ? 'contract' : r.failNth ? 'fail-nth' : 'api', invariants: inv(r.id), findings: found(r.id),
   }));
   for (const [id, x] of Object.entries(FINDING_ONLY)) {
     const at = out.findIndex((e) => e.id.localeCompare(id, 'en', { numeric: true }) > 0 && e.id[0] === id[0]);
@@ -51,7 +51,8 @@ export function ruleEntries(): RuleEntry[] {
 }
 
 const KIND_WORD: Record<RuleEntry['kind'], string> = {
-  api: '', contract: 'caller contract: inputs breaking it are rejected, not run', finding: 'design property found by the model checker',
+  api: '', contract: 'caller contract: inputs breaking it are rejected, not run', 'fail-nth': 'an injected allocation failure: only fail-nth runs (svacheck kernel) reach it',
+  finding: 'design property found by the model checker',
 };
 
 export function renderRule(e: RuleEntry): string[] {
@@ -75,6 +76,7 @@ const GROUPS: readonly [string, string][] = [
   ['V', 'The v2 patch: iommu_sva_bind_device_pasid'],
   ['K', 'The per-device design proposed in review'],
   ['M', 'Arm SMMUv3 behaviour (drivers/iommu/arm/arm-smmu-v3/)'],
+  ['N', 'Allocation failures (injected by the fail-nth runs of svacheck kernel)'],
   ['C', 'The caller contract'],
 ];
 
