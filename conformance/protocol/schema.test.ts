@@ -67,12 +67,24 @@ withC('protocol JSON Schemas against the traffic of examples/c', () => {
   });
 });
 
+describe('protocol JSON Schemas: the optional capabilities of section 11, as PROTOCOL.md shows them', () => {
+  it('fail_nth and leaks messages validate', () => {
+    expect(request({ id: 30, type: 'op', op: 'bind', dev: 'accel', mm: 'A', as: 'h1', fail_nth: 3 }), ajv.errorsText(request.errors)).toBe(true);
+    expect(request({ id: 41, type: 'leaks' })).toBe(true);
+    expect(response({ id: 30, result: { errno: 'ENOMEM' }, calls: 3, injected: { site: 'iommu-sva.c:127 iommu_sva_bind_device_internal', point: 'handle' } }), ajv.errorsText(response.errors)).toBe(true);
+    expect(response({ id: 41, leaks: { objects: 0, pasids: 0, asids: 0, cd_entries: 0, mm_refs: 0, list: [] } })).toBe(true);
+    expect(response({ id: 0, hello: { name: 'x', protocol: 1, variants: ['v2'], ops: ['bind'], capabilities: { batch: 1, fail_nth: 1, leaks: 1 } } })).toBe(true);
+  });
+});
+
 describe('protocol JSON Schemas reject what PROTOCOL.md forbids', () => {
   it.each([
     ['an unknown errno', { id: 1, result: { errno: 'EFOO' } }],
     ['two answers in one response', { id: 1, result: 'ok', error: { code: 'internal', message: 'x' } }],
     ['a result of two keys', { id: 1, result: { pasid: 1, mm: 'A' } }],
     ['an mm in an unknown state', { id: 1, observation: { bonds: [], attaches: [], mms: [{ mm: 'A', state: 'zombie', pasid: null, global: null, domains: [] }], global_pasids: [], dma: [] } }],
+    ['an injected failure at an unknown point', { id: 1, result: { errno: 'ENOMEM' }, calls: 3, injected: { site: 'x.c:1 f', point: 'somewhere' } }],
+    ['a leaks answer without its counts', { id: 1, leaks: { list: [] } }],
     ['a domain with no users', { id: 1, observation: { bonds: [], attaches: [], mms: [{ mm: 'A', state: 'live', pasid: 1, global: true, domains: [{ iommu: 's', users: 0 }] }], global_pasids: [1], dma: [] } }],
   ])('response: %s', (_what, msg) => { expect(response(msg)).toBe(false); });
 
@@ -82,5 +94,6 @@ describe('protocol JSON Schemas reject what PROTOCOL.md forbids', () => {
     ['a PASID past 32 bits', { id: 1, type: 'op', op: 'free_global', pasid: 2 ** 32 }],
     ['an unknown variant', { id: 1, type: 'configure', variant: 'v3', setup: { devices: [], iommus: [], mms: [] } }],
     ['an unknown type', { id: 1, type: 'reset' }],
+    ['fail_nth 0', { id: 1, type: 'op', op: 'bind', dev: 'a', mm: 'A', fail_nth: 0 }],
   ])('request: %s', (_what, msg) => { expect(request(msg)).toBe(false); });
 });
