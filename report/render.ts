@@ -26,6 +26,21 @@ export function para(first: string, text: string, rest: string): string[] {
   return out.map((l) => l.trimEnd());
 }
 
+/**
+ * A shell command after `first`: on one line when it fits, else broken between words with a
+ * trailing ` \` (the shell's line continuation), so it still pastes as one command.
+ */
+export function commandLines(first: string, cmd: string): string[] {
+  const words = ascii(cmd).match(/(?:[^\s']+|'[^']*')+/g) ?? [''];   // a quoted word is never broken
+  const out: string[] = [];
+  let line = first + words[0];
+  for (const w of words.slice(1)) {
+    if (line.length + 1 + w.length > WIDTH - 2) { out.push(`${line} \\`); line = `${' '.repeat(first.length + 2)}${w}`; } else line += ` ${w}`;
+  }
+  out.push(line);
+  return out;
+}
+
 function header(r: ReportData): string[] {
   const devs = r.setup.devices.map((d) => `${d.name} (${d.ssidBits} SSID bit${d.ssidBits === 1 ? '' : 's'})`).join(', ');
   return [
@@ -46,7 +61,7 @@ function litmusSection(r: ReportData): string[] {
   }
   lines.push('');
   for (const s of r.litmus.summary) lines.push(`${s.variant.padEnd(11)} ${s.Ok} Ok, ${s.No} No, ${s.Malformed} Malformed, ${s.Crash} Crash`);
-  lines.push('', ...para('', 'Any scenario step by step, with the rule that decided each result: npx svacheck replay v2-sticky-local-mode', '  '));
+  lines.push('', 'Any scenario step by step, with the rules that decided each result:', '  npx svacheck replay v2-sticky-local-mode');
   return lines;
 }
 
@@ -97,7 +112,7 @@ export function findingLines(f: Finding): string[] {
   lines.push(...para('   ', f.explanation, '   '));
   lines.push('   shortest trace (a litmus file, runnable as printed once saved):');
   for (const l of traceLines(f.litmus)) lines.push(ascii(`     ${l}`).trimEnd());
-  lines.push(...para('   replay: ', f.replay, '     '));
+  lines.push(...commandLines('   replay: ', f.replay));
   return lines;
 }
 

@@ -8,7 +8,7 @@ import { loadBundledConfig } from '../model/index.ts';
 import { main } from '../cli/main.ts';
 import { bufferIo } from '../cli/io.ts';
 import { buildReport, DEFAULT_SEED, specHash, type ReportData } from './build.ts';
-import { renderMarkdown, renderText } from './render.ts';
+import { commandLines, renderMarkdown, renderText } from './render.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,7 +75,7 @@ describe('the review report', () => {
 
 /** Every `npx svacheck ...` command a text prints, as the words a shell would pass. */
 function commandsIn(text: string): string[][] {
-  return [...text.matchAll(/npx svacheck ([^\n]*)/g)].map((m) => {
+  return [...text.replace(/ \\\n\s*/g, ' ').matchAll(/npx svacheck ([^\n]*)/g)].map((m) => {
     const words: string[] = [];
     for (const w of m[1].matchAll(/'([^']*)'|(\S+)/g)) words.push(w[1] ?? w[2]);
     return words;
@@ -141,6 +141,18 @@ describe('the text report is pasteable into a mail', () => {
     }
   });
 
+  it('a command is never wrapped: it ends its line, and the next line does not continue it', () => {
+    const lines = text.split('\n');
+    lines.forEach((l, i) => {
+      if (!l.includes('npx svacheck')) return;
+      expect(l, l).toMatch(/npx svacheck \S/);
+      const indent = (x: string) => /^ */.exec(x)![0].length;
+      const next = lines[i + 1] ?? '';
+      // Continued only as a shell would read it: a trailing backslash.
+      if (next.trim() !== '' && !/^-+$/.test(next) && !l.endsWith(' \\')) expect(indent(next), `${l}\n${next}`).toBeLessThanOrEqual(indent(l));
+    });
+  });
+
   it('every printed command runs from another directory: no usage error, no crash', async () => {
     const cmds = commandsIn(text);
     expect(cmds.length).toBeGreaterThanOrEqual(report.findings.length);
@@ -160,6 +172,20 @@ describe('the text report is pasteable into a mail', () => {
     const ids = [...text.matchAll(/\(([A-Z][0-9]+(?:-[a-z0-9]+)?)\)|\b(?:applies|rule) ([A-Z][0-9]+(?:-[a-z0-9]+)?)\b/g)].map((m) => m[1] ?? m[2]);
     expect(ids.length).toBeGreaterThan(5);
     for (const id of new Set(ids)) expect(io.stdout, id).toMatch(new RegExp(`^${id} `, 'm'));
+  });
+});
+
+describe('commandLines', () => {
+  it('keeps a command on one line when it fits, else breaks it with shell continuations within 80 columns', () => {
+    expect(commandLines('   replay: ', 'npx svacheck diff upstream v2 seed-small')).toEqual(['   replay: npx svacheck diff upstream v2 seed-small']);
+    const long = `npx svacheck conform --impl builtin --variant v2 --seed 20260521 --path '${'1:'.repeat(20)}@ABCDEFABCDEF'`;
+    const lines = commandLines('   replay: ', long);
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
+    expect(lines.slice(0, -1).every((l) => l.endsWith(' \\'))).toBe(true);
+    expect(lines.map((l) => l.replace(/ \\$/, '').trim()).join(' ').replace(/^replay: /, '')).toBe(long);
+    const quoted = commandLines('   replay: ', `npx svacheck conform --impl 'exec:node ${'x'.repeat(30)}.mjs --flag value' --variant v2 --seed 1`);
+    expect(quoted.some((l) => /'exec:node x+\.mjs --flag value'/.test(l))).toBe(true);
   });
 });
 
