@@ -131,6 +131,7 @@ describe('svacheck litmus', () => {
     const replay = await run(['replay', 'v2-second-device-same-pasid', '--variant', 'v2'], dir);
     expect(replay.code).toBe(0);
     expect(replay.out).toMatch(/^v2-second-device-same-pasid in v2$/m);
+    for (const l of replay.out.split('\n')) expect(l.length, l).toBeLessThanOrEqual(80);   // pasteable like the report
   });
 
   it('the bundled library by default: every scenario Ok, located beside the package, not the cwd', async () => {

@@ -10,6 +10,7 @@ import { ContractError, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../../sp
 import { bundledPath, expectationFor, parseLitmus, variantsOf } from '../../conformance/litmus/index.ts';
 import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
+import { para } from '../../report/render.ts';
 import type { Command } from '../main.ts';
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -79,10 +80,12 @@ export const command: Command = {
         const ok = want === 'any' || (want === undefined ? applied.result.kind !== 'errno' : sameResult(want, applied.result));
         if (!ok) code = EXIT.FAILED;
         const expected = want === undefined ? '' : want === 'any' ? ' (any)' : ` (expected ${formatResult(want)}${ok ? '' : ' -- DIFFERS'})`;
-        io.out(`  ${String(i + 1).padStart(2)}. ${formatOp(s.op)} -> ${got}${expected}\n`);
-        for (const id of [applied.rule, ...applied.effects]) io.out(`      ${id}: ${RULE_BY_ID.get(id)?.statement ?? '?'}\n`);
-        io.out(`      ${stateLine(driver)}\n`);
-        for (const v of driver.invariants()) io.out(`      invariant ${v.invariant} (${v.rule}) broken: ${v.reason}\n`);
+        // Within 80 columns, so a replay can be pasted into a mail like the report.
+        const say = (first: string, text: string, rest: string) => io.out(para(first, text, rest).join('\n') + '\n');
+        say(`  ${String(i + 1).padStart(2)}. `, `${formatOp(s.op)} -> ${got}${expected}`, '        ');
+        for (const id of [applied.rule, ...applied.effects]) say(`      ${id}: `, RULE_BY_ID.get(id)?.statement ?? '?', '        ');
+        say('      ', stateLine(driver), '        ');
+        for (const v of driver.invariants()) say('      ', `invariant ${v.invariant} (${v.rule}) broken: ${v.reason}`, '        ');
       }
     }
     return code;
