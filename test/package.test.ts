@@ -83,6 +83,18 @@ describe('installed into a fresh CommonJS project', () => {
     expect(js.stdout).toContain('svacheck conform: my-js-sva');
   });
 
+  it('every command loads from the installed package (no module left out of the files list)', async (ctx) => {
+    if (offline) ctx.skip(`no registry: ${offline}`);
+    const help = await sh('npx', ['svacheck', '--help'], project);
+    const commands = /Commands: ([^.]+)\./.exec(help.stdout)?.[1].split(', ') ?? [];
+    expect(commands).toEqual(expect.arrayContaining(['report', 'conform', 'rules', 'replay']));
+    // Each command's module and everything it imports, loaded in one process as the CLI would.
+    const script = `for (const c of ${JSON.stringify(commands)}) await import('./node_modules/svacheck/cli/commands/' + c + '.ts'); console.log('loaded');`;
+    const r = await sh(process.execPath, ['--import', './node_modules/svacheck/bin/register.mjs', '--input-type=module', '-e', script], project);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('loaded');
+  });
+
   it('a vitest suite runs svacheck/vitest: the random property and the litmus library', async (ctx) => {
     if (offline) ctx.skip(`no registry: ${offline}`);
     writeFileSync(join(project, 'vitest.config.mjs'), [
