@@ -111,7 +111,7 @@ export function registerConformanceTests(name: string, makeAdapter: () => SvaAda
         const bad = outcomes.filter((o) => o.errors.length > 0 || o.verdicts.some((v) => v.verdict !== 'Ok'));
         if (bad.length > 0) {
           throw new Error(`${name} fails ${bad.length} litmus scenario${bad.length === 1 ? '' : 's'} in ${variant}:\n`
-            + bad.flatMap((o) => renderOutcome(o)).join('\n'));
+            + bad.flatMap((o) => [...renderOutcome(o), ...(o.name ? [`  explain it: npx svacheck replay ${o.name} --variant ${variant}`] : [])]).join('\n'));
         }
       });
     }

@@ -42,6 +42,7 @@ suite('svacheck conform', () => {
     expect(r.out).toMatch(/v2 on the seed setup: .* - FAILED \(result\): step \d+ \(bind_pasid .*\): spec \d, impl ENOSPC/);
     // The scenario's failure is printed once, naming the rules the spec decided by.
     expect(r.out.match(/v1-reuse-bug\.litmus\.yaml:\d+: step 3:/g)).toHaveLength(1);
+    expect(r.out).toContain('  explain it: npx svacheck replay v1-reuse-bug --variant v2');
     expect(r.out).toMatch(/gives ENOSPC\s+where\s+the\s+spec\s+gives\s+2\s+by\s+rules\s+S5-new,\s+V4;\s+later/);
     expect(r.out).toMatch(/^ {4}the spec decides step \d+ by [\w-]+(, [\w-]+)* \(npx svacheck rules [\w-]+ explains a rule\)$/m);
     expect(r.out).toMatch(/^ {4}explain it: +npx svacheck replay \S+ --variant v2$/m);

@@ -14,7 +14,7 @@ import { shrinkCrash, type Restartable } from '../../conformance/crash.ts';
 import type { FailNthTarget } from '../../conformance/failnth.ts';
 import { writeLitmus } from '../../vocab/litmus.ts';
 import {
-  bundledSources, coverageOf, findLitmusFiles, renderOutcome, renderSummary, runSources, toJson,
+  bundledPath, bundledSources, coverageOf, findLitmusFiles, renderOutcome, renderSummary, runSources, toJson,
   type FileOutcome, type LitmusSource,
 } from '../../conformance/litmus/index.ts';
 import { openExecAdapter, renderExecReport, type ExecAdapter, type ExecOptions, type ExecReport } from '../../conformance/protocol/index.ts';
@@ -259,7 +259,10 @@ export function renderConform(r: ConformResult): string[] {
   const out: string[] = [`svacheck conform: ${r.name} (${r.impl})`, `variants: ${r.variants.join(', ')}`, ''];
   if (r.litmus.length > 0) {
     out.push(`Litmus scenarios on the implementation (${plural(r.litmus.length, 'file')}${r.litmusStopped ? ', stopped early: the implementation broke' : ''}):`);
-    out.push(...r.litmus.flatMap(renderOutcome), '', ...renderSummary(r.litmus, r.variants));
+    // A failing bundled scenario is named so that `npx svacheck replay NAME` finds it anywhere.
+    const explain = (o: FileOutcome) => o.verdicts.filter((v) => v.verdict === 'No')
+      .map((v) => `  explain it: npx svacheck replay ${o.file === `litmus/${v.name}.litmus.yaml` && bundledPath(v.name) ? v.name : shq(o.file)} --variant ${v.variant}`);
+    out.push(...r.litmus.flatMap((o) => [...renderOutcome(o), ...explain(o)]), '', ...renderSummary(r.litmus, r.variants));
     const cov = coverageOf(r.litmus, r.variants);
     out.push('', `Rule coverage: ${cov.rules.length - cov.uncovered.length} of ${cov.rules.length} API rules of these variants fired by the scenarios run`);
     if (cov.uncovered.length > 0)
