@@ -4,11 +4,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../bin/svacheck.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'svacheck-load-'));
 writeFileSync(join(dir, 'package.json'), '{ "name": "p", "type": "commonjs" }\n');
 const files: Record<string, string> = {
@@ -19,8 +18,22 @@ const files: Record<string, string> = {
 };
 for (const [f, t] of Object.entries(files)) writeFileSync(join(dir, f), t);
 
-// Through the binary, as a user runs it: its module hooks are what loads the adapter.
-const conform = (impl: string) => spawnSync(process.execPath, [BIN, 'conform', '--impl', impl, '--runs', '0', '--no-library', '--no-progress'], { cwd: dir, encoding: 'utf8' });
+// In one process with the binary's module hooks, as a user's `svacheck conform --impl` loads.
+const REGISTER = fileURLToPath(new URL('../bin/register.mjs', import.meta.url));
+const CONFORM = fileURLToPath(new URL('./commands/conform.ts', import.meta.url));
+let results: Record<string, { ok: boolean; code?: number; lines?: string[]; name?: string }> = {};
+beforeAll(() => {
+  const script = `const { loadImplementation } = await import(${JSON.stringify(pathToFileURL(CONFORM).href)});
+    const out = {};
+    for (const f of ['./missing.ts', './bad-syntax.ts', './no-dep.ts', './throws.ts', './esm.js']) {
+      const r = await loadImplementation(f, process.cwd());
+      out[f] = r.ok ? { ok: true, name: r.adapter.name } : { ok: false, code: r.code, lines: r.lines };
+    }
+    console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(REGISTER).href, '--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  results = JSON.parse(r.stdout);
+});
 
 describe('loading a module adapter', () => {
   it.each([
@@ -29,16 +42,14 @@ describe('loading a module adapter', () => {
     ['./no-dep.ts', /imports 'not-installed-pkg', which is not installed where the adapter is/],
     ['./throws.ts', /\.\/throws\.ts threw while loading: boom at load/],
   ])('%s: a usage error in plain words', (impl, why) => {
-    const r = conform(impl);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(why);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const r = results[impl];
+    expect(r.ok).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.lines?.join('\n')).toMatch(why);
+    expect(r.lines?.join('\n')).not.toMatch(/\n\s+at /);
   });
 
   it('a .js adapter written with import/export loads in a CommonJS package', () => {
-    const r = conform('./esm.js');
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain('svacheck conform: esm-in-cjs');
+    expect(results['./esm.js']).toEqual({ ok: true, name: 'esm-in-cjs' });
   });
 });

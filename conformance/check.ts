@@ -84,8 +84,9 @@ export const scenarioOps = (scenario: Scenario): Op[] => [...scenario[1]].map(op
 
 export const freshSeed = (): number => (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
 
+/** The vitest replay of a run, by test name only (svacheck/vitest names the test file too). */
 export const defaultReplay = (adapter: string, variant: VariantName) => (seed: number, path: string | null): string =>
-  `SVACHECK_SEED=${seed}${path ? ` SVACHECK_PATH='${path}'` : ''} npx vitest run conformance -t '${adapter} conforms: ${variant}'`;
+  `SVACHECK_SEED=${seed}${path ? ` SVACHECK_PATH='${path}'` : ''} npx vitest run -t '${adapter} conforms: ${variant}'`;
 
 /**
  * A replay path is fast-check's counterexample path, plus `@` and the commands' replayPath
