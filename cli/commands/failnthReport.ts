@@ -10,11 +10,13 @@ export async function runFailNth(target: FailNthTarget & { readonly failed?: unk
   const sweeps: FailNthReport[] = [];
   for (const variant of variants) {
     const traces = sweepTraces(variant, setups.map((s) => s.setup), runs, seed, maxSteps);
-    let last = 0;
+    // A progress line every few seconds once the sweep has run that long, and the last one then.
+    let last = Date.now(), shown = false;
     sweeps.push(await failNthSweep(target, variant, traces, {
       progress: (done, total) => {
-        if (!io.progress || (done !== total && Date.now() - last < 2000)) return;
+        if (!io.progress || Date.now() - last < 3000 && !(done === total && shown)) return;
         last = Date.now();
+        shown = true;
         io.err(`fail-nth ${variant}: ${done}/${total} runs\n`);
       },
     }));
