@@ -187,14 +187,18 @@ export function renderMarkdown(r: ReportData): string {
     '| variant | exhaustive | states | depth | seconds | broken invariants | availability findings |', '|---|---|---|---|---|---|---|',
     ...r.model.map((m) => `| ${m.variant} | ${m.exhaustive ? 'yes' : 'no'} | ${m.distinct} | ${m.depth} | ${m.seconds} | ${m.violations.map((v) => `${v.invariant} (${v.rule})${v.expected ? ' expected' : ''}`).join(', ') || 'none'} | ${m.availability.map((a) => `${a.kind} (${a.rule})`).join(', ') || 'none'} |`), '',
     '## 3. Variant differences', '',
-    ...r.diffs.flatMap((d) => [`**${d.a} vs ${d.b}**: ${d.status === 'different' ? `differ at step ${d.step}` : d.status}`, '', ...(d.lines.length ? ['```', ...d.lines.map((l) => l.trim()), '```', ''] : [])]),
+    // The trace is in the finding (one place), as in the text report.
+    ...r.diffs.flatMap((d) => {
+      const f = r.findings.find((x) => x.kind === 'variant-difference' && x.variants.join() === `${d.a},${d.b}`);
+      return [`- **${d.a} vs ${d.b}**: ${d.status === 'different' ? `differ at step ${d.step}` : d.status}${f ? ` (finding [${f.id}](#${f.id}))` : ''}`];
+    }), '',
     '## 4. Conformance of impl against the spec', '',
     '| variant | verdict | runs | ops checked | seed |', '|---|---|---|---|---|',
     ...r.conformance.map((c) => `| ${c.variant} | ${c.ok ? 'pass' : `FAIL: ${c.failure}`} | ${c.runs} | ${c.checked} | ${c.seed} |`), '',
     '## 5. Findings', '',
     ...[...new Set(r.findings.map((f) => f.kind))].map((k) => `- *${FINDING_KINDS[k].title}*: ${FINDING_KINDS[k].explanation}`), '',
     ...r.findings.flatMap((f) => [
-      `### ${f.id}: ${f.headline}`, '', `*${FINDING_KINDS[f.kind].title}*, rule \`${f.rule}\`${f.expected ? ' (documented)' : ''}. ${f.explanation}`, '',
+      `### ${f.id}: ${f.headline} <a id="${f.id}"></a>`, '', `*${FINDING_KINDS[f.kind].title}*, rule \`${f.rule}\`${f.expected ? ' (documented)' : ''}. ${f.explanation}`, '',
       '```yaml', f.litmus.trimEnd(), '```', '', `Replay: \`${f.replay}\``, '',
     ]),
     r.exitCode === 0 ? '**Verdict:** every check held.' : '**Verdict:** a check failed.',

@@ -41,6 +41,9 @@ describe('the review report', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('| scenario | upstream | v1 | v2 | per-device |');
     expect(md.match(/^### [a-z]+-[A-Za-z0-9.-]+: /gm)?.length).toBe(report.findings.length);
+    // Each trace once, in its finding; section 3 links to it.
+    for (const f of report.findings) expect(md.split(`name: ${/^name: (\S+)/m.exec(f.litmus)?.[1]}`).length - 1, f.id).toBe(1);
+    expect(md).toContain('(finding [diff-upstream-v2](#diff-upstream-v2))');
   });
   it('every check held; the findings the seed is about are there, each with a replay command', () => {
     expect(report.exitCode).toBe(0);
