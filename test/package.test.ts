@@ -89,7 +89,11 @@ describe('installed into a fresh CommonJS project', () => {
     const commands = /Commands: ([^.]+)\./.exec(help.stdout)?.[1].split(', ') ?? [];
     expect(commands).toEqual(expect.arrayContaining(['report', 'conform', 'rules', 'replay']));
     // Each command's module and everything it imports, loaded in one process as the CLI would.
-    const script = `for (const c of ${JSON.stringify(commands)}) await import('./node_modules/svacheck/cli/commands/' + c + '.ts'); console.log('loaded');`;
+    // And the library's entry points: the litmus runner is exported beside checkAdapter.
+    const script = `for (const c of ${JSON.stringify(commands)}) await import('./node_modules/svacheck/cli/commands/' + c + '.ts');
+      const lib = await import('svacheck');
+      for (const f of ['checkAdapter', 'runSources', 'bundledSources', 'runLitmus', 'parseLitmus']) if (typeof lib[f] !== 'function') throw new Error('svacheck does not export ' + f);
+      console.log('loaded');`;
     const r = await sh(process.execPath, ['--import', 'svacheck/register', '--input-type=module', '-e', script], project);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('loaded');
