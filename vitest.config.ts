@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{vocab,spec,model,impl,conformance,cli,report,test}/**/*.test.ts'],
+    include: ['{vocab,spec,model,impl,conformance,cli,report,simulate,test}/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // The JSON report gives .ci/run the runner's own pass/fail counts.

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   mutants: () => import('./commands/mutants.ts'),
   kernel: () => import('./commands/kernel.ts'),
   rules: () => import('./commands/rules.ts'),
+  simulate: () => import('./commands/simulate.ts'),
 };
 
 const USAGE = `usage: svacheck [command] [options]
