@@ -37,6 +37,19 @@ export function wrap(text: string, width: number, indent = ''): string[] {
   return out;
 }
 
+/** A shell command in lines of at most `width` columns, continued with backslashes before options. */
+export function shellLines(cmd: string, width: number, indent: string): string[] {
+  const parts = cmd.split(/ (?=--)/);
+  const out: string[] = [];
+  let line = indent + parts[0];
+  for (const p of parts.slice(1)) {
+    if (line.length + 1 + p.length + 2 > width) { out.push(`${line} \\`); line = `${indent}  ${p}`; }
+    else line = `${line} ${p}`;
+  }
+  out.push(line);
+  return out;
+}
+
 /** A variant name in two header lines of at most `w` columns, split after a hyphen. */
 function headerLines(name: string, w: number): [string, string] {
   if (name.length <= w) return ['', name];
@@ -95,7 +108,7 @@ export function renderText(r: SimulateResult, replay: string): string {
   const refused = r.points.reduce((s, p) => s + p.byVariant.reduce((t, v) => t + v.refused, 0), 0);
   out.push('', ...wrap('Reasons: an errno of the kernel call; pool: the driver\'s own PASID pool had none free (no kernel call); INVALID: alloc_global found no id. A variant without bind_pasid is driven with bind.', 80));
   out.push(...wrap(`${r.ops} kernel calls simulated${r.checked > 0 ? `, ${r.checked} of them compared with the spec step by step (no difference)` : ''}.${refused > 0 ? ` ${refused} process starts refused at max_processes.` : ''}`, 80));
-  out.push(...wrap(`Replay: ${replay}`, 80));
+  out.push('Replay:', ...shellLines(replay, 80, '  '));
   return out.map((l) => l.trimEnd()).join('\n') + '\n';
 }
 
