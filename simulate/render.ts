@@ -228,7 +228,7 @@ export function renderSvg(r: SimulateResult, replay: string): string {
     o.push(marker(MARKERS[i % MARKERS.length], legendX + 20, y, c));
     o.push(`<text x="${legendX + 48}" y="${y + 4}">${esc(v.name)}</text>`);
   });
-  o.push(`<text x="${left}" y="${H - 10}" fill="#333" font-size="11">${esc(replay)}</text>`);
+  o.push(`<text x="${left}" y="${H - 10}" fill="#333" font-size="11">${esc(`made by: ${replay}`)}</text>`);
   o.push('</svg>');
   return o.join('\n') + '\n';
 }

@@ -14,6 +14,7 @@ import {
 import { helpText, intOption, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
+import { shq } from '../shell.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'variant', kind: 'list', valueName: 'name', description: 'variants to run (repeatable, comma list; default: every variant)' },
@@ -90,7 +91,7 @@ export const command: Command = {
       if (e instanceof WorkloadError) { io.err(`svacheck simulate: ${e.message}\n`); return EXIT.USAGE; }
       throw e;
     }
-    const replay = ['npx svacheck simulate', ...positional, `--variant ${variants.join(',')}`, `--seed ${seed}`,
+    const replay = ['npx svacheck simulate', ...positional.map(shq), `--variant ${variants.join(',')}`, `--seed ${seed}`,
       ...(sweep ? [`--sweep ${sweep.param}=${sweep.values.join(',')}`] : []),
       ...(replications !== undefined ? [`--replications ${replications}`] : []), ...(horizon !== undefined ? [`--horizon ${horizon}`] : []),
       ...(engine !== 'auto' ? [`--engine ${engine}`] : [])].join(' ');
