@@ -14,6 +14,7 @@ import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
 import { AVAILABILITY, check, diff, type CheckResult, type DiffResult, type ModelConfig, type Progress } from '../model/index.ts';
 import type { Finding } from './findings.ts';
+import { buildCosts, type CostsData } from './costs.ts';
 
 export const REPORT_SCHEMA = 'svacheck-report/2';
 export const DEFAULT_SEED = 20260521;
@@ -28,6 +29,8 @@ export interface ReportOptions {
   /** Random sequences per variant for the conformance runs. */
   readonly runs?: number;
   readonly variants?: readonly VariantName[];
+  /** Where to write the plot of section 6 (What it costs users); default: not written. */
+  readonly costsPlot?: string;
   /** Called as each step starts, for progress lines. */
   readonly onStep?: (what: string) => void;
   /** Periodic progress of a long model check or diff (every few seconds), with what runs. */
@@ -57,6 +60,8 @@ export interface ReportData {
   readonly diffs: readonly { a: VariantName; b: VariantName; ops: readonly string[]; status: DiffResult['status']; exhaustive: boolean; step: number | null; lines: readonly string[] }[];
   readonly conformance: readonly { implementation: string; variant: VariantName; ok: boolean; runs: number; checked: number; seed: number; failure: string | null }[];
   readonly findings: readonly Finding[];
+  /** Section 6: the seed workload's bind failure rates per variant (svacheck simulate). */
+  readonly costs: CostsData;
   /** 0: everything held (documented findings included); 1: a check failed. */
   readonly exitCode: 0 | 1;
 }
@@ -114,6 +119,9 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
     conformance.push(await checkAdapter(createBuiltinAdapter(), { variant: v, setup, runs: o.runs ?? 100, seed, replay: (s, path) => `npx svacheck conform --impl builtin --variant ${v} --seed ${s}${path ? ` --path '${path}'` : ''}` }));
   }
 
+  o.onStep?.('simulate (what it costs users)');
+  const costs = buildCosts(variants, seed, o.costsPlot ?? null);
+
   const findings = collectFindings(o.configArg, outcomes, checks, diffs, conformance, variants);
   const failed = findings.some((f) => !f.expected && (f.kind === 'invariant-violation' || f.kind === 'conformance-failure' || f.kind === 'litmus-failure'))
     || checks.some((c) => c.missingExpected.length > 0);
@@ -150,6 +158,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
       failure: c.failure ? `${c.failure.check} at step ${c.failure.step}${c.failure.op ? `: ${formatOp(c.failure.op)}` : ''}` : null,
     })),
     findings,
+    costs,
     exitCode: failed ? 1 : 0,
   };
 }

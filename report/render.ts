@@ -6,6 +6,7 @@ import { ascii, WIDTH } from '../conformance/litmus/index.ts';
 import type { VariantName } from '../vocab/index.ts';
 import { FINDING_KINDS, type Finding } from './findings.ts';
 import type { ReportData } from './build.ts';
+import { costsMarkdown, costsText } from './costs.ts';
 
 const ABBREV: Record<VariantName, string> = { upstream: 'upstream', v1: 'v1', v2: 'v2', 'per-device': 'per-dev' };
 
@@ -140,7 +141,7 @@ function traceLines(litmus: string): string[] {
 }
 
 /** The sections of the text report, by number and by name (`--section`). */
-export const SECTIONS = ['litmus', 'model', 'diffs', 'conformance', 'findings'] as const;
+export const SECTIONS = ['litmus', 'model', 'diffs', 'conformance', 'findings', 'costs'] as const;
 export type SectionName = typeof SECTIONS[number];
 
 export interface TextSelection {
@@ -162,7 +163,7 @@ export function renderText(r: ReportData, sel: TextSelection = {}): string {
     : 'Verdict: a check FAILED (see the findings that are not marked expected).';
   const all: Record<SectionName, () => string[]> = {
     litmus: () => litmusSection(r), model: () => modelSection(r), diffs: () => diffSection(r),
-    conformance: () => conformanceSection(r), findings: () => findingsSection(r),
+    conformance: () => conformanceSection(r), findings: () => findingsSection(r), costs: () => costsText(r.costs),
   };
   let sections: string[][];
   if (sel.findings && sel.findings.length > 0) {
@@ -201,6 +202,7 @@ export function renderMarkdown(r: ReportData): string {
       `### ${f.id}: ${f.headline} <a id="${f.id}"></a>`, '', `*${FINDING_KINDS[f.kind].title}*, rule \`${f.rule}\`${f.expected ? ' (documented)' : ''}. ${f.explanation}`, '',
       '```yaml', f.litmus.trimEnd(), '```', '', `Replay: \`${f.replay}\``, '',
     ]),
+    ...costsMarkdown(r.costs),
     r.exitCode === 0 ? '**Verdict:** every check held.' : '**Verdict:** a check failed.',
   ];
   return out.join('\n') + '\n';

@@ -11,4 +11,4 @@ export { simulate, boundDevices, SimulateError, type SimulateOptions, type Simul
 export { simulateRun, streamSeed, type RunResult, type RunOptions, type Tally } from './run.ts';
 export { autoEngine, LockstepDifference, type Engine } from './target.ts';
 export { rateOf, wilson, erlangB, engset, type Rate } from './stats.ts';
-export { renderText, renderJson, renderSvg, formatCell, formatWhy, JSON_VERSION } from './render.ts';
+export { renderText, renderJson, renderSvg, deviceBlocks, formatCell, formatWhy, shellLines, wrap, JSON_VERSION } from './render.ts';

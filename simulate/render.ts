@@ -85,6 +85,16 @@ function block(r: SimulateResult, title: string[], pick: (v: SimulateResult['poi
 
 const fmtValue = (v: number): string => (Number.isInteger(v) ? String(v) : String(+v.toPrecision(4)));
 
+/** One block per device some process binds: its rate per point and variant, and the reasons. */
+export function deviceBlocks(r: SimulateResult): string[] {
+  const w = r.workload;
+  return boundDevices(w).flatMap((dev) => {
+    const d = w.devices.find((x) => x.name === dev)!;
+    const users = w.processes.flatMap((p) => p.binds.filter((b) => b.dev === dev).map((b) => `${p.name} ${b.api}`));
+    return ['', ...wrap(`${dev} (ssid_bits ${d.ssidBits}): ${users.join(', ')}`, 80), ...block(r, [], (v) => v.devices[dev])];
+  });
+}
+
 /** The text table. */
 export function renderText(r: SimulateResult, replay: string): string {
   const w = r.workload;
@@ -94,12 +104,7 @@ export function renderText(r: SimulateResult, replay: string): string {
     ...wrap(`Sweeping ${r.sweep.param}${r.sweep.param === 'load' ? ' (x every process class\'s start rate)' : ''}. Cells: binds failed, % +- the larger side of the 95% interval.`, 80),
     ...wrap(`Engines: ${engines(r)}.`, 80),
   ];
-  for (const dev of boundDevices(w)) {
-    const d = w.devices.find((x) => x.name === dev)!;
-    const users = w.processes.flatMap((p) => p.binds.filter((b) => b.dev === dev).map((b) => `${p.name} ${b.api}`));
-    out.push('', ...wrap(`${dev} (ssid_bits ${d.ssidBits}): ${users.join(', ')}`, 80));
-    out.push(...block(r, [], (v) => v.devices[dev]));
-  }
+  out.push(...deviceBlocks(r));
   for (const h of w.holders) {
     if (h.rate === undefined) continue;
     out.push('', ...wrap(`${h.name}: alloc_global on ${h.device}${h.attach ? ', then attach_pasid' : ''} (holders failed, %)`, 80));

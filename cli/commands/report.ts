@@ -18,8 +18,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'seed', kind: 'number', valueName: 'n', description: `seed of the random conformance runs (default ${DEFAULT_SEED})` },
   { name: 'runs', kind: 'number', valueName: 'n', description: 'random conformance sequences per variant (default 100)' },
   { name: 'variant', kind: 'list', valueName: 'name', description: 'restrict to these variants (repeatable or comma list)' },
-  { name: 'section', kind: 'list', valueName: 'n|name', description: `print only these sections, with the header (1-5 or ${SECTIONS.join(', ')}; repeatable or comma list)` },
+  { name: 'section', kind: 'list', valueName: 'n|name', description: `print only these sections, with the header (1-6 or ${SECTIONS.join(', ')}; repeatable or comma list)` },
   { name: 'finding', kind: 'list', valueName: 'id', description: 'print only these findings, with the header (the ids the report prints, e.g. diff-upstream-v2)' },
+  { name: 'plot', kind: 'string', valueName: 'file', description: "write the SVG plot of section 6, what it costs users" },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
 
@@ -36,13 +37,13 @@ const progressAfterMs = (): number => {
   return Number.isFinite(v) && v >= 0 && process.env.SVACHECK_PROGRESS_AFTER_MS !== '' ? v : 3000;
 };
 
-/** --section values: numbers 1-5 or names, repeatable, comma lists. */
+/** --section values: numbers 1-6 or names, repeatable, comma lists. */
 export function sectionList(values: readonly string[] | undefined): SectionName[] | undefined {
   if (values === undefined) return undefined;
   const out: SectionName[] = [];
   for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase()).filter(Boolean)) {
-    const name = /^[1-5]$/.test(v) ? SECTIONS[Number(v) - 1] : (SECTIONS as readonly string[]).includes(v) ? v as SectionName : null;
-    if (name === null) throw new UsageError(`unknown section '${v}' (1-5, or ${SECTIONS.join(', ')})`);
+    const name = /^[1-6]$/.test(v) ? SECTIONS[Number(v) - 1] : (SECTIONS as readonly string[]).includes(v) ? v as SectionName : null;
+    if (name === null) throw new UsageError(`unknown section '${v}' (1-6, or ${SECTIONS.join(', ')})`);
     if (!out.includes(name)) out.push(name);
   }
   return out;
@@ -81,6 +82,7 @@ export const command: Command = {
       modelConfig: mc, configArg, seed, runs,
       setup: options.config === undefined ? undefined : mc.setup,
       variants,
+      costsPlot: options.plot === undefined ? undefined : resolve(io.cwd, options.plot as string),
       onStep: io.progress ? (what) => { if (Date.now() - started >= after) io.err(`svacheck report ${elapsed()} ${what}\n`); } : undefined,
       onProgress: io.progress ? (what, p) => io.err(`svacheck report ${elapsed()} ${what}: ${formatProgress(p)}\n`) : undefined,
     });
