@@ -53,8 +53,11 @@ export function shellLines(cmd: string, width: number, indent: string): string[]
 /** A variant name in two header lines of at most `w` columns, split after a hyphen. */
 function headerLines(name: string, w: number): [string, string] {
   if (name.length <= w) return ['', name];
-  const cut = name.lastIndexOf('-', w - 1);
-  return cut > 0 ? [name.slice(0, cut + 1), name.slice(cut + 1)] : [name.slice(0, w), name.slice(w)];
+  for (let i = name.length - 1; i > 0; i--) {
+    if (name[i] !== '-') continue;
+    for (const cut of [i + 1, i]) if (cut <= w && name.length - cut <= w) return [name.slice(0, cut), name.slice(cut)];
+  }
+  return [name.slice(0, w), name.slice(w, 2 * w)];
 }
 
 const COL = 9;

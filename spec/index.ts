@@ -8,4 +8,5 @@ export { RULES, RULE_BY_ID, rulesOf, isScenarioRule, type Rule } from './rules.t
 export { INVARIANTS, checkInvariants, type Invariant, type InvariantContext, type Violation } from './invariants.ts';
 export { observeSpec, defaultProbes, pasidsInUse } from './observe.ts';
 export { VARIANT_BY_NAME, variantByName } from './variants/index.ts';
+export { EARLIER_VARIANTS } from './variants/earlier.ts';
 export { SpecDriver, ContractError, type Applied } from './driver.ts';

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { VARIANT_BY_NAME } from '../../spec/index.ts';
+import { EARLIER_VARIANTS, VARIANT_BY_NAME } from '../../spec/index.ts';
 import {
   LockstepDifference, loadWorkloadFile, renderJson, renderSvg, renderText, seedWorkload, simulate, SimulateError, WorkloadError,
   type EngineChoice, type Sweep,
@@ -58,7 +58,7 @@ export function parseSweep(text: string): Sweep {
 
 /** --variant values against the spec's variants: comma lists, no repeats; default all. */
 export function simulateVariants(values: readonly string[] | undefined): string[] {
-  const known = Object.keys(VARIANT_BY_NAME);
+  const known = [...Object.keys(VARIANT_BY_NAME), ...Object.keys(EARLIER_VARIANTS)];
   if (values === undefined) return known;
   const out: string[] = [];
   for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {

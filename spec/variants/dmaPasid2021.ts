@@ -1,0 +1,87 @@
+/**
+ * dma-pasid-2021: "[PATCH 1/4] ioasid: Reserve a global PASID for in-kernel DMA" (Jacob Pan,
+ * 2021-12-07, and its review, 2021-12-09). One global PASID, IOASID_DMA_PASID = 1, is reserved
+ * for in-kernel DMA (the same PASID on every device, attached as the caller chooses) and
+ * excluded from the IOASID allocator; SVA allocation starts above it, at IOASID_ALLOC_BASE
+ * (arm-smmu-v3-sva.c __arm_smmu_sva_bind: iommu_sva_alloc_pasid(mm, IOASID_ALLOC_BASE,
+ * (1U << master->ssid_bits) - 1)). Differences from upstream:
+ * - D1: a bind allocates the lowest free global id in [IOASID_ALLOC_BASE, max_pasids(dev)-1];
+ *   the reserved DMA PASID is never a process's;
+ * - D2: none free: iommu_sva_alloc_pasid returned -ENOMEM (ioasid_alloc gave INVALID_IOASID).
+ *   A 1-SSID device (only PASID 1 usable) can therefore never be bound: its only PASID is the
+ *   kernel's.
+ * Everything else is upstream's (the PASID kept for the mm's lifetime, as "iommu/sva: Assign a
+ * PASID to mm on PASID allocation and free it on mm exit" made it in the same cycle).
+ *
+ * The review's alternative — each driver reserving its DMA PASID from the allocator itself
+ * (ioasid_alloc/ioasid_get under the driver's lock) — is what upstream does today with
+ * iommu_alloc_global_pasid and attach_pasid: the `upstream` variant.
+ *
+ * Not stated here, for want of a hook (see the variant interface): the reserved id is excluded
+ * from alloc_global too, so in this file alloc_global can still hand out 1.
+ */
+import { R } from '../../vocab/index.ts';
+import { svaAttach, takeGlobal } from '../sva.ts';
+import { groupOf, maxPasids, slotAt, withMm, type Config, type State } from '../state.ts';
+import { also, done, fail, type Step, type Variant } from '../step.ts';
+
+/** IOASID_DMA_PASID and IOASID_ALLOC_BASE of include/linux/ioasid.h in the patch. */
+export const IOASID_DMA_PASID = 1;
+export const IOASID_ALLOC_BASE = IOASID_DMA_PASID + 1;
+
+/** The rules this variant adds (ids for the rule catalogue, statements, sources). */
+export const DMA_PASID_2021_RULES = [
+  { id: 'D1', statement: 'An SVA bind allocates the lowest free global id in [IOASID_ALLOC_BASE (2), max_pasids(dev)-1]: the reserved kernel DMA PASID 1 is never a process\'s.',
+    source: '"[PATCH 1/4] ioasid: Reserve a global PASID for in-kernel DMA", 2021-12-07; drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c __arm_smmu_sva_bind' },
+  { id: 'D2', errno: 'ENOMEM', statement: 'No free id in that range: iommu_sva_alloc_pasid fails with ENOMEM; a device with one SSID can never be bound.',
+    source: 'drivers/iommu/iommu-sva-lib.c iommu_sva_alloc_pasid (v5.16): ioasid_alloc gives INVALID_IOASID -> -ENOMEM' },
+] as const;
+
+/** D1: the lowest id in [IOASID_ALLOC_BASE, max_pasids(dev)-1] the global allocator does not hold, or null. */
+function lowestFreeAboveDma(cfg: Config, st: State, dev: number): number | null {
+  let candidate = IOASID_ALLOC_BASE;
+  for (const held of st.ida) {
+    if (held > candidate) break;
+    if (held === candidate) candidate++;
+  }
+  return candidate < maxPasids(cfg, dev) ? candidate : null;
+}
+
+/** __arm_smmu_sva_bind → iommu_sva_alloc_pasid(mm, IOASID_ALLOC_BASE, max), then the attach. */
+function bind(cfg: Config, st: State, dev: number, mm: number): Step {
+  if (groupOf(cfg, dev) === null) return fail(st, 'ENODEV', 'S1');       // !group
+  let next = st;
+  const data = st.mms[mm].data;
+  if (data !== null) {
+    if (data.pasid >= maxPasids(cfg, dev)) return fail(st, 'EOVERFLOW', 'S2');  // mm->pasid out of [min, max]
+  } else {
+    const pasid = lowestFreeAboveDma(cfg, st, dev);
+    if (pasid === null) return fail(st, 'ENOMEM', 'D2');                 // ioasid_alloc: INVALID_IOASID
+    next = withMm(takeGlobal(st, pasid), mm, { data: { pasid, global: true } });
+  }
+  const attached = svaAttach(cfg, next, dev, mm, next.mms[mm].data!.pasid);
+  if (data !== null) return attached.result.kind === 'errno' ? attached : also(attached, 'S2-reuse');
+  if (attached.result.kind === 'errno') return also({ ...attached, state: next }, 'S6');
+  return also(attached, 'D1');
+}
+
+function getPasid(_cfg: Config, st: State, group: number, pasid: number): Step {
+  const slot = slotAt(st, group, pasid)!;
+  const data = slot.kind === 'sva' ? st.mms[slot.mm].data : null;
+  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'G1');
+}
+
+function enqcmdPasid(_cfg: Config, st: State, mm: number): Step {
+  const data = st.mms[mm].data;
+  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'G2');
+}
+
+export const dmaPasid2021: Variant = {
+  name: 'dma-pasid-2021',
+  doc: 'the 2021 proposal: global PASID 1 reserved for in-kernel DMA, SVA PASIDs allocated from 2 (IOASID_ALLOC_BASE); otherwise upstream',
+  ops: ['bind', 'unbind', 'get_pasid', 'enqcmd_pasid', 'alloc_global', 'free_global', 'attach_pasid', 'detach_pasid', 'mm_exit', 'dma'],
+  bind,
+  getPasid,
+  enqcmdPasid,
+  freesOnDrop: () => true,
+};
