@@ -39,6 +39,8 @@ describe('workload files', () => {
     expect(problem(MIN + 'horizon: 10\nwarmup: 20\n')).toMatch(/warmup: must be below the horizon/);
     expect(problem(MIN.replace('rate: 1,', 'population: 2,'))).toMatch(/needs think/);
     expect(problem(MIN + 'colour: red\n')).toMatch(/colour: unknown key/);
+    expect(problem(MIN.replace('{ ssid_bits: 2 }', '{ ssid_bits: 2, iommu: null }') + 'holders: { k: { device: accel, permanent: 1 } }\n'))
+      .toMatch(/holders\.k\.device: accel sits behind no IOMMU/);
   });
 
   it('sweeping a class parameter changes only that class', () => {

@@ -136,6 +136,10 @@ export function parseWorkload(text: string, file: string): Workload {
   const device = (path: (string | number)[], v: unknown): string =>
     typeof v === 'string' && devNames.includes(v) ? v : bad(path, `unknown device ${JSON.stringify(v)} (devices: ${devNames.join(', ')})`);
 
+  // alloc_global reads dev->iommu without a check: calling it for a device behind no IOMMU is a caller bug.
+  const behindIommu = (path: (string | number)[], dev: string): string =>
+    devices.find((d) => d.name === dev)!.iommu === null ? bad(path, `${dev} sits behind no IOMMU: alloc_global cannot be called for it`) : dev;
+
   if (!isObj(raw.processes) || Object.keys(raw.processes).length === 0) bad(['processes'], 'needs at least one process class');
   const processes: ProcessClass[] = Object.entries(raw.processes as Raw).map(([name, p]) => {
     const at = ['processes', name];
@@ -175,7 +179,7 @@ export function parseWorkload(text: string, file: string): Workload {
       if (h.rate === undefined && h.permanent === undefined) bad(at, 'give rate and hold (churn), permanent (ids held for good), or both');
       if ((h.rate === undefined) !== (h.hold === undefined)) bad(at, 'rate and hold go together');
       return {
-        name, device: device([...at, 'device'], h.device),
+        name, device: behindIommu([...at, 'device'], device([...at, 'device'], h.device)),
         ...(h.rate !== undefined ? { rate: num([...at, 'rate'], h.rate, 0), hold: num([...at, 'hold'], h.hold, 0, { strict: true }) } : {}),
         ...(h.permanent !== undefined ? { permanent: num([...at, 'permanent'], h.permanent, 0, { int: true }) } : {}),
         attach: h.attach === undefined ? true : h.attach === true ? true : h.attach === false ? false : bad([...at, 'attach'], 'true or false'),
