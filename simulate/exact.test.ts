@@ -10,6 +10,12 @@
  *   and under upstream's global allocator alike, when no one else takes global ids.
  * - Engset's formula: a closed population of n processes, each starting after an exponential
  *   think time and leaving at once when refused (blocked calls cleared).
+ * - Two classes on one allocator, by exhaustive enumeration: upstream, processes binding the
+ *   3-SSID accelerator and processes binding a 20-bit device draw from the same lowest-free
+ *   global ids. Only ids 1..3 matter to the accelerator, and each is free, an accelerator
+ *   user's or a PCI user's (a PCI user above 3 never moves down), so the 27 occupancy states
+ *   of ids 1..3 form a Markov chain; its stationary distribution, solved exactly, gives the
+ *   accelerator's failure rate P(ids 1..3 all held).
  * - The seed's starvation, exactly: upstream, a 1-SSID DSP whose users and a kernel driver's
  *   DMA PASIDs (alloc_global on a 20-bit device) compete for global id 1. Id 1 is free, held
  *   by a DSP process, or held by a kernel holder; a kernel holder takes it only when it is
@@ -84,6 +90,65 @@ replications: 5
     expectExact(r, 'upstream', 'dsp', (aK + aD) / (1 + aK + aD));
     expectExact(r, 'v2', 'dsp', erlangB(1, aD));
     expectExact(r, 'per-device', 'dsp', erlangB(1, aD));
+  });
+});
+
+/** Stationary distribution of a CTMC with generator q (rows sum to 0), by Gaussian elimination. */
+function stationary(q: number[][]): number[] {
+  const n = q.length;
+  // Solve pi Q = 0 with sum(pi) = 1: the transposed system, last equation replaced by the sum.
+  const a = Array.from({ length: n }, (_, i) => [...Array.from({ length: n }, (_, j) => (i === n - 1 ? 1 : q[j][i])), i === n - 1 ? 1 : 0]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
+    [a[c], a[p]] = [a[p], a[c]];
+    for (let r = 0; r < n; r++) {
+      if (r === c || a[r][c] === 0) continue;
+      const f = a[r][c] / a[c][c];
+      for (let k = c; k <= n; k++) a[r][k] -= f * a[c][k];
+    }
+  }
+  return a.map((row, i) => row[n] / row[i]);
+}
+
+/** Upstream, ids 1..3 each free (0), an accelerator user's (1) or a PCI user's (2): the accelerator's failure rate. */
+function accelFailureExact(lamA: number, lamN: number): number {
+  const states: number[][] = [];
+  for (let s = 0; s < 27; s++) states.push([s % 3, Math.floor(s / 3) % 3, Math.floor(s / 9)]);
+  const index = (o: number[]) => o[0] + 3 * o[1] + 9 * o[2];
+  const q = states.map(() => new Array(27).fill(0) as number[]);
+  states.forEach((o, i) => {
+    const free = o.indexOf(0);
+    const to = (next: number[], rate: number) => { const j = index(next); if (j !== i) { q[i][j] += rate; q[i][i] -= rate; } };
+    if (free >= 0) {
+      to(o.map((x, k) => (k === free ? 1 : x)), lamA);                   // an accelerator user takes the lowest free id
+      to(o.map((x, k) => (k === free ? 2 : x)), lamN);                   // so does a PCI user
+    }
+    o.forEach((x, k) => { if (x !== 0) to(o.map((y, m) => (m === k ? 0 : y)), 1); });   // holds of mean 1
+  });
+  const pi = stationary(q);
+  return states.reduce((s, o, i) => s + (o.includes(0) ? 0 : pi[i]), 0);
+}
+
+describe('exhaustive enumeration', () => {
+  it('upstream: accelerator and PCI users on one allocator, the 27-state chain of ids 1..3; v2 with a pool: Erlang B', () => {
+    const w = parseWorkload(`
+name: two-classes
+devices: { accel: { ssid_bits: 2 }, nic: { ssid_bits: 20 } }
+processes:
+  ml:  { rate: 1, hold: 1, binds: { accel: bind_pasid } }
+  net: { rate: 2, hold: 1, binds: { nic: bind } }
+horizon: 8000
+warmup: 100
+replications: 5
+`, 'two-classes');
+    const r = simulate(w, { variants: ['upstream', 'v2'], seed: SEED, sweep: ONE_POINT });
+    const exact = accelFailureExact(1, 2);
+    expect(exact).toBeGreaterThan(erlangB(3, 1) + 0.1);                  // the PCI users' share is visible
+    expectExact(r, 'upstream', 'accel', exact);
+    expectExact(r, 'v2', 'accel', erlangB(3, 1));
+    // The chain without PCI users is Erlang's: the enumeration and the formula agree.
+    expect(accelFailureExact(2, 0)).toBeCloseTo(erlangB(3, 2), 12);
   });
 });
 
