@@ -39,7 +39,7 @@ export function buildCosts(variants: readonly string[], seed: number, plot: stri
     device, ssidBits: w.devices.find((d) => d.name === device)!.ssidBits, variant: v.variant, load: p.value,
     attempts: c.attempts, failures: c.failures, rate: c.rate, lo: c.lo, hi: c.hi, why: c.why,
   }))));
-  return { workload: w.name, seed, loads: COSTS_RUN.values, replications: r.replications, horizon: r.horizon, rates, plot, replay, lines: deviceBlocks(r) };
+  return { workload: w.name, seed, loads: COSTS_RUN.values, replications: r.replications, horizon: r.horizon, rates, plot, replay, lines: deviceBlocks(r, (v) => (v.length <= 9 ? v : v === 'per-device' ? 'per-dev' : v.slice(0, 9))) };
 }
 
 /** The section's text lines (ASCII, at most 80 columns). */

@@ -69,10 +69,10 @@ function sumWhy(cells: readonly Cell[]): Record<string, number> {
 }
 
 /** One block: the rates of `key` (a device or a holder class) at every point, per variant. */
-function block(r: SimulateResult, title: string[], pick: (v: SimulateResult['points'][number]['byVariant'][number]) => Cell): string[] {
+function block(r: SimulateResult, title: string[], pick: (v: SimulateResult['points'][number]['byVariant'][number]) => Cell, label: (name: string) => string = (n) => n): string[] {
   const names = r.variants.map((v) => v.name);
   const param = r.sweep.param === 'load' ? 'load' : 'value';
-  const heads = names.map((n) => headerLines(n, COL));
+  const heads = names.map((n) => headerLines(label(n), COL));
   const row = (first: string, cells: string[]) => (first.padStart(6) + cells.map((c) => ' ' + c.padEnd(COL)).join('')).trimEnd();
   const lines = [...title];
   if (heads.some((h) => h[0] !== '')) lines.push(row('', heads.map((h) => h[0])));
@@ -81,20 +81,23 @@ function block(r: SimulateResult, title: string[], pick: (v: SimulateResult['poi
   lines.push('  failures by reason, all points:');
   for (const [i, name] of names.entries()) {
     const why = sumWhy(r.points.map((p) => pick(p.byVariant[i])));
-    lines.push(...wrap(formatWhy(why), 80, '    ' + name.padEnd(15)).map((l, j) => (j === 0 ? l : '    ' + ' '.repeat(15) + l.trimStart())));
+    lines.push(...wrap(formatWhy(why), 80, '    ' + name.padEnd(15)).map((l, j) => (j === 0 ? l : '      ' + l.trimStart())));
   }
   return lines;
 }
 
 const fmtValue = (v: number): string => (Number.isInteger(v) ? String(v) : String(+v.toPrecision(4)));
 
-/** One block per device some process binds: its rate per point and variant, and the reasons. */
-export function deviceBlocks(r: SimulateResult): string[] {
+/**
+ * One block per device some process binds: its rate per point and variant, and the reasons.
+ * `label` names a variant's column (a report may abbreviate, to keep the header on one line).
+ */
+export function deviceBlocks(r: SimulateResult, label?: (variant: string) => string): string[] {
   const w = r.workload;
   return boundDevices(w).flatMap((dev) => {
     const d = w.devices.find((x) => x.name === dev)!;
     const users = w.processes.flatMap((p) => p.binds.filter((b) => b.dev === dev).map((b) => `${p.name} ${b.api}`));
-    return ['', ...wrap(`${dev} (ssid_bits ${d.ssidBits}): ${users.join(', ')}`, 80), ...block(r, [], (v) => v.devices[dev])];
+    return ['', ...wrap(`${dev} (ssid_bits ${d.ssidBits}): ${users.join(', ')}`, 80), ...block(r, [], (v) => v.devices[dev], label)];
   });
 }
 
