@@ -20,10 +20,10 @@
  * Not stated here, for want of a hook (see the variant interface): the reserved id is excluded
  * from alloc_global too, so in this file alloc_global can still hand out 1.
  */
-import { R } from '../../vocab/index.ts';
 import { svaAttach, takeGlobal } from '../sva.ts';
-import { groupOf, maxPasids, slotAt, withMm, type Config, type State } from '../state.ts';
-import { also, done, fail, type Step, type Variant } from '../step.ts';
+import { groupOf, maxPasids, withMm, type Config, type State } from '../state.ts';
+import { also, fail, type Step, type Variant } from '../step.ts';
+import { upstream } from './upstream.ts';
 
 /** IOASID_DMA_PASID and IOASID_ALLOC_BASE of include/linux/ioasid.h in the patch. */
 export const IOASID_DMA_PASID = 1;
@@ -65,23 +65,10 @@ function bind(cfg: Config, st: State, dev: number, mm: number): Step {
   return also(attached, 'D1');
 }
 
-function getPasid(_cfg: Config, st: State, group: number, pasid: number): Step {
-  const slot = slotAt(st, group, pasid)!;
-  const data = slot.kind === 'sva' ? st.mms[slot.mm].data : null;
-  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'G1');
-}
-
-function enqcmdPasid(_cfg: Config, st: State, mm: number): Step {
-  const data = st.mms[mm].data;
-  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'G2');
-}
-
+/** Reporting the PASID and the ENQCMD fixup are upstream's: one global PASID per mm. */
 export const dmaPasid2021: Variant = {
+  ...upstream,
   name: 'dma-pasid-2021',
   doc: 'the 2021 proposal: global PASID 1 reserved for in-kernel DMA, SVA PASIDs allocated from 2 (IOASID_ALLOC_BASE); otherwise upstream',
-  ops: ['bind', 'unbind', 'get_pasid', 'enqcmd_pasid', 'alloc_global', 'free_global', 'attach_pasid', 'detach_pasid', 'mm_exit', 'dma'],
   bind,
-  getPasid,
-  enqcmdPasid,
-  freesOnDrop: () => true,
 };
