@@ -44,6 +44,7 @@ export interface PointResult {
 }
 
 export interface SimulateResult {
+  /** The workload as run: --replications, --horizon (and the warmup it caps) applied. */
   readonly workload: Workload;
   readonly seed: number;
   readonly sweep: Sweep;
@@ -104,7 +105,7 @@ export function simulate(w0: Workload, opts: SimulateOptions): SimulateResult {
     });
     return { value, offered: offeredLoad(wp), byVariant };
   });
-  return { workload: w0, seed: opts.seed, sweep, replications: w.replications, horizon: w.horizon, variants, points, ops, checked, ms: performance.now() - t0 };
+  return { workload: w, seed: opts.seed, sweep, replications: w.replications, horizon: w.horizon, variants, points, ops, checked, ms: performance.now() - t0 };
 }
 
 /** Devices some process class binds: the rows of the table and the panels of the plot. */
