@@ -72,6 +72,8 @@ export function simulate(w0: Workload, opts: SimulateOptions): SimulateResult {
   const sweep = opts.sweep ?? w0.sweep;
   const problem = paramProblem(w0, sweep.param);
   if (problem) throw new SimulateError(problem);
+  if (/\.(population|permanent)$/.test(sweep.param) && !sweep.values.every(Number.isInteger))
+    throw new SimulateError(`${sweep.param} takes whole numbers, got ${sweep.values.join(', ')}`);
   if (opts.variants.length === 0) throw new SimulateError('no variant to simulate');
   for (const v of opts.variants) if (!knownVariant(v)) throw new SimulateError(`unknown variant '${v}'`);
   const w = { ...w0, replications: opts.replications ?? w0.replications, horizon: opts.horizon ?? w0.horizon, warmup: opts.horizon !== undefined ? Math.min(w0.warmup, opts.horizon / 10) : w0.warmup };

@@ -71,6 +71,10 @@ describe('svacheck simulate', () => {
     expect(bad.err).toMatch(/bad\.yaml:3: processes\.a\.hold: must be a number > 0, got 0/);
     expect((await run(['simulate', '--variant', 'v9'])).code).toBe(2);
     expect((await run(['simulate', '--sweep', 'processes.zz.rate=1'])).err).toMatch(/no process class 'zz'/);
+    writeFileSync(path.join(dir, 'closed.yaml'), 'name: c\ndevices: { dsp: { ssid_bits: 1 } }\nprocesses: { a: { population: 2, think: 1, hold: 1, binds: { dsp: bind } } }\n');
+    const frac = await run(['simulate', 'closed.yaml', '--sweep', 'processes.a.population=1,1.5'], dir);
+    expect(frac.code, frac.err).toBe(2);
+    expect(frac.err).toMatch(/processes\.a\.population takes whole numbers, got 1, 1\.5/);
   });
 
   it('parses --sweep values and ranges', () => {
