@@ -130,6 +130,47 @@ function accelFailureExact(lamA: number, lamN: number): number {
   return states.reduce((s, o, i) => s + (o.includes(0) ? 0 : pi[i]), 0);
 }
 
+describe('holders held for good, and processes that stay', () => {
+  it('a permanent kernel DMA PASID (alloc_global takes id 1) starves a 1-SSID device under upstream: every bind fails; v2: B(1, a)', () => {
+    const w = parseWorkload(`
+name: permanent
+devices: { dsp: { ssid_bits: 1 }, nic: { ssid_bits: 20 } }
+processes: { audio: { rate: 0.5, hold: 1, binds: { dsp: bind_pasid } } }
+holders: { dma: { device: nic, permanent: 1 } }
+horizon: 8000
+warmup: 100
+replications: 5
+`, 'permanent');
+    const r = simulate(w, { variants: ['upstream', 'v2'], seed: SEED, sweep: ONE_POINT });
+    const up = rateOf(r, 'upstream', 'dsp');
+    expect(up.failures).toBe(up.attempts);
+    expect(up.why).toEqual({ ENOSPC: up.attempts });
+    expectExact(r, 'v2', 'dsp', erlangB(1, 0.5));
+  });
+
+  it('on_fail stay: under v2 a process refused the PCI device (EBUSY, no mixing) keeps its accelerator PASID, so the accelerator fails more than when it leaves', () => {
+    const text = (onFail: string) => `
+name: mixed
+devices: { accel: { ssid_bits: 2 }, nic: { ssid_bits: 20 } }
+processes: { mixed: { rate: 2, hold: 1, binds: { accel: bind_pasid, nic: bind } } }
+on_fail: ${onFail}
+horizon: 3000
+warmup: 100
+replications: 3
+`;
+    const leave = simulate(parseWorkload(text('leave'), 'leave'), { variants: ['v2', 'per-device'], seed: SEED, sweep: ONE_POINT });
+    const stay = simulate(parseWorkload(text('stay'), 'stay'), { variants: ['v2', 'per-device'], seed: SEED, sweep: ONE_POINT });
+    // Every accelerator bind that succeeds is followed by a refused global bind under v2.
+    expect(rateOf(leave, 'v2', 'nic').rate).toBe(1);
+    // Leaving at once frees the PASID: nobody holds it, so the accelerator never fails.
+    expect(rateOf(leave, 'v2', 'accel').failures).toBe(0);
+    // Staying holds it for a lifetime: 3 PASIDs offered 2 Erlangs, as per-device (which mixes freely).
+    expectExact(stay, 'v2', 'accel', erlangB(3, 2));
+    expectExact(stay, 'per-device', 'accel', erlangB(3, 2));
+    expect(rateOf(stay, 'per-device', 'nic').failures).toBe(0);
+  });
+});
+
 describe('exhaustive enumeration', () => {
   it('upstream: accelerator and PCI users on one allocator, the 27-state chain of ids 1..3; v2 with a pool: Erlang B', () => {
     const w = parseWorkload(`
