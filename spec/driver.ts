@@ -94,10 +94,8 @@ export class SpecDriver {
   }
 
   private lower(op: Op): SpecOp | ContractBreach {
-    const dev = (name: string) => this.cfg.devices.findIndex((d) => d.name === name);
+    const dev = (name: string) => deviceIndex(this.cfg, name);
     const mm = (name: string) => this.cfg.mms.indexOf(name);
-    const unknownDev = (name: string) => breach(`unknown device '${name}'`);
-    const unknownMm = (name: string) => breach(`unknown mm '${name}'`);
     switch (op.op) {
       case 'bind': case 'bind_pasid': {
         const d = dev(op.dev), m = mm(op.mm);
@@ -142,3 +140,9 @@ export class SpecDriver {
 }
 
 const breach = (reason: string): ContractBreach => ({ rule: 'C5', reason });
+const unknownDev = (name: string) => breach(`unknown device '${name}'`);
+const unknownMm = (name: string) => breach(`unknown mm '${name}'`);
+const deviceIndex = (cfg: Config, name: string): number => {
+  for (let i = 0; i < cfg.devices.length; i++) if (cfg.devices[i].name === name) return i;
+  return -1;
+};
