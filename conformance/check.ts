@@ -14,7 +14,7 @@ import { formatOp, formatResult, R, type Op, type Setup, type SvaAdapter, type V
 import { writeLitmus, type LitmusDoc, type LitmusStep } from '../vocab/litmus.ts';
 import { dmaDifferences } from './abstraction.ts';
 import { opArb, setupArb } from './arbitraries.ts';
-import { CHECKS, ConformanceFailure, Lockstep, runTrace, type StepFailure } from './lockstep.ts';
+import { CHECKS, ConformanceFailure, Lockstep, runTrace, servesBatches, type StepFailure } from './lockstep.ts';
 
 export { CHECKS, type CheckKind, type StepFailure } from './lockstep.ts';
 
@@ -65,13 +65,21 @@ export interface ConformanceReport {
 class OpCommand implements fc.AsyncCommand<Model, object> {
   constructor(readonly op: Op) {}
   check(m: Readonly<Model>): boolean { return m.ls.allows(this.op); }
-  async run(m: Model): Promise<void> {
-    const failure = await m.ls.step(this.op);
-    if (failure) throw new ConformanceFailure(failure);
+  /**
+   * Typed as fast-check's AsyncCommand, but settles synchronously (returns undefined) when the
+   * step does: awaiting it still works, and conformanceProperty awaits only a real promise.
+   */
+  run(m: Model): Promise<void> {
+    const failure = m.ls.step(this.op);
+    if (failure instanceof Promise) return failure.then(throwIfFailed);
+    throwIfFailed(failure);
+    return undefined as unknown as Promise<void>;
   }
   toString(): string { return formatOp(this.op); }
 }
 interface Model { readonly ls: Lockstep }
+
+const throwIfFailed = (failure: StepFailure | null): void => { if (failure) throw new ConformanceFailure(failure); };
 
 /** A setup and the operation sequence to run on it. */
 export type Scenario = readonly [Setup, Iterable<fc.AsyncCommand<Model, object>>];
@@ -116,16 +124,30 @@ export function scenarioArb(variant: VariantName, options: { setup?: Setup; maxS
 /**
  * The property: run the scenario on the adapter in lockstep with the spec; throws a
  * ConformanceFailure at the first failing check. `stats.checked` counts operations checked.
+ *
+ * The commands run as fc.asyncModelRun runs them — in order, each whose precondition holds,
+ * stopping at the first that throws — but without a promise per command when the adapter
+ * answers synchronously (fast-check's runner awaits twice per command). fc.commands records
+ * which commands ran (its replayPath) in the wrapper's run(), which this loop calls exactly
+ * where fast-check's would, so shrinking and replay paths are unchanged.
+ *
+ * When the adapter serves batches (servesBatches), the whole sequence is issued ahead
+ * (Lockstep.issue: the spec decides which ops the contract allows, and the probes) and the
+ * answers are then checked step by step, so a failure is still reported at its step.
  */
 export function conformanceProperty(adapter: SvaAdapter, variant: VariantName, stats: { checked: number } = { checked: 0 }) {
+  const pipelined = servesBatches(adapter);
   return async ([setup, cmds]: Scenario): Promise<void> => {
     const ls = new Lockstep(adapter, setup, variant);
     try {
-      await fc.asyncModelRun(async () => {
-        const failure = await ls.start();
-        if (failure) throw new ConformanceFailure(failure);
-        return { model: { ls }, real: {} };
-      }, cmds);
+      throwIfFailed(await ls.start());
+      const model: Model = { ls }, real = {};
+      if (pipelined) ls.issue(scenarioOps([setup, cmds]));
+      for (const cmd of cmds) {
+        if (!cmd.check(model)) continue;
+        const ran = cmd.run(model, real);
+        if (ran instanceof Promise) await ran;
+      }
     } finally { stats.checked += ls.checked; }
   };
 }
