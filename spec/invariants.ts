@@ -30,7 +30,10 @@ export interface Invariant {
  */
 interface DeviceFacts { readonly group: number; readonly max: number; readonly iommu: string | null }
 const facts = new WeakMap<ResolvedSetup, ReadonlyMap<string, DeviceFacts>>();
+let lastCfg: ResolvedSetup | null = null;
+let lastFacts: ReadonlyMap<string, DeviceFacts> | null = null;
 function deviceFacts(cfg: ResolvedSetup): ReadonlyMap<string, DeviceFacts> {
+  if (cfg === lastCfg) return lastFacts!;
   let m = facts.get(cfg);
   if (m === undefined) {
     m = new Map(cfg.devices.map((d): [string, DeviceFacts] => [d.name, {
@@ -38,6 +41,8 @@ function deviceFacts(cfg: ResolvedSetup): ReadonlyMap<string, DeviceFacts> {
     }]));
     facts.set(cfg, m);
   }
+  lastCfg = cfg;
+  lastFacts = m;
   return m;
 }
 const groupOfName = (cfg: ResolvedSetup, dev: string): number => deviceFacts(cfg).get(dev)?.group ?? -1;
@@ -88,6 +93,29 @@ function firstBondBySlot(ctx: InvariantContext): Map<number, Map<number, Observa
   return at;
 }
 
+/** Per group and PASID, the mms bonded there. */
+function bondMmsBySlot(ctx: InvariantContext): Map<number, Map<number, Set<string>>> {
+  const at = new Map<number, Map<number, Set<string>>>();
+  for (const b of ctx.obs.bonds) {
+    const g = groupOfName(ctx.cfg, b.dev);
+    let pasids = at.get(g);
+    if (pasids === undefined) at.set(g, pasids = new Map());
+    let mms = pasids.get(b.pasid);
+    if (mms === undefined) pasids.set(b.pasid, mms = new Set());
+    mms.add(b.mm);
+  }
+  return at;
+}
+
+/** globalPasidHasExactlyOneOwner's question, answered by counting: every held id has exactly one owner. */
+function eachGlobalPasidOwnedOnce(ctx: InvariantContext): boolean {
+  const owners = new Map<number, number>();
+  for (const m of ctx.obs.mms) if (m.pasid !== null && m.global && m.state !== 'gone') owners.set(m.pasid, (owners.get(m.pasid) ?? 0) + 1);
+  for (const p of ctx.kernelHeld) owners.set(p, (owners.get(p) ?? 0) + 1);
+  for (const p of ctx.obs.globalPasids) if (owners.get(p) !== 1) return false;
+  return true;
+}
+
 /** Bonds then attaches, each as (dev, pasid); no copy when there are no attaches. */
 const slotUsers = (obs: Observation): readonly { readonly dev: string; readonly pasid: number }[] =>
   obs.attaches.length === 0 ? obs.bonds : [...obs.bonds, ...obs.attaches];
@@ -123,11 +151,13 @@ export const INVARIANTS: readonly Invariant[] = [
     name: 'dmaReachesOnlyBoundLiveMm', rule: 'M4',
     statement: 'A DMA reaches only an mm bound at that (device, PASID) that has not exited.',
     check(ctx) {
+      let mmsAt: Map<number, Map<number, Set<string>>> | null = null;
       for (const d of ctx.obs.dma) {
         if (d.result.kind !== 'mm') continue;
         const who = d.result.mm;
         const g = groupOfName(ctx.cfg, d.dev);
-        const bound = ctx.obs.bonds.some((b) => b.mm === who && b.pasid === d.pasid && groupOfName(ctx.cfg, b.dev) === g);
+        mmsAt ??= bondMmsBySlot(ctx);
+        const bound = mmsAt.get(g)?.get(d.pasid)?.has(who) === true;      // some bond of `who` at (group, pasid)
         if (!bound) return `DMA by ${d.dev} at PASID ${d.pasid} reaches mm ${who}, which is not bound there`;
         if (d.pasid >= maxOf(ctx.cfg, d.dev)) return `DMA by ${d.dev} at PASID ${d.pasid} reaches mm ${who} beyond the CD table`;
         if (liveMm(ctx, who)?.state !== 'live') return `DMA by ${d.dev} at PASID ${d.pasid} reaches mm ${who}, which has exited`;
@@ -141,9 +171,9 @@ export const INVARIANTS: readonly Invariant[] = [
     check(ctx) {
       const bondAt = firstBondBySlot(ctx);
       for (const d of ctx.obs.dma) {
-        const g = groupOfName(ctx.cfg, d.dev);
-        if (d.pasid >= maxOf(ctx.cfg, d.dev)) continue;
-        const b = bondAt.get(g)?.get(d.pasid);                           // the first bond listed at (group, pasid)
+        const dev = known(ctx.cfg, d.dev);
+        if (d.pasid >= dev.max) continue;
+        const b = bondAt.get(dev.group)?.get(d.pasid);                   // the first bond listed at (group, pasid)
         if (!b) continue;
         const live = liveMm(ctx, b.mm)?.state === 'live';
         const want = live ? b.mm : 'fault';
@@ -156,6 +186,7 @@ export const INVARIANTS: readonly Invariant[] = [
     name: 'globalPasidHasExactlyOneOwner', rule: 'A3',
     statement: 'Every id the global allocator holds has exactly one owner: a global mm not yet gone, or an alloc_global holder.',
     check(ctx) {
+      if (eachGlobalPasidOwnedOnce(ctx)) return null;                    // the common case, without building the owner lists
       const owners = new Map<number, string[]>();
       const own = (p: number, who: string) => owners.set(p, [...(owners.get(p) ?? []), who]);
       for (const m of ctx.obs.mms) if (m.pasid !== null && m.global && m.state !== 'gone') own(m.pasid, `mm ${m.mm}`);
