@@ -6,6 +6,7 @@
  */
 import { buildCExample, openExecAdapter, type ExecAdapter } from '../conformance/protocol/index.ts';
 import { nextOp, PROTOCOL_TEST_SETUP, rng } from '../conformance/protocol/gen.ts';
+import { checkAdapter } from '../conformance/check.ts';
 import { runTrace } from '../conformance/lockstep.ts';
 import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { formatResult, type Op } from '../vocab/index.ts';
@@ -83,6 +84,18 @@ export async function run(): Promise<void> {
     console.log(`  unbatched (op, observe: 2 round trips per op): ${Math.round(cu).toLocaleString('en-US').padStart(9)} checked ops/s`);
     console.log(`  batched (issued ahead, checked per step):      ${Math.round(cb).toLocaleString('en-US').padStart(9)} checked ops/s   goal >= 50,000`);
     console.log(`  batched / unbatched:                           ${(cb / cu).toFixed(1)}x`);
+
+    // The property loop over exec: (svacheck conform): short random sequences on the seed
+    // setup, a configure and an initial observe each, one op at a time or --pipeline.
+    const loop = async (a: ExecAdapter, pipeline: boolean) => {
+      const r = await checkAdapter(a, { variant: 'v2', seed: 42, runs: 200, pipeline });
+      if (!r.ok) throw new Error(`C disagrees with the spec: ${r.failure?.message ?? r.broke}`);
+      return { rate: r.checked / (r.timeMs / 1000), checked: r.checked };
+    };
+    const lu = await loop(unbatched, false), lb = await loop(batched, true);
+    console.log(`property loop over exec: (conform, v2, 200 sequences, ${lu.checked} ops; a configure and an initial observe per sequence):`);
+    console.log(`  one op at a time:   ${Math.round(lu.rate).toLocaleString('en-US').padStart(9)} checked ops/s`);
+    console.log(`  --pipeline:         ${Math.round(lb.rate).toLocaleString('en-US').padStart(9)} checked ops/s   (${(lb.rate / lu.rate).toFixed(1)}x)`);
   } finally {
     await unbatched.close();
     await batched.close();

@@ -74,11 +74,16 @@ describe('pipelined lockstep (batching on)', () => {
     expect(batched.failure).toEqual(single.failure);
   });
 
-  test('the property loop pipelines for such an adapter and still shrinks to the planted step', async () => {
-    const r = await checkAdapter(planted({ wrongAt: 3 }).adapter, { variant: 'v2', seed: 99, runs: 50 });
+  test('asked to, the property loop pipelines for such an adapter and shrinks to the same counterexample and path', async () => {
+    const p = planted({ wrongAt: 3 });
+    const r = await checkAdapter(p.adapter, { variant: 'v2', seed: 99, runs: 50, pipeline: true });
+    expect(p.sentAhead()).toBeGreaterThan(3);
     expect(r.failure?.check).toBe('result');
     expect(r.failure?.step).toBe(3);
     expect(r.failure?.trace).toHaveLength(3);
+    const plain = await checkAdapter(planted({ wrongAt: 3 }).adapter, { variant: 'v2', seed: 99, runs: 50 });
+    expect(r.failure?.trace).toEqual(plain.failure?.trace);
+    expect(r.path).toBe(plain.path);
   });
 });
 

@@ -65,7 +65,7 @@ interface SpecView {
 
 /** An answer the implementation owes for a step issued ahead (pipelined mode): result, then observation. */
 interface Issued {
-  readonly op: Op;
+  readonly op: Op | null;
   readonly result: Promise<unknown>;
   readonly observation: Promise<Observation>;
 }
@@ -105,12 +105,27 @@ export class Lockstep {
     return this.driver.breach(op) === null;
   }
 
-  /** Configure the implementation and check its initial state. */
-  async start(): Promise<StepFailure | null> {
-    try { await this.adapter.configure(this.setup, this.variant); } catch (e) {
-      return { check: 'crash', step: 0, op: null, error: errorText(e), message: `configure: the implementation threw: ${errorText(e)}`, detail: `configure threw: ${errorText(e)}` };
+  /**
+   * Configure the implementation and check its initial state. With `ahead` (pipelined mode),
+   * the initial observe and then `ahead` (see issue) go out right behind configure, without
+   * waiting for its answer; the answers are checked in the same order as without.
+   */
+  async start(ahead?: Iterable<Op>): Promise<StepFailure | null> {
+    const configureFailed = (e: unknown): StepFailure =>
+      ({ check: 'crash', step: 0, op: null, error: errorText(e), message: `configure: the implementation threw: ${errorText(e)}`, detail: `configure threw: ${errorText(e)}` });
+    let configured: void | Promise<void>;
+    try { configured = this.adapter.configure(this.setup, this.variant); } catch (e) { return configureFailed(e); }
+    if (ahead === undefined) {
+      try { await configured; } catch (e) { return configureFailed(e); }
+      return this.checkState(0, null);
     }
-    return this.checkState(0, null);
+    const done = owed(Promise.resolve(configured));
+    let initial: Promise<Observation>;
+    try { initial = Promise.resolve(this.adapter.observe(this.specView().probes)); } catch (e) { initial = Promise.reject(e); }
+    owed(initial);
+    this.issue(ahead);
+    try { await done; } catch (e) { return configureFailed(e); }
+    return this.checkState(0, null, { op: null, result: initial, observation: initial });
   }
 
   /**
@@ -157,8 +172,8 @@ export class Lockstep {
   private takeIssued(op: Op): Issued | null {
     if (this.nextIssued >= this.issued.length) return null;
     const next = this.issued[this.nextIssued++];
-    if (next.op !== op && formatOp(next.op) !== formatOp(op))
-      throw new Error(`lockstep: step ${this.trace.length} runs ${formatOp(op)} but ${formatOp(next.op)} was issued (the runner broke)`);
+    if (next.op === null || (next.op !== op && formatOp(next.op) !== formatOp(op)))
+      throw new Error(`lockstep: step ${this.trace.length} runs ${formatOp(op)} but ${next.op ? formatOp(next.op) : 'nothing'} was issued (the runner broke)`);
     return next;
   }
 
@@ -250,8 +265,7 @@ const sameAsSpecSafe = (spec: Observation, impl: Observation): boolean => {
 export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: VariantName, ops: readonly Op[], options: { pipeline?: boolean } = {}):
   Promise<{ trace: Op[]; failure: StepFailure | null; checked: number }> {
   const ls = new Lockstep(adapter, setup, variant);
-  let failure = await ls.start();
-  if (!failure && options.pipeline) ls.issue(ops);
+  let failure = await ls.start(options.pipeline ? ops : undefined);
   for (const op of ops) {
     if (failure) break;
     if (!ls.allows(op)) continue;

@@ -93,12 +93,7 @@ suite('svacheck conform', () => {
     const r = await conform('--impl', 'exec:node conformance/protocol/fixtures/crash.mjs 3', '--variant', 'v2', '--no-library', '--seed', '5', '--json');
     expect(r.code).toBe(3);
     const j = JSON.parse(r.out);
-    expect(j).toMatchObject({ version: 1, exit: 3, broke: { failure: { kind: 'crashed' } } });
-    // The C example announces batches, so the run is sent a sequence at a time: the process
-    // dies inside the first batch line and answers none of the ops it carried.
-    expect(j.broke.failure.request.summary).toMatch(/^batch of \d+ requests/);
-    expect(j.broke.totals.opsAnswered).toBe(0);
-    expect(j.broke.totals.opsSent).toBeGreaterThan(1);
+    expect(j).toMatchObject({ version: 1, exit: 3, broke: { failure: { kind: 'crashed' }, totals: { opsAnswered: 3 } } });
     expect(j.broke.transcript.at(-1).result).toBeNull();
   });
 

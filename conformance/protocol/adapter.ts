@@ -268,8 +268,9 @@ export class ExecAdapter implements SvaAdapter {
       const id = this.nextId++;
       const body: Json = { id, type: 'observe', probes: probes.map((p) => ({ dev: p.dev, pasid: p.pasid })) };
       const entry: TranscriptEntry = { op: { op: 'dma', dev: '(observe)', pasid: 0 } };   // never recorded: summaries only
+      const alone = this.outbox.length === 0;                            // nothing to join: go now, as a line of its own
       this.outbox.push({ id, body, entry, tracked: false, resolve: () => {}, reject, observe: { probes, answered: false, resolve } });
-      if (this.outbox.length >= this.opt.maxBatch) this.flush();
+      if (alone || this.outbox.length >= this.opt.maxBatch) this.flush();
       else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
     });
   }
