@@ -90,10 +90,10 @@ const REFERENCE: Record<string, (ctx: InvariantContext) => string | null> = {
         count.set(iommu, (count.get(iommu) ?? 0) + 1);
       }
       for (const dom of m.domains) {
-        if ((count.get(dom.iommu) ?? 0) !== dom.users) return `mm ${m.mm}'s SVA domain on ${dom.iommu} counts ${dom.users} users but ${count.get(dom.iommu) ?? 0} bonds are attached`;
+        if ((count.get(dom.iommu) ?? 0) !== dom.users) return `mm ${m.mm}'s SVA domain on ${dom.iommu} counts ${dom.users} user${dom.users === 1 ? '' : 's'} but ${count.get(dom.iommu) ?? 0} bond${count.get(dom.iommu) === 1 ? ' is' : 's are'} attached`;
         count.delete(dom.iommu);
       }
-      for (const [iommu, n] of count) return `mm ${m.mm} has ${n} bonds behind ${iommu} but no SVA domain there`;
+      for (const [iommu, n] of count) return `mm ${m.mm} has ${n} bond${n === 1 ? '' : 's'} behind ${iommu} but no SVA domain there`;
     }
     return null;
   },
