@@ -6,6 +6,8 @@
  */
 import { buildCExample, openExecAdapter, type ExecAdapter } from '../conformance/protocol/index.ts';
 import { nextOp, PROTOCOL_TEST_SETUP, rng } from '../conformance/protocol/gen.ts';
+import { checkAdapter } from '../conformance/check.ts';
+import { runTrace } from '../conformance/lockstep.ts';
 import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { formatResult, type Op } from '../vocab/index.ts';
 
@@ -59,6 +61,41 @@ export async function run(): Promise<void> {
     console.log(`  unbatched (1 line per op):            ${Math.round(u).toLocaleString('en-US').padStart(9)} ops/s`);
     console.log(`  batched (1 line per ${SEGMENT} ops):        ${Math.round(b).toLocaleString('en-US').padStart(9)} ops/s`);
     console.log(`  batched / unbatched:                  ${(b / u).toFixed(1)}x`);
+
+    // End to end through the runner: runTrace checks every step (result, every invariant on
+    // the implementation's observation, the observation against the spec's), so each op is
+    // followed by an observe. Unbatched: one line and one round trip each. Batched: the runner
+    // issues a segment's ops and observes ahead (Lockstep.issue) in batch lines, then checks.
+    const checked = async (a: ExecAdapter, pipeline: boolean, which: typeof segs) => {
+      const t0 = performance.now();
+      let n = 0;
+      for (const s of which) {
+        const r = await runTrace(a, PROTOCOL_TEST_SETUP, 'v2', s.ops, { pipeline });
+        if (r.failure) throw new Error(`C disagrees with the spec: ${r.failure.message}`);
+        n += r.checked;
+      }
+      return n / ((performance.now() - t0) / 1000);
+    };
+    await checked(unbatched, false, segs.slice(0, 4));                  // warm-up
+    await checked(batched, true, segs.slice(0, 4));
+    const cu = await checked(unbatched, false, segs);
+    const cb = await checked(batched, true, segs);
+    console.log(`checked end to end (runTrace: result, invariants, observation after every op), ${ops} ops:`);
+    console.log(`  unbatched (op, observe: 2 round trips per op): ${Math.round(cu).toLocaleString('en-US').padStart(9)} checked ops/s`);
+    console.log(`  batched (issued ahead, checked per step):      ${Math.round(cb).toLocaleString('en-US').padStart(9)} checked ops/s   goal >= 50,000`);
+    console.log(`  batched / unbatched:                           ${(cb / cu).toFixed(1)}x`);
+
+    // The property loop over exec: (svacheck conform): short random sequences on the seed
+    // setup, a configure and an initial observe each, one op at a time or --pipeline.
+    const loop = async (a: ExecAdapter, pipeline: boolean) => {
+      const r = await checkAdapter(a, { variant: 'v2', seed: 42, runs: 200, pipeline });
+      if (!r.ok) throw new Error(`C disagrees with the spec: ${r.failure?.message ?? r.broke}`);
+      return { rate: r.checked / (r.timeMs / 1000), checked: r.checked };
+    };
+    const lu = await loop(unbatched, false), lb = await loop(batched, true);
+    console.log(`property loop over exec: (conform, v2, 200 sequences, ${lu.checked} ops; a configure and an initial observe per sequence):`);
+    console.log(`  one op at a time:   ${Math.round(lu.rate).toLocaleString('en-US').padStart(9)} checked ops/s`);
+    console.log(`  --pipeline:         ${Math.round(lb.rate).toLocaleString('en-US').padStart(9)} checked ops/s   (${(lb.rate / lu.rate).toFixed(1)}x)`);
   } finally {
     await unbatched.close();
     await batched.close();

@@ -100,3 +100,70 @@ export function dmaDifferences(spec: Observation, impl: Observation): { dev: str
   }
   return out;
 }
+
+const sameAnswer = (a: Result, b: Result): boolean => {
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'pasid': return a.pasid === (b as typeof a).pasid;
+    case 'mm': return a.mm === (b as typeof a).mm;
+    case 'errno': return a.errno === (b as typeof a).errno;
+    default: return true;                                                 // fault kinds are not compared
+  }
+};
+
+/** Lists this long or shorter are matched item by item when their orders differ; longer ones go to the diff. */
+const MATCH_LIMIT = 64;
+
+/**
+ * Whether two lists hold the same items (by `eq`, an equivalence) as multisets: in the same
+ * order (one pass), or, for short lists, in any order (each item of `b` takes an unused equal
+ * item of `a`; with an equivalence that greedy matching is exact). False otherwise, which
+ * only means "not shown equal here".
+ */
+function sameItems<T>(a: readonly T[], b: readonly T[], eq: (x: T, y: T) => boolean): boolean {
+  if (a.length !== b.length) return false;
+  let k = 0;
+  while (k < a.length && eq(a[k], b[k])) k++;
+  if (k === a.length) return true;
+  if (a.length > MATCH_LIMIT) return false;
+  const used = new Array<boolean>(a.length).fill(false);
+  for (let j = k; j < b.length; j++) {
+    let found = false;
+    for (let i = k; i < a.length && !found; i++) if (!used[i] && eq(a[i], b[j])) { used[i] = true; found = true; }
+    if (!found) return false;
+  }
+  return true;
+}
+
+type Bond = Observation['bonds'][number];
+type Attach = Observation['attaches'][number];
+type Domain = MmObservation['domains'][number];
+type Dma = Observation['dma'][number];
+const sameBond = (s: Bond, i: Bond): boolean => s.dev === i.dev && s.pasid === i.pasid && s.mm === i.mm && s.users === i.users;
+const sameAttach = (s: Attach, i: Attach): boolean => s.dev === i.dev && s.pasid === i.pasid;
+const sameDomain = (s: Domain, i: Domain): boolean => s.iommu === i.iommu && s.users === i.users;
+const sameMm = (s: MmObservation, i: MmObservation): boolean =>
+  s.mm === i.mm && s.state === i.state && s.pasid === i.pasid && s.global === i.global && sameItems(s.domains, i.domains, sameDomain);
+const samePasid = (s: number, i: number): boolean => s === i;
+const sameDma = (s: Dma, i: Dma): boolean => s.dev === i.dev && s.pasid === i.pasid && sameAnswer(s.result, i.result);
+
+/**
+ * The cheap test the lockstep runs every step before the full diff: whether `impl` holds the
+ * spec's observation's items, list by list, field by field (fault kinds aside) — in the same
+ * order in one pass, or in another order for lists of up to 64 items. It answers "equal" only
+ * where diffObservations finds no difference (equal multisets are equal once sorted), so a
+ * step it passes has nothing to report. Anything else, including a long list in another
+ * order, goes to diffObservations, which decides: every step is compared, and only a step
+ * that may differ pays for the sorted diff.
+ *
+ * That needs the spec's lists to name each key once (one bond per device and PASID, one entry
+ * per mm, per probe, per IOMMU in an mm's domains): observeSpec builds them from maps and from
+ * the probe set, and abstraction.test.ts checks the implication on random states.
+ */
+export function sameAsSpec(spec: Observation, impl: Observation): boolean {
+  return sameItems(spec.bonds, impl.bonds, sameBond)
+    && sameItems(spec.attaches, impl.attaches, sameAttach)
+    && sameItems(spec.mms, impl.mms, sameMm)
+    && sameItems(spec.globalPasids, impl.globalPasids, samePasid)
+    && sameItems(spec.dma, impl.dma, sameDma);
+}

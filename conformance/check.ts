@@ -14,7 +14,7 @@ import { formatOp, formatResult, R, type Op, type Setup, type SvaAdapter, type V
 import { writeLitmus, type LitmusDoc, type LitmusStep } from '../vocab/litmus.ts';
 import { dmaDifferences } from './abstraction.ts';
 import { opArb, setupArb } from './arbitraries.ts';
-import { CHECKS, ConformanceFailure, Lockstep, runTrace, type StepFailure } from './lockstep.ts';
+import { CHECKS, ConformanceFailure, Lockstep, runTrace, servesBatches, type StepFailure } from './lockstep.ts';
 
 export { CHECKS, type CheckKind, type StepFailure } from './lockstep.ts';
 
@@ -32,6 +32,14 @@ export interface CheckOptions {
   readonly maxSteps?: number;
   /** How a person replays this run, given seed and path; default: the vitest suite. */
   readonly replay?: (seed: number, path: string | null) => string;
+  /**
+   * Send each sequence ahead, whole, when the adapter serves batches (servesBatches), and check
+   * the answers step by step: much faster over exec:, and every verdict and its step are those
+   * of one op at a time — unless the implementation crashes or hangs on an op sent after its
+   * first failing step, which one op at a time would never have sent: the process is then gone
+   * and the run reports the crash. So it is asked for, not the default. Default false.
+   */
+  readonly pipeline?: boolean;
 }
 
 export interface Counterexample extends StepFailure {
@@ -65,13 +73,21 @@ export interface ConformanceReport {
 class OpCommand implements fc.AsyncCommand<Model, object> {
   constructor(readonly op: Op) {}
   check(m: Readonly<Model>): boolean { return m.ls.allows(this.op); }
-  async run(m: Model): Promise<void> {
-    const failure = await m.ls.step(this.op);
-    if (failure) throw new ConformanceFailure(failure);
+  /**
+   * Typed as fast-check's AsyncCommand, but settles synchronously (returns undefined) when the
+   * step does: awaiting it still works, and conformanceProperty awaits only a real promise.
+   */
+  run(m: Model): Promise<void> {
+    const failure = m.ls.step(this.op);
+    if (failure instanceof Promise) return failure.then(throwIfFailed);
+    throwIfFailed(failure);
+    return undefined as unknown as Promise<void>;
   }
   toString(): string { return formatOp(this.op); }
 }
 interface Model { readonly ls: Lockstep }
+
+const throwIfFailed = (failure: StepFailure | null): void => { if (failure) throw new ConformanceFailure(failure); };
 
 /** A setup and the operation sequence to run on it. */
 export type Scenario = readonly [Setup, Iterable<fc.AsyncCommand<Model, object>>];
@@ -116,16 +132,31 @@ export function scenarioArb(variant: VariantName, options: { setup?: Setup; maxS
 /**
  * The property: run the scenario on the adapter in lockstep with the spec; throws a
  * ConformanceFailure at the first failing check. `stats.checked` counts operations checked.
+ *
+ * The commands run as fc.asyncModelRun runs them — in order, each whose precondition holds,
+ * stopping at the first that throws — but without a promise per command when the adapter
+ * answers synchronously (fast-check's runner awaits twice per command). fc.commands records
+ * which commands ran (its replayPath) in the wrapper's run(), which this loop calls exactly
+ * where fast-check's would, so shrinking and replay paths are unchanged.
+ *
+ * With `pipeline` and an adapter that serves batches (servesBatches), the whole sequence is
+ * issued ahead (Lockstep.issue: the spec decides which ops the contract allows, and the
+ * probes) and the answers are then checked step by step, so a failure is still reported at
+ * its step (CheckOptions.pipeline says when that differs from one op at a time).
  */
-export function conformanceProperty(adapter: SvaAdapter, variant: VariantName, stats: { checked: number } = { checked: 0 }) {
+export function conformanceProperty(adapter: SvaAdapter, variant: VariantName, stats: { checked: number } = { checked: 0 },
+  options: { pipeline?: boolean } = {}) {
+  const pipelined = options.pipeline === true && servesBatches(adapter);
   return async ([setup, cmds]: Scenario): Promise<void> => {
     const ls = new Lockstep(adapter, setup, variant);
     try {
-      await fc.asyncModelRun(async () => {
-        const failure = await ls.start();
-        if (failure) throw new ConformanceFailure(failure);
-        return { model: { ls }, real: {} };
-      }, cmds);
+      throwIfFailed(await ls.start(pipelined ? scenarioOps([setup, cmds]) : undefined));
+      const model: Model = { ls }, real = {};
+      for (const cmd of cmds) {
+        if (!cmd.check(model)) continue;
+        const ran = cmd.run(model, real);
+        if (ran instanceof Promise) await ran;
+      }
     } finally { stats.checked += ls.checked; }
   };
 }
@@ -139,7 +170,7 @@ export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): 
   if (!adapter.variants.includes(variant))
     return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${variant}` };
   const stats = { checked: 0 };
-  const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats));
+  const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats, { pipeline: options.pipeline }));
   const details = await fc.check(property, { seed, numRuns: options.runs ?? 100, path: splitPath(options.path).path });
   const path = details.counterexample ? joinPath(details.counterexamplePath, details.counterexample[0][1]) : null;
   const common = { ...base, path, runs: details.numRuns, shrinks: details.numShrinks };

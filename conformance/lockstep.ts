@@ -4,9 +4,9 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { SpecDriver, VARIANT_BY_NAME, checkInvariants, defaultProbes, pasidsInUse, type Violation } from '../spec/index.ts';
-import { formatOp, formatResult, sameResult, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
-import { diffObservations } from './abstraction.ts';
+import { SpecDriver, VARIANT_BY_NAME, checkInvariants, defaultProbes, pasidsInUse, type State, type Violation } from '../spec/index.ts';
+import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
+import { diffObservations, sameAsSpec } from './abstraction.ts';
 
 /** The checks a step can fail, as a closed union with a title and an explanation each. */
 export type CheckKind = 'crash' | 'result' | 'invariant' | 'observation';
@@ -52,6 +52,37 @@ const isResult = (x: unknown): x is Result => {
 };
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 const where = (step: number, op: Op | null) => (op ? `step ${step} (${formatOp(op)})` : 'configure');
+/** A failure of step n's op: its location in `message`, the rules that decided the spec's result. */
+const failedAt = (n: number, op: Op, rules: readonly string[], f: Omit<StepFailure, 'step' | 'op' | 'rules' | 'message'> & { detail: string }): StepFailure =>
+  ({ ...f, step: n, op, rules, message: `${where(n, op)}: ${f.detail}` });
+
+/** The spec's side of a state check, computed once per spec state (see Lockstep.specView). */
+interface SpecView {
+  readonly state: State;
+  readonly probes: readonly DmaProbe[];
+  readonly obs: Observation;
+}
+
+/** An answer the implementation owes for a step issued ahead (pipelined mode): result, then observation. */
+interface Issued {
+  readonly op: Op | null;
+  readonly result: Promise<unknown>;
+  readonly observation: Promise<Observation>;
+}
+
+const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
+const ignore = (): void => {};
+/** A promise whose rejection is handled (the step that owes it may never be checked). */
+const owed = <T>(p: Promise<T>): Promise<T> => { p.catch(ignore); return p; };
+
+/**
+ * Whether an adapter serves batches (`hello.capabilities.batch`, PROTOCOL.md §8): then the
+ * runner may issue a whole sequence ahead and check the answers step by step (Lockstep.issue).
+ */
+export function servesBatches(adapter: SvaAdapter): boolean {
+  const caps = (adapter as { capabilities?: Readonly<Record<string, number>> }).capabilities;
+  return (caps?.batch ?? 0) >= 1;
+}
 
 export class Lockstep {
   readonly driver: SpecDriver;
@@ -59,6 +90,11 @@ export class Lockstep {
   readonly trace: Op[] = [];
   /** Operations checked, for the loop's throughput figure. */
   checked = 0;
+  private view: SpecView | null = null;
+  /** Pipelined mode: a spec that runs ahead of `driver` to know which ops to issue and which probes to ask. */
+  private ahead: SpecDriver | null = null;
+  private readonly issued: Issued[] = [];
+  private nextIssued = 0;
 
   constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: VariantName) {
     this.driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
@@ -69,45 +105,118 @@ export class Lockstep {
     return this.driver.breach(op) === null;
   }
 
-  /** Configure the implementation and check its initial state. */
-  async start(): Promise<StepFailure | null> {
-    try { await this.adapter.configure(this.setup, this.variant); } catch (e) {
-      return { check: 'crash', step: 0, op: null, error: errorText(e), message: `configure: the implementation threw: ${errorText(e)}`, detail: `configure threw: ${errorText(e)}` };
+  /**
+   * Configure the implementation and check its initial state. With `ahead` (pipelined mode),
+   * the initial observe and then `ahead` (see issue) go out right behind configure, without
+   * waiting for its answer; the answers are checked in the same order as without.
+   */
+  async start(ahead?: Iterable<Op>): Promise<StepFailure | null> {
+    const configureFailed = (e: unknown): StepFailure =>
+      ({ check: 'crash', step: 0, op: null, error: errorText(e), message: `configure: the implementation threw: ${errorText(e)}`, detail: `configure threw: ${errorText(e)}` });
+    let configured: void | Promise<void>;
+    try { configured = this.adapter.configure(this.setup, this.variant); } catch (e) { return configureFailed(e); }
+    if (ahead === undefined) {
+      try { await configured; } catch (e) { return configureFailed(e); }
+      return this.checkState(0, null);
     }
-    return this.checkState(0, null);
+    const done = owed(Promise.resolve(configured));
+    let initial: Promise<Observation>;
+    try { initial = Promise.resolve(this.adapter.observe(this.specView().probes)); } catch (e) { initial = Promise.reject(e); }
+    owed(initial);
+    this.issue(ahead);
+    try { await done; } catch (e) { return configureFailed(e); }
+    return this.checkState(0, null, { op: null, result: initial, observation: initial });
   }
 
-  /** Run op on both sides and check. The caller has checked `allows(op)`. */
-  async step(op: Op): Promise<StepFailure | null> {
+  /**
+   * Pipelined mode: send the implementation, without waiting for answers, every op of `ops`
+   * the caller contract allows (in order, as step() will run them) and an observe after each,
+   * with the probes the spec will ask there. The adapter may coalesce them into batch lines.
+   * step() then takes the answers in order and checks each step exactly as unpipelined, so
+   * the first failing check is reported at the step where it happens. The caller must then
+   * step through the same ops (the allowed ones, in order); step() verifies that it does.
+   */
+  issue(ops: Iterable<Op>): void {
+    this.ahead ??= new SpecDriver(this.setup, VARIANT_BY_NAME[this.variant]);
+    const ahead = this.ahead;
+    for (const op of ops) {
+      if (ahead.breach(op) !== null) continue;
+      ahead.apply(op);
+      const probes = defaultProbes(ahead.cfg, pasidsInUse(ahead.state));
+      let result: Promise<unknown>, observation: Promise<Observation>;
+      try { result = Promise.resolve(this.adapter.apply(op)); } catch (e) { result = Promise.reject(e); }
+      try { observation = Promise.resolve(this.adapter.observe(probes)); } catch (e) { observation = Promise.reject(e); }
+      this.issued.push({ op, result: owed(result), observation: owed(observation) });
+    }
+  }
+
+  /**
+   * Run op on both sides and check. The caller has checked `allows(op)`. Synchronous when the
+   * adapter answers synchronously (no promise per step for an in-process implementation).
+   */
+  step(op: Op): StepFailure | null | Promise<StepFailure | null> {
     this.checked++;
     this.trace.push(op);
     const n = this.trace.length;
     const applied = this.driver.apply(op);
     const expected = applied.result;
     const rules = [applied.rule, ...applied.effects];
-    const failed = (f: Omit<StepFailure, 'step' | 'op' | 'rules' | 'message'> & { detail: string }): StepFailure =>
-      ({ ...f, step: n, op, rules, message: `${where(n, op)}: ${f.detail}` });
+    const pending = this.takeIssued(op);
+    const threw = (e: unknown): StepFailure => failedAt(n, op, rules, { check: 'crash', expected, error: errorText(e), detail: `the implementation threw: ${errorText(e)}` });
     let actual: unknown;
-    try { actual = await this.adapter.apply(op); } catch (e) {
-      return failed({ check: 'crash', expected, error: errorText(e), detail: `the implementation threw: ${errorText(e)}` });
-    }
-    if (!isResult(actual)) {
-      return failed({ check: 'crash', expected, error: `malformed result ${JSON.stringify(actual)}`, detail: `the implementation returned ${JSON.stringify(actual)}, not a result` });
-    }
-    if (!sameResult(expected, actual)) {
-      return failed({ check: 'result', expected, actual, detail: `spec ${formatResult(expected)}, impl ${formatResult(actual)}` });
-    }
-    const f = await this.checkState(n, op);
-    return f && { ...f, rules };
+    try { actual = pending ? pending.result : this.adapter.apply(op); } catch (e) { return threw(e); }
+    if (isPromise(actual)) return actual.then((a) => this.checkResult(n, op, rules, expected, a, pending), threw);
+    return this.checkResult(n, op, rules, expected, actual, pending);
   }
 
-  private async checkState(n: number, op: Op | null): Promise<StepFailure | null> {
-    const probes = defaultProbes(this.driver.cfg, pasidsInUse(this.driver.state));
-    const spec = this.driver.observe(probes);
-    let impl: Observation;
-    try { impl = await this.adapter.observe(probes); } catch (e) {
-      return { check: 'crash', step: n, op, error: errorText(e), message: `${where(n, op)}: observe threw: ${errorText(e)}`, detail: `observe threw: ${errorText(e)}` };
+  private takeIssued(op: Op): Issued | null {
+    if (this.nextIssued >= this.issued.length) return null;
+    const next = this.issued[this.nextIssued++];
+    if (next.op === null || (next.op !== op && formatOp(next.op) !== formatOp(op)))
+      throw new Error(`lockstep: step ${this.trace.length} runs ${formatOp(op)} but ${next.op ? formatOp(next.op) : 'nothing'} was issued (the runner broke)`);
+    return next;
+  }
+
+  private checkResult(n: number, op: Op, rules: readonly string[], expected: Result, actual: unknown, pending: Issued | null): StepFailure | null | Promise<StepFailure | null> {
+    if (!isResult(actual)) {
+      return failedAt(n, op, rules, { check: 'crash', expected, error: `malformed result ${JSON.stringify(actual)}`, detail: `the implementation returned ${JSON.stringify(actual)}, not a result` });
     }
+    if (!sameResult(expected, actual)) {
+      return failedAt(n, op, rules, { check: 'result', expected, actual, detail: `spec ${formatResult(expected)}, impl ${formatResult(actual)}` });
+    }
+    const f = this.checkState(n, op, pending);
+    const withRules = (x: StepFailure | null): StepFailure | null => x && { ...x, rules };
+    return isPromise(f) ? f.then(withRules) : withRules(f);
+  }
+
+  /**
+   * The spec's probes and observation for its current state. The spec's states are values (a
+   * step returns a new State object when anything changes, and never edits one: see
+   * spec/state.ts), so an unchanged state object has an unchanged observation, and the view is
+   * rebuilt only when a step changed the state (lockstep.test.ts holds the spec to that).
+   */
+  private specView(): SpecView {
+    const state = this.driver.state;
+    if (this.view?.state !== state) {
+      const probes = defaultProbes(this.driver.cfg, pasidsInUse(state));
+      this.view = { state, probes, obs: this.driver.observe(probes) };
+    }
+    return this.view;
+  }
+
+  private checkState(n: number, op: Op | null, pending: Issued | null = null): StepFailure | null | Promise<StepFailure | null> {
+    const view = this.specView();
+    let impl: Observation | Promise<Observation>;
+    const threw = (e: unknown): StepFailure =>
+      ({ check: 'crash', step: n, op, error: errorText(e), message: `${where(n, op)}: observe threw: ${errorText(e)}`, detail: `observe threw: ${errorText(e)}` });
+    try { impl = pending ? pending.observation : this.adapter.observe(view.probes); } catch (e) { return threw(e); }
+    if (isPromise(impl)) return impl.then((o) => this.compare(n, op, view, o), threw);
+    return this.compare(n, op, view, impl);
+  }
+
+  /** Every invariant on the implementation's observation, then the observation against the spec's. */
+  private compare(n: number, op: Op | null, view: SpecView, impl: Observation): StepFailure | null {
+    const spec = view.obs;
     let violations: Violation[];
     try {
       // The spec is the oracle: an invariant the spec itself breaks here is a finding about the
@@ -126,6 +235,9 @@ export class Lockstep {
       return { check: 'invariant', step: n, op, invariant: v, specObservation: spec, implObservation: impl, diff: diffObservations(spec, impl),
         message: `${where(n, op)}: invariant ${v.invariant} (${v.rule}) fails: ${v.reason}`, detail: `breaks invariant ${v.invariant} (${v.rule}): ${v.reason}` };
     }
+    // Equal in the spec's order means equal (abstraction.ts); anything else gets the full diff,
+    // which decides. So every step is compared, and only a differing one pays for the diff.
+    if (sameAsSpecSafe(spec, impl)) return null;
     const diff = diffObservations(spec, impl);
     if (diff.length > 0) {
       return { check: 'observation', step: n, op, diff, specObservation: spec, implObservation: impl,
@@ -135,14 +247,25 @@ export class Lockstep {
   }
 }
 
+/** sameAsSpec on an observation that may be malformed: false (the full diff then decides, as it always did). */
+const sameAsSpecSafe = (spec: Observation, impl: Observation): boolean => {
+  try { return sameAsSpec(spec, impl); } catch { return false; }
+};
+
 /**
  * Run ops against the adapter in lockstep with the spec, skipping those the caller contract
  * forbids at that point. The executed trace and the first failure, or null.
+ *
+ * With `pipeline` (for an adapter that serves batches: servesBatches), the ops are issued
+ * ahead and checked step by step as they are answered (Lockstep.issue); the verdict and its
+ * step are the same. The default stays one op at a time, as replays and crash shrinking want:
+ * a process that dies mid-batch answers none of that batch, and only op-at-a-time says which
+ * op killed it.
  */
-export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: VariantName, ops: readonly Op[]):
+export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: VariantName, ops: readonly Op[], options: { pipeline?: boolean } = {}):
   Promise<{ trace: Op[]; failure: StepFailure | null; checked: number }> {
   const ls = new Lockstep(adapter, setup, variant);
-  let failure = await ls.start();
+  let failure = await ls.start(options.pipeline ? ops : undefined);
   for (const op of ops) {
     if (failure) break;
     if (!ls.allows(op)) continue;

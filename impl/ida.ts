@@ -86,11 +86,17 @@ export class Ida {
     return true;
   }
 
-  /** Every held id, ascending (reserved ids excluded). O(size/32) — for observation only. */
+  /**
+   * Every held id, ascending (reserved ids excluded). For observation only: O(highest held
+   * id / 32). The scan stops once it has found `count` ids — `held` counts exactly the ids
+   * handed out and not freed, so none lies past that point — instead of reading all size/32
+   * words (32768 for the 2^20 global PASID space) on every observation.
+   */
   heldIds(): number[] {
     const out: number[] = [];
+    if (this.held === 0) return out;
     const l0 = this.levels[0];
-    for (let wi = 0; wi < l0.length; wi++) {
+    for (let wi = 0; wi < l0.length && out.length < this.held; wi++) {
       let w = l0[wi];
       while (w !== 0) {
         const b = 31 - Math.clz32(w & -w);

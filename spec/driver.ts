@@ -94,13 +94,10 @@ export class SpecDriver {
   }
 
   private lower(op: Op): SpecOp | ContractBreach {
-    const dev = (name: string) => this.cfg.devices.findIndex((d) => d.name === name);
-    const mm = (name: string) => this.cfg.mms.indexOf(name);
-    const unknownDev = (name: string) => breach(`unknown device '${name}'`);
-    const unknownMm = (name: string) => breach(`unknown mm '${name}'`);
+    const cfg = this.cfg;
     switch (op.op) {
       case 'bind': case 'bind_pasid': {
-        const d = dev(op.dev), m = mm(op.mm);
+        const d = deviceIndex(cfg, op.dev), m = cfg.mms.indexOf(op.mm);
         if (d < 0) return unknownDev(op.dev);
         if (m < 0) return unknownMm(op.mm);
         if (op.as !== undefined && this.isLive(op.as) && !this.aliases(op.as, d, m))
@@ -114,20 +111,20 @@ export class SpecDriver {
         return { op: op.op, group: h.group, pasid: h.pasid };
       }
       case 'enqcmd_pasid': case 'mm_exit': {
-        const m = mm(op.mm);
+        const m = cfg.mms.indexOf(op.mm);
         return m < 0 ? unknownMm(op.mm) : { op: op.op, mm: m };
       }
       case 'alloc_global': {
-        const d = dev(op.dev);
+        const d = deviceIndex(cfg, op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: 'alloc_global', dev: d };
       }
       case 'free_global': return { op: 'free_global', pasid: op.pasid };
       case 'attach_pasid': {
-        const d = dev(op.dev);
+        const d = deviceIndex(cfg, op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: 'attach_pasid', dev: d, pasid: op.pasid, handle: op.handle === true };
       }
       case 'detach_pasid': case 'dma': {
-        const d = dev(op.dev);
+        const d = deviceIndex(cfg, op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: op.op, dev: d, pasid: op.pasid };
       }
     }
@@ -142,3 +139,9 @@ export class SpecDriver {
 }
 
 const breach = (reason: string): ContractBreach => ({ rule: 'C5', reason });
+const unknownDev = (name: string) => breach(`unknown device '${name}'`);
+const unknownMm = (name: string) => breach(`unknown mm '${name}'`);
+const deviceIndex = (cfg: Config, name: string): number => {
+  for (let i = 0; i < cfg.devices.length; i++) if (cfg.devices[i].name === name) return i;
+  return -1;
+};

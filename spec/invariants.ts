@@ -23,14 +23,36 @@ export interface Invariant {
   check(ctx: InvariantContext): string | null;
 }
 
-const groupOfName = (cfg: ResolvedSetup, dev: string): number => {
-  const d = cfg.devices.find((x) => x.name === dev);
-  return d && d.iommu !== null ? d.group : -1;
+/**
+ * Per device name: its group (-1 behind no IOMMU), its PASID count and its IOMMU's name. Built
+ * once per configuration (a lookup table, so the checks do not scan cfg.devices for every bond
+ * and probe on every step); what the invariants say is unchanged.
+ */
+interface DeviceFacts { readonly group: number; readonly max: number; readonly iommu: string | null }
+const facts = new WeakMap<ResolvedSetup, ReadonlyMap<string, DeviceFacts>>();
+let lastCfg: ResolvedSetup | null = null;
+let lastFacts: ReadonlyMap<string, DeviceFacts> | null = null;
+function deviceFacts(cfg: ResolvedSetup): ReadonlyMap<string, DeviceFacts> {
+  if (cfg === lastCfg) return lastFacts!;
+  let m = facts.get(cfg);
+  if (m === undefined) {
+    m = new Map(cfg.devices.map((d): [string, DeviceFacts] => [d.name, {
+      group: d.iommu !== null ? d.group : -1, max: d.iommu === null ? 0 : 2 ** d.ssidBits, iommu: d.iommu === null ? null : cfg.iommus[d.iommu].name,
+    }]));
+    facts.set(cfg, m);
+  }
+  lastCfg = cfg;
+  lastFacts = m;
+  return m;
+}
+const groupOfName = (cfg: ResolvedSetup, dev: string): number => deviceFacts(cfg).get(dev)?.group ?? -1;
+/** A device the setup does not name throws (the observation is malformed), as the lookup always did. */
+const known = (cfg: ResolvedSetup, dev: string): DeviceFacts => {
+  const d = deviceFacts(cfg).get(dev);
+  if (d === undefined) throw new TypeError(`unknown device '${dev}'`);
+  return d;
 };
-const maxOf = (cfg: ResolvedSetup, dev: string): number => {
-  const d = cfg.devices.find((x) => x.name === dev)!;
-  return d.iommu === null ? 0 : 2 ** d.ssidBits;
-};
+const maxOf = (cfg: ResolvedSetup, dev: string): number => known(cfg, dev).max;
 const liveMm = (ctx: InvariantContext, mm: string) => ctx.obs.mms.find((m) => m.mm === mm);
 
 /** Every filled slot: SVA bonds and non-SVA attaches, keyed by group and PASID. */
@@ -38,18 +60,72 @@ function slotOwners(ctx: InvariantContext): Map<string, string[]> {
   const owners = new Map<string, string[]>();
   const add = (dev: string, pasid: number, who: string) => {
     const key = `${groupOfName(ctx.cfg, dev)}:${pasid}`;
-    owners.set(key, [...(owners.get(key) ?? []), who]);
+    const list = owners.get(key);
+    if (list === undefined) owners.set(key, [who]); else list.push(who);
   };
   for (const b of ctx.obs.bonds) add(b.dev, b.pasid, `mm ${b.mm}`);
   for (const a of ctx.obs.attaches) add(a.dev, a.pasid, 'a kernel domain');
   return owners;
 }
 
+/** Whether two bonds or attaches name one slot (group, PASID): slotOwners' question, answered without its strings. */
+function slotHeldTwice(ctx: InvariantContext): boolean {
+  const seen = new Map<number, Set<number>>();
+  for (const x of slotUsers(ctx.obs)) {
+    const g = groupOfName(ctx.cfg, x.dev);
+    let pasids = seen.get(g);
+    if (pasids === undefined) seen.set(g, pasids = new Set());
+    if (pasids.has(x.pasid)) return true;
+    pasids.add(x.pasid);
+  }
+  return false;
+}
+
+/** Per group and PASID, the first bond listed there (what bonds.find would return). */
+function firstBondBySlot(ctx: InvariantContext): Map<number, Map<number, Observation['bonds'][number]>> {
+  const at = new Map<number, Map<number, Observation['bonds'][number]>>();
+  for (const b of ctx.obs.bonds) {
+    const g = groupOfName(ctx.cfg, b.dev);
+    let pasids = at.get(g);
+    if (pasids === undefined) at.set(g, pasids = new Map());
+    if (!pasids.has(b.pasid)) pasids.set(b.pasid, b);
+  }
+  return at;
+}
+
+/** Per group and PASID, the mms bonded there. */
+function bondMmsBySlot(ctx: InvariantContext): Map<number, Map<number, Set<string>>> {
+  const at = new Map<number, Map<number, Set<string>>>();
+  for (const b of ctx.obs.bonds) {
+    const g = groupOfName(ctx.cfg, b.dev);
+    let pasids = at.get(g);
+    if (pasids === undefined) at.set(g, pasids = new Map());
+    let mms = pasids.get(b.pasid);
+    if (mms === undefined) pasids.set(b.pasid, mms = new Set());
+    mms.add(b.mm);
+  }
+  return at;
+}
+
+/** globalPasidHasExactlyOneOwner's question, answered by counting: every held id has exactly one owner. */
+function eachGlobalPasidOwnedOnce(ctx: InvariantContext): boolean {
+  const owners = new Map<number, number>();
+  for (const m of ctx.obs.mms) if (m.pasid !== null && m.global && m.state !== 'gone') owners.set(m.pasid, (owners.get(m.pasid) ?? 0) + 1);
+  for (const p of ctx.kernelHeld) owners.set(p, (owners.get(p) ?? 0) + 1);
+  for (const p of ctx.obs.globalPasids) if (owners.get(p) !== 1) return false;
+  return true;
+}
+
+/** Bonds then attaches, each as (dev, pasid); no copy when there are no attaches. */
+const slotUsers = (obs: Observation): readonly { readonly dev: string; readonly pasid: number }[] =>
+  obs.attaches.length === 0 ? obs.bonds : [...obs.bonds, ...obs.attaches];
+
 export const INVARIANTS: readonly Invariant[] = [
   {
     name: 'noTwoOwnersShareADeviceSlot', rule: 'B2',
     statement: 'No PASID slot of a group is held by two mms, or by an mm and a kernel domain.',
     check(ctx) {
+      if (!slotHeldTwice(ctx)) return null;                              // the common case, without building the owner lists
       for (const [key, who] of slotOwners(ctx)) {
         if (who.length > 1) return `group slot ${key} is held by ${who.join(' and ')}`;
       }
@@ -60,7 +136,7 @@ export const INVARIANTS: readonly Invariant[] = [
     name: 'bondPasidInDeviceRange', rule: 'B1-range',
     statement: 'Every bond and attach sits at a PASID in 1..max_pasids-1 of every device of its group.',
     check(ctx) {
-      for (const b of [...ctx.obs.bonds, ...ctx.obs.attaches]) {
+      for (const b of slotUsers(ctx.obs)) {
         const g = groupOfName(ctx.cfg, b.dev);
         if (b.pasid === 0) return `${b.dev} has something attached at PASID 0`;
         for (const d of ctx.cfg.groups[g]?.devices ?? []) {
@@ -75,11 +151,13 @@ export const INVARIANTS: readonly Invariant[] = [
     name: 'dmaReachesOnlyBoundLiveMm', rule: 'M4',
     statement: 'A DMA reaches only an mm bound at that (device, PASID) that has not exited.',
     check(ctx) {
+      let mmsAt: Map<number, Map<number, Set<string>>> | null = null;
       for (const d of ctx.obs.dma) {
         if (d.result.kind !== 'mm') continue;
         const who = d.result.mm;
         const g = groupOfName(ctx.cfg, d.dev);
-        const bound = ctx.obs.bonds.some((b) => b.mm === who && b.pasid === d.pasid && groupOfName(ctx.cfg, b.dev) === g);
+        mmsAt ??= bondMmsBySlot(ctx);
+        const bound = mmsAt.get(g)?.get(d.pasid)?.has(who) === true;      // some bond of `who` at (group, pasid)
         if (!bound) return `DMA by ${d.dev} at PASID ${d.pasid} reaches mm ${who}, which is not bound there`;
         if (d.pasid >= maxOf(ctx.cfg, d.dev)) return `DMA by ${d.dev} at PASID ${d.pasid} reaches mm ${who} beyond the CD table`;
         if (liveMm(ctx, who)?.state !== 'live') return `DMA by ${d.dev} at PASID ${d.pasid} reaches mm ${who}, which has exited`;
@@ -91,10 +169,11 @@ export const INVARIANTS: readonly Invariant[] = [
     name: 'boundLiveMmIsReachable', rule: 'B1',
     statement: "A DMA at a live mm's bond reaches that mm; at an exited mm's bond it faults.",
     check(ctx) {
+      const bondAt = firstBondBySlot(ctx);
       for (const d of ctx.obs.dma) {
-        const g = groupOfName(ctx.cfg, d.dev);
-        if (d.pasid >= maxOf(ctx.cfg, d.dev)) continue;
-        const b = ctx.obs.bonds.find((x) => x.pasid === d.pasid && groupOfName(ctx.cfg, x.dev) === g);
+        const dev = known(ctx.cfg, d.dev);
+        if (d.pasid >= dev.max) continue;
+        const b = bondAt.get(dev.group)?.get(d.pasid);                   // the first bond listed at (group, pasid)
         if (!b) continue;
         const live = liveMm(ctx, b.mm)?.state === 'live';
         const want = live ? b.mm : 'fault';
@@ -107,6 +186,7 @@ export const INVARIANTS: readonly Invariant[] = [
     name: 'globalPasidHasExactlyOneOwner', rule: 'A3',
     statement: 'Every id the global allocator holds has exactly one owner: a global mm not yet gone, or an alloc_global holder.',
     check(ctx) {
+      if (eachGlobalPasidOwnedOnce(ctx)) return null;                    // the common case, without building the owner lists
       const owners = new Map<number, string[]>();
       const own = (p: number, who: string) => owners.set(p, [...(owners.get(p) ?? []), who]);
       for (const m of ctx.obs.mms) if (m.pasid !== null && m.global && m.state !== 'gone') own(m.pasid, `mm ${m.mm}`);
@@ -158,9 +238,10 @@ export const INVARIANTS: readonly Invariant[] = [
       for (const b of ctx.obs.bonds) if (b.users < 1) return `the bond of mm ${b.mm} on ${b.dev} at PASID ${b.pasid} has ${b.users} users`;
       for (const m of ctx.obs.mms) {
         const count = new Map<string, number>();
-        for (const b of ctx.obs.bonds.filter((x) => x.mm === m.mm)) {
-          const d = ctx.cfg.devices.find((x) => x.name === b.dev)!;
-          const iommu = ctx.cfg.iommus[d.iommu!].name;
+        for (const b of ctx.obs.bonds) {
+          if (b.mm !== m.mm) continue;
+          const iommu = known(ctx.cfg, b.dev).iommu;
+          if (iommu === null) throw new TypeError(`a bond on ${b.dev}, which sits behind no IOMMU`);
           count.set(iommu, (count.get(iommu) ?? 0) + 1);
         }
         for (const dom of m.domains) {

@@ -41,6 +41,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/conform)' },
   { name: 'timeout', kind: 'number', valueName: 'ms', description: 'exec: deadline of each response (default 5000)' },
   { name: 'stderr-is-error', kind: 'boolean', description: "exec: treat the implementation's stderr output as a protocol failure" },
+  { name: 'pipeline', kind: 'boolean', description: 'exec: send each random run ahead in batch lines when the implementation announces batches (PROTOCOL.md §8), checked step by step; much faster, same verdicts unless it crashes on an op sent after its first failure' },
   { name: 'fail-nth', kind: 'boolean', description: 'also fail every fallible call of every operation once (builtin, or an exec: program announcing fail_nth and leaks, PROTOCOL.md §11)' },
   { name: 'json', kind: 'boolean', description: 'print the stable JSON form instead of text' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
@@ -67,6 +68,8 @@ export interface ConformOptions {
   readonly out: string;
   readonly timeoutMs?: number;
   readonly stderrIsError: boolean;
+  /** Random runs sent ahead to an implementation announcing batches (CheckOptions.pipeline). */
+  readonly pipeline?: boolean;
   /** The command printed replays start with (default: npx svacheck conform --impl IMPL). */
   readonly replayBase?: readonly string[];
   /** exec: a fresh process of the implementation, to shrink a crash with (conformance/crash.ts). */
@@ -192,7 +195,7 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
         const replaySeed = (seed: number, p: string | null) =>
           [...base, '--variant', variant, ...configArgs, '--no-library', '--seed', String(seed), ...(p ? ['--path', shq(p)] : []),
             '--runs', String(o.runs), '--max-steps', String(o.maxSteps)].join(' ');
-        const report = await checkAdapter(adapter, { variant, setup: s.setup ?? undefined, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed });
+        const report = await checkAdapter(adapter, { variant, setup: s.setup ?? undefined, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed, pipeline: o.pipeline });
         if (exec?.failed) {
           const shrunk = await shrinkBroken(o, exec, variant, report.seed, replaySeed, io);
           random.push(shrunk ? { ...shrunk, variant, setup: s.name } : { variant, setup: s.name, report });
@@ -371,7 +374,7 @@ export const command: Command = {
       const result = await runConform({
         impl, variants: only, runs, seed, path: options.path as string | undefined, maxSteps, setups,
         litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
-        timeoutMs, stderrIsError: Boolean(options['stderr-is-error']),
+        timeoutMs, stderrIsError: Boolean(options['stderr-is-error']), pipeline: Boolean(options.pipeline),
         reopen: exec ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,
       }, adapter, exec, io);
       if (!options['fail-nth']) {

@@ -69,6 +69,8 @@ interface Queued {
   /** Whether the response must carry the fail_nth fields (calls, injected). */
   readonly tracked: boolean;
   resolve(r: Result, info: FailNthInfo | null): void; reject(e: ProtocolError): void;
+  /** An observe queued behind ops (batching only): how its answer is decoded and delivered instead. */
+  readonly observe?: { readonly probes: readonly DmaProbe[]; answered: boolean; resolve(o: Observation): void };
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -261,6 +263,18 @@ export class ExecAdapter implements SvaAdapter {
     });
   }
 
+  private queueObserve(probes: readonly DmaProbe[]): Promise<Observation> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      const body: Json = { id, type: 'observe', probes: probes.map((p) => ({ dev: p.dev, pasid: p.pasid })) };
+      const entry: TranscriptEntry = { op: { op: 'dma', dev: '(observe)', pasid: 0 } };   // never recorded: summaries only
+      const alone = this.outbox.length === 0;                            // nothing to join: go now, as a line of its own
+      this.outbox.push({ id, body, entry, tracked: false, resolve: () => {}, reject, observe: { probes, answered: false, resolve } });
+      if (alone || this.outbox.length >= this.opt.maxBatch) this.flush();
+      else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
+    });
+  }
+
   /** Several operations in one batch line (PROTOCOL.md §8), results in order. */
   applyBatch(ops: readonly Op[]): Promise<Result[]> {
     const all = ops.map((op) => this.apply(op));
@@ -268,8 +282,14 @@ export class ExecAdapter implements SvaAdapter {
     return Promise.all(all);
   }
 
+  /**
+   * The implementation's observation. When batching, an observe issued without awaiting joins
+   * the ops queued before it in one batch line (PROTOCOL.md §8 batches hold op and observe
+   * requests); otherwise it is a line of its own, after the queued ops.
+   */
   async observe(probes: readonly DmaProbe[]): Promise<Observation> {
     this.ensureRunning();
+    if (this.batching) return this.queueObserve(probes);
     this.flush();
     return this.request({ type: 'observe', probes: probes.map((p) => ({ dev: p.dev, pasid: p.pasid })) }, 'observe', (resp) =>
       'observation' in resp ? decodeObservation(resp.observation, probes) : { ok: false, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` });
@@ -350,8 +370,19 @@ export class ExecAdapter implements SvaAdapter {
     while (this.outbox.length > 0 && this.failure === null) {
       const items = this.outbox.slice(0, this.batching ? this.opt.maxBatch : 1);
       this.outbox = this.outbox.slice(items.length);
+      const what = (q: Queued): string => (q.observe ? 'observe' : formatOp(q.entry.op));
       const settle = (q: Queued, resp: unknown): ProtocolFailure | null => {
         if (!isObject(resp)) return this.failureFor('malformed_response', `a response must be an object, got ${quoteLine(JSON.stringify(resp))}`);
+        if (q.observe) {
+          if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (observe), got id ${JSON.stringify(resp.id)}`);
+          if ('error' in resp) return this.errorFailure(resp.error, `#${q.id} observe`);
+          const d = 'observation' in resp ? decodeObservation(resp.observation, q.observe.probes)
+            : { ok: false as const, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` };
+          if (!d.ok) return this.failureFor('malformed_response', d.error);
+          q.observe.answered = true;
+          q.observe.resolve(d.value);
+          return null;
+        }
         if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (${formatOp(q.entry.op)}), got id ${JSON.stringify(resp.id)}`);
         if ('error' in resp) return this.errorFailure(resp.error, `#${q.id} ${formatOp(q.entry.op)}`);
         if (!('result' in resp)) return this.failureFor('malformed_response', `the answer to #${q.id} (${formatOp(q.entry.op)}) has no "result": ${quoteLine(JSON.stringify(resp))}`);
@@ -371,14 +402,14 @@ export class ExecAdapter implements SvaAdapter {
       const rejectAll = (e: ProtocolError) => { for (const q of items) q.reject(e); };
       if (items.length === 1) {
         const q = items[0];
-        this.push({ id: q.id, summary: formatOp(q.entry.op), timeoutMs: this.opt.requestTimeoutMs, reject: rejectAll, accept: (resp) => settle(q, resp) });
+        this.push({ id: q.id, summary: what(q), timeoutMs: this.opt.requestTimeoutMs, reject: rejectAll, accept: (resp) => settle(q, resp) });
         this.write(q.body);
         continue;
       }
       const id = this.nextId++;
       this.push({
-        id, summary: `batch of ${items.length} ops (#${items[0].id}..#${items[items.length - 1].id})`, timeoutMs: this.opt.requestTimeoutMs,
-        reject: (e) => { for (const q of items) if (q.entry.result === undefined) q.reject(e); },
+        id, summary: `batch of ${items.length} requests (#${items[0].id}..#${items[items.length - 1].id})`, timeoutMs: this.opt.requestTimeoutMs,
+        reject: (e) => { for (const q of items) if (q.observe ? !q.observe.answered : q.entry.result === undefined) q.reject(e); },
         accept: (resp) => {
           if ('error' in resp) return this.errorFailure(resp.error, `batch #${id}`);
           const list = resp.responses;
@@ -415,16 +446,19 @@ export class ExecAdapter implements SvaAdapter {
 
   private write(msg: Json): void {
     const line = JSON.stringify(msg);
-    this.record(`> ${line}`);
+    this.record('> ', line);
     const stdin = this.child?.stdin;
     if (stdin && stdin.writable) stdin.write(`${line}\n`);
   }
 
   private onStdout(chunk: string): void {
+    // A long line (a batch's answer) comes in many chunks: look for its end in the new chunk only.
+    const seen = this.stdoutBuf.length;
     this.stdoutBuf += chunk;
-    let nl: number;
-    while ((nl = this.stdoutBuf.indexOf('\n')) >= 0 && this.failure === null) {
-      const line = this.stdoutBuf.slice(0, nl).replace(/\r$/, '');
+    if (chunk.indexOf('\n') < 0) return;
+    let nl = this.stdoutBuf.indexOf('\n', seen);
+    for (; nl >= 0 && this.failure === null; nl = this.stdoutBuf.indexOf('\n')) {
+      const line = this.stdoutBuf.charCodeAt(nl - 1) === 13 ? this.stdoutBuf.slice(0, nl - 1) : this.stdoutBuf.slice(0, nl);   // a trailing \r
       this.stdoutBuf = this.stdoutBuf.slice(nl + 1);
       this.onLine(line);
     }
@@ -432,7 +466,7 @@ export class ExecAdapter implements SvaAdapter {
 
   private onLine(line: string): void {
     if (this.failure) return;
-    this.record(`< ${line}`);
+    this.record('< ', line);
     let resp: unknown;
     try { resp = JSON.parse(line); } catch {
       this.fail(this.failureFor('not_json', `stdout line is not JSON: ${quoteLine(line)}`));
@@ -517,8 +551,9 @@ export class ExecAdapter implements SvaAdapter {
     return e;
   }
 
-  private record(line: string): void {
-    this.lines.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+  /** Keep the line's first 400 characters (cut before joining: a batch answer can be megabytes). */
+  private record(prefix: string, line: string): void {
+    this.lines.push(line.length > 398 ? `${prefix}${line.slice(0, 398)}…` : `${prefix}${line}`);
     if (this.lines.length > this.opt.lineLimit) this.lines.shift();
   }
 }

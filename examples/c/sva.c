@@ -53,6 +53,7 @@ static struct {
 	struct slot *slots; int nslots, capslots;
 	struct name *names; int capnames, nnames;   /* open addressing, capnames a power of two */
 	uint64_t ida[WORDS];                        /* the one system-wide global PASID allocator */
+	uint32_t ida_count;                         /* ids it holds: observe's scan stops after the last */
 } S;
 
 
@@ -65,8 +66,8 @@ static struct result res(enum rkind k, const char *s) { return proto_res(k, 0, s
 
 static uint64_t max_pasids(int d) { return S.dev[d].iommu < 0 ? 0 : (uint64_t)1 << S.dev[d].ssid_bits; }
 static bool ida_held(uint32_t p) { return p < PASID_SPACE && (S.ida[p / 64] >> (p % 64)) & 1; }
-static void ida_set(uint32_t p) { S.ida[p / 64] |= (uint64_t)1 << (p % 64); }
-static void ida_clear(uint32_t p) { if (p < PASID_SPACE) S.ida[p / 64] &= ~((uint64_t)1 << (p % 64)); }
+static void ida_set(uint32_t p) { if (!ida_held(p)) S.ida_count++; S.ida[p / 64] |= (uint64_t)1 << (p % 64); }
+static void ida_clear(uint32_t p) { if (ida_held(p)) S.ida_count--; if (p < PASID_SPACE) S.ida[p / 64] &= ~((uint64_t)1 << (p % 64)); }
 
 /* iommu_alloc_global_pasid's range search: lowest free id in [1, max-1], or 0 if none. */
 static uint32_t ida_lowest_free(uint64_t max)
@@ -478,8 +479,9 @@ static void observe(struct buf *o, const struct jv *req)
 	}
 	buf_put(o, "],\"global_pasids\":[");
 	first = true;
-	for (uint32_t w = 0; w < WORDS; w++) {
-		for (uint64_t bits = S.ida[w]; bits; bits &= bits - 1) {
+	uint32_t listed = 0;
+	for (uint32_t w = 0; w < WORDS && listed < S.ida_count; w++) {
+		for (uint64_t bits = S.ida[w]; bits; bits &= bits - 1, listed++) {
 			buf_printf(o, first ? "%u" : ",%u", w * 64 + (uint32_t)__builtin_ctzll(bits));
 			first = false;
 		}

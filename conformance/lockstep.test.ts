@@ -1,0 +1,126 @@
+/**
+ * The lockstep runner's fast paths check no less: issued ahead (batching on), a divergence is
+ * still reported at the step where it happens, with the same verdict as one op at a time; the
+ * spec observation it reuses between steps is the one the spec would give; and the cheap
+ * observation test only ever says "equal" where the full diff finds nothing.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { createBuiltinAdapter } from '../impl/index.ts';
+import { SpecDriver, VARIANT_BY_NAME, defaultProbes, observeSpec, pasidsInUse } from '../spec/index.ts';
+import { formatOp, SEED_SETUP, type DmaProbe, type Observation, type Op, type Result, type SvaAdapter } from '../vocab/index.ts';
+import { diffObservations, sameAsSpec } from './abstraction.ts';
+import { checkAdapter, scenarioArb, scenarioOps } from './check.ts';
+import { runTrace, servesBatches } from './lockstep.ts';
+import { workload } from '../bench/conformance.bench.ts';
+
+/**
+ * The builtin implementation behind an adapter that announces batches and answers later (each
+ * answer a promise, as over a pipe), with one planted defect: the `wrongAt`-th op's result, or
+ * the observation after the `staleAt`-th op, is wrong. It counts how far ahead the runner sent.
+ */
+function planted(options: { wrongAt?: number; staleAt?: number }) {
+  const inner = createBuiltinAdapter({ name: 'planted' });
+  let ops = 0, observes = 0, checkedUpTo = 0, sentAheadMax = 0;
+  const later = <T>(x: T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(x)));
+  const adapter: SvaAdapter & { capabilities: Record<string, number> } = {
+    contractVersion: 1, name: 'planted', variants: inner.variants, capabilities: { batch: 1 },
+    async configure(setup, variant) { ops = 0; observes = 0; checkedUpTo = 0; await inner.configure(setup, variant); await later(null); },
+    apply(op: Op): Promise<Result> {
+      ops++;
+      sentAheadMax = Math.max(sentAheadMax, ops - checkedUpTo);
+      const r = inner.apply(op) as Result;
+      return later(ops === options.wrongAt ? (r.kind === 'ok' ? { kind: 'errno', errno: 'EINVAL' } : { kind: 'ok' }) : r);
+    },
+    observe(probes: readonly DmaProbe[]): Promise<Observation> {
+      const o = inner.observe(probes) as Observation;
+      const n = observes++;                                             // observe 0 is the initial state's
+      const stale = n === options.staleAt ? { ...o, globalPasids: [...o.globalPasids, 4095] } : o;
+      return later(stale).then((x) => { checkedUpTo = Math.max(checkedUpTo, n); return x; });
+    },
+  };
+  return { adapter, sentAhead: () => sentAheadMax };
+}
+
+const ops = workload(SEED_SETUP, 'v2', 60, 7);
+
+describe('pipelined lockstep (batching on)', () => {
+  test('the test adapter announces batches', () => {
+    expect(servesBatches(planted({}).adapter)).toBe(true);
+    expect(servesBatches(createBuiltinAdapter())).toBe(false);
+  });
+
+  for (const k of [1, 17, 60]) {
+    test(`a wrong result planted at op ${k} is reported at step ${k}, as one op at a time reports it`, async () => {
+      const p = planted({ wrongAt: k });
+      const batched = await runTrace(p.adapter, SEED_SETUP, 'v2', ops, { pipeline: true });
+      expect(p.sentAhead()).toBe(ops.length);                             // every op went out before the first answer was checked
+      expect(batched.failure?.check).toBe('result');
+      expect(batched.failure?.step).toBe(k);
+      expect(formatOp(batched.failure!.op!)).toBe(formatOp(ops[k - 1]));
+      const one = planted({ wrongAt: k });
+      const single = await runTrace(one.adapter, SEED_SETUP, 'v2', ops);
+      expect(one.sentAhead()).toBe(1);
+      expect(batched.failure).toEqual(single.failure);
+      expect(batched.trace).toEqual(single.trace);
+    });
+  }
+
+  test('a wrong observation planted after op 23 is reported at step 23', async () => {
+    const batched = await runTrace(planted({ staleAt: 23 }).adapter, SEED_SETUP, 'v2', ops, { pipeline: true });
+    expect(batched.failure?.step).toBe(23);
+    expect(['invariant', 'observation']).toContain(batched.failure?.check);
+    const single = await runTrace(planted({ staleAt: 23 }).adapter, SEED_SETUP, 'v2', ops);
+    expect(batched.failure).toEqual(single.failure);
+  });
+
+  test('asked to, the property loop pipelines for such an adapter and shrinks to the same counterexample and path', async () => {
+    const p = planted({ wrongAt: 3 });
+    const r = await checkAdapter(p.adapter, { variant: 'v2', seed: 99, runs: 50, pipeline: true });
+    expect(p.sentAhead()).toBeGreaterThan(3);
+    expect(r.failure?.check).toBe('result');
+    expect(r.failure?.step).toBe(3);
+    expect(r.failure?.trace).toHaveLength(3);
+    const plain = await checkAdapter(planted({ wrongAt: 3 }).adapter, { variant: 'v2', seed: 99, runs: 50 });
+    expect(r.failure?.trace).toEqual(plain.failure?.trace);
+    expect(r.path).toBe(plain.path);
+  });
+});
+
+describe('what the fast paths rely on', () => {
+  test.prop([scenarioArb('v2', { maxSteps: 30 })], { numRuns: 40 })('a spec step that keeps its State object keeps its observation', (scenario) => {
+    const driver = new SpecDriver(scenario[0], VARIANT_BY_NAME.v2);
+    for (const op of scenarioOps(scenario)) {
+      if (driver.breach(op) !== null) continue;
+      const before = driver.state;
+      const probes = defaultProbes(driver.cfg, pasidsInUse(before));
+      const seen = JSON.stringify(driver.observe(probes));
+      driver.apply(op);
+      if (driver.state === before) expect(JSON.stringify(driver.observe(probes))).toBe(seen);
+      expect(JSON.stringify(observeSpec(VARIANT_BY_NAME.v2, driver.cfg, before, probes))).toBe(seen);   // nor was the old one edited
+    }
+  });
+
+  const observationArb = scenarioArb('per-device', { maxSteps: 25 }).map((scenario): Observation => {
+    const driver = new SpecDriver(scenario[0], VARIANT_BY_NAME['per-device']);
+    for (const op of scenarioOps(scenario)) if (driver.breach(op) === null) driver.apply(op);
+    return driver.observe(defaultProbes(driver.cfg, pasidsInUse(driver.state)));
+  });
+  const reorder = <T>(xs: readonly T[], seed: number): T[] => xs.map((x, i) => [x, (i * 7919 + seed) % 101] as const).sort((a, b) => a[1] - b[1]).map(([x]) => x);
+
+  test.prop([observationArb, fc.nat(), fc.integer({ min: 0, max: 6 })], { numRuns: 150 })('sameAsSpec says equal only where diffObservations finds nothing', (spec, seed, change) => {
+    const b = spec.bonds[0], d = spec.dma[seed % Math.max(1, spec.dma.length)];
+    const impl: Observation = [
+      { ...spec, bonds: reorder(spec.bonds, seed), attaches: reorder(spec.attaches, seed), mms: reorder(spec.mms, seed), dma: reorder(spec.dma, seed) },
+      { ...spec, bonds: b ? [{ ...b, users: b.users + 1 }, ...spec.bonds.slice(1)] : [] },
+      { ...spec, bonds: b ? [b, ...spec.bonds] : spec.bonds, attaches: spec.attaches.slice(1) },
+      { ...spec, globalPasids: [...spec.globalPasids, 1 + (seed % 8)] },
+      { ...spec, dma: d ? spec.dma.map((x) => (x === d ? { ...x, result: x.result.kind === 'fault' ? { kind: 'kernel' as const } : { kind: 'fault' as const } } : x)) : spec.dma },
+      { ...spec, mms: spec.mms.map((m, i) => (i === 0 ? { ...m, state: m.state === 'live' ? 'exited' as const : 'live' as const } : m)) },
+      { ...spec, dma: spec.dma.map((x) => (x.result.kind === 'fault' ? { ...x, result: { kind: 'fault' as const } } : x)) },
+    ][change];
+    const equal = sameAsSpec(spec, impl);
+    if (equal) expect(diffObservations(spec, impl)).toEqual([]);
+    if (change === 0 || change === 6) expect(equal).toBe(true);            // order and fault kinds do not matter
+  });
+});
