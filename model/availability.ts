@@ -18,6 +18,7 @@
  * - `idle-local-kept` (v1's bug, V4 missing): `bind_pasid {dev, mm, p}` fails ENOSPC although
  *   mm has no SVA domain left (no live bond anywhere) and p's slot in g is empty and in range.
  */
+import type { RuleId } from '../spec/index.ts';
 import { ERRNOS } from '../vocab/index.ts';
 import { RK_ERRNO, type Outcome } from './outcome.ts';
 import { K_EMPTY, K_SVA, M_DOM, M_GLOBAL, M_PASID, SLOT_REC, S_KIND, S_MM, lowestUnheld, type Space } from './space.ts';
@@ -26,7 +27,10 @@ const ENOSPC = ERRNOS.indexOf('ENOSPC'), EBUSY = ERRNOS.indexOf('EBUSY');
 
 export type AvailabilityKind = 'starved' | 'local-collision' | 'attach-collision' | 'idle-local-kept';
 
-export const AVAILABILITY: Record<AvailabilityKind, { readonly rule: string; readonly title: string; readonly explanation: string }> = {
+/** A2 is a design property no spec step decides by: only this finding names it (svacheck rules lists it). */
+export type FindingRuleId = RuleId | 'A2';
+
+export const AVAILABILITY: Record<AvailabilityKind, { readonly rule: FindingRuleId; readonly title: string; readonly explanation: string }> = {
   starved: {
     rule: 'A2', title: 'bind starved by the global allocator',
     explanation: 'bind fails ENOSPC although the device has a free PASID: every id in its small range is held system-wide by owners that do not use this device.',

@@ -4,11 +4,12 @@
  * that break it are rejected; generators never produce them.
  */
 import { groupOf, slotAt, type Config, type State } from './state.ts';
+import type { ContractRuleId } from './rules.ts';
 import type { SpecOp, Variant } from './step.ts';
 
-export interface ContractBreach { readonly rule: string; readonly reason: string }
+export interface ContractBreach { readonly rule: ContractRuleId; readonly reason: string }
 
-const breach = (rule: string, reason: string): ContractBreach => ({ rule, reason });
+const breach = (rule: ContractRuleId, reason: string): ContractBreach => ({ rule, reason });
 const U32 = 2 ** 32;
 
 export function contractBreach(v: Variant, cfg: Config, st: State, op: SpecOp): ContractBreach | null {

@@ -4,7 +4,7 @@ export { initialState, maxPasids } from './state.ts';
 export type { SpecOp, Step, Variant } from './step.ts';
 export { step } from './ops.ts';
 export { contractBreach, type ContractBreach } from './contract.ts';
-export { RULES, RULE_BY_ID, rulesOf, isScenarioRule, type Rule } from './rules.ts';
+export { RULES, RULE_BY_ID, isRuleId, isScenarioRule, rulesOf, type ApiRuleId, type ContractRuleId, type Rule, type RuleId } from './rules.ts';
 export { INVARIANTS, checkInvariants, type Invariant, type InvariantContext, type Violation } from './invariants.ts';
 export { observeSpec, defaultProbes, pasidsInUse } from './observe.ts';
 export { VARIANT_BY_NAME, variantByName } from './variants/index.ts';

@@ -3,6 +3,7 @@
  * observation (the spec's own, or an implementation's) and returns a reason, or null.
  * They live in one ordered list; each has the rule id it protects.
  */
+import type { RuleId } from './rules.ts';
 import { formatResult, type Observation, type VariantName } from '../vocab/index.ts';
 import type { ResolvedSetup } from '../vocab/setup.ts';
 
@@ -16,7 +17,7 @@ export interface InvariantContext {
 
 export interface Invariant {
   readonly name: string;
-  readonly rule: string;
+  readonly rule: RuleId;
   readonly statement: string;
   /** Variants it applies to; all when absent. */
   readonly variants?: readonly VariantName[];
@@ -291,7 +292,7 @@ export const INVARIANTS: readonly Invariant[] = [
   },
 ];
 
-export interface Violation { readonly invariant: string; readonly rule: string; readonly reason: string }
+export interface Violation { readonly invariant: string; readonly rule: RuleId; readonly reason: string }
 
 /** Every invariant of the variant that the observation breaks. */
 export function checkInvariants(ctx: InvariantContext): Violation[] {

@@ -5,10 +5,11 @@
 import { R } from '../vocab/index.ts';
 import { freeGlobal, lowestFreeGlobal, attachRefusal, takeGlobal } from './sva.ts';
 import { groupOf, hasSvaDomain, insertSorted, maxPasids, removeOne, slotAt, withDomainUsers, withMm, withSlot, type Config, type State } from './state.ts';
+import type { ApiRuleId } from './rules.ts';
 import { also, done, fail, type SpecOp, type Step, type Variant } from './step.ts';
 
 /** __mmdrop → mm_pasid_drop: the mm is gone; its PASID goes back if the variant says so (U3, V9). */
-function mmGone(v: Variant, st: State, mm: number, rule: string): Step {
+function mmGone(v: Variant, st: State, mm: number, rule: ApiRuleId): Step {
   const data = st.mms[mm].data;
   const freed = data !== null && v.freesOnDrop(data) ? freeGlobal(st, data.pasid) : st;
   const gone = done(withMm(freed, mm, { status: 'gone', data: null }), R.ok, rule);

@@ -29,7 +29,7 @@ describe('rule catalogue', () => {
   it('every rule id the spec names is in the catalogue', () => {
     const named = [...sources.matchAll(/'([A-Z][0-9]+(?:-[a-z0-9]+)?)'/g)].map((m) => m[1]);
     expect(named.length).toBeGreaterThan(40);
-    const known = new Set([...RULES, ...EARLIER_RULES].map((r) => r.id));
+    const known = new Set<string>([...RULES, ...EARLIER_RULES].map((r) => r.id));
     expect(named.filter((id) => !known.has(id))).toEqual([]);
   });
   it('error rules carry kernel errno names', () => {

@@ -7,9 +7,10 @@
  * behaviours, N* injected allocation failures, C* caller-contract rules (sequences no correct
  * caller issues).
  */
+import type { EarlierRuleId } from './variants/earlier.ts';
 import type { Errno, VariantName } from '../vocab/index.ts';
 
-export interface Rule {
+interface RuleEntry {
   readonly id: string;
   readonly statement: string;
   /** The errno the rule makes an operation return, if it is an error rule. */
@@ -36,7 +37,7 @@ const SMMU = 'drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c';
 const V2 = '"[PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-20)';
 const REVIEW = 'Kevin Tian, "RE: [PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-25)';
 
-export const RULES: readonly Rule[] = [
+const CATALOGUE = [
   { id: 'A1', variants: ALL, source: `${CORE} iommu_alloc_global_pasid`,
     statement: 'alloc_global returns the lowest free id in [1, max_pasids(dev)-1] of one system-wide allocator.' },
   { id: 'A1-none', variants: ALL, source: `${CORE} iommu_alloc_global_pasid`,
@@ -165,9 +166,27 @@ export const RULES: readonly Rule[] = [
     statement: 'alloc_global names a device behind an IOMMU: on a device without one the kernel dereferences a NULL dev->iommu.' },
   { id: 'C5', contract: true, variants: ALL, source: 'svacheck operation vocabulary (docs/litmus.md, "Operations")',
     statement: 'Operations name known devices and mms, PASIDs are 32-bit unsigned integers, and the variant has the operation.' },
-];
+] as const satisfies readonly RuleEntry[];
+
+/** A rule id of the catalogue: a guard naming an id the catalogue lacks does not compile. */
+export type RuleId = (typeof CATALOGUE)[number]['id'];
+/** A caller-contract rule id (C*). */
+export type ContractRuleId = Extract<(typeof CATALOGUE)[number], { readonly contract: true }>['id'];
+
+/**
+ * An API rule id: what a step of the spec names as the rule that decided its result — the
+ * catalogue's, or one an earlier design's variant states beside itself (variants/earlier.ts).
+ */
+export type ApiRuleId = Exclude<RuleId, ContractRuleId> | EarlierRuleId;
+
+export interface Rule extends RuleEntry { readonly id: RuleId }
+
+export const RULES: readonly Rule[] = CATALOGUE;
 
 export const RULE_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
+
+/** Whether a string is a rule id of the catalogue (for ids read from files and other tools). */
+export const isRuleId = (s: string): s is RuleId => RULE_BY_ID.has(s);
 
 /** The rules that apply to a variant (API rules, not contract rules). */
 export const rulesOf = (variant: string): Rule[] =>

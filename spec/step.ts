@@ -1,19 +1,20 @@
 import { R, type Errno, type OpName, type Result } from '../vocab/index.ts';
+import type { ApiRuleId } from './rules.ts';
 import type { Config, MmData, State } from './state.ts';
 
 /** One transition: the result, the state after, and the rule that decided the result. */
 export interface Step {
   readonly result: Result;
   readonly state: State;
-  readonly rule: string;
+  readonly rule: ApiRuleId;
   /** Further rules whose effect this step carried out (e.g. S6 kept the PASID, V7 rolled back). */
-  readonly effects?: readonly string[];
+  readonly effects?: readonly ApiRuleId[];
 }
 
-export const fail = (state: State, errno: Errno, rule: string): Step => ({ result: R.errno(errno), state, rule });
-export const done = (state: State, result: Result, rule: string): Step => ({ result, state, rule });
+export const fail = (state: State, errno: Errno, rule: ApiRuleId): Step => ({ result: R.errno(errno), state, rule });
+export const done = (state: State, result: Result, rule: ApiRuleId): Step => ({ result, state, rule });
 /** The same step, noting further rules it carried out. */
-export const also = (s: Step, ...effects: string[]): Step => ({ ...s, effects: [...(s.effects ?? []), ...effects] });
+export const also = (s: Step, ...effects: ApiRuleId[]): Step => ({ ...s, effects: [...(s.effects ?? []), ...effects] });
 
 /**
  * Operations at the spec's level: devices and mms by index, and a handle as the slot that

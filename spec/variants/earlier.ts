@@ -18,5 +18,8 @@ import { DMA_PASID_2021_RULES, dmaPasid2021 } from './dmaPasid2021.ts';
 
 export const EARLIER_VARIANTS: Readonly<Record<string, Variant>> = { 'dma-pasid-2021': dmaPasid2021 };
 
+/** The ids of their rules: steps of these variants may name them (spec/rules.ts ApiRuleId). */
+export type EarlierRuleId = (typeof DMA_PASID_2021_RULES)[number]['id'];
+
 /** Their rules, kept beside each variant until rule ids are one typed catalogue for every variant. */
 export const EARLIER_RULES: readonly { readonly id: string; readonly statement: string; readonly source: string; readonly errno?: string }[] = [...DMA_PASID_2021_RULES];

@@ -12,6 +12,7 @@
 import { R } from '../../vocab/index.ts';
 import { lowestFreeGlobal, svaAttach, takeGlobal } from '../sva.ts';
 import { groupOf, hasSvaDomain, maxPasids, slotAt, withMm, type Config, type MmData, type State } from '../state.ts';
+import type { ApiRuleId } from '../rules.ts';
 import { also, done, fail, type Step, type Variant } from '../step.ts';
 
 /** IOMMU_PASID_GLOBAL_ANY: bind_device_internal's "take one from the global space". */
@@ -72,7 +73,7 @@ function collidesWithLocal(st: State, cfg: Config, dev: number, data: MmData): b
 }
 
 /** Which rule gave the mm its PASID for a successful bind. */
-function mmDataRule(before: State, mm: number, want: number, fresh: boolean, opt: V2Options): string {
+function mmDataRule(before: State, mm: number, want: number, fresh: boolean, opt: V2Options): ApiRuleId {
   if (want === GLOBAL_ANY) return fresh ? 'S3' : 'S2-reuse';
   if (fresh) return 'V1-bind';
   return opt.replaceIdleLocalPasid && !hasSvaDomain(before.mms[mm]) ? 'V4' : 'V3-same';
