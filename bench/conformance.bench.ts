@@ -36,7 +36,7 @@ export function workload(setup: Setup, variant: VariantName, length: number, see
     const dev = pick(devs), mm = pick(setup.mms);
     let op: Op;
     if (r < 0.3) op = { op: 'bind', dev, mm, as: `h${++names}` };
-    else if (r < 0.45 && variant !== 'upstream') op = { op: 'bind_pasid', dev, mm, pasid: pasidFor(dev), as: `h${++names}` };
+    else if (r < 0.45 && VARIANT_BY_NAME[variant].ops.includes('bind_pasid')) op = { op: 'bind_pasid', dev, mm, pasid: pasidFor(dev), as: `h${++names}` };
     else if (r < 0.65 && live.length > 0) op = { op: 'unbind', handle: live.splice(Math.floor(rnd() * live.length), 1)[0] };
     else if (r < 0.72) op = { op: 'alloc_global', dev };
     else if (r < 0.78 && held.length > 0) op = { op: 'free_global', pasid: held.splice(Math.floor(rnd() * held.length), 1)[0] };

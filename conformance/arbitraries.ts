@@ -10,7 +10,7 @@
  * model's state, by the command's precondition (check.ts).
  */
 import fc from 'fast-check';
-import { RESERVED_NAMES, type DeviceSetup, type IommuSetup, type Op, type Setup, type VariantName } from '../vocab/index.ts';
+import { RESERVED_NAMES, type DeviceSetup, type IommuSetup, type Op, type OpName, type Setup } from '../vocab/index.ts';
 import { setupProblem } from '../vocab/setup.ts';
 
 const SMALL_NAMES = ['accel', 'dsp', 'gpu', 'npu'] as const;
@@ -75,11 +75,11 @@ const pasidArb = (setup: Setup): fc.Arbitrary<number> =>
 const smallPasid = fc.integer({ min: 1, max: 3 });
 
 /**
- * A random operation of the variant over the setup's names, weighted so that a sequence of
+ * A random operation among `ops` (the variant's) over the setup's names, weighted so that a sequence of
  * ~20 reaches bonds shared by several names, attaches being detached, ids being freed, and
  * exits late enough for the mm to have bonds.
  */
-export function opArb(setup: Setup, variant: VariantName): fc.Arbitrary<Op> {
+export function opArb(setup: Setup, ops: readonly OpName[]): fc.Arbitrary<Op> {
   const dev = fc.constantFrom(...setup.devices.map((d) => d.name));
   // iommu_alloc_global_pasid on a device behind no IOMMU oopses (C6): never generated.
   const pasidDev = fc.constantFrom(...setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
@@ -87,22 +87,21 @@ export function opArb(setup: Setup, variant: VariantName): fc.Arbitrary<Op> {
   const handle = fc.constantFrom(...HANDLE_NAMES);
   const pasid = pasidArb(setup);
   const w = (weight: number, arbitrary: fc.Arbitrary<Op>) => ({ weight, arbitrary });
-  const kinds = [
-    w(4, fc.record({ dev, mm, as: handle }).map((o): Op => ({ op: 'bind', dev: o.dev, mm: o.mm, as: o.as }))),
-    w(4, handle.map((h): Op => ({ op: 'unbind', handle: h }))),
-    w(1, handle.map((h): Op => ({ op: 'get_pasid', handle: h }))),
-    w(1, mm.map((m): Op => ({ op: 'enqcmd_pasid', mm: m }))),
-    w(2, pasidDev.map((d): Op => ({ op: 'alloc_global', dev: d }))),
-    // free_global only runs for an id alloc_global returned (C3): lowest-first ids are small.
-    w(2, fc.oneof({ weight: 4, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }).map((p): Op => ({ op: 'free_global', pasid: p }))),
-    w(2, fc.record({ dev, pasid: fc.oneof({ weight: 2, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }), handle: fc.boolean() })
-      .map((o): Op => ({ op: 'attach_pasid', dev: o.dev, pasid: o.pasid, ...(o.handle ? { handle: true } : {}) }))),
-    // detach_pasid only runs where a non-SVA attach sits (C4).
-    w(2, fc.record({ dev, pasid: fc.oneof({ weight: 4, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }) }).map((o): Op => ({ op: 'detach_pasid', ...o }))),
-    w(1, mm.map((m): Op => ({ op: 'mm_exit', mm: m }))),
-    w(1, fc.record({ dev, pasid }).map((o): Op => ({ op: 'dma', ...o }))),
-  ];
-  if (variant !== 'upstream')
-    kinds.push(w(4, fc.record({ dev, mm, pasid, as: handle }).map((o): Op => ({ op: 'bind_pasid', dev: o.dev, mm: o.mm, pasid: o.pasid, as: o.as }))));
+  const kinds: { weight: number; arbitrary: fc.Arbitrary<Op> }[] = [];
+  const offer = (op: OpName, weight: number, arbitrary: fc.Arbitrary<Op>) => { if (ops.includes(op)) kinds.push(w(weight, arbitrary)); };
+  offer('bind', 4, fc.record({ dev, mm, as: handle }).map((o): Op => ({ op: 'bind', dev: o.dev, mm: o.mm, as: o.as })));
+  offer('unbind', 4, handle.map((h): Op => ({ op: 'unbind', handle: h })));
+  offer('get_pasid', 1, handle.map((h): Op => ({ op: 'get_pasid', handle: h })));
+  offer('enqcmd_pasid', 1, mm.map((m): Op => ({ op: 'enqcmd_pasid', mm: m })));
+  offer('alloc_global', 2, pasidDev.map((d): Op => ({ op: 'alloc_global', dev: d })));
+  // free_global only runs for an id alloc_global returned (C3): lowest-first ids are small.
+  offer('free_global', 2, fc.oneof({ weight: 4, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }).map((p): Op => ({ op: 'free_global', pasid: p })));
+  offer('attach_pasid', 2, fc.record({ dev, pasid: fc.oneof({ weight: 2, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }), handle: fc.boolean() })
+    .map((o): Op => ({ op: 'attach_pasid', dev: o.dev, pasid: o.pasid, ...(o.handle ? { handle: true } : {}) })));
+  // detach_pasid only runs where a non-SVA attach sits (C4).
+  offer('detach_pasid', 2, fc.record({ dev, pasid: fc.oneof({ weight: 4, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }) }).map((o): Op => ({ op: 'detach_pasid', ...o })));
+  offer('mm_exit', 1, mm.map((m): Op => ({ op: 'mm_exit', mm: m })));
+  offer('dma', 1, fc.record({ dev, pasid }).map((o): Op => ({ op: 'dma', ...o })));
+  offer('bind_pasid', 4, fc.record({ dev, mm, pasid, as: handle }).map((o): Op => ({ op: 'bind_pasid', dev: o.dev, mm: o.mm, pasid: o.pasid, as: o.as })));
   return fc.oneof(...kinds);
 }

@@ -125,7 +125,7 @@ export function scenarioArb(variant: VariantName, options: { setup?: Setup; maxS
   const { replayPath } = splitPath(options.path);
   return setups.chain((setup) => fc.tuple(
     fc.constant(setup),
-    fc.commands([opArb(setup, variant).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max', replayPath }),
+    fc.commands([opArb(setup, VARIANT_BY_NAME[variant].ops).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max', replayPath }),
   ));
 }
 

@@ -223,7 +223,7 @@ async function attempt(adapter: FailNthTarget, variant: VariantName, setup: Setu
   const secondDomain = rules.includes('N6');
   const spec = secondDomain ? perIommu(driver.observe(probes)) : driver.observe(probes);
   const impl = secondDomain ? perIommu(implObs) : implObs;
-  const ctx = { cfg: driver.cfg, variant, kernelHeld: driver.state.kernelHeld };
+  const ctx = { cfg: driver.cfg, variant: driver.variant, kernelHeld: driver.state.kernelHeld };
   const specBreaks = new Set(checkInvariants({ ...ctx, obs: spec }).map((v) => v.invariant));
   const broken = checkInvariants({ ...ctx, obs: impl }).filter((v) => !specBreaks.has(v.invariant));
   if (broken.length > 0)

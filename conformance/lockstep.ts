@@ -221,7 +221,7 @@ export class Lockstep {
     try {
       // The spec is the oracle: an invariant the spec itself breaks here is a finding about the
       // variant (the model checker reports it), not a failure of the implementation.
-      const ctx = { cfg: this.driver.cfg, variant: this.variant, kernelHeld: this.driver.state.kernelHeld };
+      const ctx = { cfg: this.driver.cfg, variant: this.driver.variant, kernelHeld: this.driver.state.kernelHeld };
       violations = checkInvariants({ ...ctx, obs: impl });
       if (violations.length > 0) {
         const specBreaks = new Set(checkInvariants({ ...ctx, obs: spec }).map((v) => v.invariant));

@@ -15,7 +15,7 @@ const withDepth = (mc: ModelConfig, depth: number): ModelConfig => ({ ...mc, bou
 function replay(setup: Setup, v: Variant, ops: readonly Op[]) {
   const d = new SpecDriver(setup, v);
   const results = ops.map((o) => formatResult(d.apply(o).result));
-  const broken = checkInvariants({ cfg: d.cfg, variant: 'v2', obs: d.observe(), kernelHeld: d.state.kernelHeld }).map((x) => x.invariant);
+  const broken = checkInvariants({ cfg: d.cfg, variant: d.variant, obs: d.observe(), kernelHeld: d.state.kernelHeld }).map((x) => x.invariant);
   return { results, broken };
 }
 const opsOf = (litmus: string): Op[] => {

@@ -75,16 +75,15 @@ export function resolveVariant(v: VariantName | Variant): Variant {
   return found;
 }
 
-/** The invariants of the configuration that apply to the variant (by its name). */
-export function invariantsFor(mc: ModelConfig, variant: string): Invariant[] {
-  const base = variant.replace(/^planted-/, '').split(':')[0];
-  return INVARIANTS.filter((inv) => mc.invariants.includes(inv.name) && (!inv.variants || (inv.variants as readonly string[]).includes(base)));
+/** The invariants of the configuration that apply to the variant (asked of the variant). */
+export function invariantsFor(mc: ModelConfig, variant: Variant): Invariant[] {
+  return INVARIANTS.filter((inv) => mc.invariants.includes(inv.name) && (!inv.appliesTo || inv.appliesTo(variant)));
 }
 
 export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: CheckOptions = {}): CheckResult {
   const variant = resolveVariant(variantArg);
   const space = buildSpace(mc, [variant], { symmetry: opts.symmetry });
-  const invariants = invariantsFor(mc, variant.name);
+  const invariants = invariantsFor(mc, variant);
   const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? []);
   const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
   const avail = new Map<AvailabilityKind, { parent: number; t: number; count: number }>();
@@ -111,7 +110,7 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
       const obs = observeSpec(variant, space.cfg, st);
       const broken: string[] = [];
       for (const inv of invariants) {
-        const reason = inv.check({ cfg: space.cfg, variant: variant.name, obs, kernelHeld: st.kernelHeld });
+        const reason = inv.check({ cfg: space.cfg, variant, obs, kernelHeld: st.kernelHeld });
         if (reason === null) continue;
         broken.push(inv.name);
         const f = found.get(inv.name);
@@ -132,7 +131,7 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
     // The stored state is a canonical representative: name mms as the concrete trace does.
     const last = states[states.length - 1][0];
     const inv = invariants.find((x) => x.name === invariant)!;
-    const reason = inv.check({ cfg: space.cfg, variant: variant.name, obs: observeSpec(variant, space.cfg, last), kernelHeld: last.kernelHeld }) ?? f.reason;
+    const reason = inv.check({ cfg: space.cfg, variant, obs: observeSpec(variant, space.cfg, last), kernelHeld: last.kernelHeld }) ?? f.reason;
     return {
       invariant, rule: f.rule, reason, expected: expected.has(invariant), states: f.count,
       ...counterexample(mc, space, variant, trace, {

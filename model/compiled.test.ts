@@ -82,11 +82,11 @@ describe('flat invariants', () => {
     ['bondsUseTheMmPasid', state({ mms: [live(2, true, [1]), live(null)], slots: [new Map([[1, bond(A, accel)]]), new Map()], ida: [2] })],
   ];
   it.each(cases)('%s: the flat verdicts are the spec invariants\' verdicts', (name, st) => {
-    const invs = invariantsFor(mc, 'v2');
+    const invs = invariantsFor(mc, v2);
     const flat = new FlatInvariants(space, invs);
     const f = new Int32Array(space.layout.n);
     toFlat(space, st, f, 0);
-    const spec = checkInvariants({ cfg, variant: 'v2', obs: observeSpec(v2, cfg, st), kernelHeld: st.kernelHeld }).map((x) => x.invariant);
+    const spec = checkInvariants({ cfg, variant: v2, obs: observeSpec(v2, cfg, st), kernelHeld: st.kernelHeld }).map((x) => x.invariant);
     expect(flat.broken(f, 0)).toEqual(spec);
     if (name === 'a clean state') expect(spec).toEqual([]);
     else expect(spec).toContain(name);
@@ -98,9 +98,9 @@ describe('flat invariants', () => {
     const st = state({ mms: [live(null, true, [2]), live(null)], slots: [new Map([[1, bond(A, accel)], [2, bond(A, accel)]]), new Map()] });
     const f = new Int32Array(sp.layout.n);
     toFlat(sp, st, f, 0);
-    const spec = checkInvariants({ cfg, variant: 'per-device', obs: observeSpec(pd, cfg, st), kernelHeld: [] }).map((x) => x.invariant);
+    const spec = checkInvariants({ cfg, variant: pd, obs: observeSpec(pd, cfg, st), kernelHeld: [] }).map((x) => x.invariant);
     expect(spec).toContain('oneBondPerGroupAndMm');
-    expect(new FlatInvariants(sp, invariantsFor(mc, 'per-device')).broken(f, 0)).toEqual(spec);
+    expect(new FlatInvariants(sp, invariantsFor(mc, pd)).broken(f, 0)).toEqual(spec);
   });
 
   it('a state the layout cannot hold is refused, not merged: a bond beyond its group\'s range', () => {

@@ -43,7 +43,7 @@ describe(`walk (seed ${SEED}; replay: SVACHECK_SEED=${SEED} npx vitest run model
     if (!parsed.ok) throw new Error(parsed.errors[0].reason);
     const d = new SpecDriver(seed.setup, v2NoV9);
     for (const s of parsed.litmus.doc.steps) d.apply(s.op);
-    const broken = checkInvariants({ cfg: d.cfg, variant: 'v2', obs: d.observe(), kernelHeld: d.state.kernelHeld });
+    const broken = checkInvariants({ cfg: d.cfg, variant: d.variant, obs: d.observe(), kernelHeld: d.state.kernelHeld });
     expect(broken.map((x) => x.invariant)).toContain('localPasidNeverFreedGlobally');
   });
 });

@@ -54,7 +54,7 @@ const walkSeed = (seed: number, i: number): number => (seed ^ Math.imul(i + 1, 0
 function firstBroken(space: Space, v: Variant, invs: readonly Invariant[], st: State): { inv: Invariant; reason: string } | null {
   const obs = observeSpec(v, space.cfg, st);
   for (const inv of invs) {
-    const reason = inv.check({ cfg: space.cfg, variant: v.name, obs, kernelHeld: st.kernelHeld });
+    const reason = inv.check({ cfg: space.cfg, variant: v, obs, kernelHeld: st.kernelHeld });
     if (reason !== null) return { inv, reason };
   }
   return null;
@@ -63,7 +63,7 @@ function firstBroken(space: Space, v: Variant, invs: readonly Invariant[], st: S
 export function walk(mc: ModelConfig, variantArg: VariantName | Variant, opts: WalkOptions): WalkResult {
   const variant = resolveVariant(variantArg);
   const space = buildSpace(mc, [variant]);
-  const invs = invariantsFor(mc, variant.name);
+  const invs = invariantsFor(mc, variant);
   const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? []);
   const stats = emptyStats();
   const coverage = emptyCoverage();
@@ -146,7 +146,7 @@ function run(space: Space, v: Variant, ops: readonly SpecOp[], inv: Invariant | 
     if (!enabled(space, v, st, op)) return { ok: false, broken: false };
     st = step(v, space.cfg, st, op).state;
     if (beyondBounds(space, st)) return { ok: false, broken: false };
-    if (inv && inv.check({ cfg: space.cfg, variant: v.name, obs: observeSpec(v, space.cfg, st), kernelHeld: st.kernelHeld }) !== null) return { ok: true, broken: true };
+    if (inv && inv.check({ cfg: space.cfg, variant: v, obs: observeSpec(v, space.cfg, st), kernelHeld: st.kernelHeld }) !== null) return { ok: true, broken: true };
   }
   return { ok: true, broken: false };
 }
@@ -180,7 +180,7 @@ export function shrink(space: Space, v: Variant, ops: readonly SpecOp[], inv: In
   let st = initialState(space.cfg);
   for (let i = 0; i < cur.length; i++) {
     st = step(v, space.cfg, st, cur[i]).state;
-    if (inv.check({ cfg: space.cfg, variant: v.name, obs: observeSpec(v, space.cfg, st), kernelHeld: st.kernelHeld }) !== null) return cur.slice(0, i + 1);
+    if (inv.check({ cfg: space.cfg, variant: v, obs: observeSpec(v, space.cfg, st), kernelHeld: st.kernelHeld }) !== null) return cur.slice(0, i + 1);
   }
   return cur;
 }

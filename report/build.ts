@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
-import { formatOp, SEED_SETUP, VARIANTS, type Setup, type VariantName } from '../vocab/index.ts';
-import { RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
+import { formatOp, OP_NAMES, SEED_SETUP, VARIANTS, type Setup, type VariantName } from '../vocab/index.ts';
+import { RULES, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } from '../conformance/litmus/index.ts';
 import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
@@ -93,6 +93,30 @@ const plain = (s: string) => s.replace(/→/g, '->');
 
 /** The default pairs: upstream against each patch variant on upstream's operations, then v2 against per-device. */
 const DIFF_PAIRS: readonly (readonly [VariantName, VariantName])[] = [['upstream', 'v1'], ['upstream', 'v2'], ['upstream', 'per-device'], ['v2', 'per-device']];
+
+/**
+ * The catalogue's code/commit-message mismatches that the litmus run shows: per such rule, the
+ * shortest scenario that held in the variants it applies to and fired the rule there.
+ */
+function codeMessageMismatches(outcomes: readonly FileOutcome[], run: readonly VariantName[]): Finding[] {
+  const out: Finding[] = [];
+  for (const rule of RULES) {
+    if (!rule.mismatch) continue;
+    const shows = (o: FileOutcome) => o.verdicts.filter((v) => v.verdict === 'Ok' && v.rules.includes(rule.id) && rule.variants.includes(v.variant));
+    const witnesses = outcomes.filter((o) => shows(o).length > 0)
+      .map((o) => ({ o, text: readFileSync(join(root, o.file), 'utf8') }))
+      .sort((a, b) => a.text.length - b.text.length || a.o.file.localeCompare(b.o.file));
+    if (witnesses.length === 0) continue;
+    const { o, text } = witnesses[0];
+    const held = shows(o).map((v) => v.variant).filter((v) => run.includes(v));
+    out.push({
+      id: `msg-${rule.id}`, kind: 'code-message-mismatch', rule: rule.id, variants: held, expected: true,
+      headline: `${held.join(', ')}: ${rule.mismatch.headline}`, explanation: rule.mismatch.explanation,
+      litmus: text, replay: `npx svacheck replay ${o.name ?? o.file} --variant ${held.join(',')}`,
+    });
+  }
+  return out;
+}
 
 export async function buildReport(o: ReportOptions): Promise<ReportData> {
   const seed = o.seed ?? DEFAULT_SEED;
@@ -225,20 +249,11 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
     found.push({
       id: `diff-${d.a}-${d.b}`, kind: 'variant-difference', rule: why?.rule ?? '-', variants: [d.a, d.b], expected: true,
       headline: `${d.a} and ${d.b} differ after ${steps} step${steps === 1 ? '' : 's'}`,
-      explanation: `Driven by the same operations (${d.ops.length === 11 ? 'all operations' : `the operations ${d.a} has`}), the two variants first give different results at step ${last}.${why ? ` ${why.sentence}` : ''}`,
+      explanation: `Driven by the same operations (${OP_NAMES.every((op) => d.ops.includes(op)) ? 'all operations' : `the operations ${d.a} has`}), the two variants first give different results at step ${last}.${why ? ` ${why.sentence}` : ''}`,
       litmus: d.difference.litmus, replay: `npx svacheck diff ${d.a} ${d.b} ${cfg}`,
     });
   }
-  const mismatch = outcomes.find((f) => f.name === 'v2-second-device-same-pasid');
-  const held = mismatch?.verdicts.find((v) => v.variant === 'v2')?.verdict === 'Ok';
-  if (mismatch && held && variants.includes('v2')) {
-    found.push({
-      id: 'msg-V3-same', kind: 'code-message-mismatch', rule: 'V3-same', variants: ['v2'], expected: true,
-      headline: 'v2 accepts the same local PASID on a second device, which its commit message forbids',
-      explanation: 'The commit message says calling iommu_sva_bind_device_pasid() for the same process with different devices "will not be allowed for now"; the code (iommu_alloc_mm_data) only refuses a different PASID (ENOSPC), so a second device with the same PASID binds.',
-      litmus: readFileSync(join(root, mismatch.file), 'utf8'), replay: `npx svacheck replay ${mismatch.name} --variant v2`,
-    });
-  }
+  found.push(...codeMessageMismatches(outcomes, variants));
   for (const c of conformance) {
     if (!c.failure) continue;
     found.push({

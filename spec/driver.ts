@@ -66,7 +66,7 @@ export class SpecDriver {
   }
 
   invariants(): Violation[] {
-    return checkInvariants({ cfg: this.cfg, variant: this.variant.name, obs: this.observe(), kernelHeld: this.state.kernelHeld });
+    return checkInvariants({ cfg: this.cfg, variant: this.variant, obs: this.observe(), kernelHeld: this.state.kernelHeld });
   }
 
   /** Whether the name denotes a handle that is still bound. */

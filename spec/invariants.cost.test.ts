@@ -116,7 +116,7 @@ const contextArb = fc.tuple(scenarioArb('v2', { maxSteps: 30 }), fc.nat(), fc.in
     { ...obs, mms: obs.mms.map((m, i) => (i === seed % obs.mms.length ? { ...m, state: 'exited' as const, domains: [...m.domains, { iommu: 'smmu0', users: 1 }] } : m)) },
     { ...obs, bonds: [...obs.bonds, ...obs.bonds], dma: [...obs.dma].reverse() },
   ][how];
-  return { cfg: driver.cfg, variant: 'v2', kernelHeld: driver.state.kernelHeld, obs: broken } satisfies InvariantContext;
+  return { cfg: driver.cfg, variant: driver.variant, kernelHeld: driver.state.kernelHeld, obs: broken } satisfies InvariantContext;
 });
 
 const verdict = (f: () => string | null): string | null => { try { return f(); } catch { return '(throws)'; } };

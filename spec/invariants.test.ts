@@ -2,7 +2,8 @@
 // own reachable states keep every invariant (a few scripted runs here; the model checker
 // covers whole state spaces).
 import { describe, expect, it } from 'vitest';
-import type { Observation } from '../vocab/index.ts';
+import type { Observation, VariantName } from '../vocab/index.ts';
+import { VARIANT_BY_NAME } from './variants/index.ts';
 import { checkInvariants } from './invariants.ts';
 import { SEED, allocGlobal, bind, bindPasid, exit, run } from './testkit.ts';
 import type { SpecDriver } from './driver.ts';
@@ -14,7 +15,7 @@ function healthy(): { driver: SpecDriver; obs: Observation } {
 }
 
 const names = (driver: SpecDriver, obs: Observation, variant = 'v2', kernelHeld?: readonly number[]) =>
-  checkInvariants({ cfg: driver.cfg, variant, obs, kernelHeld: kernelHeld ?? driver.state.kernelHeld }).map((v) => v.invariant);
+  checkInvariants({ cfg: driver.cfg, variant: VARIANT_BY_NAME[variant as VariantName], obs, kernelHeld: kernelHeld ?? driver.state.kernelHeld }).map((v) => v.invariant);
 
 describe('invariants name the broken state', () => {
   it('the healthy state breaks none', () => {

@@ -4,12 +4,13 @@
  * They live in one ordered list; each has the rule id it protects.
  */
 import type { RuleId } from './rules.ts';
+import type { Variant } from './step.ts';
 import { formatResult, type Observation, type VariantName } from '../vocab/index.ts';
 import type { ResolvedSetup } from '../vocab/setup.ts';
 
 export interface InvariantContext {
   readonly cfg: ResolvedSetup;
-  readonly variant: string;
+  readonly variant: Variant;
   readonly obs: Observation;
   /** Ghost state from the caller's side: ids alloc_global returned and not yet freed. */
   readonly kernelHeld: readonly number[];
@@ -19,8 +20,8 @@ export interface Invariant {
   readonly name: string;
   readonly rule: RuleId;
   readonly statement: string;
-  /** Variants it applies to; all when absent. */
-  readonly variants?: readonly VariantName[];
+  /** Whether it applies to a variant, asked of the variant itself; all when absent. */
+  appliesTo?(v: Variant): boolean;
   check(ctx: InvariantContext): string | null;
 }
 
@@ -267,7 +268,7 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
-    name: 'bondsUseTheMmPasid', rule: 'S2-reuse', variants: ['upstream', 'v1', 'v2'],
+    name: 'bondsUseTheMmPasid', rule: 'S2-reuse', appliesTo: (v) => v.pasidsPerMm === 'one',
     statement: "Every bond of an mm sits at the mm's one PASID (one PASID per mm, the same on every device).",
     check(ctx) {
       for (const b of ctx.obs.bonds) {
@@ -278,7 +279,7 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
-    name: 'oneBondPerGroupAndMm', rule: 'K3', variants: ['per-device'],
+    name: 'oneBondPerGroupAndMm', rule: 'K3', appliesTo: (v) => v.pasidsPerMm === 'global-plus-local',
     statement: 'An mm has at most one bond in a group.',
     check(ctx) {
       const seen = new Map<string, number>();
@@ -298,7 +299,7 @@ export interface Violation { readonly invariant: string; readonly rule: RuleId; 
 export function checkInvariants(ctx: InvariantContext): Violation[] {
   const out: Violation[] = [];
   for (const inv of INVARIANTS) {
-    if (inv.variants && !(inv.variants as readonly string[]).includes(ctx.variant)) continue;
+    if (inv.appliesTo && !inv.appliesTo(ctx.variant)) continue;
     const reason = inv.check(ctx);
     if (reason !== null) out.push({ invariant: inv.name, rule: inv.rule, reason });
   }

@@ -22,6 +22,8 @@ interface RuleEntry {
   readonly contract?: true;
   /** Rules of injected allocation failures: only fail-nth runs reach them, never a scenario. */
   readonly failNth?: true;
+  /** The code does this although the patch's commit message says otherwise (a review finding). */
+  readonly mismatch?: { readonly headline: string; readonly explanation: string };
 }
 
 /** Rules a litmus scenario can fire: API rules outside fail-nth fault injection. */
@@ -101,7 +103,11 @@ const CATALOGUE = [
   { id: 'V3', errno: 'ENOSPC', variants: PATCH, source: `${V2}, ${SVA} iommu_alloc_mm_data`,
     statement: 'A local mm with live bonds asking for a different PASID fails with ENOSPC.' },
   { id: 'V3-same', variants: PATCH, source: `${V2}, ${SVA} iommu_alloc_mm_data`,
-    statement: 'A local mm may bind its current PASID on another device, although the commit message says otherwise.' },
+    statement: 'A local mm may bind its current PASID on another device, although the commit message says otherwise.',
+    mismatch: {
+      headline: 'the patch accepts the same local PASID on a second device, which its commit message forbids',
+      explanation: 'The commit message says calling iommu_sva_bind_device_pasid() for the same process with different devices "will not be allowed for now"; the code (iommu_alloc_mm_data) only refuses a different PASID (ENOSPC), so a second device with the same PASID binds.',
+    } },
   { id: 'V4', variants: ['v2'], source: `${V2}, ${SVA} iommu_alloc_mm_data (list_empty(sva_domains))`,
     statement: 'A local mm with no SVA domain takes the asked PASID in place of its old one (the v2 fix).' },
   { id: 'V5', errno: 'EBUSY', variants: PATCH, source: `${V2}, commit message "Another limitation"`,

@@ -41,6 +41,13 @@ export interface Variant {
   readonly name: string;
   readonly doc: string;
   readonly ops: readonly OpName[];
+  /**
+   * How the design gives PASIDs to an mm: 'one' — one PASID per mm, every bond of the mm at
+   * it (upstream, v1, v2); 'global-plus-local' — at most one global PASID per mm plus
+   * device-local bonds, each at its own PASID (per-device). Invariants that hold in only one
+   * of the two ask this, never the variant's name.
+   */
+  readonly pasidsPerMm: 'one' | 'global-plus-local';
   bind(cfg: Config, st: State, dev: number, mm: number): Step;
   bindPasid?(cfg: Config, st: State, dev: number, mm: number, pasid: number): Step;
   /** iommu_sva_get_pasid of the handle in slot (group, pasid). */

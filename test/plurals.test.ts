@@ -13,7 +13,7 @@ describe('plurals', () => {
       bonds: [{ dev: 'accel', pasid: 1, mm: 'A', users: 1 }], attaches: [], globalPasids: [1], dma: [],
       mms: [{ mm: 'A', state: 'live' as const, pasid: 1, global: true, domains: [{ iommu: 'smmu0', users: 2 }] }],
     };
-    expect(inv.check({ cfg, variant: 'v2', obs, kernelHeld: [] })).toBe("mm A's SVA domain on smmu0 counts 2 users but 1 bond is attached");
+    expect(inv.check({ cfg, variant: VARIANT_BY_NAME.v2, obs, kernelHeld: [] })).toBe("mm A's SVA domain on smmu0 counts 2 users but 1 bond is attached");
   });
 
   it('no command output writes (s) after a count', async () => {

@@ -138,7 +138,7 @@ export async function runLitmus(parsed: ParsedLitmus, variant: VariantName, opti
     let violations;
     try {
       violations = subject
-        ? checkInvariants({ cfg: driver.cfg, variant, kernelHeld: driver.state.kernelHeld,
+        ? checkInvariants({ cfg: driver.cfg, variant: driver.variant, kernelHeld: driver.state.kernelHeld,
           obs: await subject.observe(defaultProbes(driver.cfg, pasidsInUse(driver.state))) })
         : driver.invariants();
     } catch (e) { crash(i, subject ? subject.name : 'the spec', e); break; }

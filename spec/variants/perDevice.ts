@@ -10,7 +10,7 @@
  * - iommu_sva_get_pasid is the bond's PASID (K5); ENQCMD uses the global one (G2);
  * - local PASIDs stay unknown to the global allocator (V10 collisions remain).
  */
-import { R } from '../../vocab/index.ts';
+import { OP_NAMES, R } from '../../vocab/index.ts';
 import { lowestFreeGlobal, svaAttach, takeGlobal } from '../sva.ts';
 import { groupOf, maxPasids, withMm, type Config, type State } from '../state.ts';
 import { also, done, fail, type Step, type Variant } from '../step.ts';
@@ -73,7 +73,8 @@ function enqcmdPasid(_cfg: Config, st: State, mm: number): Step {
 export const perDevice: Variant = {
   name: 'per-device',
   doc: "the reviewers' design: one global PASID per mm (ENQCMD) plus device-local [dev, pasid] bonds, mixing allowed",
-  ops: ['bind', 'bind_pasid', 'unbind', 'get_pasid', 'enqcmd_pasid', 'alloc_global', 'free_global', 'attach_pasid', 'detach_pasid', 'mm_exit', 'dma'],
+  pasidsPerMm: 'global-plus-local',
+  ops: OP_NAMES,
   bind,
   bindPasid,
   getPasid,

@@ -3,7 +3,7 @@
  * One global PASID per mm from the system-wide allocator, published on the mm before the
  * attach and kept until the mm is gone — even after a failed first bind (S6). No bind_pasid.
  */
-import { R } from '../../vocab/index.ts';
+import { OP_NAMES, R } from '../../vocab/index.ts';
 import { lowestFreeGlobal, svaAttach, takeGlobal } from '../sva.ts';
 import { groupOf, maxPasids, slotAt, withMm, type Config, type State } from '../state.ts';
 import { also, done, fail, type Step, type Variant } from '../step.ts';
@@ -44,7 +44,8 @@ function enqcmdPasid(_cfg: Config, st: State, mm: number): Step {
 export const upstream: Variant = {
   name: 'upstream',
   doc: 'mainline before the patch: one global PASID per mm, published before attach, kept after failure; no bind_pasid',
-  ops: ['bind', 'unbind', 'get_pasid', 'enqcmd_pasid', 'alloc_global', 'free_global', 'attach_pasid', 'detach_pasid', 'mm_exit', 'dma'],
+  pasidsPerMm: 'one',
+  ops: OP_NAMES.filter((op) => op !== 'bind_pasid'),
   bind,
   getPasid,
   enqcmdPasid,

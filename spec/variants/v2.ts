@@ -9,7 +9,7 @@
  * - mm_get_enqcmd_pasid is INVALID for a local mm; iommu_sva_get_pasid returns iommu_mm->pasid (V8);
  * - mm_pasid_drop frees only a global PASID (V9).
  */
-import { R } from '../../vocab/index.ts';
+import { OP_NAMES, R } from '../../vocab/index.ts';
 import { lowestFreeGlobal, svaAttach, takeGlobal } from '../sva.ts';
 import { groupOf, hasSvaDomain, maxPasids, slotAt, withMm, type Config, type MmData, type State } from '../state.ts';
 import type { ApiRuleId } from '../rules.ts';
@@ -98,7 +98,8 @@ export function v2Family(name: string, doc: string, opt: V2Options): Variant {
   return {
     name,
     doc,
-    ops: ['bind', 'bind_pasid', 'unbind', 'get_pasid', 'enqcmd_pasid', 'alloc_global', 'free_global', 'attach_pasid', 'detach_pasid', 'mm_exit', 'dma'],
+    pasidsPerMm: 'one',
+    ops: OP_NAMES,
     bind: (cfg, st, dev, mm) => bindInternal(cfg, st, dev, mm, GLOBAL_ANY, opt),
     bindPasid: (cfg, st, dev, mm, pasid) =>
       pasid === GLOBAL_ANY ? fail(st, 'EINVAL', 'V1') : bindInternal(cfg, st, dev, mm, pasid, opt),
