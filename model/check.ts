@@ -84,7 +84,7 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const variant = resolveVariant(variantArg);
   const space = buildSpace(mc, [variant], { symmetry: opts.symmetry });
   const invariants = invariantsFor(mc, variant);
-  const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? []);
+  const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? (variant.litmusAs ? mc.expect[variant.litmusAs] : undefined) ?? []);   // a design file answers to litmusAs
   const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
   const avail = new Map<AvailabilityKind, { parent: number; t: number; count: number }>();
   let unexpected = false;

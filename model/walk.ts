@@ -64,7 +64,7 @@ export function walk(mc: ModelConfig, variantArg: VariantName | Variant, opts: W
   const variant = resolveVariant(variantArg);
   const space = buildSpace(mc, [variant]);
   const invs = invariantsFor(mc, variant);
-  const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? []);
+  const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? (variant.litmusAs ? mc.expect[variant.litmusAs] : undefined) ?? []);   // a design file answers to litmusAs
   const stats = emptyStats();
   const coverage = emptyCoverage();
   const store = opts.distinct === false ? null : new StateStore(space.words);

@@ -102,13 +102,13 @@ function codeMessageMismatches(outcomes: readonly FileOutcome[], run: readonly V
   const out: Finding[] = [];
   for (const rule of RULES) {
     if (!rule.mismatch) continue;
-    const shows = (o: FileOutcome) => o.verdicts.filter((v) => v.verdict === 'Ok' && v.rules.includes(rule.id) && rule.variants.includes(v.variant));
+    const shows = (o: FileOutcome) => o.verdicts.filter((v) => v.verdict === 'Ok' && v.rules.includes(rule.id) && (rule.variants as readonly string[]).includes(v.variant));
     const witnesses = outcomes.filter((o) => shows(o).length > 0)
       .map((o) => ({ o, text: readFileSync(join(root, o.file), 'utf8') }))
       .sort((a, b) => a.text.length - b.text.length || a.o.file.localeCompare(b.o.file));
     if (witnesses.length === 0) continue;
     const { o, text } = witnesses[0];
-    const held = shows(o).map((v) => v.variant).filter((v) => run.includes(v));
+    const held = shows(o).map((v) => v.variant as VariantName).filter((v) => run.includes(v));
     out.push({
       id: `msg-${rule.id}`, kind: 'code-message-mismatch', rule: rule.id, variants: held, expected: true,
       headline: `${held.join(', ')}: ${rule.mismatch.headline}`, explanation: rule.mismatch.explanation,

@@ -10,3 +10,4 @@ export { observeSpec, defaultProbes, pasidsInUse } from './observe.ts';
 export { VARIANT_BY_NAME, variantByName } from './variants/index.ts';
 export { EARLIER_VARIANTS } from './variants/earlier.ts';
 export { SpecDriver, ContractError, type Applied } from './driver.ts';
+export { kit, type Kit } from './kit.ts';

@@ -1,4 +1,4 @@
-import { R, type Errno, type OpName, type Result } from '../vocab/index.ts';
+import { R, type Errno, type OpName, type Result, type VariantName } from '../vocab/index.ts';
 import type { ApiRuleId } from './rules.ts';
 import type { Config, MmData, State } from './state.ts';
 
@@ -48,6 +48,12 @@ export interface Variant {
    * of the two ask this, never the variant's name.
    */
   readonly pasidsPerMm: 'one' | 'global-plus-local';
+  /**
+   * A design written outside svacheck (a file given to --variant) names the built-in design
+   * whose litmus expectations it is held to where a scenario has none under its own name
+   * (e.g. the reviewers' design written as overrides of v2 answers to per-device's).
+   */
+  readonly litmusAs?: VariantName;
   bind(cfg: Config, st: State, dev: number, mm: number): Step;
   bindPasid?(cfg: Config, st: State, dev: number, mm: number, pasid: number): Step;
   /** iommu_sva_get_pasid of the handle in slot (group, pasid). */

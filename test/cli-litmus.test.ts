@@ -86,7 +86,7 @@ describe('svacheck litmus', () => {
     expect(one.out.match(/^Ok /gm)).toHaveLength(3);
     const bad = await run(['litmus', '--variant', 'v3', 'n.litmus.yaml'], dir);
     expect(bad.code).toBe(2);
-    expect(bad.err).toBe("svacheck litmus: unknown variant 'v3' (known: upstream, v1, v2, per-device)\n");
+    expect(bad.err).toBe("svacheck litmus: unknown variant 'v3' (known: upstream, v1, v2, per-device; or the path of a design file, ./my-design.ts)\n");
   });
 
   it('a missing path or an unknown option is a usage error (exit 2), no stack trace', async () => {

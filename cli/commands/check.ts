@@ -12,13 +12,14 @@ import {
   check, DivergenceError, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
   type CheckResult, type EngineChoice, type ModelConfig, type Progress,
 } from '../../model/index.ts';
-import { helpText, parseArgs, UsageError, variantList, type OptionSpec, plural } from '../args.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
+import { variantArgs } from '../variants.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'list', valueName: 'file', description: 'a model configuration file (repeatable)' },
-  { name: 'variant', kind: 'list', valueName: 'name', description: "only these variants (repeatable, comma list; default: the configuration's)" },
+  { name: 'variant', kind: 'list', valueName: 'name|file', description: "only these variants (repeatable, comma list; default: the configuration's), or a design file (./my-design.ts)" },
   { name: 'continue', kind: 'boolean', description: 'collect every violated invariant instead of stopping at the first' },
   { name: 'max-states', kind: 'number', valueName: 'n', description: 'stop after n distinct states (the run is then not exhaustive)' },
   { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (the run is then not exhaustive)' },
@@ -136,9 +137,9 @@ export const command: Command = {
     for (const k of ['max-states', 'max-seconds'] as const)
       if (options[k] !== undefined && !((options[k] as number) > 0)) throw new UsageError(`--${k} must be positive`);
     const engine = engineOption(options.engine);
+    const only = await variantArgs(options.variant as string[] | undefined, io.cwd);
     return guarded(io, 'check', () => {
       const configs = loadConfigs(positional, options.config as string[] | undefined, io.cwd);
-      const only = variantList(options.variant as string[] | undefined);
       const results: CheckResult[] = [];
       const lines: string[] = [];
       for (const mc of configs) {
@@ -146,7 +147,7 @@ export const command: Command = {
           const r = check(mc, v, {
             continue: Boolean(options.continue), symmetry: options['no-symmetry'] ? false : undefined,
             maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
-            onProgress: progressReporter(io, `${mc.name}/${v}`), engine,
+            onProgress: progressReporter(io, `${mc.name}/${typeof v === 'string' ? v : v.name}`), engine,
           });
           results.push(r);
           const written = new Map<string, string>();

@@ -8,6 +8,7 @@ import { OP_NAMES, VARIANTS, type OpName, type VariantName } from '../../vocab/i
 import { diff, formatCoverage, formatStats, type DiffResult } from '../../model/index.ts';
 import { helpText, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
 import { EXIT } from '../io.ts';
+import { resolveVariantArg } from '../variants.ts';
 import type { Command } from '../main.ts';
 import { engineOption, guarded, loadConfigs, progressReporter, stopLine, writeOut } from './check.ts';
 
@@ -26,7 +27,8 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 const USAGE = `usage: svacheck diff [options] A B [CONFIG]
 
-Drives variants A and B (${VARIANTS.join(', ')}) with the same operation sequences,
+Drives variants A and B (${VARIANTS.join(', ')}, or design files such as ./my-design.ts)
+with the same operation sequences,
 breadth-first over pairs of states, and prints the shortest sequence after which
 their results differ, or "equivalent within these bounds".
 Exit: 0 equivalent (a bounded run says "not exhaustive"), 1 different, 2 bad input, 3 broke.`;
@@ -52,7 +54,7 @@ export const command: Command = {
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     const [a, b, ...rest] = positional;
     if (a === undefined || b === undefined) throw new UsageError('diff needs two variants: svacheck diff A B [CONFIG]');
-    for (const v of [a, b]) if (!(VARIANTS as readonly string[]).includes(v)) throw new UsageError(`unknown variant '${v}' (known: ${VARIANTS.join(', ')})`);
+    const va = await resolveVariantArg(a, io.cwd), vb = await resolveVariantArg(b, io.cwd);   // a name, or a design file
     if (rest.length > 1 || (rest.length === 1 && options.config)) throw new UsageError('diff takes one configuration');
     let ops: OpName[] | undefined;
     if (options.ops) {
@@ -62,10 +64,10 @@ export const command: Command = {
     const engine = engineOption(options.engine);
     return guarded(io, 'diff', () => {
       const [mc] = loadConfigs(rest, options.config ? [options.config as string] : undefined, io.cwd);
-      const r = diff(mc, a as VariantName, b as VariantName, {
+      const r = diff(mc, va, vb, {
         ops, symmetry: options['no-symmetry'] ? false : undefined,
         maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
-        onProgress: progressReporter(io, `diff ${a} ${b}`), engine,
+        onProgress: progressReporter(io, `diff ${va.name} ${vb.name}`), engine,
       });
       const code = r.status === 'different' ? EXIT.FAILED : EXIT.OK;
       const written = r.difference && options.out ? writeOut(options.out as string, io.cwd, `${r.config}-diff-${r.a}-${r.b}`, r.difference.litmus) : undefined;

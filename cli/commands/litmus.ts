@@ -7,12 +7,13 @@ import { VARIANTS } from '../../vocab/index.ts';
 import {
   bundledSources, coverageOf, exitCodeOf, findLitmusFiles, renderCoverage, renderOutcome, renderSummary, runSources, toJson,
 } from '../../conformance/litmus/index.ts';
-import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { variantArgs } from '../variants.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { name: 'variant', kind: 'list', valueName: 'name', description: 'only these variants (repeatable, comma list)' },
+  { name: 'variant', kind: 'list', valueName: 'name|file', description: 'only these variants (repeatable, comma list), or a design file (./my-design.ts, docs/variants.md)' },
   { name: 'format', kind: 'string', valueName: 'text|json', description: 'output format (default text; json: the stable form in docs/litmus.md)' },
   { name: 'json', kind: 'boolean', description: 'same as --format json' },
   { name: 'coverage', kind: 'boolean', description: 'rules fired per scenario, errnos per variant' },
@@ -34,8 +35,8 @@ export const command: Command = {
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     const format = options.json ? 'json' : (options.format as string | undefined) ?? 'text';
     if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got '${format}'`);
-    const only = variantList(options.variant as string[] | undefined);
-    const variants = only ?? [...VARIANTS];
+    const only = await variantArgs(options.variant as string[] | undefined, io.cwd);
+    const variants = only?.map((v) => v.name) ?? [...VARIANTS];
     const bundled = positional.length === 0;
     let sources;
     if (bundled) sources = await bundledSources();
@@ -46,7 +47,7 @@ export const command: Command = {
     }
     if (sources.length === 0) throw new UsageError(`no litmus files (*.yaml) found in ${positional.join(', ')}`);
     const outcomes = await runSources(sources, only);
-    const coverage = options.coverage ? coverageOf(outcomes, variants) : undefined;
+    const coverage = options.coverage ? coverageOf(outcomes, VARIANTS.filter((v) => variants.includes(v))) : undefined;
     let code: number = exitCodeOf(outcomes);
     // The bundled library promises to exercise every API rule: a gap is a failed check.
     if (coverage && bundled && coverage.uncovered.length > 0 && code === EXIT.OK) code = EXIT.FAILED;

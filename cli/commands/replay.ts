@@ -8,13 +8,14 @@ import { resolve } from 'node:path';
 import { formatOp, formatResult, sameResult } from '../../vocab/index.ts';
 import { ContractError, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../../spec/index.ts';
 import { bundledPath, expectationFor, parseLitmus, variantsOf } from '../../conformance/litmus/index.ts';
-import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
+import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { variantArgs } from '../variants.ts';
 import { EXIT, type Io } from '../io.ts';
 import { para } from '../../report/render.ts';
 import type { Command } from '../main.ts';
 
 const OPTIONS: readonly OptionSpec[] = [
-  { name: 'variant', kind: 'list', valueName: 'name', description: 'replay in this variant only (repeatable); default: the file\'s variants' },
+  { name: 'variant', kind: 'list', valueName: 'name|file', description: 'replay in this variant only (repeatable; a name or a design file); default: the file\'s variants' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
 
@@ -40,7 +41,7 @@ export const command: Command = {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(REPLAY_USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     if (positional.length !== 1) throw new UsageError('replay takes exactly one litmus file');
-    const only = variantList(options.variant as string[] | undefined);
+    const only = await variantArgs(options.variant as string[] | undefined, io.cwd);
     const file = positional[0];
     let text: string;
     try { text = await readFile(resolve(io.cwd, file), 'utf8'); } catch (e) {
@@ -60,8 +61,8 @@ export const command: Command = {
     const { doc, stepLines } = parsed.litmus;
     let code: number = EXIT.OK;
     for (const variant of variantsOf(parsed.litmus, only)) {
-      io.out(`${doc.name} in ${variant}\n`);
-      const driver = new SpecDriver(doc.setup, VARIANT_BY_NAME[variant]);
+      io.out(`${doc.name} in ${variant.name}\n`);
+      const driver = new SpecDriver(doc.setup, variant);
       for (const [i, s] of doc.steps.entries()) {
         const handle = s.op.op === 'unbind' || s.op.op === 'get_pasid' ? s.op.handle : null;
         if (handle !== null && !driver.isLive(handle) && driver.breach(s.op)?.reason.startsWith('unknown handle')) {

@@ -5,14 +5,15 @@
  */
 import { OP_NAMES, VARIANTS } from '../../vocab/index.ts';
 import { walk, formatCoverage, formatStats, type WalkResult } from '../../model/index.ts';
-import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec, plural } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
+import { variantArgs } from '../variants.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 import { guarded, loadConfigs, progressReporter, writeOut } from './check.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
-  { name: 'variant', kind: 'list', valueName: 'name', description: "variants to walk (comma list; default: the configuration's)" },
+  { name: 'variant', kind: 'list', valueName: 'name|file', description: "variants to walk (comma list; default: the configuration's), or a design file" },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'the random seed (default: from the clock; always printed)' },
   { name: 'walks', kind: 'number', valueName: 'n', description: 'number of walks (default 100)' },
   { name: 'length', kind: 'number', valueName: 'n', description: 'operations per walk (default 100)' },
@@ -59,14 +60,15 @@ export const command: Command = {
     const walks = intOption(options.walks, 'walks', 100, 1), length = intOption(options.length, 'length', 100, 1);
     const only = options.walk === undefined ? undefined : intOption(options.walk, 'walk', 0, 0);
     if (only !== undefined && only >= walks) throw new UsageError(`--walk ${only} is beyond --walks ${walks}`);
+    const chosen = await variantArgs(options.variant as string[] | undefined, io.cwd);
     return guarded(io, 'walk', () => {
       const [mc] = loadConfigs(positional, options.config ? [options.config as string] : undefined, io.cwd);
       const results: WalkResult[] = [];
       const lines: string[] = [];
-      for (const v of variantList(options.variant as string[] | undefined) ?? mc.variants) {
+      for (const v of chosen ?? mc.variants) {
         const r = walk(mc, v, {
           seed, walks, length, only, continue: Boolean(options.continue), maxSeconds: options['max-seconds'] as number | undefined,
-          onProgress: progressReporter(io, `walk ${mc.name}/${v}`),
+          onProgress: progressReporter(io, `walk ${mc.name}/${typeof v === 'string' ? v : v.name}`),
         });
         results.push(r);
         const written = new Map<string, string>();

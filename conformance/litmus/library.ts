@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { Variant } from '../../spec/index.ts';
 import type { VariantName } from '../../vocab/index.ts';
 import { parseLitmus, type LitmusError, type ParsedLitmus } from './parse.ts';
 import { runLitmus, variantsOf, type RunOptions, type Verdict, type VerdictKind } from './run.ts';
@@ -90,7 +91,7 @@ export async function loadLitmus(src: LitmusSource): Promise<{ ok: true; litmus:
 }
 
 /** Parse and run every source over its variants (narrowed to `only` when given). */
-export async function runSources(sources: readonly LitmusSource[], only?: readonly VariantName[], options: RunOptions = {}): Promise<FileOutcome[]> {
+export async function runSources(sources: readonly LitmusSource[], only?: readonly (VariantName | Variant)[], options: RunOptions = {}): Promise<FileOutcome[]> {
   const out: FileOutcome[] = [];
   for (const src of sources) {
     const loaded = await loadLitmus(src);

@@ -37,7 +37,7 @@ export function hanging(prefix: string, text: string): string[] {
 
 /** `Ok        v2          v2-sticky-local-mode` (Malformed is the widest verdict) */
 export const verdictLine = (verdict: VerdictKind | 'Malformed', variant: string, name: string): string =>
-  ascii(`${verdict.padEnd(10)}${variant.padEnd(12)}${name}`).slice(0, WIDTH);
+  ascii(`${verdict.padEnd(10)}${variant.padEnd(11)} ${name}`).slice(0, WIDTH);
 
 function failureLines(file: string, f: Failure): string[] {
   const where = f.step !== undefined ? `${file}:${f.line ?? '?'}: step ${f.step}: ${f.op}` : file;
@@ -59,8 +59,8 @@ export function renderOutcome(o: FileOutcome): string[] {
 
 export interface VariantSummary { readonly Ok: number; readonly No: number; readonly Malformed: number; readonly Crash: number }
 
-export function summarize(outcomes: readonly FileOutcome[], variants: readonly VariantName[]): Map<VariantName, VariantSummary> {
-  const m = new Map<VariantName, VariantSummary>();
+export function summarize<V extends string>(outcomes: readonly FileOutcome[], variants: readonly V[]): Map<V, VariantSummary> {
+  const m = new Map<V, VariantSummary>();
   for (const v of variants) {
     const counts = { Ok: 0, No: 0, Malformed: 0, Crash: 0 };
     for (const o of outcomes) for (const x of o.verdicts) if (x.variant === v) counts[x.verdict]++;
@@ -70,11 +70,11 @@ export function summarize(outcomes: readonly FileOutcome[], variants: readonly V
 }
 
 /** One line per variant: `v2: 31 Ok, 0 No, 0 Malformed (31 scenarios)`, plus unparsed files. */
-export function renderSummary(outcomes: readonly FileOutcome[], variants: readonly VariantName[]): string[] {
+export function renderSummary(outcomes: readonly FileOutcome[], variants: readonly string[]): string[] {
   const lines: string[] = [];
   for (const [v, c] of summarize(outcomes, variants)) {
     const n = c.Ok + c.No + c.Malformed + c.Crash;
-    lines.push(ascii(`${`${v}:`.padEnd(12)}${c.Ok} Ok, ${c.No} No, ${c.Malformed} Malformed${c.Crash ? `, ${c.Crash} Crash` : ''} (${n} scenario${n === 1 ? '' : 's'})`));
+    lines.push(ascii(`${`${v}:`.padEnd(11)} ${c.Ok} Ok, ${c.No} No, ${c.Malformed} Malformed${c.Crash ? `, ${c.Crash} Crash` : ''} (${n} scenario${n === 1 ? '' : 's'})`));
   }
   const bad = outcomes.filter((o) => o.errors.length > 0).length;
   if (bad > 0) lines.push(`${bad} file${bad === 1 ? '' : 's'} malformed: not run in any variant`);
@@ -85,7 +85,7 @@ export function renderSummary(outcomes: readonly FileOutcome[], variants: readon
  * The scenario x variant table: one row per scenario, one column per variant, Ok / No /
  * Malf / Crash, `-` where the scenario does not apply to the variant.
  */
-export function renderTable(outcomes: readonly FileOutcome[], variants: readonly VariantName[]): string[] {
+export function renderTable(outcomes: readonly FileOutcome[], variants: readonly string[]): string[] {
   const cols = variants.map((v) => Math.max(v.length, 5) + 1);
   const nameWidth = Math.max(8, WIDTH - cols.reduce((a, b) => a + b, 0) - 1);
   const cell = (s: string, i: number) => s.padEnd(cols[i]);
@@ -127,7 +127,7 @@ export function renderCoverage(c: Coverage): string[] {
 }
 
 /** The stable machine form (version 1); see docs/litmus.md. */
-export function toJson(outcomes: readonly FileOutcome[], variants: readonly VariantName[], coverage?: Coverage): unknown {
+export function toJson(outcomes: readonly FileOutcome[], variants: readonly string[], coverage?: Coverage): unknown {
   const summary = Object.fromEntries([...summarize(outcomes, variants)].map(([v, c]) => [v, { ok: c.Ok, no: c.No, malformed: c.Malformed, crash: c.Crash }]));
   const verdictJson = (v: Verdict) => ({
     variant: v.variant, verdict: v.verdict, failures: v.failures, skipped: v.skipped, rules: v.rules, errnos: v.errnos,

@@ -14,7 +14,7 @@
  *   listed in `violates` for the variant fails the verdict (first step it breaks), one listed
  *   that never breaks fails it too.
  */
-import { checkInvariants, ContractError, defaultProbes, pasidsInUse, SpecDriver, VARIANT_BY_NAME } from '../../spec/index.ts';
+import { checkInvariants, ContractError, defaultProbes, pasidsInUse, SpecDriver, VARIANT_BY_NAME, type Variant } from '../../spec/index.ts';
 import { formatOp, formatResult, sameResult, type Errno, type Op, type Result, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import type { Expectation } from '../../vocab/litmus.ts';
 import type { ParsedLitmus } from './parse.ts';
@@ -41,7 +41,8 @@ export interface Failure {
 export interface Verdict {
   readonly file: string;
   readonly name: string;
-  readonly variant: VariantName;
+  /** The variant's name (a built-in one, or the name a --variant file gives its design). */
+  readonly variant: string;
   readonly verdict: VerdictKind;
   readonly failures: readonly Failure[];
   /** Steps (1-based) skipped because their handle's bind did not succeed. */
@@ -59,10 +60,18 @@ export interface RunOptions {
 
 const usesHandle = (op: Op): string | null => (op.op === 'unbind' || op.op === 'get_pasid' ? op.handle : null);
 
+/** A variant by name, or as given (a design from a file). */
+export const variantOf = (v: VariantName | Variant): Variant => (typeof v === 'string' ? VARIANT_BY_NAME[v] : v);
+
+/** A per-variant entry of a file: under the variant's own name, else under the design it answers to. */
+function perVariant<T>(map: Partial<Record<string, T>> | undefined, v: Variant): T | undefined {
+  return map?.[v.name] ?? (v.litmusAs === undefined ? undefined : map?.[v.litmusAs]);
+}
+
 /** The expectation of a step for a variant; undefined = must succeed. */
-export function expectationFor(expect: ParsedLitmus['doc']['steps'][number]['expect'], variant: VariantName): Expectation | undefined {
+export function expectationFor(expect: ParsedLitmus['doc']['steps'][number]['expect'], variant: VariantName | Variant): Expectation | undefined {
   if (expect === undefined || expect === 'any' || 'kind' in expect) return expect as Expectation | undefined;
-  return (expect as Partial<Record<VariantName, Expectation>>)[variant];
+  return perVariant(expect as Partial<Record<string, Expectation>>, variantOf(variant));
 }
 
 /** Why a result does not meet the expectation, or null. */
@@ -77,20 +86,21 @@ function unmet(op: Op, e: Expectation | undefined, r: Result): { kind: FailureKi
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
-export async function runLitmus(parsed: ParsedLitmus, variant: VariantName, options: RunOptions = {}): Promise<Verdict> {
+export async function runLitmus(parsed: ParsedLitmus, variantArg: VariantName | Variant, options: RunOptions = {}): Promise<Verdict> {
+  const spec = variantOf(variantArg), variant = spec.name;
   const { doc, file } = parsed;
   const failures: Failure[] = [];
   const skipped: number[] = [];
   const rules: string[] = [];
   const errnos: Errno[] = [];
   const subject = options.subject;
-  const listed = new Set(doc.violates?.[variant] ?? []);
+  const listed = new Set(perVariant(doc.violates as Partial<Record<string, readonly string[]>> | undefined, spec) ?? []);
   const occurred = new Set<string>();
   const reported = new Set<string>();
   const boundNames = new Set<string>();
   let verdict: VerdictKind | null = null;
 
-  const driver = new SpecDriver(doc.setup, VARIANT_BY_NAME[variant]);
+  const driver = new SpecDriver(doc.setup, spec);
   const at = (i: number) => ({ step: i + 1, line: parsed.stepLines[i], op: formatOp(doc.steps[i].op) });
   const crash = (i: number | null, who: string, e: unknown) => {
     failures.push({ kind: 'crash', ...(i === null ? {} : at(i)), reason: `${who} threw: ${firstLine(e)}` });
@@ -98,7 +108,7 @@ export async function runLitmus(parsed: ParsedLitmus, variant: VariantName, opti
   };
 
   if (subject) {
-    try { await subject.configure(doc.setup, variant); } catch (e) { crash(null, subject.name, e); }
+    try { await subject.configure(doc.setup, variant as VariantName); } catch (e) { crash(null, subject.name, e); }
   }
   for (let i = 0; verdict === null && i < doc.steps.length; i++) {
     const { op, expect } = doc.steps[i];
@@ -123,7 +133,7 @@ export async function runLitmus(parsed: ParsedLitmus, variant: VariantName, opti
     if ((op.op === 'bind' || op.op === 'bind_pasid') && op.as !== undefined) {
       if (actual.kind === 'pasid') boundNames.add(op.as); else boundNames.delete(op.as);
     }
-    const miss = unmet(op, expectationFor(expect, variant), actual);
+    const miss = unmet(op, expectationFor(expect, spec), actual);
     if (subject && !sameResult(actual, applied.result)) {
       // One failure per step: the implementation left the spec, whatever the file expected.
       const spec = formatResult(applied.result);
@@ -161,8 +171,18 @@ export async function runLitmus(parsed: ParsedLitmus, variant: VariantName, opti
   return { file, name: doc.name, variant, verdict, failures, skipped, rules, errnos };
 }
 
-/** The variants a parsed file runs, narrowed to a selection (all when absent). */
-export function variantsOf(parsed: ParsedLitmus, only?: readonly VariantName[]): VariantName[] {
+/**
+ * The variants a parsed file runs, narrowed to a selection (all when absent). A design from a
+ * file runs where it has every operation the scenario uses and, if it answers to a built-in
+ * design, where that design runs.
+ */
+export function variantsOf(parsed: ParsedLitmus, only?: readonly (VariantName | Variant)[]): Variant[] {
   const own = parsed.doc.variants ?? [];
-  return only ? own.filter((v) => only.includes(v)) : [...own];
+  if (!only) return own.map((v) => VARIANT_BY_NAME[v]);
+  const used = new Set(parsed.doc.steps.map((s) => s.op.op));
+  return only.map(variantOf).filter((v) => {
+    if ((own as readonly string[]).includes(v.name)) return true;
+    if (VARIANT_BY_NAME[v.name as VariantName] === v) return false;               // a built-in the file leaves out
+    return [...used].every((o) => v.ops.includes(o)) && (v.litmusAs === undefined || own.includes(v.litmusAs));
+  });
 }
