@@ -14,12 +14,13 @@ import { formatOp, formatResult, R, type Op, type Setup, type SvaAdapter, type V
 import { writeLitmus, type LitmusDoc, type LitmusStep } from '../vocab/litmus.ts';
 import { dmaDifferences } from './abstraction.ts';
 import { opArb, setupArb } from './arbitraries.ts';
-import { CHECKS, ConformanceFailure, Lockstep, runTrace, servesBatches, type StepFailure } from './lockstep.ts';
+import { CHECKS, ConformanceFailure, Lockstep, implVariantOf, nameOf, runTrace, servesBatches, specOf, type StepFailure, type Target } from './lockstep.ts';
 
 export { CHECKS, type CheckKind, type StepFailure } from './lockstep.ts';
 
 export interface CheckOptions {
-  readonly variant: VariantName;
+  /** A built-in variant, or a design from a file (checked against the implementation's variant it answers to). */
+  readonly variant: Target;
   /** A fixed setup; random small setups (arbitraries.ts) when absent. */
   readonly setup?: Setup;
   /** Random sequences to try (fast-check numRuns). Default 100. */
@@ -54,7 +55,10 @@ export interface Counterexample extends StepFailure {
 
 export interface ConformanceReport {
   readonly adapter: string;
+  /** The implementation's variant that ran (a design from a file: the one it answers to). */
   readonly variant: VariantName;
+  /** A design from a file the implementation was checked against, by name. */
+  readonly design?: string;
   readonly ok: boolean;
   readonly seed: number;
   /** How to replay the counterexample: fast-check's path, then `@` and fc.commands' replayPath. */
@@ -101,7 +105,7 @@ export const scenarioOps = (scenario: Scenario): Op[] => [...scenario[1]].map(op
 export const freshSeed = (): number => (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
 
 /** The vitest replay of a run, by test name only (svacheck/vitest names the test file too). */
-export const defaultReplay = (adapter: string, variant: VariantName) => (seed: number, path: string | null): string =>
+export const defaultReplay = (adapter: string, variant: string) => (seed: number, path: string | null): string =>
   `SVACHECK_SEED=${seed}${path ? ` SVACHECK_PATH='${path}'` : ''} npx vitest run -t '${adapter} conforms: ${variant}'`;
 
 /**
@@ -120,12 +124,12 @@ function joinPath(path: string | null, cmds: unknown): string | null {
 }
 
 /** Random scenarios for the variant: random small setups (or the given one) and sequences over them. */
-export function scenarioArb(variant: VariantName, options: { setup?: Setup; maxSteps?: number; path?: string } = {}): fc.Arbitrary<Scenario> {
+export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?: number; path?: string } = {}): fc.Arbitrary<Scenario> {
   const setups = options.setup ? fc.constant(options.setup) : setupArb;
   const { replayPath } = splitPath(options.path);
   return setups.chain((setup) => fc.tuple(
     fc.constant(setup),
-    fc.commands([opArb(setup, VARIANT_BY_NAME[variant].ops).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max', replayPath }),
+    fc.commands([opArb(setup, specOf(variant).ops).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max', replayPath }),
   ));
 }
 
@@ -144,7 +148,7 @@ export function scenarioArb(variant: VariantName, options: { setup?: Setup; maxS
  * probes) and the answers are then checked step by step, so a failure is still reported at
  * its step (CheckOptions.pipeline says when that differs from one op at a time).
  */
-export function conformanceProperty(adapter: SvaAdapter, variant: VariantName, stats: { checked: number } = { checked: 0 },
+export function conformanceProperty(adapter: SvaAdapter, variant: Target, stats: { checked: number } = { checked: 0 },
   options: { pipeline?: boolean } = {}) {
   const pipelined = options.pipeline === true && servesBatches(adapter);
   return async ([setup, cmds]: Scenario): Promise<void> => {
@@ -166,9 +170,9 @@ export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): 
   const started = performance.now();
   const { variant } = options;
   const seed = options.seed ?? freshSeed();
-  const base = { adapter: adapter.name, variant, seed };
-  if (!adapter.variants.includes(variant))
-    return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${variant}` };
+  const base = { adapter: adapter.name, variant: implVariantOf(variant, adapter), ...(typeof variant === 'string' ? {} : { design: variant.name }), seed };
+  if (!adapter.variants.includes(implVariantOf(variant, adapter)))
+    return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${implVariantOf(variant, adapter)}` };
   const stats = { checked: 0 };
   const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats, { pipeline: options.pipeline }));
   const details = await fc.check(property, { seed, numRuns: options.runs ?? 100, path: splitPath(options.path).path });
@@ -183,7 +187,7 @@ export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): 
  * From fast-check's details of a failed run: replay the shrunk scenario once more (the exact
  * trace and failure) and write it as a litmus file with seed, path and replay command.
  */
-export async function counterexampleOf(adapter: SvaAdapter, variant: VariantName,
+export async function counterexampleOf(adapter: SvaAdapter, variant: Target,
   details: { seed: number; counterexample: readonly [Scenario] | null; counterexamplePath: string | null; errorInstance: unknown },
   replayOf?: (seed: number, path: string | null) => string,
 ): Promise<{ checked: number; report: { failure: Counterexample } | { broke: string } }> {
@@ -204,10 +208,10 @@ export async function counterexampleOf(adapter: SvaAdapter, variant: VariantName
     if (again.failure?.check === replayed.failure.check && again.trace.length === replayed.trace.length) { setup = smaller; replayed = again; }
   }
   const failure = replayed.failure ?? details.errorInstance.failure;   // a flaky implementation: keep fast-check's
-  const replay = (replayOf ?? defaultReplay(adapter.name, variant))(seed, path);
+  const replay = (replayOf ?? defaultReplay(adapter.name, nameOf(variant)))(seed, path);
   const litmus = counterexampleLitmus(adapter.name, variant, setup, replayed.trace, failure, seed, path);
   const litmusText = writeLitmus(litmus, [
-    `svacheck conformance counterexample: ${adapter.name}, variant ${variant}`,
+    `svacheck conformance counterexample: ${adapter.name}, variant ${nameOf(variant)}`,
     `seed: ${seed}`,
     `path: ${path}`,
     `replay: ${replay}`,
@@ -244,9 +248,12 @@ export function pruneSetup(setup: Setup, trace: readonly Op[]): Setup | null {
  * The trace as a litmus file for the variant, every step expecting the spec's result; when the
  * failure is in the state, DMA steps where the implementation's answers differ are added.
  */
-export function counterexampleLitmus(adapter: string, variant: VariantName, setup: Setup, trace: readonly Op[],
+export function counterexampleLitmus(adapter: string, target: Target, setup: Setup, trace: readonly Op[],
   failure: StepFailure, seed: number, path: string | null): LitmusDoc {
-  const driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+  const spec = specOf(target);
+  const driver = new SpecDriver(setup, spec);
+  // Litmus files name built-in variants: a design from a file writes under the one it answers to.
+  const variant: VariantName = typeof target === 'string' ? target : spec.litmusAs ?? 'v2';
   // Invariants the spec itself breaks on this trace are the variant's findings: the litmus
   // runner must be told (`violates`), or the file would fail against the spec too.
   const findings = new Set(driver.invariants().map((v) => v.invariant));

@@ -4,7 +4,7 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { SpecDriver, VARIANT_BY_NAME, checkInvariants, defaultProbes, pasidsInUse, type State, type Violation } from '../spec/index.ts';
+import { SpecDriver, VARIANT_BY_NAME, checkInvariants, defaultProbes, pasidsInUse, type State, type Variant, type Violation } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 
@@ -51,6 +51,19 @@ const isResult = (x: unknown): x is Result => {
   try { formatResult(x as Result); return typeof formatResult(x as Result) === 'string'; } catch { return false; }
 };
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+/**
+ * What a conformance run checks against: a built-in variant, or a design from a file. The
+ * implementation is configured by name: the design's own if it announces it, else the
+ * built-in design it answers to (Variant.litmusAs).
+ */
+export type Target = VariantName | Variant;
+export const specOf = (t: Target): Variant => (typeof t === 'string' ? VARIANT_BY_NAME[t] : t);
+export const implVariantOf = (t: Target, adapter: SvaAdapter): VariantName => {
+  if (typeof t === 'string') return t;
+  return ((adapter.variants as readonly string[]).includes(t.name) ? t.name : t.litmusAs ?? t.name) as VariantName;
+};
+export const nameOf = (t: Target): string => (typeof t === 'string' ? t : t.name);
+
 const where = (step: number, op: Op | null) => (op ? `step ${step} (${formatOp(op)})` : 'configure');
 /** A failure of step n's op: its location in `message`, the rules that decided the spec's result. */
 const failedAt = (n: number, op: Op, rules: readonly string[], f: Omit<StepFailure, 'step' | 'op' | 'rules' | 'message'> & { detail: string }): StepFailure =>
@@ -96,8 +109,8 @@ export class Lockstep {
   private readonly issued: Issued[] = [];
   private nextIssued = 0;
 
-  constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: VariantName) {
-    this.driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+  constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target) {
+    this.driver = new SpecDriver(setup, specOf(variant));
   }
 
   /** Whether a correct kernel caller may issue op now (the caller contract, and nothing more). */
@@ -114,7 +127,7 @@ export class Lockstep {
     const configureFailed = (e: unknown): StepFailure =>
       ({ check: 'crash', step: 0, op: null, error: errorText(e), message: `configure: the implementation threw: ${errorText(e)}`, detail: `configure threw: ${errorText(e)}` });
     let configured: void | Promise<void>;
-    try { configured = this.adapter.configure(this.setup, this.variant); } catch (e) { return configureFailed(e); }
+    try { configured = this.adapter.configure(this.setup, implVariantOf(this.variant, this.adapter)); } catch (e) { return configureFailed(e); }
     if (ahead === undefined) {
       try { await configured; } catch (e) { return configureFailed(e); }
       return this.checkState(0, null);
@@ -137,7 +150,7 @@ export class Lockstep {
    * step through the same ops (the allowed ones, in order); step() verifies that it does.
    */
   issue(ops: Iterable<Op>): void {
-    this.ahead ??= new SpecDriver(this.setup, VARIANT_BY_NAME[this.variant]);
+    this.ahead ??= new SpecDriver(this.setup, specOf(this.variant));
     const ahead = this.ahead;
     for (const op of ops) {
       if (ahead.breach(op) !== null) continue;
@@ -262,7 +275,7 @@ const sameAsSpecSafe = (spec: Observation, impl: Observation): boolean => {
  * a process that dies mid-batch answers none of that batch, and only op-at-a-time says which
  * op killed it.
  */
-export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: VariantName, ops: readonly Op[], options: { pipeline?: boolean } = {}):
+export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: Target, ops: readonly Op[], options: { pipeline?: boolean } = {}):
   Promise<{ trace: Op[]; failure: StepFailure | null; checked: number }> {
   const ls = new Lockstep(adapter, setup, variant);
   let failure = await ls.start(options.pipeline ? ops : undefined);

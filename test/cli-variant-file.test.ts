@@ -72,3 +72,13 @@ describe('a variant loaded from a file outside the repository', () => {
     expect(missing.err).toContain('nope.ts');
   });
 });
+
+describe('conform against a design file', () => {
+  it('checks the implementation variant the design answers to (litmusAs) against the design\'s rules', async () => {
+    const dir = outside();
+    const r = await run(['conform', '--impl', 'builtin', '--variant', './my-design.ts', '--runs', '20', '--seed', '1'], dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('per-device-over-v2: 43 Ok, 0 No, 0 Malformed (43 scenarios)');
+    expect(r.out).toMatch(/per-device-over-v2 on the seed setup: 20 runs, \d+ ops checked, .* ok/);
+  });
+});

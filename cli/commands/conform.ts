@@ -20,7 +20,10 @@ import {
 import { openExecAdapter, renderExecReport, type ExecAdapter, type ExecOptions, type ExecReport } from '../../conformance/protocol/index.ts';
 import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } from '../../model/config.ts';
 import { SEED_SETUP, VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
-import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { isVariantPath, resolveVariantArg, variantArgs } from '../variants.ts';
+import { implVariantOf } from '../../conformance/lockstep.ts';
+import type { Variant } from '../../spec/index.ts';
 import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
 import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
@@ -29,7 +32,7 @@ import { describeLoadError } from '../loadError.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'impl', kind: 'string', valueName: 'spec', description: "the implementation: 'builtin', a TS/JS module path (default export, adapter or createAdapter), or 'exec:<command and args>'" },
-  { name: 'variant', kind: 'list', valueName: 'name', description: `check only these variants (repeat or comma list); default: every variant the implementation announces` },
+  { name: 'variant', kind: 'list', valueName: 'name|file', description: `check only these variants (repeat or comma list), or a design file checked against the implementation's variant it answers to (litmusAs); default: every variant the implementation announces` },
   { name: 'runs', kind: 'number', valueName: 'n', description: 'random stateful runs per variant and setup (default 100; 0: none)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the random runs (default: a fresh one, printed)' },
   { name: 'path', kind: 'string', valueName: 'p', description: 'fast-check replay path: with --seed, go straight to a printed counterexample' },
@@ -57,6 +60,12 @@ exec: implementations is conformance/PROTOCOL.md.`;
 export interface ConformOptions {
   readonly impl: string;
   readonly variants?: readonly VariantName[];
+  /**
+   * Designs from files (--variant ./my-design.ts), by the implementation variant each is checked
+   * against (the one it answers to): the spec side runs the design's rules; `arg` is how it was
+   * given, for replay commands.
+   */
+  readonly designs?: ReadonlyMap<VariantName, { readonly variant: Variant; readonly arg: string }>;
   readonly runs: number;
   readonly seed: number;
   readonly path?: string;
@@ -93,6 +102,8 @@ export interface ConformResult {
   readonly impl: string;
   readonly name: string;
   readonly variants: readonly VariantName[];
+  /** The names litmus verdicts carry: a design's own name where one stands for a variant. */
+  readonly shown?: readonly string[];
   readonly seed: number;
   readonly litmus: readonly FileOutcome[];
   readonly litmusStopped: boolean;
@@ -168,6 +179,9 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
   };
   const variants = (o.variants ?? adapter.variants.filter((v) => (VARIANTS as readonly string[]).includes(v)));
   const base = o.replayBase ? [...o.replayBase] : ['npx', 'svacheck', 'conform', '--impl', shq(o.impl)];
+  /** The rules a variant is checked against: a design from a file standing for it, or its own. */
+  const specFor = (v: VariantName): VariantName | Variant => o.designs?.get(v)?.variant ?? v;
+  const argOf = (v: VariantName): string => shq(o.designs?.get(v)?.arg ?? v);
 
   // (1) litmus files on the implementation, file by file, stopping if the implementation broke.
   const sources: LitmusSource[] = [...(o.library ? await bundledSources() : [])];
@@ -180,7 +194,7 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
   let litmusStopped = false;
   for (const [i, src] of sources.entries()) {
     progress(`litmus ${i + 1}/${sources.length} ${src.shown}`);
-    litmus.push(...await runSources([src], variants, { subject: adapter }));
+    litmus.push(...await runSources([src], variants.map(specFor), { subject: adapter }));
     if (exec?.failed) { litmusStopped = i + 1 < sources.length; break; }
   }
 
@@ -193,9 +207,9 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
         progress(`random runs: ${variant} on ${s.name}, ${o.runs} runs, seed ${o.seed}`);
         const configArgs = s.args.map(shq);
         const replaySeed = (seed: number, p: string | null) =>
-          [...base, '--variant', variant, ...configArgs, '--no-library', '--seed', String(seed), ...(p ? ['--path', shq(p)] : []),
+          [...base, '--variant', argOf(variant), ...configArgs, '--no-library', '--seed', String(seed), ...(p ? ['--path', shq(p)] : []),
             '--runs', String(o.runs), '--max-steps', String(o.maxSteps)].join(' ');
-        const report = await checkAdapter(adapter, { variant, setup: s.setup ?? undefined, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed, pipeline: o.pipeline });
+        const report = await checkAdapter(adapter, { variant: specFor(variant), setup: s.setup ?? undefined, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed, pipeline: o.pipeline });
         if (exec?.failed) {
           const shrunk = await shrinkBroken(o, exec, variant, report.seed, replaySeed, io);
           random.push(shrunk ? { ...shrunk, variant, setup: s.name } : { variant, setup: s.name, report });
@@ -210,7 +224,7 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
           written = undefined;
           io.err(`svacheck conform: cannot write ${shown}: ${(e as Error).message.split('\n')[0]}\n`);
         }
-        const replayFile = [...base, '--variant', variant, '--no-library', '--runs', '0', '--litmus', shq(shown)].join(' ');
+        const replayFile = [...base, '--variant', argOf(variant), '--no-library', '--runs', '0', '--litmus', shq(shown)].join(' ');
         random.push({ variant, setup: s.name, report, file: written, replayFile, replaySeed: report.failure.replay });
       }
     }
@@ -223,7 +237,8 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
   const malformed = litmus.some((f) => f.errors.length > 0 || f.verdicts.some((v) => v.verdict === 'Malformed'));
   const failed = litmus.some((f) => f.verdicts.some((v) => v.verdict === 'No')) || random.some((r) => !r.report.ok);
   const code = crashed ? EXIT.BROKE : malformed ? EXIT.USAGE : failed ? EXIT.FAILED : EXIT.OK;
-  return { impl: o.impl, name: adapter.name, variants, seed: o.seed, litmus, litmusStopped, random, broke, code };
+  const shown = variants.map((v) => o.designs?.get(v)?.variant.name ?? v);
+  return { impl: o.impl, name: adapter.name, variants, shown, seed: o.seed, litmus, litmusStopped, random, broke, code };
 }
 
 /**
@@ -258,6 +273,9 @@ async function shrinkBroken(o: ConformOptions, exec: ExecAdapter, variant: Varia
     replayFile: [...base, '--variant', variant, '--no-library', '--runs', '0', '--litmus', shq(written ?? file)].join(' ') };
 }
 
+/** The built-in variants among those the litmus verdicts carry (a design stands for its own name). */
+const builtinShown = (r: ConformResult): VariantName[] => VARIANTS.filter((v) => (r.shown ?? r.variants).includes(v));
+
 export function renderConform(r: ConformResult): string[] {
   const out: string[] = [`svacheck conform: ${r.name} (${r.impl})`, `variants: ${r.variants.join(', ')}`, ''];
   if (r.litmus.length > 0) {
@@ -265,10 +283,10 @@ export function renderConform(r: ConformResult): string[] {
     // A failing bundled scenario is named so that `npx svacheck replay NAME` finds it anywhere.
     const explain = (o: FileOutcome) => o.verdicts.filter((v) => v.verdict === 'No')
       .map((v) => `  explain it: npx svacheck replay ${o.file === `litmus/${v.name}.litmus.yaml` && bundledPath(v.name) ? v.name : shq(o.file)} --variant ${v.variant}`);
-    out.push(...r.litmus.flatMap((o) => [...renderOutcome(o), ...explain(o)]), '', ...renderSummary(r.litmus, r.variants));
-    const cov = coverageOf(r.litmus, r.variants);
-    out.push('', `Rule coverage: ${cov.rules.length - cov.uncovered.length} of ${cov.rules.length} API rules of these variants fired by the scenarios run`);
-    if (cov.uncovered.length > 0)
+    out.push(...r.litmus.flatMap((o) => [...renderOutcome(o), ...explain(o)]), '', ...renderSummary(r.litmus, r.shown ?? r.variants));
+    const cov = coverageOf(r.litmus, builtinShown(r));           // coverage is counted for built-in variants
+    if (cov.rules.length > 0) out.push('', `Rule coverage: ${cov.rules.length - cov.uncovered.length} of ${cov.rules.length} API rules of these variants fired by the scenarios run`);
+    if (cov.rules.length > 0 && cov.uncovered.length > 0)
       out.push(`  not exercised: ${cov.uncovered.slice(0, 12).join(', ')}${cov.uncovered.length > 12 ? ` (+${cov.uncovered.length - 12} more)` : ''}`);
     out.push('');
   }
@@ -276,7 +294,7 @@ export function renderConform(r: ConformResult): string[] {
     out.push(`Random stateful runs against the spec (seed ${r.seed}):`);
     for (const x of r.random) {
       const rep = x.report;
-      const head = `  ${x.variant} on ${x.setup}: ${plural(rep.runs, 'run')}, ${plural(rep.checked, 'op')} checked, ${rep.timeMs} ms`;
+      const head = `  ${rep.design ?? x.variant} on ${x.setup}: ${plural(rep.runs, 'run')}, ${plural(rep.checked, 'op')} checked, ${rep.timeMs} ms`;
       if (rep.ok) { out.push(`${head} - ok`); continue; }
       if (r.broke && !rep.failure) { out.push(`${head} - stopped: the implementation broke (below)`); continue; }
       if (rep.broke) { out.push(`${head} - BROKE: ${rep.broke.split('\n')[0]}`); continue; }
@@ -300,7 +318,7 @@ export function renderConform(r: ConformResult): string[] {
 export function conformJson(r: ConformResult): unknown {
   return {
     version: 1, impl: r.impl, name: r.name, variants: r.variants, seed: r.seed, exit: r.code,
-    litmus: toJson(r.litmus, r.variants, coverageOf(r.litmus, r.variants)),
+    litmus: toJson(r.litmus, r.shown ?? r.variants, coverageOf(r.litmus, builtinShown(r))),
     litmusStopped: r.litmusStopped,
     random: r.random.map((x) => ({
       variant: x.variant, setup: x.setup, ok: x.report.ok, runs: x.report.runs, checked: x.report.checked, seed: x.report.seed,
@@ -352,7 +370,9 @@ export const command: Command = {
     const maxSteps = intOpt('max-steps', 50, 1);
     const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31)) | 0;
     const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1);
-    const only = variantList(options.variant as string[] | undefined);
+    const chosen = await variantArgs(options.variant as string[] | undefined, io.cwd);
+    const designArgs = new Map<string, string>();     // a design's name → the --variant path that gave it
+    for (const raw of (options.variant as string[] | undefined) ?? []) if (isVariantPath(raw)) designArgs.set((await resolveVariantArg(raw, io.cwd)).name, raw);
     const setups = loadSetups(options.config as string[] | undefined, options.setups as string[] | undefined, io.cwd);
     const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/conform');
 
@@ -368,11 +388,14 @@ export const command: Command = {
       const target = failNthTarget(adapter);
       if (options['fail-nth'] && target === null)
         throw new UsageError(`--fail-nth: ${adapter.name} does not announce the fail_nth and leaks capabilities (PROTOCOL.md §11)`);
+      // A design from a file stands for the implementation variant it answers to.
+      const only = chosen?.map((v) => implVariantOf(v, adapter));
+      const designs = new Map((chosen ?? []).filter((v) => designArgs.has(v.name)).map((v) => [implVariantOf(v, adapter), { variant: v, arg: designArgs.get(v.name)! }] as const));
       const missing = (only ?? []).filter((v) => !adapter.variants.includes(v));
       if (missing.length > 0)
         throw new UsageError(`${adapter.name} does not implement ${missing.join(', ')} (it implements: ${adapter.variants.join(', ') || 'none'})`);
       const result = await runConform({
-        impl, variants: only, runs, seed, path: options.path as string | undefined, maxSteps, setups,
+        impl, variants: only, designs, runs, seed, path: options.path as string | undefined, maxSteps, setups,
         litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
         timeoutMs, stderrIsError: Boolean(options['stderr-is-error']), pipeline: Boolean(options.pipeline),
         reopen: exec ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,

@@ -15,6 +15,7 @@
  *   that never breaks fails it too.
  */
 import { checkInvariants, ContractError, defaultProbes, pasidsInUse, SpecDriver, VARIANT_BY_NAME, type Variant } from '../../spec/index.ts';
+import { implVariantOf } from '../lockstep.ts';
 import { formatOp, formatResult, sameResult, type Errno, type Op, type Result, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import type { Expectation } from '../../vocab/litmus.ts';
 import type { ParsedLitmus } from './parse.ts';
@@ -108,7 +109,7 @@ export async function runLitmus(parsed: ParsedLitmus, variantArg: VariantName | 
   };
 
   if (subject) {
-    try { await subject.configure(doc.setup, variant as VariantName); } catch (e) { crash(null, subject.name, e); }
+    try { await subject.configure(doc.setup, implVariantOf(spec, subject)); } catch (e) { crash(null, subject.name, e); }
   }
   for (let i = 0; verdict === null && i < doc.steps.length; i++) {
     const { op, expect } = doc.steps[i];
