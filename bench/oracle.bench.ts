@@ -1,0 +1,54 @@
+/**
+ * The shared regression oracle as benchmark: configurations B1 and B2 of ../shared/bench
+ * (read in place, never copied; skipped with a reason where the folder is absent), their
+ * exact counts checked against the table of its README, and the throughput of each engine on
+ * the same run: the compiled transition function (model/compiled.ts, the engine that decides
+ * today) and spec/ itself on the object state (a bounded run: its rate, not its counts).
+ * `npm run bench oracle` runs only this file. B2 without symmetry (~16.5 M states) runs only
+ * with SVACHECK_BENCH_FULL=1.
+ *
+ * Rows: config, symmetry, engine, transitions, distinct states, seconds, transitions/s,
+ * bytes allocated per stored state, and whether the counts equal the oracle's.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { check, loadConfigFile, type CheckResult } from '../model/index.ts';
+
+const BENCH = fileURLToPath(new URL('../../shared/bench/', import.meta.url));
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+/** Seconds the spec engine runs per row: enough for a steady rate. */
+const SPEC_SECONDS = 30;
+
+function oracle(name: string): { off: number; transitions: number; on: number } | null {
+  const row = readFileSync(`${BENCH}README.md`, 'utf8').split('\n').find((l) => l.startsWith(`| ${name} `));
+  if (!row) return null;
+  const c = row.split('|').map((x) => x.trim()), num = (s: string) => Number(s.replace(/,/g, ''));
+  return { off: num(c[5]), transitions: num(c[6]), on: num(c[7]) };
+}
+
+function line(label: string, r: CheckResult, want: { distinct: number; transitions?: number } | null): void {
+  const s = r.stats;
+  const verdict = !r.exhaustive ? 'bounded (rate only)'
+    : want === null ? 'no oracle row'
+    : s.distinct === want.distinct && (want.transitions === undefined || s.transitions === want.transitions) ? 'counts = oracle'
+    : `COUNTS DIFFER from the oracle (${fmt(want.distinct)} states${want.transitions === undefined ? '' : `, ${fmt(want.transitions)} transitions`})`;
+  console.log(`${label.padEnd(30)} ${fmt(s.transitions).padStart(12)} trans ${fmt(s.distinct).padStart(11)} distinct ${s.seconds.toFixed(1).padStart(7)} s ` +
+    `${fmt(s.transitionsPerSecond).padStart(10)} trans/s ${s.bytesPerState.toFixed(1).padStart(5)} B/state  ${verdict}`);
+}
+
+export function run(): void {
+  if (!existsSync(`${BENCH}README.md`)) { console.log(`skipped: ${BENCH} is absent (the shared benchmark configurations live beside the project)`); return; }
+  console.log(`node ${process.version}, single thread; oracle: ${BENCH}README.md`);
+  const rows: [string, boolean][] = [['B1', false], ['B2', true], ...(process.env.SVACHECK_BENCH_FULL ? [['B2', false] as [string, boolean]] : [])];
+  for (const [name, symmetry] of rows) {
+    const mc = loadConfigFile(`${BENCH}${name}.yaml`);
+    const o = oracle(name);
+    const want = o === null ? null : symmetry ? { distinct: o.on } : { distinct: o.off, transitions: o.transitions };
+    const tag = `${name} symmetry ${symmetry ? 'on ' : 'off'}`;
+    line(`${tag} compiled`, check(mc, 'v2', { symmetry, continue: true, engine: 'compiled' }), want);
+    line(`${tag} spec/ (${SPEC_SECONDS} s)`, check(mc, 'v2', { symmetry, continue: true, engine: 'spec', maxSeconds: SPEC_SECONDS }), want);
+  }
+  console.log('targets (issue 13): the one-writing engine no slower than compiled on every row; >= 4,000,000 trans/s on B1 symmetry off; B/state no worse');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) run();
