@@ -46,7 +46,7 @@ export async function loadVariantFile(file: string, cwd: string): Promise<Varian
   const value = typeof exported === 'function' ? (exported as (k: typeof kit) => unknown)(kit) : exported;
   const problem = notAVariant(value);
   if (problem) throw new UsageError(`--variant ${file}: ${problem}`);
-  return value as Variant;
+  return { ...(value as Variant), source: file };
 }
 
 /** One --variant value: a built-in name or a design file. */

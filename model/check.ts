@@ -3,7 +3,7 @@
  * on every new state; availability findings on every failing bind; shortest counterexamples
  * printed as litmus files.
  */
-import { INVARIANTS, observeSpec, step, variantByName, type Invariant, type SpecOp, type State, type Step, type Variant } from '../spec/index.ts';
+import { INVARIANTS, observeSpec, step, variantArg, variantByName, type Invariant, type SpecOp, type State, type Step, type Variant } from '../spec/index.ts';
 import type { VariantName } from '../vocab/index.ts';
 import { AVAILABILITY, availabilityOf, type AvailabilityKind } from './availability.ts';
 import type { ModelConfig } from './config.ts';
@@ -195,7 +195,7 @@ function counterexample(mc: ModelConfig, space: Space, variant: Variant, trace: 
   const lit = traceLitmus(mc.setup, space.cfg, trace, {
     name: meta.name, doc: meta.doc, source: `svacheck check (${mc.source}), shortest trace by breadth-first search`,
     variants: [vname], ...(meta.violates ? { violates: { [vname]: meta.violates } } : {}),
-    comments: [`found by: svacheck check ${configArg(mc)} --variant ${variant.name}`, `replay:   svacheck litmus FILE`],
+    comments: [`found by: svacheck check ${configArg(mc)} --variant ${variantArg(variant)}`, `replay:   svacheck litmus FILE`],
   });
   return { trace, lines: formatTrace(lit.ops, trace), litmus: lit.text };
 }

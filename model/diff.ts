@@ -4,7 +4,7 @@
  * shortest sequence after which some result differs, or "equivalent within these bounds".
  */
 import { formatResult as fmt, type OpName, type VariantName } from '../vocab/index.ts';
-import type { Variant } from '../spec/index.ts';
+import { variantArg, type Variant } from '../spec/index.ts';
 import { configArg, resolveVariant, type Counterexample } from './check.ts';
 import type { ModelConfig } from './config.ts';
 import { explore, traceTo, type ExploreLimits, type StopReason } from './explore.ts';
@@ -59,7 +59,7 @@ export function diff(mc: ModelConfig, aArg: VariantName | Variant, bArg: Variant
     doc: `Shortest operation sequence after which ${a.name} and ${b.name} give different results (step ${trace.length}).`,
     source: `svacheck diff ${a.name} ${b.name} (${mc.source}), breadth-first over pairs of states`,
     variants: names,
-    comments: [`found by: svacheck diff ${a.name} ${b.name} ${configArg(mc)}${opts.ops ? ` --ops ${opts.ops.join(',')}` : ''}`, 'replay:   svacheck litmus FILE'],
+    comments: [`found by: svacheck diff ${variantArg(a)} ${variantArg(b)} ${configArg(mc)}${opts.ops ? ` --ops ${opts.ops.join(',')}` : ''}`, 'replay:   svacheck litmus FILE'],
   });
   return {
     ...base, status: 'different',

@@ -5,7 +5,7 @@
  * Walk i of seed s uses its own generator (seed mixed with i), so one walk replays alone.
  * A violating walk is shrunk (steps removed while the same invariant still breaks).
  */
-import { initialState, observeSpec, step, type Invariant, type SpecOp, type State, type Variant } from '../spec/index.ts';
+import { initialState, observeSpec, step, variantArg, type Invariant, type SpecOp, type State, type Variant } from '../spec/index.ts';
 import type { VariantName } from '../vocab/index.ts';
 import { configArg, invariantsFor, resolveVariant, type ViolationReport } from './check.ts';
 import type { ModelConfig } from './config.ts';
@@ -60,8 +60,8 @@ function firstBroken(space: Space, v: Variant, invs: readonly Invariant[], st: S
   return null;
 }
 
-export function walk(mc: ModelConfig, variantArg: VariantName | Variant, opts: WalkOptions): WalkResult {
-  const variant = resolveVariant(variantArg);
+export function walk(mc: ModelConfig, which: VariantName | Variant, opts: WalkOptions): WalkResult {
+  const variant = resolveVariant(which);
   const space = buildSpace(mc, [variant]);
   const invs = invariantsFor(mc, variant);
   const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? (variant.litmusAs ? mc.expect[variant.litmusAs] : undefined) ?? []);   // a design file answers to litmusAs
@@ -76,7 +76,7 @@ export function walk(mc: ModelConfig, variantArg: VariantName | Variant, opts: W
   let status: WalkResult['status'] = 'done';
   let completed = 0;
   const first = opts.only ?? 0, end = opts.only !== undefined ? opts.only + 1 : opts.walks;
-  const replayBase = `svacheck walk ${configArg(mc)} --variant ${variant.name} --seed ${opts.seed} --length ${opts.length}`;
+  const replayBase = `svacheck walk ${configArg(mc)} --variant ${variantArg(variant)} --seed ${opts.seed} --length ${opts.length}`;
   walks: for (let w = first; w < end; w++) {
     const rand = rng(walkSeed(opts.seed, w));
     let st = initialState(space.cfg);

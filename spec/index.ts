@@ -2,6 +2,7 @@
 export type { Config, Mm, MmData, Slot, State } from './state.ts';
 export { initialState, maxPasids } from './state.ts';
 export type { SpecOp, Step, Variant } from './step.ts';
+export { variantArg } from './step.ts';
 export { step } from './ops.ts';
 export { contractBreach, type ContractBreach } from './contract.ts';
 export { RULES, RULE_BY_ID, isRuleId, isScenarioRule, rulesOf, type ApiRuleId, type ContractRuleId, type Rule, type RuleId } from './rules.ts';

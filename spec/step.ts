@@ -14,6 +14,9 @@ export interface Step {
 export const fail = (state: State, errno: Errno, rule: ApiRuleId): Step => ({ result: R.errno(errno), state, rule });
 export const done = (state: State, result: Result, rule: ApiRuleId): Step => ({ result, state, rule });
 /** The same step, noting further rules it carried out. */
+/** How a command line names the variant: its name, or the file a design was loaded from. */
+export const variantArg = (v: Variant): string => v.source ?? v.name;
+
 export const also = (s: Step, ...effects: ApiRuleId[]): Step => ({ ...s, effects: [...(s.effects ?? []), ...effects] });
 
 /**
@@ -54,6 +57,8 @@ export interface Variant {
    * (e.g. the reviewers' design written as overrides of v2 answers to per-device's).
    */
   readonly litmusAs?: VariantName;
+  /** Where a design was loaded from (its --variant path as given): how printed commands name it. */
+  readonly source?: string;
   bind(cfg: Config, st: State, dev: number, mm: number): Step;
   bindPasid?(cfg: Config, st: State, dev: number, mm: number, pasid: number): Step;
   /** iommu_sva_get_pasid of the handle in slot (group, pasid). */

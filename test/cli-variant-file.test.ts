@@ -49,11 +49,13 @@ describe('a variant loaded from a file outside the repository', () => {
     expect(other.code).toBe(1);
     expect(other.out).toMatch(/Different: after \d+ common steps?,/);
     expect(other.out).toContain('per-device-over-v2');
+    expect(other.out).toContain('# found by: svacheck diff v2 ./my-design.ts twins');
   });
 
   it('walk and replay take the file as well', async () => {
     const w = await run(['walk', 'twins', '--variant', './my-design.ts', '--seed', '1', '--walks', '3', '--length', '20'], dir);
     expect(w.code).toBe(0);
+    expect(w.out).toContain('Replay: svacheck walk twins --variant ./my-design.ts --seed 1');   // the file, not the design's name
     const file = path.join(dir, 'one.litmus.yaml');
     writeFileSync(file, 'name: one\ndoc: d\nsource: s\ndevices:\n  accel: { ssid_bits: 2 }\nsteps:\n  - bind_pasid: { dev: accel, mm: A, pasid: 1 }\n    expect: 1\n'
       + '  - bind: { dev: accel, mm: A }\n    expect: { v1: EBUSY, v2: EBUSY, per-device: EBUSY }\n');   // K3: one bond per group
