@@ -61,7 +61,7 @@ export async function resolveVariantArg(value: string, cwd: string): Promise<Var
 export async function variantArgs(values: readonly string[] | undefined, cwd: string): Promise<Variant[] | undefined> {
   if (values === undefined) return undefined;
   const out: Variant[] = [];
-  for (const value of values.flatMap((v) => (isVariantPath(v) ? [v] : v.split(','))).map((v) => v.trim()).filter(Boolean)) {
+  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
     const v = await resolveVariantArg(value, cwd);
     if (!out.some((x) => x.name === v.name)) out.push(v);
   }

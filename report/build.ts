@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { formatOp, OP_NAMES, SEED_SETUP, VARIANTS, type Setup, type VariantName } from '../vocab/index.ts';
-import { RULES, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
+import { RULES, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME, variantArg, type Variant } from '../spec/index.ts';
 import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } from '../conformance/litmus/index.ts';
 import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
@@ -28,7 +28,8 @@ export interface ReportOptions {
   readonly seed?: number;
   /** Random sequences per variant for the conformance runs. */
   readonly runs?: number;
-  readonly variants?: readonly VariantName[];
+  /** Built-in variants, or designs from files (a design is diffed against the built-in one it answers to). */
+  readonly variants?: readonly (VariantName | Variant)[];
   /** Where to write the plot of section 6 (What it costs users); default: not written. */
   readonly costsPlot?: string;
   /** Called as each step starts, for progress lines. */
@@ -48,17 +49,17 @@ export interface ReportData {
   readonly modelConfig: { readonly name: string; readonly source: string; readonly processes: number; readonly devices: Setup['devices']; readonly ops: readonly string[]; readonly bounds: ModelConfig['bounds']; readonly symmetry: boolean };
   readonly litmus: {
     readonly scenarios: number;
-    readonly summary: readonly { variant: VariantName; Ok: number; No: number; Malformed: number; Crash: number }[];
-    readonly table: readonly { scenario: string; file: string; verdicts: Record<VariantName, Verdict> }[];
+    readonly summary: readonly { variant: string; Ok: number; No: number; Malformed: number; Crash: number }[];
+    readonly table: readonly { scenario: string; file: string; verdicts: Record<string, Verdict> }[];
   };
   readonly model: readonly {
-    variant: VariantName; status: CheckResult['status']; exhaustive: boolean; distinct: number; transitions: number;
+    variant: string; status: CheckResult['status']; exhaustive: boolean; distinct: number; transitions: number;
     depth: number; seconds: number; invariants: number;
     violations: readonly { invariant: string; rule: string; expected: boolean; states: number }[];
     availability: readonly { kind: string; rule: string; title: string }[];
   }[];
-  readonly diffs: readonly { a: VariantName; b: VariantName; ops: readonly string[]; status: DiffResult['status']; exhaustive: boolean; step: number | null; lines: readonly string[] }[];
-  readonly conformance: readonly { implementation: string; variant: VariantName; ok: boolean; runs: number; checked: number; seed: number; failure: string | null }[];
+  readonly diffs: readonly { a: string; b: string; ops: readonly string[]; status: DiffResult['status']; exhaustive: boolean; step: number | null; lines: readonly string[] }[];
+  readonly conformance: readonly { implementation: string; variant: string; ok: boolean; runs: number; checked: number; seed: number; failure: string | null }[];
   readonly findings: readonly Finding[];
   /** Section 6: the seed workload's bind failure rates per variant (svacheck simulate). */
   readonly costs: CostsData;
@@ -120,33 +121,42 @@ function codeMessageMismatches(outcomes: readonly FileOutcome[], run: readonly V
 
 export async function buildReport(o: ReportOptions): Promise<ReportData> {
   const seed = o.seed ?? DEFAULT_SEED;
-  const variants = o.variants ?? VARIANTS;
+  const chosen = (o.variants ?? VARIANTS).map((v) => (typeof v === 'string' ? VARIANT_BY_NAME[v] : v));
+  const variants = chosen.map((v) => v.name);
+  const builtins = VARIANTS.filter((v) => variants.includes(v));
+  /** How a command line names a variant: a design by the file it came from. */
+  const byName = new Map(chosen.map((v) => [v.name, v]));
   const setup = o.setup ?? SEED_SETUP;
   const mc = o.modelConfig;
 
   o.onStep?.('litmus library');
-  const outcomes = await runSources(await bundledSources(), variants);
+  const outcomes = await runSources(await bundledSources(), chosen);
 
   const checks: CheckResult[] = [];
-  for (const v of variants) {
-    o.onStep?.(`model check ${v}`);
-    checks.push(check(mc, v, { onProgress: o.onProgress && ((p) => o.onProgress!(`model check ${v}`, p)) }));
+  for (const v of chosen) {
+    o.onStep?.(`model check ${v.name}`);
+    checks.push(check(mc, v, { onProgress: o.onProgress && ((p) => o.onProgress!(`model check ${v.name}`, p)) }));
   }
+  // The built-in pairs, then each design against the built-in design it answers to.
+  const pairs: [Variant, Variant][] = DIFF_PAIRS.filter(([a, b]) => builtins.includes(a) && builtins.includes(b)).map(([a, b]) => [VARIANT_BY_NAME[a], VARIANT_BY_NAME[b]]);
+  for (const v of chosen) if (VARIANT_BY_NAME[v.name as VariantName] !== v) { pairs.push([VARIANT_BY_NAME[v.litmusAs ?? 'v2'], v]); byName.set(v.litmusAs ?? 'v2', VARIANT_BY_NAME[v.litmusAs ?? 'v2']); }
   const diffs: DiffResult[] = [];
-  for (const [a, b] of DIFF_PAIRS.filter(([a, b]) => variants.includes(a) && variants.includes(b))) {
-    o.onStep?.(`diff ${a} ${b}`);
-    diffs.push(diff(mc, a, b, { onProgress: o.onProgress && ((p) => o.onProgress!(`diff ${a} ${b}`, p)) }));
+  for (const [a, b] of pairs) {
+    o.onStep?.(`diff ${a.name} ${b.name}`);
+    diffs.push(diff(mc, a, b, { onProgress: o.onProgress && ((p) => o.onProgress!(`diff ${a.name} ${b.name}`, p)) }));
   }
   const conformance = [];
-  for (const v of variants) {
-    o.onStep?.(`conformance ${v}`);
-    conformance.push(await checkAdapter(createBuiltinAdapter(), { variant: v, setup, runs: o.runs ?? 100, seed, replay: (s, path) => `npx svacheck conform --impl builtin --variant ${v} --seed ${s}${path ? ` --path '${path}'` : ''}` }));
+  for (const v of chosen) {
+    o.onStep?.(`conformance ${v.name}`);
+    conformance.push(await checkAdapter(createBuiltinAdapter(), { variant: v, setup, runs: o.runs ?? 100, seed, replay: (s, path) => `npx svacheck conform --impl builtin --variant ${variantArg(v)} --seed ${s}${path ? ` --path '${path}'` : ''}` }));
   }
 
   o.onStep?.('simulate (what it costs users)');
-  const costs = buildCosts(variants, seed, o.costsPlot ?? null);
+  // simulate runs built-in variants: those chosen, else the ones the designs answer to.
+  const simulated = builtins.length > 0 ? builtins : [...new Set(chosen.map((v) => v.litmusAs ?? 'v2'))];
+  const costs = buildCosts(simulated, seed, o.costsPlot ?? null);
 
-  const findings = collectFindings(o.configArg, outcomes, checks, diffs, conformance, variants);
+  const findings = collectFindings(o.configArg, outcomes, checks, diffs, conformance, builtins, (name) => byName.get(name) ?? VARIANT_BY_NAME[name as VariantName]);
   const failed = findings.some((f) => !f.expected && (f.kind === 'invariant-violation' || f.kind === 'conformance-failure' || f.kind === 'litmus-failure'))
     || checks.some((c) => c.missingExpected.length > 0);
   return {
@@ -164,21 +174,21 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
       table: outcomes.map((f) => ({
         scenario: f.name ?? f.file,
         file: f.file,
-        verdicts: Object.fromEntries(variants.map((v) => [v, f.errors.length > 0 ? 'Malformed' : f.verdicts.find((x) => x.variant === v)?.verdict ?? '-'])) as Record<VariantName, Verdict>,
+        verdicts: Object.fromEntries(variants.map((v) => [v, f.errors.length > 0 ? 'Malformed' : f.verdicts.find((x) => x.variant === v)?.verdict ?? '-'])) as Record<string, Verdict>,
       })),
     },
     model: checks.map((c) => ({
-      variant: c.variant as VariantName, status: c.status, exhaustive: c.exhaustive, distinct: c.stats.distinct,
+      variant: c.variant, status: c.status, exhaustive: c.exhaustive, distinct: c.stats.distinct,
       transitions: c.stats.transitions, depth: c.stats.depth, seconds: round(c.stats.seconds), invariants: mc.invariants.length,
       violations: c.violations.map((x) => ({ invariant: x.invariant, rule: x.rule, expected: x.expected, states: x.states })),
       availability: c.availability.map((a) => ({ kind: a.kind, rule: a.rule, title: a.title })),
     })),
     diffs: diffs.map((d) => ({
-      a: d.a as VariantName, b: d.b as VariantName, ops: d.ops, status: d.status, exhaustive: d.exhaustive,
+      a: d.a, b: d.b, ops: d.ops, status: d.status, exhaustive: d.exhaustive,
       step: d.difference?.step ?? null, lines: (d.difference?.lines ?? []).map(plain),
     })),
     conformance: conformance.map((c) => ({
-      implementation: 'builtin', variant: c.variant, ok: c.ok, runs: c.runs, checked: c.checked, seed: c.seed,
+      implementation: 'builtin', variant: c.design ?? c.variant, ok: c.ok, runs: c.runs, checked: c.checked, seed: c.seed,
       failure: c.failure ? `${c.failure.check} at step ${c.failure.step}${c.failure.op ? `: ${formatOp(c.failure.op)}` : ''}` : null,
     })),
     findings,
@@ -191,11 +201,11 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
  * The first step where the two variants take different rules (decisive rule and effects), by
  * replaying the trace in both: why their results part.
  */
-function ruleDivergence(litmus: string, a: VariantName, b: VariantName): { rule: string; sentence: string } | null {
+function ruleDivergence(litmus: string, a: Variant, b: Variant): { rule: string; sentence: string } | null {
   const parsed = parseLitmus(litmus, 'diff');
   if (!parsed.ok) return null;
-  const da = new SpecDriver(parsed.litmus.doc.setup, VARIANT_BY_NAME[a]);
-  const db = new SpecDriver(parsed.litmus.doc.setup, VARIANT_BY_NAME[b]);
+  const da = new SpecDriver(parsed.litmus.doc.setup, a);
+  const db = new SpecDriver(parsed.litmus.doc.setup, b);
   for (const [i, step] of parsed.litmus.doc.steps.entries()) {
     const ra = da.apply(step.op), rb = db.apply(step.op);
     const la = [ra.rule, ...ra.effects], lb = [rb.rule, ...rb.effects];
@@ -203,7 +213,7 @@ function ruleDivergence(litmus: string, a: VariantName, b: VariantName): { rule:
     const only = lb.find((r) => !la.includes(r)) ?? rb.rule;
     const said = (ids: string[]) => ids.map((id) => `${id} (${RULE_BY_ID.get(id)?.statement.replace(/\.$/, '') ?? '?'})`).join('; ');
     const onlyA = la.filter((r) => !lb.includes(r)), onlyB = lb.filter((r) => !la.includes(r));
-    return { rule: only, sentence: `They part at step ${i + 1}, ${formatOp(step.op)}: ${a} applies ${said(onlyA.length ? onlyA : la)}, where ${b} applies ${said(onlyB.length ? onlyB : lb)}.` };
+    return { rule: only, sentence: `They part at step ${i + 1}, ${formatOp(step.op)}: ${a.name} applies ${said(onlyA.length ? onlyA : la)}, where ${b.name} applies ${said(onlyB.length ? onlyB : lb)}.` };
   }
   return null;
 }
@@ -211,7 +221,8 @@ function ruleDivergence(litmus: string, a: VariantName, b: VariantName): { rule:
 const round = (x: number) => Math.round(x * 100) / 100;
 
 function collectFindings(configArg: string, outcomes: readonly FileOutcome[], checks: readonly CheckResult[], diffs: readonly DiffResult[],
-  conformance: readonly Awaited<ReturnType<typeof checkAdapter>>[], variants: readonly VariantName[]): Finding[] {
+  conformance: readonly Awaited<ReturnType<typeof checkAdapter>>[], variants: readonly VariantName[], variantNamed: (name: string) => Variant): Finding[] {
+  const arg = (name: string): string => variantArg(variantNamed(name));
   const found: Finding[] = [];
   // A bundled configuration is named positionally; a file goes through --config.
   const cfg = /^[a-z0-9-]+$/.test(configArg) ? configArg : `--config ${configArg}`;
@@ -221,7 +232,7 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
         id: `inv-${v.rule}-${c.variant}`, kind: 'invariant-violation', rule: v.rule, variants: [c.variant], expected: v.expected,
         headline: `${c.variant} breaks ${v.invariant} (${v.rule})${v.expected ? ', a documented design finding' : ''}`,
         explanation: `${v.reason}. ${v.expected ? 'The configuration lists it as expected: ' : ''}${RULE_BY_ID.get(v.rule)?.statement ?? ''}`,
-        litmus: v.litmus, replay: `npx svacheck check ${cfg} --variant ${c.variant}`,
+        litmus: v.litmus, replay: `npx svacheck check ${cfg} --variant ${arg(c.variant)}`,
       });
     }
   }
@@ -238,27 +249,27 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
     found.push({
       id: `avail-${info.rule}`, kind: 'availability', rule: info.rule, variants: k.variants, expected: true,
       headline: `${info.title} (${info.rule}), in ${k.variants.join(', ')}`,
-      explanation: info.explanation, litmus: a.litmus, replay: `npx svacheck check ${cfg} --variant ${k.check.variant}`,
+      explanation: info.explanation, litmus: a.litmus, replay: `npx svacheck check ${cfg} --variant ${arg(k.check.variant)}`,
     });
   }
   for (const d of diffs) {
     if (!d.difference) continue;
     const last = plain(d.difference.lines[d.difference.lines.length - 1] ?? '').trim().replace(/\s+\[[^\]]*\]$/, '');
-    const why = ruleDivergence(d.difference.litmus, d.a as VariantName, d.b as VariantName);
+    const why = ruleDivergence(d.difference.litmus, variantNamed(d.a), variantNamed(d.b));
     const steps = d.difference.step;
     found.push({
       id: `diff-${d.a}-${d.b}`, kind: 'variant-difference', rule: why?.rule ?? '-', variants: [d.a, d.b], expected: true,
       headline: `${d.a} and ${d.b} differ after ${steps} step${steps === 1 ? '' : 's'}`,
       explanation: `Driven by the same operations (${OP_NAMES.every((op) => d.ops.includes(op)) ? 'all operations' : `the operations ${d.a} has`}), the two variants first give different results at step ${last}.${why ? ` ${why.sentence}` : ''}`,
-      litmus: d.difference.litmus, replay: `npx svacheck diff ${d.a} ${d.b} ${cfg}`,
+      litmus: d.difference.litmus, replay: `npx svacheck diff ${arg(d.a)} ${arg(d.b)} ${cfg}`,
     });
   }
   found.push(...codeMessageMismatches(outcomes, variants));
   for (const c of conformance) {
     if (!c.failure) continue;
     found.push({
-      id: `conform-${c.variant}`, kind: 'conformance-failure', rule: c.failure.invariant?.rule ?? '-', variants: [c.variant], expected: false,
-      headline: `impl differs from the spec in ${c.variant} (${c.failure.check})`,
+      id: `conform-${c.design ?? c.variant}`, kind: 'conformance-failure', rule: c.failure.invariant?.rule ?? '-', variants: [c.design ?? c.variant], expected: false,
+      headline: `impl differs from the spec in ${c.design ?? c.variant} (${c.failure.check})`,
       explanation: c.failure.message, litmus: c.failure.litmusText, replay: c.failure.replay,
     });
   }
@@ -267,7 +278,7 @@ function collectFindings(configArg: string, outcomes: readonly FileOutcome[], ch
     found.push({
       id: `litmus-${v.variant}-${v.name}`, kind: 'litmus-failure', rule: v.failures[0]?.rule ?? '-', variants: [v.variant], expected: false,
       headline: `${v.name} does not hold in ${v.variant}`, explanation: v.failures.map((x) => x.reason).join('; '),
-      litmus: readFileSync(join(root, f.file), 'utf8'), replay: `npx svacheck replay ${v.name} --variant ${v.variant}`,
+      litmus: readFileSync(join(root, f.file), 'utf8'), replay: `npx svacheck replay ${v.name} --variant ${arg(v.variant)}`,
     });
   }
   // Ids say what a finding is, so they do not move when other findings come or go (--variant).

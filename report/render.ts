@@ -55,7 +55,7 @@ function litmusSection(r: ReportData): string[] {
   const vs = r.litmus.summary.map((s) => s.variant);
   const nameWidth = WIDTH - vs.length * 9 - 1;
   const lines = [`1. Litmus library: ${r.litmus.scenarios} scenarios x ${vs.length} variants (- : not applicable)`, ''];
-  lines.push(`${'scenario'.padEnd(nameWidth)} ${vs.map((v) => ABBREV[v].padEnd(9)).join('')}`.trimEnd());
+  lines.push(`${'scenario'.padEnd(nameWidth)} ${vs.map((v) => (ABBREV[v as VariantName] ?? (v.length > 8 ? `${v.slice(0, 7)}~` : v)).padEnd(9)).join('')}`.trimEnd());
   for (const row of r.litmus.table) {
     const name = row.scenario.length > nameWidth ? `${row.scenario.slice(0, nameWidth - 1)}~` : row.scenario.padEnd(nameWidth);
     lines.push(`${name} ${vs.map((v) => (row.verdicts[v] === 'Malformed' ? 'Malf' : row.verdicts[v]).padEnd(9)).join('')}`.trimEnd());

@@ -84,3 +84,15 @@ describe('conform against a design file', () => {
     expect(r.out).toMatch(/per-device-over-v2 on the seed setup: 20 runs, \d+ ops checked, .* ok/);
   });
 });
+
+describe('report with a design file', () => {
+  it('reports the design beside the built-ins and diffs it against the design it answers to', async () => {
+    const dir = outside();
+    const r = await run(['report', '--variant', 'v2,./my-design.ts', '--runs', '5', '--no-progress'], dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('per-device-over-v2 43 Ok, 0 No, 0 Malformed, 0 Crash');
+    expect(r.out).toContain('per-device vs per-device-over-v2: equivalent within these bounds');
+    const json = await run(['report', '--variant', './my-design.ts', '--runs', '5', '--format', 'json', '--no-progress'], dir);
+    expect(JSON.parse(json.out).model.map((m: { variant: string }) => m.variant)).toEqual(['per-device-over-v2']);
+  });
+});

@@ -6,7 +6,8 @@ import { ConfigError, loadBundledConfig, loadConfigFile, type ModelConfig } from
 import { buildReport, DEFAULT_SEED } from '../../report/build.ts';
 import { renderMarkdown, renderText, SECTIONS, unknownFindings, type SectionName } from '../../report/render.ts';
 import { formatProgress } from '../../model/index.ts';
-import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { variantArgs } from '../variants.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 import { resolve } from 'node:path';
@@ -17,7 +18,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'string', valueName: 'file', description: 'model configuration (YAML) to check; default: the bundled seed-small' },
   { name: 'seed', kind: 'number', valueName: 'n', description: `seed of the random conformance runs (default ${DEFAULT_SEED})` },
   { name: 'runs', kind: 'number', valueName: 'n', description: 'random conformance sequences per variant (default 100)' },
-  { name: 'variant', kind: 'list', valueName: 'name', description: 'restrict to these variants (repeatable or comma list)' },
+  { name: 'variant', kind: 'list', valueName: 'name|file', description: 'restrict to these variants (repeatable or comma list); a design file is reported beside them and diffed against the design it answers to' },
   { name: 'section', kind: 'list', valueName: 'n|name', description: `print only these sections, with the header (1-6 or ${SECTIONS.join(', ')}; repeatable or comma list)` },
   { name: 'finding', kind: 'list', valueName: 'id', description: 'print only these findings, with the header (the ids the report prints, e.g. diff-upstream-v2)' },
   { name: 'plot', kind: 'string', valueName: 'file', description: "write the SVG plot of section 6, what it costs users" },
@@ -62,7 +63,7 @@ export const command: Command = {
     const findingIds = (options.finding as string[] | undefined)?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
     if ((sections || findingIds) && format !== 'text') throw new UsageError('--section and --finding select parts of the text report (--format text)');
     if (sections && findingIds) throw new UsageError('give --section or --finding, not both');
-    const variants = variantList(options.variant as string[] | undefined);
+    const variants = await variantArgs(options.variant as string[] | undefined, io.cwd);
     const seed = intOption(options.seed, 'seed', DEFAULT_SEED, -(2 ** 31));
     const runs = intOption(options.runs, 'runs', 100, 1);
     let mc: ModelConfig;
