@@ -40,9 +40,7 @@ export async function loadVariantFile(file: string, cwd: string): Promise<Varian
     throw new UsageError(code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(path)
       ? `--variant ${file}: no such file` : `--variant ${file}: cannot load: ${(e as Error).message.split('\n')[0]}`);
   }
-  // A file outside an ES-module package comes back through CommonJS interop: default.default.
-  let exported = mod.default;
-  if (typeof exported === 'object' && exported !== null && 'default' in exported && !('name' in exported)) exported = (exported as { default: unknown }).default;
+  const exported = mod.default;
   const value = typeof exported === 'function' ? (exported as (k: typeof kit) => unknown)(kit) : exported;
   const problem = notAVariant(value);
   if (problem) throw new UsageError(`--variant ${file}: ${problem}`);

@@ -4,7 +4,7 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { SpecDriver, VARIANT_BY_NAME, checkInvariants, defaultProbes, pasidsInUse, type State, type Variant, type Violation } from '../spec/index.ts';
+import { SpecDriver, VARIANT_BY_NAME, checkInvariants, variantOf, defaultProbes, pasidsInUse, type State, type Variant, type Violation } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 
@@ -57,7 +57,7 @@ const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.
  * built-in design it answers to (Variant.litmusAs).
  */
 export type Target = VariantName | Variant;
-export const specOf = (t: Target): Variant => (typeof t === 'string' ? VARIANT_BY_NAME[t] : t);
+export const specOf: (t: Target) => Variant = variantOf;
 export const implVariantOf = (t: Target, adapter: SvaAdapter): VariantName => {
   if (typeof t === 'string') return t;
   return ((adapter.variants as readonly string[]).includes(t.name) ? t.name : t.litmusAs ?? t.name) as VariantName;

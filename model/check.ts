@@ -3,7 +3,7 @@
  * on every new state; availability findings on every failing bind; shortest counterexamples
  * printed as litmus files.
  */
-import { INVARIANTS, observeSpec, step, variantArg, variantByName, type Invariant, type SpecOp, type State, type Step, type Variant } from '../spec/index.ts';
+import { INVARIANTS, observeSpec, step, variantArg, variantByName, variantOf, type Invariant, type SpecOp, type State, type Step, type Variant } from '../spec/index.ts';
 import type { VariantName } from '../vocab/index.ts';
 import { AVAILABILITY, availabilityOf, type AvailabilityKind } from './availability.ts';
 import type { ModelConfig } from './config.ts';
@@ -68,12 +68,7 @@ export interface CheckResult {
   readonly engine: string;
 }
 
-export function resolveVariant(v: VariantName | Variant): Variant {
-  if (typeof v !== 'string') return v;
-  const found = variantByName(v);
-  if (!found) throw new Error(`unknown variant '${v}'`);
-  return found;
-}
+export const resolveVariant: (v: VariantName | Variant) => Variant = variantOf;
 
 /** The invariants of the configuration that apply to the variant (asked of the variant). */
 export function invariantsFor(mc: ModelConfig, variant: Variant): Invariant[] {

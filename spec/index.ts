@@ -8,7 +8,7 @@ export { contractBreach, type ContractBreach } from './contract.ts';
 export { RULES, RULE_BY_ID, isRuleId, isScenarioRule, rulesOf, type ApiRuleId, type ContractRuleId, type Rule, type RuleId } from './rules.ts';
 export { INVARIANTS, checkInvariants, type Invariant, type InvariantContext, type Violation } from './invariants.ts';
 export { observeSpec, defaultProbes, pasidsInUse } from './observe.ts';
-export { VARIANT_BY_NAME, variantByName } from './variants/index.ts';
+export { VARIANT_BY_NAME, variantByName, variantOf } from './variants/index.ts';
 export { EARLIER_VARIANTS } from './variants/earlier.ts';
 export { SpecDriver, ContractError, type Applied } from './driver.ts';
 export { kit, type Kit } from './kit.ts';

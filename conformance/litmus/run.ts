@@ -14,7 +14,7 @@
  *   listed in `violates` for the variant fails the verdict (first step it breaks), one listed
  *   that never breaks fails it too.
  */
-import { checkInvariants, ContractError, defaultProbes, pasidsInUse, SpecDriver, VARIANT_BY_NAME, type Variant } from '../../spec/index.ts';
+import { checkInvariants, ContractError, defaultProbes, pasidsInUse, SpecDriver, VARIANT_BY_NAME, variantOf, type Variant } from '../../spec/index.ts';
 import { implVariantOf } from '../lockstep.ts';
 import { formatOp, formatResult, sameResult, type Errno, type Op, type Result, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import type { Expectation } from '../../vocab/litmus.ts';
@@ -60,9 +60,6 @@ export interface RunOptions {
 }
 
 const usesHandle = (op: Op): string | null => (op.op === 'unbind' || op.op === 'get_pasid' ? op.handle : null);
-
-/** A variant by name, or as given (a design from a file). */
-export const variantOf = (v: VariantName | Variant): Variant => (typeof v === 'string' ? VARIANT_BY_NAME[v] : v);
 
 /** A per-variant entry of a file: under the variant's own name, else under the design it answers to. */
 function perVariant<T>(map: Partial<Record<string, T>> | undefined, v: Variant): T | undefined {
