@@ -50,7 +50,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('the packed tarball', () => {
   it('ships the sources, the litmus library and the docs, not tests, benches, CI or local output', () => {
     expect(files).toEqual(expect.arrayContaining(['bin/svacheck.mjs', 'bin/hooks.mjs', 'cli/main.ts', 'conformance/vitest.ts',
-      'conformance/PROTOCOL.md', 'litmus/v2-sticky-local-mode.litmus.yaml', 'docs/rules.md', 'model/configs/seed-small.yaml', 'README.md']));
+      'conformance/PROTOCOL.md', 'litmus/v2-sticky-local-mode.litmus.yaml', 'docs/rules.md', 'model/configs/seed-small.yaml', 'README.md',
+      'docs/variants.md', 'examples/variants/per-device-over-v2.ts', 'spec/kit.ts', 'cli/variants.ts']));
     expect(files.filter((f) => /\.test\.ts$|^test\/|^bench\/|^\.ci\/|^findings\/|^\.svacheck-out\/|fixtures\//.test(f))).toEqual([]);
   });
 });
