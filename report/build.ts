@@ -13,6 +13,7 @@ import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } 
 import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
 import { AVAILABILITY, check, diff, type CheckResult, type DiffResult, type ModelConfig, type Progress } from '../model/index.ts';
+import type { ExploreLimits } from '../model/explore.ts';
 import type { Finding } from './findings.ts';
 
 export const REPORT_SCHEMA = 'svacheck-report/2';
@@ -32,6 +33,8 @@ export interface ReportOptions {
   readonly onStep?: (what: string) => void;
   /** Periodic progress of a long model check or diff (every few seconds), with what runs. */
   readonly onProgress?: (what: string, p: Progress) => void;
+  /** Bounds of the model-checking and diff runs (as check's --max-states/--max-seconds/--max-memory). */
+  readonly limits?: ExploreLimits;
 }
 
 export type Verdict = 'Ok' | 'No' | 'Malformed' | 'Crash' | '-';
@@ -101,12 +104,12 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
   const checks: CheckResult[] = [];
   for (const v of variants) {
     o.onStep?.(`model check ${v}`);
-    checks.push(check(mc, v, { onProgress: o.onProgress && ((p) => o.onProgress!(`model check ${v}`, p)) }));
+    checks.push(check(mc, v, { ...o.limits, onProgress: o.onProgress && ((p) => o.onProgress!(`model check ${v}`, p)) }));
   }
   const diffs: DiffResult[] = [];
   for (const [a, b] of DIFF_PAIRS.filter(([a, b]) => variants.includes(a) && variants.includes(b))) {
     o.onStep?.(`diff ${a} ${b}`);
-    diffs.push(diff(mc, a, b, { onProgress: o.onProgress && ((p) => o.onProgress!(`diff ${a} ${b}`, p)) }));
+    diffs.push(diff(mc, a, b, { ...o.limits, onProgress: o.onProgress && ((p) => o.onProgress!(`diff ${a} ${b}`, p)) }));
   }
   const conformance = [];
   for (const v of variants) {

@@ -5,17 +5,17 @@
  * the bounds (or, with "not exhaustive", none found before --max-states/--max-seconds).
  */
 import { OP_NAMES, VARIANTS, type OpName, type VariantName } from '../../vocab/index.ts';
+import { variantByName } from '../../spec/index.ts';
 import { diff, formatCoverage, formatStats, type DiffResult } from '../../model/index.ts';
 import { helpText, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
-import { engineOption, guarded, loadConfigs, progressReporter, stopLine, writeOut } from './check.ts';
+import { boundOptionSpecs, engineOption, guarded, loadConfigs, partialLines, progressReporter, searchBounds, stopLine, warner, writeOut } from './check.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
   { name: 'ops', kind: 'list', valueName: 'a,b', description: 'operations to drive (comma list; default: those of the configuration both variants have)' },
-  { name: 'max-states', kind: 'number', valueName: 'n', description: 'stop after n distinct state pairs (not exhaustive)' },
-  { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (not exhaustive)' },
+  ...boundOptionSpecs('distinct state pairs'),
   { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
   { name: 'engine', kind: 'string', valueName: 'e', description: 'transitions by: auto, compiled, spec, or verify (both, compared at every step)' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'write the distinguishing sequence as a litmus file into dir' },
@@ -39,7 +39,7 @@ function render(r: DiffResult, showCoverage: boolean, written?: string): string[
     lines.push(written ? `Written: ${written}` : 'Litmus file:', ...(written ? [] : d.litmus.trimEnd().split('\n').map((l) => `  ${l}`)));
   } else if (r.exhaustive) lines.push(`Equivalent within these bounds: no sequence of the operations above distinguishes ${r.a} from ${r.b}.`);
   else lines.push(`No difference found in the explored part.`);
-  lines.push('', ...formatStats(r.stats), r.status === 'different' ? 'Stopped at the first difference: breadth-first, so no shorter sequence differs.' : stopLine(r.exhaustive, r.stop, 'statistics'));
+  lines.push('', ...formatStats(r.stats), ...partialLines(r.symmetryPartial), r.status === 'different' ? 'Stopped at the first difference: breadth-first, so no shorter sequence differs.' : stopLine(r.exhaustive, r.stop, 'statistics'));
   if (showCoverage) lines.push(...formatCoverage(r.coverage, OP_NAMES));
   return lines;
 }
@@ -58,20 +58,28 @@ export const command: Command = {
     if (options.ops) {
       ops = (options.ops as string[]).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean) as OpName[];
       for (const o of ops) if (!(OP_NAMES as readonly string[]).includes(o)) throw new UsageError(`unknown operation '${o}' (known: ${OP_NAMES.join(', ')})`);
+      if (ops.length === 0) throw new UsageError('--ops names no operation: nothing would be compared');
+      for (const v of [a, b]) {
+        const lacks = ops.filter((o) => !variantByName(v)!.ops.includes(o));
+        if (lacks.length > 0) throw new UsageError(`--ops: variant ${v} has no ${lacks.join(', ')}; a diff can only drive operations both variants have`);
+      }
     }
     const engine = engineOption(options.engine);
+    const bounds = searchBounds(options);
     return guarded(io, 'diff', () => {
       const [mc] = loadConfigs(rest, options.config ? [options.config as string] : undefined, io.cwd);
+      const both = mc.ops.filter((o) => [a, b].every((v) => variantByName(v)!.ops.includes(o)));
+      if (!ops && both.length === 0) throw new UsageError(`${mc.source}: ${a} and ${b} share none of the operations [${mc.ops.join(', ')}]; nothing would be compared`);
       const r = diff(mc, a as VariantName, b as VariantName, {
         ops, symmetry: options['no-symmetry'] ? false : undefined,
-        maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
+        ...bounds, onWarning: warner(io, 'diff'),
         onProgress: progressReporter(io, `diff ${a} ${b}`), engine,
       });
       const code = r.status === 'different' ? EXIT.FAILED : EXIT.OK;
       const written = r.difference && options.out ? writeOut(options.out as string, io.cwd, `${r.config}-diff-${r.a}-${r.b}`, r.difference.litmus) : undefined;
       if (options.json) {
         io.out(JSON.stringify({
-          command: 'diff', exit: code, config: r.config, a: r.a, b: r.b, ops: r.ops, status: r.status, exhaustive: r.exhaustive, stop: r.stop,
+          command: 'diff', exit: code, config: r.config, a: r.a, b: r.b, ops: r.ops, status: r.status, exhaustive: r.exhaustive, stop: r.stop, symmetryPartial: r.symmetryPartial,
           stats: r.stats, coverage: r.coverage,
           difference: r.difference ? { step: r.difference.step, a: r.difference.a, b: r.difference.b, steps: r.difference.lines.map((l) => l.trim()), litmus: r.difference.litmus } : null,
         }, null, 2) + '\n');
