@@ -20,7 +20,7 @@ import {
 import { openExecAdapter, renderExecReport, type ExecAdapter, type ExecOptions, type ExecReport } from '../../conformance/protocol/index.ts';
 import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } from '../../model/config.ts';
 import { SEED_SETUP, VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
-import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
+import { helpText, intOption, MAX_TIMER_MS, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
 import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
@@ -98,6 +98,9 @@ export interface ConformResult {
   readonly broke: ExecReport | null;
   readonly code: 0 | 1 | 2 | 3;
 }
+
+/** Operations per random run and runs per variant beyond which a run would exhaust memory or never end. */
+const MAX_STEPS = 10_000, MAX_RUNS = 1_000_000;
 
 type Loaded = { ok: true; adapter: SvaAdapter; exec: ExecAdapter | null } | { ok: false; code: 2 | 3; lines: string[]; report?: ExecReport };
 
@@ -344,11 +347,12 @@ export const command: Command = {
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (the implementation is given with --impl)`);
     const impl = options.impl as string | undefined;
     if (!impl) throw new UsageError('--impl is required: builtin, a module path, or exec:<command and args>');
-    const intOpt = (name: string, dflt: number, min: number): number => intOption(options[name], name, dflt, min);
-    const runs = intOpt('runs', 100, 0);
-    const maxSteps = intOpt('max-steps', 50, 1);
-    const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31)) | 0;
-    const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1);
+    const intOpt = (name: string, dflt: number, min: number, max?: number): number => intOption(options[name], name, dflt, min, max);
+    const runs = intOpt('runs', 100, 0, MAX_RUNS);
+    const maxSteps = intOpt('max-steps', 50, 1, MAX_STEPS);
+    // A seed is 32 bits: a larger one would be silently truncated.
+    const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31), 2 ** 31 - 1);
+    const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1, MAX_TIMER_MS);
     const only = variantList(options.variant as string[] | undefined);
     const setups = loadSetups(options.config as string[] | undefined, options.setups as string[] | undefined, io.cwd);
     const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/conform');

@@ -55,9 +55,11 @@ export const command: Command = {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     if (positional.length > 1 || (positional.length === 1 && options.config)) throw new UsageError('walk takes one configuration');
-    const seed = intOption(options.seed, 'seed', Date.now() % 2 ** 31, 0);
-    const walks = intOption(options.walks, 'walks', 100, 1), length = intOption(options.length, 'length', 100, 1);
+    const seed = intOption(options.seed, 'seed', Date.now() % 2 ** 31, 0, 2 ** 32 - 1);   // 32 bits: no silent truncation
+    const walks = intOption(options.walks, 'walks', 100, 1, 10_000_000), length = intOption(options.length, 'length', 100, 1, 1_000_000);
     const only = options.walk === undefined ? undefined : intOption(options.walk, 'walk', 0, 0);
+    const maxSeconds = options['max-seconds'] as number | undefined;
+    if (maxSeconds !== undefined && !(maxSeconds > 0 && maxSeconds <= 2_147_483)) throw new UsageError(`--max-seconds must be a number of seconds in (0, 2147483], got ${maxSeconds}`);
     if (only !== undefined && only >= walks) throw new UsageError(`--walk ${only} is beyond --walks ${walks}`);
     return guarded(io, 'walk', () => {
       const [mc] = loadConfigs(positional, options.config ? [options.config as string] : undefined, io.cwd);
@@ -65,7 +67,7 @@ export const command: Command = {
       const lines: string[] = [];
       for (const v of variantList(options.variant as string[] | undefined) ?? mc.variants) {
         const r = walk(mc, v, {
-          seed, walks, length, only, continue: Boolean(options.continue), maxSeconds: options['max-seconds'] as number | undefined,
+          seed, walks, length, only, continue: Boolean(options.continue), maxSeconds,
           onProgress: progressReporter(io, `walk ${mc.name}/${v}`),
         });
         results.push(r);
