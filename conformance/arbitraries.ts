@@ -10,7 +10,7 @@
  * model's state, by the command's precondition (check.ts).
  */
 import fc from 'fast-check';
-import { RESERVED_NAMES, type DeviceSetup, type IommuSetup, type Op, type Setup, type VariantName } from '../vocab/index.ts';
+import { RESERVED_NAMES, type DeviceSetup, type IommuSetup, type Op, type OpName, type Setup, type VariantName } from '../vocab/index.ts';
 import { setupProblem } from '../vocab/setup.ts';
 
 const SMALL_NAMES = ['accel', 'dsp', 'gpu', 'npu'] as const;
@@ -79,7 +79,7 @@ const smallPasid = fc.integer({ min: 1, max: 3 });
  * ~20 reaches bonds shared by several names, attaches being detached, ids being freed, and
  * exits late enough for the mm to have bonds.
  */
-export function opArb(setup: Setup, variant: VariantName): fc.Arbitrary<Op> {
+export function opArb(setup: Setup, variant: VariantName, only?: readonly OpName[]): fc.Arbitrary<Op> {
   const dev = fc.constantFrom(...setup.devices.map((d) => d.name));
   // iommu_alloc_global_pasid on a device behind no IOMMU oopses (C6): never generated.
   const pasidDev = fc.constantFrom(...setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
@@ -104,5 +104,9 @@ export function opArb(setup: Setup, variant: VariantName): fc.Arbitrary<Op> {
   ];
   if (variant !== 'upstream')
     kinds.push(w(4, fc.record({ dev, mm, pasid, as: handle }).map((o): Op => ({ op: 'bind_pasid', dev: o.dev, mm: o.mm, pasid: o.pasid, as: o.as }))));
-  return fc.oneof(...kinds);
+  // Only the operations an implementation announced (PROTOCOL.md §4): the others are never generated.
+  const names: OpName[] = ['bind', 'unbind', 'get_pasid', 'enqcmd_pasid', 'alloc_global', 'free_global', 'attach_pasid', 'detach_pasid', 'mm_exit', 'dma', 'bind_pasid'];
+  const kept = only ? kinds.filter((_, i) => only.includes(names[i])) : kinds;
+  if (kept.length === 0) throw new Error(`no operation left to generate (announced: ${only?.join(', ') || 'none'})`);
+  return fc.oneof(...kept);
 }
