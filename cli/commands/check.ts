@@ -5,7 +5,6 @@
  * undocumented violation, or a documented finding an exhaustive run did not reproduce;
  * 2: bad input; 3: the tool broke.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { OP_NAMES } from '../../vocab/index.ts';
@@ -18,6 +17,8 @@ import { Packer } from '../../model/space.ts';
 import { helpText, parseArgs, UsageError, variantList, type OptionSpec, plural } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
+import { exitCodeFor, interrupted, interruptedLines, stopSignal } from '../interrupt.ts';
+import { OutDir } from '../out.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'list', valueName: 'file', description: 'a model configuration file (repeatable)' },
@@ -65,13 +66,6 @@ export async function guarded(io: Io, name: string, fn: () => number | Promise<n
   }
 }
 
-export function writeOut(dir: string, cwd: string, name: string, text: string): string {
-  const d = resolve(cwd, dir);
-  mkdirSync(d, { recursive: true });
-  const path = resolve(d, `${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.litmus.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
 
 /** --max-states, --max-seconds and --max-memory: the same bounds for check, diff and report. */
 export function boundOptionSpecs(what: string): OptionSpec[] {
@@ -185,6 +179,7 @@ export const command: Command = {
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     const bounds = searchBounds(options);
     const engine = engineOption(options.engine);
+    const outDir = options.out ? OutDir.prepare(options.out as string, io.cwd) : null;   // before the run, not after it
     return guarded(io, 'check', () => {
       const configs = loadConfigs(positional, options.config as string[] | undefined, io.cwd);
       const only = variantList(options.variant as string[] | undefined);
@@ -196,33 +191,42 @@ export const command: Command = {
         if (!mc.ops.some((o) => has.includes(o)))
           throw new UsageError(`${mc.source}: variant ${v} has none of the operations [${mc.ops.join(', ')}]; nothing would be checked`);
       }
+      const skipped: string[] = [];
       for (const mc of configs) {
         for (const v of only ?? mc.variants) {
+          if (interrupted()) { skipped.push(`${mc.name}/${v}`); continue; }
           const r = check(mc, v, {
             continue: Boolean(options.continue), symmetry: options['no-symmetry'] ? false : undefined,
-            ...bounds, onWarning: warner(io, 'check'),
+            ...bounds, onWarning: warner(io, 'check'), interrupted,
             onProgress: progressReporter(io, `${mc.name}/${v}`), engine,
           });
           results.push(r);
           const written = new Map<string, string>();
-          if (options.out) {
+          if (outDir) {
+            // Two configurations with one name get -2, -3...: nothing of this run is overwritten.
             for (const x of [...r.violations, ...r.availability]) {
               const name = 'invariant' in x ? `${r.config}-${r.variant}-${x.invariant}` : `${r.config}-${r.variant}-${x.kind}`;
-              written.set(x.litmus, writeOut(options.out as string, io.cwd, name, x.litmus));
+              const path = outDir.write(name, x.litmus);
+              if (path) written.set(x.litmus, path);
             }
           }
           if (!options.json) lines.push(...render(r, mc, Boolean(options.coverage), written), '');
         }
       }
       const bad = results.filter(failed);
-      const code = bad.length > 0 ? EXIT.FAILED : EXIT.OK;
+      const sig = stopSignal();
+      const code = sig ? exitCodeFor(sig) : bad.length > 0 ? EXIT.FAILED : EXIT.OK;
+      const failedWrites = outDir?.failureLines('check') ?? [];
       if (options.json) {
-        io.out(JSON.stringify({ command: 'check', exit: code, results: results.map(checkJson) }, null, 2) + '\n');
+        io.out(JSON.stringify({ command: 'check', exit: code, interrupted: sig, notRun: skipped, results: results.map(checkJson) }, null, 2) + '\n');
+        for (const l of failedWrites) io.err(l + '\n');
         return code;
       }
       const partial = results.filter((r) => !r.exhaustive).length;
-      lines.push(`Summary: ${plural(results.length, 'run')}; ${bad.length} with violations; ${partial > 0 ? `${partial} NOT EXHAUSTIVE (bound hit)` : 'all exhaustive'}.`);
+      lines.push(`Summary: ${plural(results.length, 'run')}; ${bad.length} with violations; ${partial > 0 ? `${partial} NOT EXHAUSTIVE (${sig ? 'interrupted' : 'bound hit'})` : 'all exhaustive'}.`);
+      if (sig) lines.push(...interruptedLines('check', argv, skipped.length > 0 ? [`Not run: ${skipped.join(', ')}.`] : []));
       io.out(lines.join('\n') + '\n');
+      for (const l of failedWrites) io.err(l + '\n');
       return code;
     });
   },

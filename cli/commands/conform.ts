@@ -25,6 +25,7 @@ import { shq } from '../shell.ts';
 import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
 import type { Command } from '../main.ts';
 import { ModuleAdapter } from '../moduleAdapter.ts';
+import { exitCodeFor, interrupted, interruptedLines, stopSignal, type StopSignal } from '../interrupt.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'impl', kind: 'string', valueName: 'spec', description: "the implementation: 'builtin', a TS/JS module path (default export, adapter or createAdapter), or 'exec:<command and args>'" },
@@ -83,6 +84,8 @@ export interface RandomOutcome {
   readonly file?: string;
   readonly replayFile?: string;
   readonly replaySeed?: string;
+  /** This run was stopped by a signal; its failure (if any) is the interruption, not the implementation. */
+  readonly interrupted?: boolean;
 }
 
 export interface ConformResult {
@@ -96,10 +99,12 @@ export interface ConformResult {
   readonly notRun: readonly { readonly file: string; readonly ops: readonly string[] }[];
   /** Nothing at all was checked (no verdict, no operation): never a pass. */
   readonly nothingChecked: boolean;
+  /** A signal stopped the run: what was done is reported, the rest not run. */
+  readonly interrupted: StopSignal | null;
   readonly random: readonly RandomOutcome[];
   /** The exec implementation broke the protocol: what happened and how far the run got. */
   readonly broke: ExecReport | null;
-  readonly code: 0 | 1 | 2 | 3;
+  readonly code: 0 | 1 | 2 | 3 | 130 | 143;
 }
 
 /** Operations per random run and runs per variant beyond which a run would exhaust memory or never end. */
@@ -152,7 +157,19 @@ export const safeName = (name: string): string => {
 };
 
 /** Run the whole conformance check; never throws for a failing or broken implementation. */
-export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: Supervised | null, io: Io): Promise<ConformResult> {
+/** The adapter as runs see it: once a signal arrived, every call fails at once, so a run in progress ends. */
+function interruptible(adapter: SvaAdapter): SvaAdapter {
+  const stop = () => new Error(`interrupted by ${stopSignal()}`);
+  return {
+    contractVersion: 1, name: adapter.name, variants: adapter.variants,
+    configure: (setup, variant) => { if (interrupted()) throw stop(); return adapter.configure(setup, variant); },
+    apply: (op) => { if (interrupted()) throw stop(); return adapter.apply(op); },
+    observe: (probes) => { if (interrupted()) throw stop(); return adapter.observe(probes); },
+  };
+}
+
+export async function runConform(o: ConformOptions, impl: SvaAdapter, exec: Supervised | null, io: Io): Promise<ConformResult> {
+  const adapter = interruptible(impl);
   // Progress on stderr only once the run takes a while, then at most every few seconds.
   const started = Date.now();
   let next = started + 3000;
@@ -179,13 +196,16 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: S
   const notRun: { file: string; ops: OpName[] }[] = [];
   let litmusStopped = false;
   for (const [i, src] of sources.entries()) {
+    if (interrupted()) break;
     if (announced) {
       const loaded = await loadLitmus(src);
       const lacking = loaded.ok ? [...new Set(loaded.litmus.doc.steps.map((st) => st.op.op))].filter((x) => !announced.includes(x)) : [];
       if (lacking.length > 0) { notRun.push({ file: src.shown, ops: lacking }); continue; }
     }
     progress(`litmus ${i + 1}/${sources.length} ${src.shown}`);
-    litmus.push(...await runSources([src], variants, { subject: adapter }));
+    const outcome = await runSources([src], variants, { subject: adapter });
+    if (interrupted()) break;                     // cut short by the signal: no verdict, not a crash
+    litmus.push(...outcome);
     if (exec?.failed) { litmusStopped = i + 1 < sources.length; break; }
   }
 
@@ -195,6 +215,7 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: S
     await mkdir(o.out, { recursive: true }).catch(() => undefined);
     outer: for (const variant of variants) {
       for (const s of o.setups) {
+        if (interrupted()) break outer;
         progress(`random runs: ${variant} on ${s.name}, ${o.runs} runs, seed ${o.seed}`);
         const configArgs = s.args.map(shq);
         const replaySeed = (seed: number, p: string | null) =>
@@ -207,6 +228,7 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: S
               throw new UsageError(`--path ${o.path} is not a path of seed ${o.seed} with these options (${String((e as Error).message).split('\n')[0]})`);
             throw e;
           });
+        if (interrupted()) { random.push({ variant, setup: s.name, report, interrupted: true }); break outer; }
         if (exec?.failed) {
           const shrunk = await shrinkBroken(o, exec, variant, report.seed, replaySeed, io);
           random.push(shrunk ? { ...shrunk, variant, setup: s.name } : { variant, setup: s.name, report });
@@ -227,15 +249,16 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: S
     }
   }
 
+  const sig = stopSignal();
   const broke = exec?.failed ? exec.report() : null;
   const crashed = broke !== null
     || litmus.some((f) => f.verdicts.some((v) => v.verdict === 'Crash'))
-    || random.some((r) => r.report.broke !== undefined || r.report.failure?.check === 'crash');
+    || random.some((r) => !r.interrupted && (r.report.broke !== undefined || r.report.failure?.check === 'crash'));
   const malformed = litmus.some((f) => f.errors.length > 0 || f.verdicts.some((v) => v.verdict === 'Malformed'));
-  const failed = litmus.some((f) => f.verdicts.some((v) => v.verdict === 'No')) || random.some((r) => !r.report.ok);
+  const failed = litmus.some((f) => f.verdicts.some((v) => v.verdict === 'No')) || random.some((r) => !r.interrupted && !r.report.ok);
   const nothingChecked = !litmus.some((f) => f.verdicts.length > 0) && !random.some((r) => r.report.checked > 0);
-  const code = crashed ? EXIT.BROKE : malformed ? EXIT.USAGE : failed ? EXIT.FAILED : nothingChecked ? EXIT.USAGE : EXIT.OK;
-  return { impl: o.impl, name: adapter.name, variants, seed: o.seed, litmus, litmusStopped, notRun, nothingChecked, random, broke, code };
+  const code = sig ? exitCodeFor(sig) : crashed ? EXIT.BROKE : malformed ? EXIT.USAGE : failed ? EXIT.FAILED : nothingChecked ? EXIT.USAGE : EXIT.OK;
+  return { impl: o.impl, name: adapter.name, variants, seed: o.seed, litmus, litmusStopped, notRun, nothingChecked, interrupted: sig, random, broke, code: code as ConformResult['code'] };
 }
 
 /**
@@ -293,6 +316,7 @@ export function renderConform(r: ConformResult): string[] {
     for (const x of r.random) {
       const rep = x.report;
       const head = `  ${x.variant} on ${x.setup}: ${plural(rep.runs, 'run')}, ${plural(rep.checked, 'op')} checked, ${rep.timeMs} ms`;
+      if (x.interrupted) { out.push(`${head} - stopped: interrupted${rep.ok ? '' : ' (this run is incomplete)'}`); continue; }
       if (rep.ok) { out.push(`${head} - ok`); continue; }
       if (r.broke && !rep.failure) { out.push(`${head} - stopped: the implementation broke (below)`); continue; }
       if (rep.broke) { out.push(`${head} - BROKE: ${rep.broke.split('\n')[0]}`); continue; }
@@ -309,6 +333,7 @@ export function renderConform(r: ConformResult): string[] {
   }
   if (r.broke) out.push('The implementation broke:', ...renderExecReport(r.broke).map((l) => `  ${l}`), '');
   if (r.nothingChecked && r.code === EXIT.USAGE) out.push('NOTHING WAS CHECKED: no litmus verdict and no operation of a random run; this is not a pass.', '');
+  if (r.interrupted) { out.push(`Verdict: interrupted by ${r.interrupted}; the results above are partial (exit ${r.code})`); return out; }
   const verdict = ['all checks held', 'a check failed', 'bad input', 'the implementation under test broke'][r.code];
   out.push(`Verdict: ${verdict} (exit ${r.code})`);
   return out;
@@ -318,9 +343,9 @@ export function conformJson(r: ConformResult): unknown {
   return {
     version: 1, impl: r.impl, name: r.name, variants: r.variants, seed: r.seed, exit: r.code,
     litmus: toJson(r.litmus, r.variants, coverageOf(r.litmus, r.variants)),
-    litmusStopped: r.litmusStopped, notRun: r.notRun, nothingChecked: r.nothingChecked,
+    litmusStopped: r.litmusStopped, notRun: r.notRun, nothingChecked: r.nothingChecked, interrupted: r.interrupted,
     random: r.random.map((x) => ({
-      variant: x.variant, setup: x.setup, ok: x.report.ok, runs: x.report.runs, checked: x.report.checked, seed: x.report.seed,
+      variant: x.variant, setup: x.setup, ok: x.report.ok, interrupted: x.interrupted ?? false, runs: x.report.runs, checked: x.report.checked, seed: x.report.seed,
       path: x.report.path, broke: x.report.broke ?? null,
       failure: x.report.failure ? {
         check: x.report.failure.check, step: x.report.failure.step, message: x.report.failure.message,
@@ -421,7 +446,7 @@ export const command: Command = {
         timeoutMs, stderrIsError: Boolean(options['stderr-is-error']),
         reopen: impl.startsWith('exec:') ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,
       }, adapter, exec, io);
-      if (options['fail-nth'] && target !== null && !exec?.failed) sweeps = await runFailNth(target, result.variants, setups, runs, seed, maxSteps, io);
+      if (options['fail-nth'] && target !== null && !exec?.failed && !interrupted()) sweeps = await runFailNth(target, result.variants, setups, runs, seed, maxSteps, io);
     } catch (e) {
       await closeQuietly(adapter);
       throw e;
@@ -429,7 +454,7 @@ export const command: Command = {
     // Close before printing: a close that throws, or an exit status after shutdown, is part of the report.
     const after = await closeAndSay(adapter, exec);
     let code = Math.max(result.code, ...sweeps.map((s) => (s.broke !== null ? EXIT.BROKE : s.failed > 0 ? EXIT.FAILED : EXIT.OK))) as ConformResult['code'];
-    if (after.broke) code = EXIT.BROKE;
+    if (after.broke && !result.interrupted) code = EXIT.BROKE;
     result = { ...result, code };
     if (options.json) {
       io.out(JSON.stringify({ ...(conformJson(result) as object), ...(options['fail-nth'] ? { failNth: sweeps.map(failNthJson) } : {}), afterClose: after.lines.length > 0 ? after.lines : null }, null, 2) + '\n');
@@ -440,7 +465,8 @@ export const command: Command = {
     const replay = { base: ['npx', 'svacheck', 'conform', '--impl', shq(impl), '--fail-nth'], seed, runs, maxSteps, setups: setups.flatMap((x) => x.args) };
     if (options['fail-nth']) lines.push(...sweeps.flatMap((s) => [...renderFailNth(s, replay), '']));
     if (after.lines.length > 0) lines.push(...after.lines, '');
-    io.out([...lines, verdict].join('\n') + '\n');
+    const stopped = result.interrupted ? interruptedLines('conform', options.seed === undefined ? [...argv, '--seed', String(seed)] : argv, [`Seed ${seed}.`]) : [];
+    io.out([...lines, verdict, ...stopped].join('\n') + '\n');
     return code;
   },
 };

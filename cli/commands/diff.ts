@@ -10,7 +10,9 @@ import { diff, formatCoverage, formatStats, type DiffResult } from '../../model/
 import { helpText, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
-import { boundOptionSpecs, engineOption, guarded, loadConfigs, partialLines, progressReporter, searchBounds, stopLine, warner, writeOut } from './check.ts';
+import { boundOptionSpecs, engineOption, guarded, loadConfigs, partialLines, progressReporter, searchBounds, stopLine, warner } from './check.ts';
+import { exitCodeFor, interrupted, interruptedLines, stopSignal } from '../interrupt.ts';
+import { OutDir } from '../out.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
@@ -66,26 +68,31 @@ export const command: Command = {
     }
     const engine = engineOption(options.engine);
     const bounds = searchBounds(options);
+    const outDir = options.out ? OutDir.prepare(options.out as string, io.cwd) : null;   // before the run, not after it
     return guarded(io, 'diff', () => {
       const [mc] = loadConfigs(rest, options.config ? [options.config as string] : undefined, io.cwd);
       const both = mc.ops.filter((o) => [a, b].every((v) => variantByName(v)!.ops.includes(o)));
       if (!ops && both.length === 0) throw new UsageError(`${mc.source}: ${a} and ${b} share none of the operations [${mc.ops.join(', ')}]; nothing would be compared`);
       const r = diff(mc, a as VariantName, b as VariantName, {
         ops, symmetry: options['no-symmetry'] ? false : undefined,
-        ...bounds, onWarning: warner(io, 'diff'),
+        ...bounds, onWarning: warner(io, 'diff'), interrupted,
         onProgress: progressReporter(io, `diff ${a} ${b}`), engine,
       });
-      const code = r.status === 'different' ? EXIT.FAILED : EXIT.OK;
-      const written = r.difference && options.out ? writeOut(options.out as string, io.cwd, `${r.config}-diff-${r.a}-${r.b}`, r.difference.litmus) : undefined;
+      const sig = stopSignal();
+      const code = sig ? exitCodeFor(sig) : r.status === 'different' ? EXIT.FAILED : EXIT.OK;
+      const written = r.difference && outDir ? outDir.write(`${r.config}-diff-${r.a}-${r.b}`, r.difference.litmus) ?? undefined : undefined;
+      const failedWrites = outDir?.failureLines('diff') ?? [];
       if (options.json) {
         io.out(JSON.stringify({
-          command: 'diff', exit: code, config: r.config, a: r.a, b: r.b, ops: r.ops, status: r.status, exhaustive: r.exhaustive, stop: r.stop, symmetryPartial: r.symmetryPartial,
+          command: 'diff', exit: code, interrupted: sig, config: r.config, a: r.a, b: r.b, ops: r.ops, status: r.status, exhaustive: r.exhaustive, stop: r.stop, symmetryPartial: r.symmetryPartial,
           stats: r.stats, coverage: r.coverage,
           difference: r.difference ? { step: r.difference.step, a: r.difference.a, b: r.difference.b, steps: r.difference.lines.map((l) => l.trim()), litmus: r.difference.litmus } : null,
         }, null, 2) + '\n');
+        for (const l of failedWrites) io.err(l + '\n');
         return code;
       }
-      io.out(render(r, Boolean(options.coverage), written).join('\n') + '\n');
+      io.out([...render(r, Boolean(options.coverage), written), ...(sig ? interruptedLines('diff', argv) : [])].join('\n') + '\n');
+      for (const l of failedWrites) io.err(l + '\n');
       return code;
     });
   },
