@@ -56,7 +56,12 @@ export const command: Command = {
     }
     const { doc, stepLines } = parsed.litmus;
     let code: number = EXIT.OK;
-    for (const variant of variantsOf(parsed.litmus, only)) {
+    const runs = variantsOf(parsed.litmus, only);
+    if (runs.length === 0) {
+      io.err(`${file}: nothing to replay: the file does not run ${only?.join(', ') ?? 'any variant'} (it runs: ${variantsOf(parsed.litmus).join(', ') || 'none'})\n`);
+      return EXIT.USAGE;
+    }
+    for (const variant of runs) {
       io.out(`${doc.name} in ${variant}\n`);
       const driver = new SpecDriver(doc.setup, VARIANT_BY_NAME[variant]);
       for (const [i, s] of doc.steps.entries()) {
