@@ -114,7 +114,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
       if (limits.maxMemory !== undefined && (i & 4095) === 0) {
         const rss = process.memoryUsage.rss();
         if (rss > limits.maxMemory) { stop = 'max-memory'; break; }
-        if (!warned && rss > limits.maxMemory / 2 && store.size - i > lastQueued) {
+        if (!warned && i > 0 && rss > limits.maxMemory / 2 && store.size - i > lastQueued) {
           warned = true;
           limits.onWarning?.(`memory at ${mb(rss)} MB of the ${mb(limits.maxMemory)} MB bound (--max-memory) and the frontier still grows (${store.size - i} states queued); the run will stop at the bound, not exhaustive`);
         }

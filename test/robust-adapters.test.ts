@@ -139,3 +139,22 @@ proxy({
     expect(r.out).toContain('Note: after shutdown the implementation exited with status 4');
   });
 });
+
+describe('a file that does not run the variant asked checks nothing: exit 2', () => {
+  const sticky = 'litmus/v2-sticky-global-mode.litmus.yaml';                    // runs v1, v2, per-device
+  it('litmus FILE --variant upstream', async () => {
+    const io = bufferIo();
+    expect(await main(['litmus', sticky, '--variant', 'upstream'], io)).toBe(2);
+    expect(io.stderr).toContain('nothing was checked: no file given runs upstream');
+  });
+  it('replay FILE --variant upstream', async () => {
+    const io = bufferIo();
+    expect(await main(['replay', sticky, '--variant', 'upstream'], io)).toBe(2);
+    expect(io.stderr).toContain('nothing to replay: the file does not run upstream (it runs: v1, v2, per-device)');
+  });
+  it('new input: a directory where some files run the variant still runs those (exit 0)', async () => {
+    const io = bufferIo();
+    expect(await main(['litmus', 'litmus', '--variant', 'upstream'], io)).toBe(0);
+    expect(io.stdout).toMatch(/upstream: +[1-9]\d* Ok, 0 No/);
+  });
+});

@@ -165,3 +165,15 @@ describe('input files are read bounded and as UTF-8', () => {
     }
   });
 });
+
+describe('memory', () => {
+  it('warns on stderr when memory passes half of --max-memory while the frontier grows (new input)', async () => {
+    const f = file(identical(8, 2, 3));
+    const rssMb = Math.ceil(process.memoryUsage.rss() / 2 ** 20);
+    // The bound at 1.5x the current size: past half of it already, not past it for a while.
+    const r = await run(['check', '--config', f, '--variant', 'v2', '--max-memory', String(Math.ceil(rssMb * 1.5)), '--max-seconds', '4']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/svacheck check: warning: memory at \d+ MB of the \d+ MB bound \(--max-memory\) and the frontier still grows/);
+    expect(r.out).toMatch(/NOT EXHAUSTIVE: stopped by --max-(memory|seconds)/);
+  });
+});
