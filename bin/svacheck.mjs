@@ -4,7 +4,22 @@
 // free to receive SIGINT/SIGTERM while a search runs synchronously: the first signal raises a
 // shared flag the command polls (it stops, prints what it has, and exits 130/143); a second
 // one ends the process at once.
+import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+
+/**
+ * SIGKILL the implementations this process started (exec:, and what they started, setsid()
+ * or not): their environment carries SVACHECK_RUN=<this pid>-... (conformance/protocol/adapter.ts).
+ */
+function killOurImplementations() {
+  let entries = [];
+  try { entries = readdirSync('/proc'); } catch { return; }
+  const needle = `\0SVACHECK_RUN=${process.pid}-`;
+  for (const d of entries) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try { if (`\0${readFileSync(`/proc/${d}/environ`, 'latin1')}`.includes(needle)) process.kill(Number(d), 'SIGKILL'); } catch { /* gone, or not ours */ }
+  }
+}
 
 // A reader that goes away (`svacheck | head`) ends the run quietly, not with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -24,7 +39,7 @@ for (const [sig, no] of Object.entries(SIGNALS)) {
     const shared = new Int32Array(flag);
     if (Atomics.load(shared, 0) !== 0) {
       process.stderr.write(`svacheck: ${sig} again: stopping now, without the partial report\n`);
-      void worker.terminate().finally(() => process.exit(128 + no));
+      void worker.terminate().finally(() => { killOurImplementations(); process.exit(128 + no); });
       return;
     }
     Atomics.store(shared, 0, no);

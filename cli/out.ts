@@ -8,6 +8,18 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSyn
 import { resolve } from 'node:path';
 import { UsageError } from './args.ts';
 
+/** Write a file atomically: a temporary file beside it, renamed into place. Throws as writeFileSync does. */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    writeFileSync(tmp, text, { flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
 export class OutDir {
   private readonly used = new Set<string>();
   /** Files that could not be written: path and reason. */
@@ -42,13 +54,10 @@ export class OutDir {
     let path = resolve(this.dir, `${base}${ext}`);
     for (let i = 2; this.used.has(path); i++) path = resolve(this.dir, `${base}-${i}${ext}`);
     this.used.add(path);
-    const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
-      writeFileSync(tmp, text, { flag: 'wx' });
-      renameSync(tmp, path);
+      writeAtomic(path, text);
       return path;
     } catch (e) {
-      rmSync(tmp, { force: true });
       this.failures.push({ path, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
       return null;
     }

@@ -110,6 +110,7 @@ describe('bounds hold on every command that searches', () => {
     [['check', '--max-memory', '0.5'], /--max-memory must be/],
     [['walk', '--seed', String(2 ** 32 + 5)], /--seed must be an integer in 0\.\.4294967295/],
     [['conform', '--impl', 'builtin', '--seed', String(2 ** 33)], /--seed must be an integer in/],
+    [['mutants', '--seed', String(2 ** 33)], /--seed must be an integer in/],
     [['conform', '--impl', 'builtin', '--max-steps', '1000000000'], /--max-steps must be an integer in 1\.\.10000/],
     [['conform', '--impl', 'builtin', '--timeout', '10000000000'], /--timeout must be an integer in 1\.\.2147483647/],
     [['report', '--json', '--format', 'markdown'], /two formats/],

@@ -3,7 +3,7 @@
 // check, walk, diff and conform with the partial results, "interrupted", the seed and the
 // command to run again, exit 130/143.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { raiseSignal } from '../cli/interrupt.ts';
 import { bufferIo } from '../cli/io.ts';
 import { main } from '../cli/main.ts';
 import { OutDir } from '../cli/out.ts';
+import { renderExecReport } from '../conformance/protocol/index.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../bin/svacheck.mjs');
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'svacheck-out-'));
@@ -29,9 +30,9 @@ describe('--out is usable before the run starts', () => {
   it.each([
     ['a file', (d: string) => { const f = path.join(d, 'file'); writeFileSync(f, 'x'); return f; }, /exists and is not a directory/],
     ['a directory under a file', (d: string) => { const f = path.join(d, 'file'); writeFileSync(f, 'x'); return path.join(f, 'sub'); }, /cannot create the directory/],
-  ])('%s: exit 2 at once, for check, diff and walk', async (_what, make, message) => {
+  ])('%s: exit 2 at once, for check, diff, walk, conform and mutants', async (_what, make, message) => {
     const out = make(tmp());
-    for (const argv of [['check', '--config', big(), '--out', out], ['diff', 'v1', 'v2', '--config', big(), '--out', out], ['walk', '--config', big(), '--out', out, '--walks', '100000']]) {
+    for (const argv of [['check', '--config', big(), '--out', out], ['diff', 'v1', 'v2', '--config', big(), '--out', out], ['walk', '--config', big(), '--out', out, '--walks', '100000'], ['conform', '--impl', 'builtin', '--runs', '1000', '--out', out], ['mutants', '--litmus-dir', out]]) {
       const r = await run(argv);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(message);
@@ -122,5 +123,42 @@ describe('signals: partial results, "interrupted", exit 130/143', () => {
     expect(r.code).toBe(130);
     expect(r.out).toMatch(/Run it again: svacheck conform --impl builtin --runs 1000000 --no-library --seed -?\d+/);
     expect(r.out).not.toContain('the implementation under test broke');
+  });
+});
+
+describe('a second signal ends at once, and takes the implementation with it', () => {
+  it.skipIf(!existsSync('/proc/self/environ'))('conform on an exec: implementation that never answers: SIGINT twice, exit 130, no process left', async () => {
+    const d = tmp(), pidFile = path.join(d, 'impl.pid');
+    const prog = path.join(d, 'stuck.mjs');
+    writeFileSync(prog, `import { writeFileSync } from 'node:fs';
+writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
+process.stdin.once('data', () => process.stdout.write('{"id":0,"hello":{"name":"stuck","protocol":1,"variants":["v2"],"ops":["bind","unbind"]}}\\n'));
+setInterval(() => {}, 1000);
+`);
+    const child = spawn(process.execPath, [BIN, 'conform', '--impl', `exec:node ${prog}`, '--timeout', '600000', '--no-library', '--runs', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => { err += c; });
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const implPid = Number(readFileSync(pidFile, 'utf8'));
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('close', (c) => resolve(c));
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGINT'), 300);
+      setTimeout(() => child.kill('SIGKILL'), 30_000);
+    });
+    expect(code).toBe(130);
+    expect(err).toContain('SIGINT again: stopping now');
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i++) { try { process.kill(implPid, 0); await new Promise((r) => setTimeout(r, 50)); } catch { gone = true; } }
+    expect(gone).toBe(true);
+  });
+
+  it("an exec: implementation's name and stderr reach the terminal escaped", () => {
+    const lines = renderExecReport({
+      command: ['x'], name: 'bad\u001b]0;title\u0007name', pid: 1, failure: null, configured: null, transcript: [],
+      totals: { configures: 0, opsSent: 0, opsAnswered: 0 }, stderr: 'line\r\u001b[2Kover\n', stderrDropped: false, lines: [], exitAfterShutdown: null,
+    });
+    expect(lines.join('\n')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(lines[0]).toContain('bad\\u001b]0;title\\u0007name');
   });
 });

@@ -25,6 +25,7 @@ import { shq } from '../shell.ts';
 import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
 import type { Command } from '../main.ts';
 import { ModuleAdapter } from '../moduleAdapter.ts';
+import { OutDir, writeAtomic } from '../out.ts';
 import { exitCodeFor, interrupted, interruptedLines, stopSignal, type StopSignal } from '../interrupt.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -239,7 +240,7 @@ export async function runConform(o: ConformOptions, impl: SvaAdapter, exec: Supe
         const rel = path.relative(io.cwd, file);
         const shown = rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
         let written: string | undefined = shown;
-        try { await writeFile(file, report.failure.litmusText); } catch (e) {
+        try { writeAtomic(file, report.failure.litmusText); } catch (e) {
           written = undefined;
           io.err(`svacheck conform: cannot write ${shown}: ${(e as Error).message.split('\n')[0]}\n`);
         }
@@ -422,6 +423,7 @@ export const command: Command = {
     if (fcPath !== undefined && options.seed === undefined) throw new UsageError('--path replays a printed counterexample and needs its --seed');
     const setups = loadSetups(options.config as string[] | undefined, options.setups as string[] | undefined, io.cwd);
     const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/conform');
+    if (options.out !== undefined) OutDir.prepare(options.out as string, io.cwd);   // an unusable --out is found before the run
 
     const loaded = await loadImplementation(impl, io.cwd, { timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) });
     if (!loaded.ok) {

@@ -6,7 +6,7 @@
  */
 import { formatKillTable, KILL_SEED, killMutant, type KillRow } from '../../conformance/killTable.ts';
 import { MUTANT_FIXTURES } from '../../conformance/mutants/index.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 import { OutDir } from '../out.ts';
@@ -50,8 +50,7 @@ export const command: Command = {
     }
     const unknown = positional.filter((n) => !MUTANT_FIXTURES.some((m) => m.name === n));
     if (unknown.length > 0) throw new UsageError(`unknown mutant ${unknown.join(', ')} (see svacheck mutants --list)`);
-    const seed = options.seed as number | undefined;
-    if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError('--seed needs an integer');
+    const seed = options.seed === undefined ? undefined : intOption(options.seed, 'seed', 0, -(2 ** 31), 2 ** 31 - 1);   // 32 bits: no silent truncation
     const runs = options.runs as number | undefined;
     if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new UsageError('--runs needs a positive integer');
     const dir = options['litmus-dir'] as string | undefined;
