@@ -60,13 +60,13 @@ export class ModuleAdapter implements SvaAdapter {
   /** Loading (tsx compiles the module) gets twice the call deadline, at least 3 s. */
   private readonly startTimeoutMs: number;
 
-  constructor(readonly file: string, private readonly timeoutMs = 5_000) {
+  constructor(readonly file: string, private readonly timeoutMs = 5_000, private readonly shown = file) {
     this.startTimeoutMs = Math.max(3_000, 2 * timeoutMs);
   }
 
   /** Load the module in a worker; a module that fails to load is 2 (bad input) or 3 (it threw). */
-  static async open(file: string, options: { timeoutMs?: number } = {}): Promise<ModuleOpen> {
-    const a = new ModuleAdapter(file, options.timeoutMs);
+  static async open(file: string, options: { timeoutMs?: number; shown?: string } = {}): Promise<ModuleOpen> {
+    const a = new ModuleAdapter(file, options.timeoutMs, options.shown);
     const hello = await a.start();
     if (hello.ok) return { ok: true, adapter: a };
     await a.terminate();
@@ -75,10 +75,10 @@ export class ModuleAdapter implements SvaAdapter {
 
   private start(): Promise<{ ok: true } | { ok: false; code: 2 | 3; message: string }> {
     const entry = new URL('./moduleWorker.ts', import.meta.url).href;
-    const tsx = import.meta.resolve('tsx/esm/api');
-    // The worker registers tsx itself (module hooks are per thread), then loads the entry.
-    const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-    const w = new Worker(boot, { eval: true, workerData: { file: this.file }, stdout: false, stderr: false });
+    const hooks = new URL('../bin/register.mjs', import.meta.url).href;
+    // The worker installs svacheck's module hooks itself (types stripped, adapters as ES modules), then loads the entry.
+    const boot = `import(${JSON.stringify(hooks)}).then(() => import(${JSON.stringify(entry)}))`;
+    const w = new Worker(boot, { eval: true, workerData: { file: this.file, shown: this.shown }, stdout: false, stderr: false });
     this.worker = w;
     return new Promise((resolve) => {
       let started = false;

@@ -8,9 +8,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { SvaAdapter } from '../vocab/index.ts';
+import { describeLoadError } from './loadError.ts';
 
 const port = parentPort!;
-const { file } = workerData as { file: string };
+const { file, shown } = workerData as { file: string; shown: string };
 
 const isAdapter = (x: unknown): x is SvaAdapter => {
   const a = x as Partial<SvaAdapter> | null;
@@ -22,7 +23,7 @@ const firstLine = (e: unknown): string => (e instanceof Error ? e.message : Stri
 async function load(): Promise<SvaAdapter | null> {
   let mod: Record<string, unknown>;
   try { mod = await import(pathToFileURL(file).href) as Record<string, unknown>; } catch (e) {
-    port.postMessage({ type: 'load_error', code: 2, message: `cannot load the module: ${firstLine(e)}` });
+    port.postMessage({ type: 'load_error', code: 2, message: `cannot load the module: ${describeLoadError(e, shown)}` });
     return null;
   }
   for (const key of ['default', 'adapter', 'createAdapter']) {

@@ -129,7 +129,7 @@ export async function loadImplementation(spec: string, cwd: string, options: { t
     return { ok: false, code: 3, report: o.report, lines: [`The implementation broke before the first check (${spec}):`, ...(o.report ? renderExecReport(o.report).map((l) => `  ${l}`) : [])] };
   }
   // A module runs in a worker thread, where its calls have a deadline and its crashes stay its own.
-  const o = await ModuleAdapter.open(path.resolve(cwd, spec), { timeoutMs: options.timeoutMs });
+  const o = await ModuleAdapter.open(path.resolve(cwd, spec), { timeoutMs: options.timeoutMs, shown: spec });
   if (o.ok) return { ok: true, adapter: o.adapter, exec: o.adapter };
   if (o.code === 2) return { ok: false, code: 2, lines: [`--impl ${spec}: ${o.message}`] };
   return { ok: false, code: 3, report: o.report, lines: [`The implementation broke before the first check (${spec}):`, ...(o.report ? renderExecReport(o.report).map((l) => `  ${l}`) : [`  ${o.message}`])] };
