@@ -80,6 +80,8 @@ export class ModuleAdapter implements SvaAdapter {
     const boot = `import(${JSON.stringify(hooks)}).then(() => import(${JSON.stringify(entry)}))`;
     const w = new Worker(boot, { eval: true, workerData: { file: this.file, shown: this.shown }, stdout: false, stderr: false });
     this.worker = w;
+    // An idle adapter does not keep the process alive; a pending call's deadline timer does.
+    w.unref();
     return new Promise((resolve) => {
       let started = false;
       const timer = setTimeout(() => {

@@ -45,7 +45,7 @@ describe('symmetry never lists the permutations of identical devices', () => {
     expect(d.out).toMatch(/NOT EXHAUSTIVE|Different/);
     const w = await run(['walk', '--config', f, '--variant', 'v2', '--seed', '7', '--walks', '3', '--length', '20']);
     expect(w.code).toBe(0);
-    expect(w.out).toContain('seed 7, 3 of 3 walk(s)');
+    expect(w.out).toMatch(/seed 7, 3 of 3 walks?/);
   });
 
   // New input: groups of several slots (2-SSID devices: PASIDs 1..3), three processes.
