@@ -36,6 +36,9 @@ export function parseArgs(table: readonly OptionSpec[], argv: readonly string[])
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`option --${spec.name} needs a value${spec.valueName ? ` (${spec.valueName})` : ''}`);
+    // `--out --json` is a forgotten value, not a directory named --json (write --out=--json for that).
+    if (inline === undefined && /^--[a-z]/.test(value) && table.some((o) => o.name === value.slice(2).split('=')[0]))
+      throw new UsageError(`option --${spec.name} needs a value${spec.valueName ? ` (${spec.valueName})` : ''}, got the option ${value}`);
     if (spec.kind === 'number') {
       const n = Number(value);
       if (!Number.isFinite(n) || value.trim() === '') throw new UsageError(`option --${spec.name} needs a number, got '${value}'`);
@@ -78,12 +81,16 @@ export function variantList(values: readonly string[] | undefined): VariantName[
   return out;
 }
 
-/** An integer option: its value, or `dflt` when absent; a usage error below `min` or not integral. */
-export function intOption(value: unknown, name: string, dflt: number, min: number): number {
+/** An integer option: its value, or `dflt` when absent; a usage error below `min`, above `max` or not integral. */
+export function intOption(value: unknown, name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return dflt;
-  if (!Number.isInteger(value) || (value as number) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${String(value)}`);
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+    throw new UsageError(`--${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`}, got ${String(value)}`);
   return value as number;
 }
 
 /** `1 run`, `2 runs`: a count with its noun, never "run(s)". */
 export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+
+/** Node's timers hold 32-bit milliseconds; a longer delay silently becomes 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

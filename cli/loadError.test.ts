@@ -28,6 +28,7 @@ beforeAll(() => {
     for (const f of ['./missing.ts', './bad-syntax.ts', './no-dep.ts', './throws.ts', './esm.js']) {
       const r = await loadImplementation(f, process.cwd());
       out[f] = r.ok ? { ok: true, name: r.adapter.name } : { ok: false, code: r.code, lines: r.lines };
+      if (r.ok) await r.adapter.close?.();   // a module adapter runs in a worker thread until closed
     }
     console.log(JSON.stringify(out));`;
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(REGISTER).href, '--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });

@@ -103,5 +103,6 @@ export function opArb(setup: Setup, ops: readonly OpName[]): fc.Arbitrary<Op> {
   offer('mm_exit', 1, mm.map((m): Op => ({ op: 'mm_exit', mm: m })));
   offer('dma', 1, fc.record({ dev, pasid }).map((o): Op => ({ op: 'dma', ...o })));
   offer('bind_pasid', 4, fc.record({ dev, mm, pasid, as: handle }).map((o): Op => ({ op: 'bind_pasid', dev: o.dev, mm: o.mm, pasid: o.pasid, as: o.as })));
+  if (kinds.length === 0) throw new Error(`no operation left to generate (asked: ${ops.join(', ') || 'none'})`);
   return fc.oneof(...kinds);
 }

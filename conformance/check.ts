@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
-import { formatOp, formatResult, R, type Op, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
+import { formatOp, formatResult, R, type Op, type OpName, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { writeLitmus, type LitmusDoc, type LitmusStep } from '../vocab/litmus.ts';
 import { dmaDifferences } from './abstraction.ts';
 import { opArb, setupArb } from './arbitraries.ts';
@@ -41,6 +41,8 @@ export interface CheckOptions {
    * and the run reports the crash. So it is asked for, not the default. Default false.
    */
   readonly pipeline?: boolean;
+  /** Only these operations are generated (an exec implementation's hello.ops); default: all. */
+  readonly ops?: readonly OpName[];
 }
 
 export interface Counterexample extends StepFailure {
@@ -124,12 +126,12 @@ function joinPath(path: string | null, cmds: unknown): string | null {
 }
 
 /** Random scenarios for the variant: random small setups (or the given one) and sequences over them. */
-export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?: number; path?: string } = {}): fc.Arbitrary<Scenario> {
+export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?: number; path?: string; ops?: readonly OpName[] } = {}): fc.Arbitrary<Scenario> {
   const setups = options.setup ? fc.constant(options.setup) : setupArb;
   const { replayPath } = splitPath(options.path);
   return setups.chain((setup) => fc.tuple(
     fc.constant(setup),
-    fc.commands([opArb(setup, specOf(variant).ops).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max', replayPath }),
+    fc.commands([opArb(setup, specOf(variant).ops.filter((o) => !options.ops || options.ops.includes(o))).map((op) => new OpCommand(op))], { maxCommands: options.maxSteps ?? 50, size: 'max', replayPath }),
   ));
 }
 

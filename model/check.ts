@@ -66,6 +66,8 @@ export interface CheckResult {
   readonly symmetryOrder: number;
   /** The transition engine that ran: compiled (built-in variants), spec, or verify (both, compared). */
   readonly engine: string;
+  /** States packed with a partial symmetry canonical form (see Packer.partial); 0 normally. */
+  readonly symmetryPartial: number;
 }
 
 export const resolveVariant: (v: VariantName | Variant) => Variant = variantOf;
@@ -157,6 +159,7 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   return {
     config: mc.name, variant: variant.name, symmetry: space.symmetry, status, exhaustive: ex.exhaustive, stop: ex.stop,
     stats: ex.stats, coverage: ex.coverage, violations, availability, missingExpected, symmetryOrder: space.symmetryOrder, engine: ex.engine,
+    symmetryPartial: ex.symmetryPartial,
   };
 }
 

@@ -29,6 +29,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'y
 import { INVARIANTS } from '../spec/index.ts';
 import { OP_NAMES, RESERVED_NAMES, VARIANTS, type DeviceSetup, type IommuSetup, type OpName, type Setup, type VariantName } from '../vocab/index.ts';
 import { setupProblem } from '../vocab/setup.ts';
+import { readInputFile } from '../vocab/files.ts';
 
 export interface Bounds {
   /** Largest users count of a handle; successor states beyond it are cut (a TLC constraint). */
@@ -149,6 +150,7 @@ export function parseConfig(text: string, file: string): ModelConfig {
     });
   }
 
+  if (get('processes') !== undefined && get('mms') !== undefined) fail(get('mms'), "give 'processes' or 'mms', not both (they name the same thing)");
   const procNode = get('processes') ?? get('mms');
   let mms: string[];
   if (procNode === undefined) mms = ['A', 'B'];
@@ -162,6 +164,8 @@ export function parseConfig(text: string, file: string): ModelConfig {
   const opsNode = get('ops');
   const ops = opsNode === undefined ? [...OP_NAMES] : names(opsNode, 'ops').map((o, i) =>
     (OP_NAMES as readonly string[]).includes(o) ? (o as OpName) : fail((opsNode as { items: Node[] }).items[i], `unknown operation '${o}' (known: ${OP_NAMES.join(', ')})`));
+
+  if (opsNode !== undefined && ops.length === 0) fail(opsNode, "'ops' is empty: no operation would run and nothing would be checked (omit it for all)");
 
   const boundsNode = get('bounds');
   const bounds = { ...DEFAULT_BOUNDS };
@@ -184,6 +188,7 @@ export function parseConfig(text: string, file: string): ModelConfig {
   let invariants = allInvariants;
   if (invNode !== undefined && !(isScalar(invNode) && invNode.value === 'all')) {
     invariants = names(invNode, 'invariants');
+    if (invariants.length === 0) fail(invNode, "'invariants' is empty: no invariant would be checked (omit it, or write all)");
     invariants.forEach((n, i) => { if (!allInvariants.includes(n)) fail((invNode as { items: Node[] }).items[i], `unknown invariant '${n}' (known: ${allInvariants.join(', ')})`); });
   }
 
@@ -207,11 +212,9 @@ export function parseConfig(text: string, file: string): ModelConfig {
 }
 
 export function loadConfigFile(path: string): ModelConfig {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
-    throw new ConfigError(path, null, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseConfig(text, path);
+  const r = readInputFile(path);
+  if (!r.ok) throw new ConfigError(path, null, r.reason);
+  return parseConfig(r.text, path);
 }
 
 const CONFIG_DIR = fileURLToPath(new URL('./configs/', import.meta.url));

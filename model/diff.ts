@@ -30,6 +30,8 @@ export interface DiffResult {
   readonly stop: StopReason;
   readonly stats: Stats;
   readonly coverage: Coverage;
+  /** States packed with a partial symmetry canonical form (see Packer.partial); 0 normally. */
+  readonly symmetryPartial: number;
   readonly difference?: Counterexample & { readonly step: number; readonly a: string; readonly b: string };
 }
 
@@ -46,7 +48,7 @@ export function diff(mc: ModelConfig, aArg: VariantName | Variant, bArg: Variant
       return true;
     },
   }, opts);
-  const base = { config: mc.name, a: a.name, b: b.name, ops, exhaustive: ex.exhaustive, stop: ex.stop, stats: ex.stats, coverage: ex.coverage };
+  const base = { config: mc.name, a: a.name, b: b.name, ops, exhaustive: ex.exhaustive, stop: ex.stop, stats: ex.stats, coverage: ex.coverage, symmetryPartial: ex.symmetryPartial };
   if (hit === null) return { ...base, status: ex.exhaustive ? 'equivalent' : 'bound' };
   const h: { parent: number; t: number; ra: string; rb: string } = hit;
   const want = space.templates[h.t];

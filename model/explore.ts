@@ -16,7 +16,13 @@ import type { TraceStep } from './trace.ts';
 export interface ExploreLimits {
   readonly maxStates?: number;
   readonly maxSeconds?: number;
+  /** Stop when the process's resident memory exceeds this many bytes (the run is then not exhaustive). */
+  readonly maxMemory?: number;
   readonly onProgress?: (p: Progress) => void;
+  /** A one-line warning (memory past half of maxMemory while the frontier still grows). */
+  readonly onWarning?: (text: string) => void;
+  /** Stop at the next check (a signal arrived); the run ends as 'interrupted'. */
+  readonly interrupted?: () => boolean;
   /** Milliseconds between progress reports (default 3000). */
   readonly progressEvery?: number;
   /** Transition engine: compiled when every variant has one (auto), spec, or both checked against each other (verify). */
@@ -30,7 +36,7 @@ export interface Hooks {
   newState?(idx: number, engine: Engine): boolean;
 }
 
-export type StopReason = 'done' | 'hook' | 'max-states' | 'max-seconds';
+export type StopReason = 'done' | 'hook' | 'max-states' | 'max-seconds' | 'max-memory' | 'interrupted';
 
 export interface Explored {
   readonly store: StateStore;
@@ -40,6 +46,8 @@ export interface Explored {
   readonly exhaustive: boolean;
   /** The engine that ran the transitions. */
   readonly engine: Engine['name'];
+  /** States whose symmetry canonical form was partial (too many tied device orders; see Packer.partial). */
+  readonly symmetryPartial: number;
 }
 
 /** Coverage counted on numbers during the run: per op, per result label; per rule id. */
@@ -91,6 +99,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   const every = limits.progressEvery ?? 3000;
   let nextReport = started + every;
   let depth = 0, levelEnd = 1;
+  let warned = false, lastQueued = 0;
   let i = 0;
   const T = space.templates.length;
   const opOf = Int32Array.from(space.templates, (t) => OP_NAMES.indexOf(t.op));
@@ -98,9 +107,19 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   outer: for (; stop === 'done' && i < store.size; i++) {
     if (i === levelEnd) { depth++; levelEnd = store.size; }
     if (maxDepth > 0 && depth >= maxDepth) continue;
-    if ((i & 63) === 0) {
+    if ((i & 7) === 0) {
       const now = performance.now();
       if (limits.maxSeconds !== undefined && now - started > limits.maxSeconds * 1000) { stop = 'max-seconds'; break; }
+      if (limits.interrupted?.()) { stop = 'interrupted'; break; }
+      if (limits.maxMemory !== undefined && (i & 4095) === 0) {
+        const rss = process.memoryUsage.rss();
+        if (rss > limits.maxMemory) { stop = 'max-memory'; break; }
+        if (!warned && i > 0 && rss > limits.maxMemory / 2 && store.size - i > lastQueued) {
+          warned = true;
+          limits.onWarning?.(`memory at ${mb(rss)} MB of the ${mb(limits.maxMemory)} MB bound (--max-memory) and the frontier still grows (${store.size - i} states queued); the run will stop at the bound, not exhaustive`);
+        }
+        lastQueued = store.size - i;
+      }
       if (limits.onProgress && now >= nextReport) {
         nextReport = now + every;
         limits.onProgress({ depth, transitions: stats.transitions, distinct: store.size, queued: store.size - i, seconds: (now - started) / 1000 });
@@ -132,8 +151,10 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   stats.distinctPerSecond = seconds > 0 ? stats.distinct / seconds : 0;
   stats.bytesPerState = store.bytesAllocated() / store.size;
   stats.wordsPerState = W;
-  return { store, stats, coverage: counts.coverage(), stop, exhaustive: stop === 'done', engine: engine.name };
+  return { store, stats, coverage: counts.coverage(), stop, exhaustive: stop === 'done', engine: engine.name, symmetryPartial: packer.partial };
 }
+
+const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
 
 /** Depth of a stored state: its number of parent links (BFS order: the last is deepest). */
 export function depthOf(store: StateStore, idx: number): number {

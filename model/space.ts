@@ -45,7 +45,7 @@ export interface Space {
   /** Words per encoded state (for a tuple of `arity` states). */
   readonly words: number;
   readonly arity: number;
-  /** Device-group permutations used by symmetry (identity first); length 1 without symmetry. */
+  /** The identity on device groups (permutations of interchangeable groups are made per state by the packer). */
   readonly groupPerms: readonly (readonly number[])[];
   readonly symmetry: boolean;
   /** The size of the symmetry group: processes! × product of (identical devices)!. */
@@ -95,7 +95,7 @@ export interface Layout {
   readonly dataW: number;
   readonly domW: readonly number[];
   readonly slotW: number;
-  /** Per device permutation: canonical slot index → original slot index. */
+  /** The identity slot map, per entry of groupPerms: canonical slot index → original slot index. */
   readonly slotMaps: readonly Int32Array[];
 }
 
@@ -107,13 +107,6 @@ export const M_STATUS = 0, M_PASID = 1, M_GLOBAL = 2, M_DOM = 3;
 export const S_KIND = 0, S_MM = 1, S_DEV = 2, S_USERS = 3, SLOT_REC = 4;
 
 const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1));
-
-function permutations(xs: readonly number[]): number[][] {
-  if (xs.length <= 1) return [[...xs]];
-  const out: number[][] = [];
-  xs.forEach((x, i) => { for (const rest of permutations([...xs.slice(0, i), ...xs.slice(i + 1)])) out.push([x, ...rest]); });
-  return out;
-}
 
 /** The local PASIDs tried on a device: 0, 1..min(max-1, K), and max (the first out-of-range). */
 export function triedPasids(cfg: Config, dev: number, k: number): number[] {
@@ -149,21 +142,14 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
     const key = `${d.ssidBits}/${d.iommu}`;
     classes.set(key, [...(classes.get(key) ?? []), gi]);
   });
-  let groupPerms: number[][] = [cfg.groups.map((_, i) => i)];
+  // Permutations of interchangeable groups are never listed (n! of them): the packer orders
+  // each class by content (see Packer) and tries only the orders content cannot tell apart.
+  const groupPerms: number[][] = [cfg.groups.map((_, i) => i)];
   let symmetryOrder = 1;
   const groupClasses = symmetry ? [...classes.values()].filter((c) => c.length >= 2) : [];
   if (symmetry) {
     symmetryOrder = factorial(nm);
-    for (const members of groupClasses) {
-      symmetryOrder *= factorial(members.length);
-      const next: number[][] = [];
-      for (const base of groupPerms) for (const p of permutations(members)) {
-        const q = base.slice();
-        members.forEach((m, i) => { q[m] = base[p[i]]; });
-        next.push(q);
-      }
-      groupPerms = next;
-    }
+    for (const members of groupClasses) symmetryOrder *= factorial(members.length);
   }
 
   const templates: SpecOp[] = [];
@@ -373,7 +359,6 @@ export class Packer {
   private readonly L: Layout;
   private readonly A: number;
   private readonly sym: boolean;
-  private readonly maps: readonly Int32Array[];
   /** Per mm and state of the tuple: the record's head (status, PASID code, domains) as one number. */
   private readonly head: Float64Array;
   /** Per mm: the slots it owns, as (canonical slot, state, bond) items, ascending. */
@@ -388,20 +373,38 @@ export class Packer {
   private readonly asidLimit: number;
   /** Bits of an mm record (its head). */
   private readonly recW: number;
-  /** Device permutations (canonical group → original group), and the classes they permute. */
-  private readonly perms: readonly Int32Array[];
+  /** The classes of interchangeable groups (each ascending). */
   private readonly classes: readonly Int32Array[];
   /** Per group: its slots [from, to), and its signature in the state being packed. */
   private readonly slotFrom: Int32Array;
   private readonly slotTo: Int32Array;
   private readonly sig: Float64Array;
+  /** Per mm: a colour no relabelling changes (refines the signatures). */
+  private readonly color: Float64Array;
+  /** The permutation being tried (canonical group → original group) and its slot map. */
+  private readonly q: Int32Array;
+  private readonly map: Int32Array;
+  /** Per class: its groups sorted by signature; per tie block, its content labels (multiset permuted in place). */
+  private readonly sorted: readonly Int32Array[];
+  private readonly label: readonly Int32Array[];
+  /** Per group: 1 when it belongs to a class; per mm: the sum of its owned items (refinement). */
+  private readonly inClass: Int32Array;
+  private readonly acc: Float64Array;
+  private blocks: { c: number; from: number; to: number; pools: Map<number, number[]> }[] = [];
   private dst: Uint32Array;
   private pos = 0;
+  /** Orders of tied groups tried per state at most; beyond it the state is packed partially (see `partial`). */
+  static readonly ORDER_CAP = 2048;
+  /**
+   * States packed with more tied orders than ORDER_CAP: only the first order was tried, so the
+   * packing is a sound representative but maybe not the canonical one (symmetric states may be
+   * stored twice: more distinct states, never fewer, and no verdict changes).
+   */
+  partial = 0;
 
   constructor(readonly space: Space) {
     const L = space.layout, A = space.arity;
     this.L = L; this.A = A; this.sym = space.symmetry;
-    this.maps = space.symmetry ? L.slotMaps : L.slotMaps.slice(0, 1);
     this.head = new Float64Array(L.nm * A); this.items = new Int32Array(L.nm * L.slots * A); this.count = new Int32Array(L.nm);
     this.order = new Int32Array(L.nm); this.rank = new Int32Array(L.nm); this.scratch = new Uint32Array(space.words);
     this.domLimit = Float64Array.from(L.domW, (w) => 2 ** w);
@@ -409,24 +412,31 @@ export class Packer {
     this.asidLimit = 2 ** L.asidW;
     this.recW = 2 + L.dataW + L.domW.reduce((x, y) => x + y, 0) + L.ni * L.asidW;
     if (this.recW > 53) throw new EncodingError(`an mm record needs ${this.recW} bits, more than a head holds (53)`);
-    this.perms = (space.symmetry ? space.groupPerms : space.groupPerms.slice(0, 1)).map((q) => Int32Array.from(q));
-    this.classes = space.groupClasses.map((c) => Int32Array.from(c));
+    this.classes = (space.symmetry ? space.groupClasses : []).map((c) => Int32Array.from(c));
     const ng = space.cfg.groups.length;
     this.slotFrom = new Int32Array(ng).fill(L.slots); this.slotTo = new Int32Array(ng);
     for (let k = L.slots - 1; k >= 0; k--) this.slotFrom[L.slotGroup[k]] = k;
     for (let k = 0; k < L.slots; k++) this.slotTo[L.slotGroup[k]] = k + 1;
     this.sig = new Float64Array(ng);
+    this.color = new Float64Array(L.nm);
+    this.q = Int32Array.from({ length: ng }, (_, i) => i);
+    this.map = Int32Array.from({ length: L.slots }, (_, k) => k);
+    this.sorted = this.classes.map((c) => new Int32Array(c.length));
+    this.label = this.classes.map((c) => new Int32Array(c.length));
+    this.inClass = new Int32Array(ng);
+    for (const members of this.classes) for (const g of members) this.inClass[g] = 1;
+    this.acc = new Float64Array(L.nm);
     this.dst = this.scratch;
   }
 
   /**
    * Pack the tuple of flat states at f[0 ..) into `out` (W words): the canonical form when the
-   * space has symmetry (least packing over device permutations, mms ranked by their keys), the
-   * identity labelling otherwise.
+   * space has symmetry (least packing over the orders of interchangeable groups that content
+   * cannot tell apart, mms ranked by their keys), the identity labelling otherwise.
    */
   pack(f: Int32Array, out: Uint32Array): void {
-    const L = this.L, A = this.A, nm = L.nm, S = L.slots, GH = L.g * L.h, n = L.n;
-    const { head, items, count, order } = this;
+    const L = this.L, A = this.A, nm = L.nm, n = L.n;
+    const { head } = this;
     // Heads do not depend on the device permutation.
     for (let m = 0; m < nm; m++) {
       for (let t = 0; t < A; t++) {
@@ -446,40 +456,76 @@ export class Packer {
         head[m * A + t] = h;
       }
     }
-    if (this.classes.length > 0) this.signatures(f);
-    let first = true;
-    for (let p = 0; p < this.maps.length; p++) {
-      if (!this.candidate(f, this.perms[p])) continue;
-      const map = this.maps[p];
-      for (let m = 0; m < nm; m++) count[m] = 0;
-      for (let k = 0; k < S; k++) for (let t = 0; t < A; t++) {
-        const o = t * n + L.slotBase + map[k] * SLOT_REC;
-        if (f[o + S_KIND] !== K_SVA) continue;
-        const users = f[o + S_USERS];
-        if (users < 1 || users > L.h) tooBig(users, L.h, 'handle users');
-        const m = f[o + S_MM];
-        items[m * S * A + count[m]++] = (k * A + t) * GH + L.devInGroup[f[o + S_DEV]] * L.h + users - 1;
-      }
-      for (let m = 0; m < nm; m++) {
-        let i = m;
-        if (this.sym) while (i > 0 && this.mmLess(m, order[i - 1])) { order[i] = order[i - 1]; i--; }
-        order[i] = m;
-      }
-      for (let i = 0; i < nm; i++) this.rank[order[i]] = i;
-      const dst = first ? out : this.scratch;
-      this.write(f, map, dst);
-      if (!first && lessWords(dst, out)) out.set(dst);
-      first = false;
+    if (this.classes.length === 0) { this.packWith(f, out); return; }
+    this.signatures(f);
+    if (this.orders(f) > Packer.ORDER_CAP) {
+      // Too many tied orders to try them all: the first one, said so in `partial`.
+      this.partial++;
+      this.applyOrder();
+      this.packWith(f, out);
+      return;
     }
+    let first = true;
+    for (;;) {
+      this.applyOrder();
+      this.packWith(f, first ? out : this.scratch);
+      if (!first && lessWords(this.scratch, out)) out.set(this.scratch);
+      first = false;
+      if (!this.nextOrder()) break;
+    }
+  }
+
+  /** Pack f under the current slot map into dst, mms ranked by their keys. */
+  private packWith(f: Int32Array, dst: Uint32Array): void {
+    const L = this.L, A = this.A, nm = L.nm, S = L.slots, GH = L.g * L.h, n = L.n;
+    const { items, count, order, map } = this;
+    for (let m = 0; m < nm; m++) count[m] = 0;
+    for (let k = 0; k < S; k++) for (let t = 0; t < A; t++) {
+      const o = t * n + L.slotBase + map[k] * SLOT_REC;
+      if (f[o + S_KIND] !== K_SVA) continue;
+      const users = f[o + S_USERS];
+      if (users < 1 || users > L.h) tooBig(users, L.h, 'handle users');
+      const m = f[o + S_MM];
+      items[m * S * A + count[m]++] = (k * A + t) * GH + L.devInGroup[f[o + S_DEV]] * L.h + users - 1;
+    }
+    for (let m = 0; m < nm; m++) {
+      let i = m;
+      if (this.sym) while (i > 0 && this.mmLess(m, order[i - 1])) { order[i] = order[i - 1]; i--; }
+      order[i] = m;
+    }
+    for (let i = 0; i < nm; i++) this.rank[order[i]] = i;
+    this.write(f, map, dst);
   }
 
   /**
    * A signature per interchangeable group that no relabelling of mms or of such groups changes:
-   * its slots' kinds, devices, users and owners' heads, hashed. Only permutations that order
-   * each class by signature are tried (ties: every order); the set of them moves with the
-   * state under symmetry, so the least packing over it is still canonical.
+   * its slots' kinds, devices, users and owners' colours, hashed. Owners are first coloured by
+   * their heads; then (refinement) by their head and the signatures of the slots they own.
    */
   private signatures(f: Int32Array): void {
+    const L = this.L, A = this.A, nm = L.nm;
+    for (let m = 0; m < nm; m++) {
+      let h = 0x9e3779b9 | 0;
+      for (let t = 0; t < A; t++) h = mix(mix(h, this.head[m * A + t] >>> 0), Math.floor(this.head[m * A + t] / 4294967296));
+      this.color[m] = h >>> 0;
+    }
+    this.groupSignatures(f);
+    // Refinement: an mm's colour also holds what it owns (a commutative sum, so no order of
+    // groups enters), then the groups are signed again with the refined colours.
+    const { inClass, acc } = this;
+    acc.fill(0);
+    for (let k = 0; k < L.slots; k++) for (let t = 0; t < A; t++) {
+      const o = t * L.n + L.slotBase + k * SLOT_REC;
+      if (f[o + S_KIND] !== K_SVA) continue;
+      const g = L.slotGroup[k];
+      const item = inClass[g] ? mix(mix(mix(1, this.sig[g]), k - this.slotFrom[g]), t) : mix(mix(2, k), t);
+      acc[f[o + S_MM]] += mix(item, f[o + S_USERS] * 64 + L.devInGroup[f[o + S_DEV]]) >>> 0;
+    }
+    for (let m = 0; m < nm; m++) this.color[m] = mix(this.color[m] | 0, acc[m] % 4294967296) >>> 0;
+    this.groupSignatures(f);
+  }
+
+  private groupSignatures(f: Int32Array): void {
     const L = this.L, A = this.A, n = L.n;
     for (const members of this.classes) {
       for (let i = 0; i < members.length; i++) {
@@ -487,12 +533,8 @@ export class Packer {
         let h = 0x811c9dc5 | 0;
         for (let k = this.slotFrom[g]; k < this.slotTo[g]; k++) for (let t = 0; t < A; t++) {
           const o = t * n + L.slotBase + k * SLOT_REC, kind = f[o + S_KIND];
-          h = Math.imul(h ^ (kind === K_EMPTY ? 0 : kind * 4096 + L.devInGroup[f[o + S_DEV]] * 64 + f[o + S_USERS]), 0x01000193);
-          if (kind === K_SVA) {
-            const head = this.head[f[o + S_MM] * A + t];
-            h = Math.imul(h ^ (head >>> 0), 0x01000193);
-            h = Math.imul(h ^ Math.floor(head / 4294967296), 0x01000193);
-          }
+          h = mix(h, kind === K_EMPTY ? 0 : kind * 4096 + L.devInGroup[f[o + S_DEV]] * 64 + f[o + S_USERS]);
+          if (kind === K_SVA) h = mix(h, this.color[f[o + S_MM]]);
           h ^= h >>> 15;
         }
         this.sig[g] = h >>> 0;
@@ -501,19 +543,69 @@ export class Packer {
   }
 
   /**
-   * Whether permutation q (canonical group → original) orders every class by signature. Of
-   * two groups with equal content (slot for slot, owners included) only one order is tried:
-   * swapping them leaves the state, hence its packing, as it is.
+   * Sort each class by signature and split it into tie blocks (equal signatures); inside a
+   * block, label each group by its content (groups equal slot for slot, owners included, share
+   * a label: swapping them leaves the state as it is). The orders tried are the distinct
+   * arrangements of each block's labels, block by block: the set of them moves with the state
+   * under symmetry, so the least packing over it is canonical. Returns how many there are.
    */
-  private candidate(f: Int32Array, q: Int32Array): boolean {
-    for (const members of this.classes) {
-      for (let i = 1; i < members.length; i++) {
-        const x = q[members[i - 1]], y = q[members[i]];
-        if (this.sig[x] > this.sig[y]) return false;
-        if (this.sig[x] === this.sig[y] && x > y && this.sameContent(f, x, y)) return false;
+  private orders(f: Int32Array): number {
+    this.blocks = [];
+    let total = 1;
+    this.classes.forEach((members, c) => {
+      const s = this.sorted[c], lab = this.label[c];
+      s.set(members);
+      s.sort((x, y) => this.sig[x] - this.sig[y] || x - y);
+      for (let i = 0; i < s.length; i++) lab[i] = i;
+      for (let from = 0; from < s.length;) {
+        let to = from + 1;
+        while (to < s.length && this.sig[s[to]] === this.sig[s[from]]) to++;
+        if (to - from > 1) {
+          const pools = new Map<number, number[]>();
+          for (let i = from; i < to; i++) {
+            let l = i;
+            for (let j = from; j < i; j++) if (lab[j] === j && this.sameContent(f, s[j], s[i])) { l = j; break; }
+            lab[i] = l;
+            const pool = pools.get(l);
+            if (pool) pool.push(s[i]); else pools.set(l, [s[i]]);
+          }
+          if (pools.size > 1) {
+            // The multinomial (to-from)! / prod(size!), one factor at a time.
+            let ways = 1, k = 0;
+            for (const pool of pools.values()) for (let i = 1; i <= pool.length; i++) { k++; ways = (ways * k) / i; }
+            total = Math.min(total * Math.round(ways), Number.MAX_SAFE_INTEGER);
+            lab.subarray(from, to).sort();
+            this.blocks.push({ c, from, to, pools });
+          } else for (let i = from; i < to; i++) lab[i] = i;   // all equal: one order is every order
+        }
+        from = to;
+      }
+    });
+    return total;
+  }
+
+  /** Set q (canonical group → original group) and the slot map from the current arrangement. */
+  private applyOrder(): void {
+    const L = this.L;
+    this.classes.forEach((members, c) => { const s = this.sorted[c]; for (let i = 0; i < s.length; i++) this.q[members[i]] = s[i]; });
+    for (const { c, from, to, pools } of this.blocks) {
+      const members = this.classes[c], lab = this.label[c], taken = new Map<number, number>();
+      for (let i = from; i < to; i++) {
+        const k = taken.get(lab[i]) ?? 0;
+        this.q[members[i]] = pools.get(lab[i])![k];
+        taken.set(lab[i], k + 1);
       }
     }
-    return true;
+    for (let k = 0; k < L.slots; k++) { const g = L.slotGroup[k]; this.map[k] = this.slotFrom[this.q[g]] + (k - this.slotFrom[g]); }
+  }
+
+  /** The next arrangement (an odometer over the blocks, each a next-permutation of its labels); false after the last. */
+  private nextOrder(): boolean {
+    for (let b = this.blocks.length - 1; b >= 0; b--) {
+      const { c, from, to } = this.blocks[b];
+      if (nextPermutation(this.label[c], from, to)) return true;
+    }
+    return false;
   }
 
   private sameContent(f: Int32Array, x: number, y: number): boolean {
@@ -628,6 +720,21 @@ export class Packer {
       for (let i = 0; i < L.u; i++) f[t * L.n + L.heldBase + i] = this.get(words, base, 1);
     }
   }
+}
+
+/** 32-bit FNV-style mixing of one more value into h. */
+const mix = (h: number, v: number): number => Math.imul(h ^ v, 0x01000193);
+
+/** Rearrange a[from, to) into the next arrangement in lexicographic order; false (and sorted again) after the last. */
+function nextPermutation(a: Int32Array, from: number, to: number): boolean {
+  let i = to - 2;
+  while (i >= from && a[i] >= a[i + 1]) i--;
+  if (i < from) { a.subarray(from, to).reverse(); return false; }
+  let j = to - 1;
+  while (a[j] <= a[i]) j--;
+  const x = a[i]; a[i] = a[j]; a[j] = x;
+  a.subarray(i + 1, to).reverse();
+  return true;
 }
 
 function lessWords(a: Uint32Array, b: Uint32Array): boolean {

@@ -23,6 +23,8 @@ export interface WalkOptions {
   readonly only?: number;
   readonly continue?: boolean;
   readonly maxSeconds?: number;
+  /** Stop at the next check (a signal arrived); the result's status is then 'interrupted'. */
+  readonly interrupted?: () => boolean;
   readonly onProgress?: (p: Progress) => void;
   readonly progressEvery?: number;
   /** Count distinct states (canonical) in a visited set; default true. */
@@ -42,7 +44,7 @@ export interface WalkResult {
   readonly seed: number;
   readonly walks: number;
   readonly completedWalks: number;
-  readonly status: 'done' | 'violation' | 'bound';
+  readonly status: 'done' | 'violation' | 'bound' | 'interrupted';
   readonly stats: Stats;
   readonly coverage: Coverage;
   readonly violations: readonly WalkViolation[];
@@ -118,6 +120,7 @@ export function walk(mc: ModelConfig, which: VariantName | Variant, opts: WalkOp
       if ((stats.transitions & 255) === 0) {
         const now = performance.now();
         if (opts.maxSeconds !== undefined && now - started > opts.maxSeconds * 1000) { status = 'bound'; break walks; }
+        if (opts.interrupted?.()) { status = 'interrupted'; break walks; }
         if (opts.onProgress && now >= nextReport) {
           nextReport = now + (opts.progressEvery ?? 3000);
           opts.onProgress({ depth: w, transitions: stats.transitions, distinct: store?.size ?? 0, queued: end - w, seconds: (now - started) / 1000 });

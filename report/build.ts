@@ -13,6 +13,7 @@ import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } 
 import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
 import { AVAILABILITY, check, diff, type CheckResult, type DiffResult, type ModelConfig, type Progress } from '../model/index.ts';
+import type { ExploreLimits } from '../model/explore.ts';
 import type { Finding } from './findings.ts';
 import { buildCosts, type CostsData } from './costs.ts';
 
@@ -36,6 +37,8 @@ export interface ReportOptions {
   readonly onStep?: (what: string) => void;
   /** Periodic progress of a long model check or diff (every few seconds), with what runs. */
   readonly onProgress?: (what: string, p: Progress) => void;
+  /** Bounds of the model-checking and diff runs (as check's --max-states/--max-seconds/--max-memory). */
+  readonly limits?: ExploreLimits;
 }
 
 export type Verdict = 'Ok' | 'No' | 'Malformed' | 'Crash' | '-';
@@ -135,7 +138,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
   const checks: CheckResult[] = [];
   for (const v of chosen) {
     o.onStep?.(`model check ${v.name}`);
-    checks.push(check(mc, v, { onProgress: o.onProgress && ((p) => o.onProgress!(`model check ${v.name}`, p)) }));
+    checks.push(check(mc, v, { ...o.limits, onProgress: o.onProgress && ((p) => o.onProgress!(`model check ${v.name}`, p)) }));
   }
   // The built-in pairs, then each design against the built-in design it answers to.
   const pairs: [Variant, Variant][] = DIFF_PAIRS.filter(([a, b]) => builtins.includes(a) && builtins.includes(b)).map(([a, b]) => [VARIANT_BY_NAME[a], VARIANT_BY_NAME[b]]);
@@ -143,7 +146,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
   const diffs: DiffResult[] = [];
   for (const [a, b] of pairs) {
     o.onStep?.(`diff ${a.name} ${b.name}`);
-    diffs.push(diff(mc, a, b, { onProgress: o.onProgress && ((p) => o.onProgress!(`diff ${a.name} ${b.name}`, p)) }));
+    diffs.push(diff(mc, a, b, { ...o.limits, onProgress: o.onProgress && ((p) => o.onProgress!(`diff ${a.name} ${b.name}`, p)) }));
   }
   const conformance = [];
   for (const v of chosen) {

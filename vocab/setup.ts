@@ -53,6 +53,12 @@ export function setupProblem(setup: Setup, reserved: readonly string[]): string 
     if (i.asidBits !== undefined && (!Number.isInteger(i.asidBits) || i.asidBits < 1 || i.asidBits > 16))
       return `iommu ${i.name}: asid_bits must be an integer in 1..16, got ${i.asidBits}`;
   }
+  if (setup.iommus !== undefined) {
+    const declared = setup.iommus.map((i) => i.name);
+    for (const d of setup.devices)
+      if (typeof d.iommu === 'string' && !declared.includes(d.iommu))
+        return `device ${d.name}: iommu '${d.iommu}' is not declared under iommus (declared: ${declared.join(', ') || 'none'})`;
+  }
   const groupIommu = new Map<string, string | null>();
   for (const d of setup.devices) {
     if (d.iommu === null) {

@@ -5,24 +5,27 @@
  * undocumented violation, or a documented finding an exhaustive run did not reproduce;
  * 2: bad input; 3: the tool broke.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { OP_NAMES } from '../../vocab/index.ts';
+import { variantOf } from '../../spec/index.ts';
 import {
   check, DivergenceError, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
   type CheckResult, type EngineChoice, type ModelConfig, type Progress,
 } from '../../model/index.ts';
+import { Packer } from '../../model/space.ts';
 import { helpText, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
 import { variantArgs } from '../variants.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
+import { exitCodeFor, interrupted, interruptedLines, stopSignal } from '../interrupt.ts';
+import { OutDir } from '../out.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'list', valueName: 'file', description: 'a model configuration file (repeatable)' },
   { name: 'variant', kind: 'list', valueName: 'name|file', description: "only these variants (repeatable, comma list; default: the configuration's), or a design file (./my-design.ts)" },
   { name: 'continue', kind: 'boolean', description: 'collect every violated invariant instead of stopping at the first' },
-  { name: 'max-states', kind: 'number', valueName: 'n', description: 'stop after n distinct states (the run is then not exhaustive)' },
-  { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (the run is then not exhaustive)' },
+  ...boundOptionSpecs('distinct states'),
   { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
   { name: 'engine', kind: 'string', valueName: 'e', description: 'transitions by: auto (compiled for built-in variants), compiled, spec, or verify (both, compared at every step)' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'write each counterexample and finding as a litmus file into dir' },
@@ -64,13 +67,49 @@ export async function guarded(io: Io, name: string, fn: () => number | Promise<n
   }
 }
 
-export function writeOut(dir: string, cwd: string, name: string, text: string): string {
-  const d = resolve(cwd, dir);
-  mkdirSync(d, { recursive: true });
-  const path = resolve(d, `${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.litmus.yaml`);
-  writeFileSync(path, text);
-  return path;
+
+/** --max-states, --max-seconds and --max-memory: the same bounds for check, diff and report. */
+export function boundOptionSpecs(what: string): OptionSpec[] {
+  return [
+    { name: 'max-states', kind: 'number', valueName: 'n', description: `stop after n ${what} (the run is then not exhaustive)` },
+    { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (the run is then not exhaustive)' },
+    { name: 'max-memory', kind: 'number', valueName: 'MB', description: `stop when the process uses more than MB megabytes (default ${defaultMaxMemoryMb()}, half of this machine's memory; not exhaustive)` },
+  ];
 }
+
+/** Half of the machine's (or the cgroup's) memory, in MB. */
+export function defaultMaxMemoryMb(): number {
+  const total = totalmem();
+  const limit = (process as { constrainedMemory?: () => number }).constrainedMemory?.() ?? 0;
+  const machine = limit && limit > 0 && limit < total ? limit : total;
+  return Math.max(256, Math.floor(machine / 2 / 2 ** 20));
+}
+
+// Node's timers and a day's worth of seconds; states beyond what a typed array can index.
+const MAX_SECONDS = 2_147_483, MAX_STATES = 2 ** 32;
+
+/** The bound options, checked: integers where counts, finite and in range. */
+export function searchBounds(options: Record<string, unknown>): { maxStates?: number; maxSeconds?: number; maxMemory: number } {
+  const ms = options['max-states'], sec = options['max-seconds'], mem = options['max-memory'];
+  if (ms !== undefined && (!Number.isInteger(ms) || (ms as number) < 1 || (ms as number) > MAX_STATES))
+    throw new UsageError(`--max-states must be an integer in 1..${MAX_STATES}, got ${String(ms)}`);
+  if (sec !== undefined && !((sec as number) > 0 && (sec as number) <= MAX_SECONDS))
+    throw new UsageError(`--max-seconds must be a number of seconds in (0, ${MAX_SECONDS}], got ${String(sec)}`);
+  if (mem !== undefined && (!Number.isInteger(mem) || (mem as number) < 1))
+    throw new UsageError(`--max-memory must be an integer number of megabytes >= 1, got ${String(mem)}`);
+  return { maxStates: ms as number | undefined, maxSeconds: sec as number | undefined, maxMemory: ((mem as number | undefined) ?? defaultMaxMemoryMb()) * 2 ** 20 };
+}
+
+/** Warnings (memory) go to stderr always, not only on a terminal. */
+export const warner = (io: Io, name: string) => (text: string): void => io.err(`svacheck ${name}: warning: ${text}\n`);
+
+/** The line saying that symmetry reduction was partial on some states, or nothing. */
+export const partialLines = (n: number): string[] => n === 0 ? [] : [
+  `Symmetry: partial canonical form on ${n.toLocaleString('en-US')} state(s) (more than ${ORDER_CAP} orders of tied identical devices);`,
+  '  distinct-state counts may include symmetric duplicates; verdicts are unaffected.',
+];
+
+const ORDER_CAP = Packer.ORDER_CAP;
 
 const ENGINES: readonly EngineChoice[] = ['auto', 'compiled', 'spec', 'verify'];
 
@@ -87,9 +126,14 @@ const ENGINE_LINE: Readonly<Record<string, string>> = {
   verify: 'Transitions: compiled and spec/ in lockstep; they agreed on every transition and invariant verdict.',
 };
 
+const STOPPED_BY: Readonly<Record<string, string>> = {
+  'max-states': '--max-states (bound hit)', 'max-seconds': '--max-seconds (bound hit)', 'max-memory': '--max-memory (bound hit)',
+  interrupted: 'a signal (interrupted)', hook: 'the first violation',
+};
+
 export const stopLine = (exhaustive: boolean, stop: string, what: string): string =>
   exhaustive ? `Exhaustive within the configuration's bounds.`
-    : `NOT EXHAUSTIVE: stopped by ${stop === 'max-states' ? '--max-states' : stop === 'max-seconds' ? '--max-seconds' : 'the first violation'} (bound hit); ${what} cover only the explored part.`;
+    : `NOT EXHAUSTIVE: stopped by ${STOPPED_BY[stop] ?? stop}; ${what} cover only the explored part.`;
 
 function failed(r: CheckResult): boolean {
   return r.violations.some((v) => !v.expected) || r.missingExpected.length > 0;
@@ -114,14 +158,14 @@ function render(r: CheckResult, mc: ModelConfig, showCoverage: boolean, written:
     const path = written.get(a.litmus);
     if (path) lines.push(`    Written: ${path}`);
   }
-  lines.push('', ...formatStats(r.stats), ENGINE_LINE[r.engine], stopLine(r.exhaustive, r.stop, 'statistics'));
+  lines.push('', ...formatStats(r.stats), ENGINE_LINE[r.engine], ...partialLines(r.symmetryPartial), stopLine(r.exhaustive, r.stop, 'statistics'));
   if (showCoverage) lines.push(...formatCoverage(r.coverage, OP_NAMES));
   return lines;
 }
 
 export function checkJson(r: CheckResult) {
   return {
-    config: r.config, variant: r.variant, engine: r.engine, symmetry: r.symmetry, symmetryOrder: r.symmetryOrder, status: r.status,
+    config: r.config, variant: r.variant, engine: r.engine, symmetry: r.symmetry, symmetryOrder: r.symmetryOrder, symmetryPartial: r.symmetryPartial, status: r.status,
     exhaustive: r.exhaustive, stop: r.stop, stats: r.stats, coverage: r.coverage, missingExpected: r.missingExpected,
     violations: r.violations.map((v) => ({ invariant: v.invariant, rule: v.rule, reason: v.reason, expected: v.expected, states: v.states, steps: v.lines.map((l) => l.trim()), litmus: v.litmus })),
     availability: r.availability.map((a) => ({ kind: a.kind, rule: a.rule, title: a.title, transitions: a.transitions, steps: a.lines.map((l) => l.trim()), litmus: a.litmus })),
@@ -134,41 +178,56 @@ export const command: Command = {
   async run(argv, io) {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
-    for (const k of ['max-states', 'max-seconds'] as const)
-      if (options[k] !== undefined && !((options[k] as number) > 0)) throw new UsageError(`--${k} must be positive`);
+    const bounds = searchBounds(options);
     const engine = engineOption(options.engine);
     const only = await variantArgs(options.variant as string[] | undefined, io.cwd);
+    const outDir = options.out ? OutDir.prepare(options.out as string, io.cwd) : null;   // before the run, not after it
     return guarded(io, 'check', () => {
       const configs = loadConfigs(positional, options.config as string[] | undefined, io.cwd);
       const results: CheckResult[] = [];
       const lines: string[] = [];
+      for (const mc of configs) for (const v of only ?? mc.variants) {
+        // A variant that has none of the configuration's operations would explore one state and "hold".
+        const has = variantOf(v).ops;
+        if (!mc.ops.some((o) => has.includes(o)))
+          throw new UsageError(`${mc.source}: variant ${variantOf(v).name} has none of the operations [${mc.ops.join(', ')}]; nothing would be checked`);
+      }
+      const skipped: string[] = [];
       for (const mc of configs) {
         for (const v of only ?? mc.variants) {
+          if (interrupted()) { skipped.push(`${mc.name}/${variantOf(v).name}`); continue; }
           const r = check(mc, v, {
             continue: Boolean(options.continue), symmetry: options['no-symmetry'] ? false : undefined,
-            maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
+            ...bounds, onWarning: warner(io, 'check'), interrupted,
             onProgress: progressReporter(io, `${mc.name}/${typeof v === 'string' ? v : v.name}`), engine,
           });
           results.push(r);
           const written = new Map<string, string>();
-          if (options.out) {
+          if (outDir) {
+            // Two configurations with one name get -2, -3...: nothing of this run is overwritten.
             for (const x of [...r.violations, ...r.availability]) {
               const name = 'invariant' in x ? `${r.config}-${r.variant}-${x.invariant}` : `${r.config}-${r.variant}-${x.kind}`;
-              written.set(x.litmus, writeOut(options.out as string, io.cwd, name, x.litmus));
+              const path = outDir.write(name, x.litmus);
+              if (path) written.set(x.litmus, path);
             }
           }
           if (!options.json) lines.push(...render(r, mc, Boolean(options.coverage), written), '');
         }
       }
       const bad = results.filter(failed);
-      const code = bad.length > 0 ? EXIT.FAILED : EXIT.OK;
+      const sig = stopSignal();
+      const code = sig ? exitCodeFor(sig) : bad.length > 0 ? EXIT.FAILED : EXIT.OK;
+      const failedWrites = outDir?.failureLines('check') ?? [];
       if (options.json) {
-        io.out(JSON.stringify({ command: 'check', exit: code, results: results.map(checkJson) }, null, 2) + '\n');
+        io.out(JSON.stringify({ command: 'check', exit: code, interrupted: sig, notRun: skipped, results: results.map(checkJson) }, null, 2) + '\n');
+        for (const l of failedWrites) io.err(l + '\n');
         return code;
       }
       const partial = results.filter((r) => !r.exhaustive).length;
-      lines.push(`Summary: ${plural(results.length, 'run')}; ${bad.length} with violations; ${partial > 0 ? `${partial} NOT EXHAUSTIVE (bound hit)` : 'all exhaustive'}.`);
+      lines.push(`Summary: ${plural(results.length, 'run')}; ${bad.length} with violations; ${partial > 0 ? `${partial} NOT EXHAUSTIVE (${sig ? 'interrupted' : 'bound hit'})` : 'all exhaustive'}.`);
+      if (sig) lines.push(...interruptedLines('check', argv, skipped.length > 0 ? [`Not run: ${skipped.join(', ')}.`] : []));
       io.out(lines.join('\n') + '\n');
+      for (const l of failedWrites) io.err(l + '\n');
       return code;
     });
   },

@@ -8,19 +8,18 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { checkAdapter, counterexampleLitmus, freshSeed, type ConformanceReport } from '../../conformance/check.ts';
 import { shrinkCrash, type Restartable } from '../../conformance/crash.ts';
 import type { FailNthTarget } from '../../conformance/failnth.ts';
 import { writeLitmus } from '../../vocab/litmus.ts';
 import {
-  bundledPath, bundledSources, coverageOf, findLitmusFiles, renderOutcome, renderSummary, runSources, toJson,
+  bundledPath, bundledSources, coverageOf, findLitmusFiles, loadLitmus, renderOutcome, renderSummary, runSources, toJson,
   type FileOutcome, type LitmusSource,
 } from '../../conformance/litmus/index.ts';
 import { openExecAdapter, renderExecReport, type ExecAdapter, type ExecOptions, type ExecReport } from '../../conformance/protocol/index.ts';
 import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } from '../../model/config.ts';
-import { SEED_SETUP, VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
-import { helpText, intOption, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { SEED_SETUP, VARIANTS, type OpName, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
+import { helpText, intOption, MAX_TIMER_MS, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { isVariantPath, resolveVariantArg, variantArgs } from '../variants.ts';
 import { implVariantOf } from '../../conformance/lockstep.ts';
 import type { Variant } from '../../spec/index.ts';
@@ -28,7 +27,9 @@ import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
 import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
 import type { Command } from '../main.ts';
-import { describeLoadError } from '../loadError.ts';
+import { ModuleAdapter } from '../moduleAdapter.ts';
+import { OutDir, writeAtomic } from '../out.ts';
+import { exitCodeFor, interrupted, interruptedLines, stopSignal, type StopSignal } from '../interrupt.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'impl', kind: 'string', valueName: 'spec', description: "the implementation: 'builtin', a TS/JS module path (default export, adapter or createAdapter), or 'exec:<command and args>'" },
@@ -42,7 +43,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'litmus', kind: 'list', valueName: 'path', description: 'extra litmus files or directories to run on the implementation' },
   { name: 'no-library', kind: 'boolean', description: 'do not run the bundled litmus library' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/conform)' },
-  { name: 'timeout', kind: 'number', valueName: 'ms', description: 'exec: deadline of each response (default 5000)' },
+  { name: 'timeout', kind: 'number', valueName: 'ms', description: 'deadline of each response (exec:) or call (module) in ms (default 5000)' },
   { name: 'stderr-is-error', kind: 'boolean', description: "exec: treat the implementation's stderr output as a protocol failure" },
   { name: 'pipeline', kind: 'boolean', description: 'exec: send each random run ahead in batch lines when the implementation announces batches (PROTOCOL.md §8), checked step by step; much faster, same verdicts unless it crashes on an op sent after its first failure' },
   { name: 'fail-nth', kind: 'boolean', description: 'also fail every fallible call of every operation once (builtin, or an exec: program announcing fail_nth and leaks, PROTOCOL.md §11)' },
@@ -96,6 +97,8 @@ export interface RandomOutcome {
   readonly file?: string;
   readonly replayFile?: string;
   readonly replaySeed?: string;
+  /** This run was stopped by a signal; its failure (if any) is the interruption, not the implementation. */
+  readonly interrupted?: boolean;
 }
 
 export interface ConformResult {
@@ -107,19 +110,25 @@ export interface ConformResult {
   readonly seed: number;
   readonly litmus: readonly FileOutcome[];
   readonly litmusStopped: boolean;
+  /** Litmus files not run: they use operations the implementation did not announce (hello.ops). */
+  readonly notRun: readonly { readonly file: string; readonly ops: readonly string[] }[];
+  /** Nothing at all was checked (no verdict, no operation): never a pass. */
+  readonly nothingChecked: boolean;
+  /** A signal stopped the run: what was done is reported, the rest not run. */
+  readonly interrupted: StopSignal | null;
   readonly random: readonly RandomOutcome[];
   /** The exec implementation broke the protocol: what happened and how far the run got. */
   readonly broke: ExecReport | null;
-  readonly code: 0 | 1 | 2 | 3;
+  readonly code: 0 | 1 | 2 | 3 | 130 | 143;
 }
 
-type Loaded = { ok: true; adapter: SvaAdapter; exec: ExecAdapter | null } | { ok: false; code: 2 | 3; lines: string[]; report?: ExecReport };
+/** Operations per random run and runs per variant beyond which a run would exhaust memory or never end. */
+const MAX_STEPS = 10_000, MAX_RUNS = 1_000_000;
 
-const isAdapter = (x: unknown): x is SvaAdapter => {
-  const a = x as Partial<SvaAdapter> | null;
-  return typeof a === 'object' && a !== null && typeof a.name === 'string' && Array.isArray(a.variants)
-    && typeof a.configure === 'function' && typeof a.apply === 'function' && typeof a.observe === 'function';
-};
+/** An implementation run under supervision: an exec: child process, or a module in a worker thread. */
+type Supervised = ExecAdapter | ModuleAdapter;
+
+type Loaded = { ok: true; adapter: SvaAdapter; exec: Supervised | null } | { ok: false; code: 2 | 3; lines: string[]; report?: ExecReport };
 
 /** builtin, a module path, or exec:CMD → an adapter, or why not (2: usage/input, 3: it broke). */
 export async function loadImplementation(spec: string, cwd: string, options: { timeoutMs?: number; stderrIsError?: boolean } = {}): Promise<Loaded> {
@@ -133,22 +142,11 @@ export async function loadImplementation(spec: string, cwd: string, options: { t
     if (o.usage) return { ok: false, code: 2, lines: [o.usage] };
     return { ok: false, code: 3, report: o.report, lines: [`The implementation broke before the first check (${spec}):`, ...(o.report ? renderExecReport(o.report).map((l) => `  ${l}`) : [])] };
   }
-  const file = path.resolve(cwd, spec);
-  let mod: Record<string, unknown>;
-  try { mod = await import(pathToFileURL(file).href) as Record<string, unknown>; } catch (e) {
-    return { ok: false, code: 2, lines: [`--impl ${spec}: cannot load the module: ${describeLoadError(e, spec)}`] };
-  }
-  for (const key of ['default', 'adapter', 'createAdapter']) {
-    let x = mod[key];
-    if (x === undefined) continue;
-    if (typeof x === 'function' && !isAdapter(x)) {
-      try { x = await (x as () => unknown)(); } catch (e) {
-        return { ok: false, code: 3, lines: [`--impl ${spec}: ${key}() threw: ${(e as Error).message.split('\n')[0]}`] };
-      }
-    }
-    if (isAdapter(x)) return { ok: true, adapter: x, exec: null };
-  }
-  return { ok: false, code: 2, lines: [`--impl ${spec}: the module exports no SvaAdapter (as default, 'adapter', or a 'createAdapter' function); see vocab/index.ts SvaAdapter`] };
+  // A module runs in a worker thread, where its calls have a deadline and its crashes stay its own.
+  const o = await ModuleAdapter.open(path.resolve(cwd, spec), { timeoutMs: options.timeoutMs, shown: spec });
+  if (o.ok) return { ok: true, adapter: o.adapter, exec: o.adapter };
+  if (o.code === 2) return { ok: false, code: 2, lines: [`--impl ${spec}: ${o.message}`] };
+  return { ok: false, code: 3, report: o.report, lines: [`The implementation broke before the first check (${spec}):`, ...(o.report ? renderExecReport(o.report).map((l) => `  ${l}`) : [`  ${o.message}`])] };
 }
 
 /** The adapter as a fail-nth target, if it announces the capabilities (exec: hello, or the builtin). */
@@ -167,8 +165,26 @@ export async function reopenExec(impl: string, cwd: string, options: ExecOptions
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** An implementation's own name for the terminal: control characters shown escaped, one line, bounded. */
+export const safeName = (name: string): string => {
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+};
+
 /** Run the whole conformance check; never throws for a failing or broken implementation. */
-export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: ExecAdapter | null, io: Io): Promise<ConformResult> {
+/** The adapter as runs see it: once a signal arrived, every call fails at once, so a run in progress ends. */
+function interruptible(adapter: SvaAdapter): SvaAdapter {
+  const stop = () => new Error(`interrupted by ${stopSignal()}`);
+  return {
+    contractVersion: 1, name: adapter.name, variants: adapter.variants,
+    configure: (setup, variant) => { if (interrupted()) throw stop(); return adapter.configure(setup, variant); },
+    apply: (op) => { if (interrupted()) throw stop(); return adapter.apply(op); },
+    observe: (probes) => { if (interrupted()) throw stop(); return adapter.observe(probes); },
+  };
+}
+
+export async function runConform(o: ConformOptions, impl: SvaAdapter, exec: Supervised | null, io: Io): Promise<ConformResult> {
+  const adapter = interruptible(impl);
   // Progress on stderr only once the run takes a while, then at most every few seconds.
   const started = Date.now();
   let next = started + 3000;
@@ -178,6 +194,10 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
     io.err(`conform [${((Date.now() - started) / 1000).toFixed(0)}s]: ${s}\n`);
   };
   const variants = (o.variants ?? adapter.variants.filter((v) => (VARIANTS as readonly string[]).includes(v)));
+  if (variants.length === 0)
+    throw new UsageError(`${safeName(adapter.name)} announces no variant svacheck knows (announced: ${adapter.variants.map((v) => safeName(String(v))).join(', ') || 'none'}; known: ${VARIANTS.join(', ')}); nothing would be checked`);
+  // PROTOCOL.md §4: never send an op outside hello.ops. Module adapters implement every op.
+  const announced: readonly OpName[] | null = exec ? exec.ops : null;
   const base = o.replayBase ? [...o.replayBase] : ['npx', 'svacheck', 'conform', '--impl', shq(o.impl)];
   /** The rules a variant is checked against: a design from a file standing for it, or its own. */
   const specFor = (v: VariantName): VariantName | Variant => o.designs?.get(v)?.variant ?? v;
@@ -191,10 +211,19 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
     sources.push(...found.sources);
   }
   const litmus: FileOutcome[] = [];
+  const notRun: { file: string; ops: OpName[] }[] = [];
   let litmusStopped = false;
   for (const [i, src] of sources.entries()) {
+    if (interrupted()) break;
+    if (announced) {
+      const loaded = await loadLitmus(src);
+      const lacking = loaded.ok ? [...new Set(loaded.litmus.doc.steps.map((st) => st.op.op))].filter((x) => !announced.includes(x)) : [];
+      if (lacking.length > 0) { notRun.push({ file: src.shown, ops: lacking }); continue; }
+    }
     progress(`litmus ${i + 1}/${sources.length} ${src.shown}`);
-    litmus.push(...await runSources([src], variants.map(specFor), { subject: adapter }));
+    const outcome = await runSources([src], variants.map(specFor), { subject: adapter });
+    if (interrupted()) break;                     // cut short by the signal: no verdict, not a crash
+    litmus.push(...outcome);
     if (exec?.failed) { litmusStopped = i + 1 < sources.length; break; }
   }
 
@@ -204,12 +233,20 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
     await mkdir(o.out, { recursive: true }).catch(() => undefined);
     outer: for (const variant of variants) {
       for (const s of o.setups) {
+        if (interrupted()) break outer;
         progress(`random runs: ${variant} on ${s.name}, ${o.runs} runs, seed ${o.seed}`);
         const configArgs = s.args.map(shq);
         const replaySeed = (seed: number, p: string | null) =>
           [...base, '--variant', argOf(variant), ...configArgs, '--no-library', '--seed', String(seed), ...(p ? ['--path', shq(p)] : []),
             '--runs', String(o.runs), '--max-steps', String(o.maxSteps)].join(' ');
-        const report = await checkAdapter(adapter, { variant: specFor(variant), setup: s.setup ?? undefined, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed, pipeline: o.pipeline });
+        const report = await checkAdapter(adapter, { variant: specFor(variant), setup: s.setup ?? undefined, runs: o.runs, seed: o.seed, path: o.path, maxSteps: o.maxSteps, replay: replaySeed, pipeline: o.pipeline, ...(announced ? { ops: announced } : {}) })
+          .catch((e: unknown) => {
+            // A well-formed path that is not one of this seed's: bad input, not a broken tool.
+            if (o.path !== undefined && /Unable to replay|wrong path/i.test(String((e as Error)?.message)))
+              throw new UsageError(`--path ${o.path} is not a path of seed ${o.seed} with these options (${String((e as Error).message).split('\n')[0]})`);
+            throw e;
+          });
+        if (interrupted()) { random.push({ variant, setup: s.name, report, interrupted: true }); break outer; }
         if (exec?.failed) {
           const shrunk = await shrinkBroken(o, exec, variant, report.seed, replaySeed, io);
           random.push(shrunk ? { ...shrunk, variant, setup: s.name } : { variant, setup: s.name, report });
@@ -220,7 +257,7 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
         const rel = path.relative(io.cwd, file);
         const shown = rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
         let written: string | undefined = shown;
-        try { await writeFile(file, report.failure.litmusText); } catch (e) {
+        try { writeAtomic(file, report.failure.litmusText); } catch (e) {
           written = undefined;
           io.err(`svacheck conform: cannot write ${shown}: ${(e as Error).message.split('\n')[0]}\n`);
         }
@@ -230,22 +267,24 @@ export async function runConform(o: ConformOptions, adapter: SvaAdapter, exec: E
     }
   }
 
+  const sig = stopSignal();
   const broke = exec?.failed ? exec.report() : null;
   const crashed = broke !== null
     || litmus.some((f) => f.verdicts.some((v) => v.verdict === 'Crash'))
-    || random.some((r) => r.report.broke !== undefined || r.report.failure?.check === 'crash');
+    || random.some((r) => !r.interrupted && (r.report.broke !== undefined || r.report.failure?.check === 'crash'));
   const malformed = litmus.some((f) => f.errors.length > 0 || f.verdicts.some((v) => v.verdict === 'Malformed'));
-  const failed = litmus.some((f) => f.verdicts.some((v) => v.verdict === 'No')) || random.some((r) => !r.report.ok);
-  const code = crashed ? EXIT.BROKE : malformed ? EXIT.USAGE : failed ? EXIT.FAILED : EXIT.OK;
+  const failed = litmus.some((f) => f.verdicts.some((v) => v.verdict === 'No')) || random.some((r) => !r.interrupted && !r.report.ok);
+  const nothingChecked = !litmus.some((f) => f.verdicts.length > 0) && !random.some((r) => r.report.checked > 0);
+  const code = sig ? exitCodeFor(sig) : crashed ? EXIT.BROKE : malformed ? EXIT.USAGE : failed ? EXIT.FAILED : nothingChecked ? EXIT.USAGE : EXIT.OK;
   const shown = variants.map((v) => o.designs?.get(v)?.variant.name ?? v);
-  return { impl: o.impl, name: adapter.name, variants, shown, seed: o.seed, litmus, litmusStopped, random, broke, code };
+  return { impl: o.impl, name: adapter.name, variants, shown, seed: o.seed, litmus, litmusStopped, notRun, nothingChecked, interrupted: sig, random, broke, code: code as ConformResult['code'] };
 }
 
 /**
  * The implementation broke (crashed, exited, hung) during a random run: shrink the operations of
  * that run on fresh processes, and report the shrunk trace like any other failure.
  */
-async function shrinkBroken(o: ConformOptions, exec: ExecAdapter, variant: VariantName, seed: number,
+async function shrinkBroken(o: ConformOptions, exec: Supervised, variant: VariantName, seed: number,
   replaySeed: (seed: number, p: string | null) => string, io: Io): Promise<Omit<RandomOutcome, 'variant' | 'setup'> | null> {
   const before = exec.report();
   if (!o.reopen || before.configured === null || before.transcript.length === 0) return null;
@@ -277,7 +316,11 @@ async function shrinkBroken(o: ConformOptions, exec: ExecAdapter, variant: Varia
 const builtinShown = (r: ConformResult): VariantName[] => VARIANTS.filter((v) => (r.shown ?? r.variants).includes(v));
 
 export function renderConform(r: ConformResult): string[] {
-  const out: string[] = [`svacheck conform: ${r.name} (${r.impl})`, `variants: ${r.variants.join(', ')}`, ''];
+  const out: string[] = [`svacheck conform: ${safeName(r.name)} (${r.impl})`, `variants: ${r.variants.join(', ')}`, ''];
+  if (r.notRun.length > 0) {
+    out.push(`Litmus files not run: they use operations the implementation does not announce (${r.notRun.length}):`);
+    out.push(...r.notRun.map((x) => `  ${x.file}: ${x.ops.join(', ')}`), '');
+  }
   if (r.litmus.length > 0) {
     out.push(`Litmus scenarios on the implementation (${plural(r.litmus.length, 'file')}${r.litmusStopped ? ', stopped early: the implementation broke' : ''}):`);
     // A failing bundled scenario is named so that `npx svacheck replay NAME` finds it anywhere.
@@ -295,6 +338,7 @@ export function renderConform(r: ConformResult): string[] {
     for (const x of r.random) {
       const rep = x.report;
       const head = `  ${rep.design ?? x.variant} on ${x.setup}: ${plural(rep.runs, 'run')}, ${plural(rep.checked, 'op')} checked, ${rep.timeMs} ms`;
+      if (x.interrupted) { out.push(`${head} - stopped: interrupted${rep.ok ? '' : ' (this run is incomplete)'}`); continue; }
       if (rep.ok) { out.push(`${head} - ok`); continue; }
       if (r.broke && !rep.failure) { out.push(`${head} - stopped: the implementation broke (below)`); continue; }
       if (rep.broke) { out.push(`${head} - BROKE: ${rep.broke.split('\n')[0]}`); continue; }
@@ -310,6 +354,8 @@ export function renderConform(r: ConformResult): string[] {
     out.push('');
   }
   if (r.broke) out.push('The implementation broke:', ...renderExecReport(r.broke).map((l) => `  ${l}`), '');
+  if (r.nothingChecked && r.code === EXIT.USAGE) out.push('NOTHING WAS CHECKED: no litmus verdict and no operation of a random run; this is not a pass.', '');
+  if (r.interrupted) { out.push(`Verdict: interrupted by ${r.interrupted}; the results above are partial (exit ${r.code})`); return out; }
   const verdict = ['all checks held', 'a check failed', 'bad input', 'the implementation under test broke'][r.code];
   out.push(`Verdict: ${verdict} (exit ${r.code})`);
   return out;
@@ -319,9 +365,9 @@ export function conformJson(r: ConformResult): unknown {
   return {
     version: 1, impl: r.impl, name: r.name, variants: r.variants, seed: r.seed, exit: r.code,
     litmus: toJson(r.litmus, r.shown ?? r.variants, coverageOf(r.litmus, builtinShown(r))),
-    litmusStopped: r.litmusStopped,
+    litmusStopped: r.litmusStopped, notRun: r.notRun, nothingChecked: r.nothingChecked, interrupted: r.interrupted,
     random: r.random.map((x) => ({
-      variant: x.variant, setup: x.setup, ok: x.report.ok, runs: x.report.runs, checked: x.report.checked, seed: x.report.seed,
+      variant: x.variant, setup: x.setup, ok: x.report.ok, interrupted: x.interrupted ?? false, runs: x.report.runs, checked: x.report.checked, seed: x.report.seed,
       path: x.report.path, broke: x.report.broke ?? null,
       failure: x.report.failure ? {
         check: x.report.failure.check, step: x.report.failure.step, message: x.report.failure.message,
@@ -333,6 +379,25 @@ export function conformJson(r: ConformResult): unknown {
       transcript: r.broke.transcript.map((e) => ({ op: e.op, result: e.result ?? null })),
     },
   };
+}
+
+async function closeQuietly(adapter: SvaAdapter): Promise<void> {
+  try { await adapter.close?.(); } catch { /* already failing */ }
+}
+
+/** Close the implementation; what the report must add: close() threw (broke), or a non-zero exit after shutdown (a note). */
+async function closeAndSay(adapter: SvaAdapter, exec: Supervised | null): Promise<{ broke: boolean; lines: string[] }> {
+  const before = exec?.failed ?? null;
+  try { await adapter.close?.(); } catch (e) {
+    return { broke: true, lines: [`The implementation broke at close(): ${safeName((e as Error)?.message?.split('\n')[0] ?? String(e))}`] };
+  }
+  if (exec && before === null && exec.failed !== null) return { broke: true, lines: [`The implementation broke at close(): ${safeName(exec.failed.detail)}`] };
+  const r = exec?.report();
+  if (r?.exitAfterShutdown) {
+    const x = r.exitAfterShutdown;
+    return { broke: false, lines: [`Note: after shutdown the implementation ${x.signal ? `was killed by ${x.signal}` : `exited with status ${x.code}`} (PROTOCOL.md §10: shown, not a failure).`] };
+  }
+  return { broke: false, lines: [] };
 }
 
 /** The setups --config and --setups name; the seed setup when they name none. */
@@ -365,16 +430,23 @@ export const command: Command = {
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (the implementation is given with --impl)`);
     const impl = options.impl as string | undefined;
     if (!impl) throw new UsageError('--impl is required: builtin, a module path, or exec:<command and args>');
-    const intOpt = (name: string, dflt: number, min: number): number => intOption(options[name], name, dflt, min);
-    const runs = intOpt('runs', 100, 0);
-    const maxSteps = intOpt('max-steps', 50, 1);
-    const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31)) | 0;
-    const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1);
+    const intOpt = (name: string, dflt: number, min: number, max?: number): number => intOption(options[name], name, dflt, min, max);
+    const runs = intOpt('runs', 100, 0, MAX_RUNS);
+    const maxSteps = intOpt('max-steps', 50, 1, MAX_STEPS);
+    // A seed is 32 bits: a larger one would be silently truncated.
+    const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31), 2 ** 31 - 1);
+    const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1, MAX_TIMER_MS);
     const chosen = await variantArgs(options.variant as string[] | undefined, io.cwd);
-    const designArgs = new Map<string, string>();     // a design's name → the --variant path that gave it
+    const designArgs = new Map<string, string>();     // a design's name -> the --variant path that gave it
     for (const raw of (options.variant as string[] | undefined) ?? []) if (isVariantPath(raw)) designArgs.set((await resolveVariantArg(raw, io.cwd)).name, raw);
+    // A replay path is fast-check's (digits and colons), then optionally `@` and fc.commands' replayPath.
+    const fcPath = options.path as string | undefined;
+    if (fcPath !== undefined && !/^\d+(:\d+)*(@[A-Za-z0-9+/=]*)?$/.test(fcPath))
+      throw new UsageError(`--path '${fcPath}' is not a replay path (digits separated by ':', optionally '@' and the commands' path, as printed by a failing run)`);
+    if (fcPath !== undefined && options.seed === undefined) throw new UsageError('--path replays a printed counterexample and needs its --seed');
     const setups = loadSetups(options.config as string[] | undefined, options.setups as string[] | undefined, io.cwd);
     const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/conform');
+    if (options.out !== undefined) OutDir.prepare(options.out as string, io.cwd);   // an unusable --out is found before the run
 
     const loaded = await loadImplementation(impl, io.cwd, { timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) });
     if (!loaded.ok) {
@@ -384,6 +456,8 @@ export const command: Command = {
       return loaded.code;
     }
     const { adapter, exec } = loaded;
+    let result: ConformResult;
+    let sweeps: Awaited<ReturnType<typeof runFailNth>> = [];
     try {
       const target = failNthTarget(adapter);
       if (options['fail-nth'] && target === null)
@@ -393,27 +467,34 @@ export const command: Command = {
       const designs = new Map((chosen ?? []).filter((v) => designArgs.has(v.name)).map((v) => [implVariantOf(v, adapter), { variant: v, arg: designArgs.get(v.name)! }] as const));
       const missing = (only ?? []).filter((v) => !adapter.variants.includes(v));
       if (missing.length > 0)
-        throw new UsageError(`${adapter.name} does not implement ${missing.join(', ')} (it implements: ${adapter.variants.join(', ') || 'none'})`);
-      const result = await runConform({
-        impl, variants: only, designs, runs, seed, path: options.path as string | undefined, maxSteps, setups,
+        throw new UsageError(`${safeName(adapter.name)} does not implement ${missing.join(', ')} (it implements: ${adapter.variants.map((v) => safeName(String(v))).join(', ') || 'none'})`);
+      result = await runConform({
+        impl, variants: only, designs, runs, seed, path: fcPath, maxSteps, setups,
         litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
         timeoutMs, stderrIsError: Boolean(options['stderr-is-error']), pipeline: Boolean(options.pipeline),
-        reopen: exec ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,
+        reopen: impl.startsWith('exec:') ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,
       }, adapter, exec, io);
-      if (!options['fail-nth']) {
-        io.out(options.json ? JSON.stringify(conformJson(result), null, 2) + '\n' : renderConform(result).join('\n') + '\n');
-        return result.code;
-      }
-      const sweeps = target !== null && !exec?.failed ? await runFailNth(target, result.variants, setups, runs, seed, maxSteps, io) : [];
-      const code = Math.max(result.code, ...sweeps.map((s) => (s.broke !== null ? EXIT.BROKE : s.failed > 0 ? EXIT.FAILED : EXIT.OK))) as 0 | 1 | 2 | 3;
-      if (options.json) { io.out(JSON.stringify({ ...(conformJson({ ...result, code }) as object), failNth: sweeps.map(failNthJson) }, null, 2) + '\n'); return code; }
-      const lines = renderConform({ ...result, code });
-      const verdict = lines.pop()!;
-      const replay = { base: ['npx', 'svacheck', 'conform', '--impl', shq(impl), '--fail-nth'], seed, runs, maxSteps, setups: setups.flatMap((x) => x.args) };
-      io.out([...lines, ...sweeps.flatMap((s) => [...renderFailNth(s, replay), '']), verdict].join('\n') + '\n');
-      return code;
-    } finally {
-      await adapter.close?.();
+      if (options['fail-nth'] && target !== null && !exec?.failed && !interrupted()) sweeps = await runFailNth(target, result.variants, setups, runs, seed, maxSteps, io);
+    } catch (e) {
+      await closeQuietly(adapter);
+      throw e;
     }
+    // Close before printing: a close that throws, or an exit status after shutdown, is part of the report.
+    const after = await closeAndSay(adapter, exec);
+    let code = Math.max(result.code, ...sweeps.map((s) => (s.broke !== null ? EXIT.BROKE : s.failed > 0 ? EXIT.FAILED : EXIT.OK))) as ConformResult['code'];
+    if (after.broke && !result.interrupted) code = EXIT.BROKE;
+    result = { ...result, code };
+    if (options.json) {
+      io.out(JSON.stringify({ ...(conformJson(result) as object), ...(options['fail-nth'] ? { failNth: sweeps.map(failNthJson) } : {}), afterClose: after.lines.length > 0 ? after.lines : null }, null, 2) + '\n');
+      return code;
+    }
+    const lines = renderConform(result);
+    const verdict = lines.pop()!;
+    const replay = { base: ['npx', 'svacheck', 'conform', '--impl', shq(impl), '--fail-nth'], seed, runs, maxSteps, setups: setups.flatMap((x) => x.args) };
+    if (options['fail-nth']) lines.push(...sweeps.flatMap((s) => [...renderFailNth(s, replay), '']));
+    if (after.lines.length > 0) lines.push(...after.lines, '');
+    const stopped = result.interrupted ? interruptedLines('conform', options.seed === undefined ? [...argv, '--seed', String(seed)] : argv, [`Seed ${seed}.`]) : [];
+    io.out([...lines, verdict, ...stopped].join('\n') + '\n');
+    return code;
   },
 };

@@ -4,19 +4,20 @@
  * after which a result differs, as a litmus file. Exit 1: a difference; 0: equivalent within
  * the bounds (or, with "not exhaustive", none found before --max-states/--max-seconds).
  */
-import { OP_NAMES, VARIANTS, type OpName, type VariantName } from '../../vocab/index.ts';
+import { OP_NAMES, VARIANTS, type OpName } from '../../vocab/index.ts';
 import { diff, formatCoverage, formatStats, type DiffResult } from '../../model/index.ts';
 import { helpText, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
 import { EXIT } from '../io.ts';
 import { resolveVariantArg } from '../variants.ts';
 import type { Command } from '../main.ts';
-import { engineOption, guarded, loadConfigs, progressReporter, stopLine, writeOut } from './check.ts';
+import { boundOptionSpecs, engineOption, guarded, loadConfigs, partialLines, progressReporter, searchBounds, stopLine, warner } from './check.ts';
+import { exitCodeFor, interrupted, interruptedLines, stopSignal } from '../interrupt.ts';
+import { OutDir } from '../out.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
   { name: 'ops', kind: 'list', valueName: 'a,b', description: 'operations to drive (comma list; default: those of the configuration both variants have)' },
-  { name: 'max-states', kind: 'number', valueName: 'n', description: 'stop after n distinct state pairs (not exhaustive)' },
-  { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (not exhaustive)' },
+  ...boundOptionSpecs('distinct state pairs'),
   { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
   { name: 'engine', kind: 'string', valueName: 'e', description: 'transitions by: auto, compiled, spec, or verify (both, compared at every step)' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'write the distinguishing sequence as a litmus file into dir' },
@@ -41,7 +42,7 @@ function render(r: DiffResult, showCoverage: boolean, written?: string): string[
     lines.push(written ? `Written: ${written}` : 'Litmus file:', ...(written ? [] : d.litmus.trimEnd().split('\n').map((l) => `  ${l}`)));
   } else if (r.exhaustive) lines.push(`Equivalent within these bounds: no sequence of the operations above distinguishes ${r.a} from ${r.b}.`);
   else lines.push(`No difference found in the explored part.`);
-  lines.push('', ...formatStats(r.stats), r.status === 'different' ? 'Stopped at the first difference: breadth-first, so no shorter sequence differs.' : stopLine(r.exhaustive, r.stop, 'statistics'));
+  lines.push('', ...formatStats(r.stats), ...partialLines(r.symmetryPartial), r.status === 'different' ? 'Stopped at the first difference: breadth-first, so no shorter sequence differs.' : stopLine(r.exhaustive, r.stop, 'statistics'));
   if (showCoverage) lines.push(...formatCoverage(r.coverage, OP_NAMES));
   return lines;
 }
@@ -60,26 +61,39 @@ export const command: Command = {
     if (options.ops) {
       ops = (options.ops as string[]).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean) as OpName[];
       for (const o of ops) if (!(OP_NAMES as readonly string[]).includes(o)) throw new UsageError(`unknown operation '${o}' (known: ${OP_NAMES.join(', ')})`);
+      if (ops.length === 0) throw new UsageError('--ops names no operation: nothing would be compared');
+      for (const v of [va, vb]) {
+        const lacks = ops.filter((o) => !v.ops.includes(o));
+        if (lacks.length > 0) throw new UsageError(`--ops: variant ${v.name} has no ${lacks.join(', ')}; a diff can only drive operations both variants have`);
+      }
     }
     const engine = engineOption(options.engine);
+    const bounds = searchBounds(options);
+    const outDir = options.out ? OutDir.prepare(options.out as string, io.cwd) : null;   // before the run, not after it
     return guarded(io, 'diff', () => {
       const [mc] = loadConfigs(rest, options.config ? [options.config as string] : undefined, io.cwd);
+      const both = mc.ops.filter((o) => [va, vb].every((v) => v.ops.includes(o)));
+      if (!ops && both.length === 0) throw new UsageError(`${mc.source}: ${va.name} and ${vb.name} share none of the operations [${mc.ops.join(', ')}]; nothing would be compared`);
       const r = diff(mc, va, vb, {
         ops, symmetry: options['no-symmetry'] ? false : undefined,
-        maxStates: options['max-states'] as number | undefined, maxSeconds: options['max-seconds'] as number | undefined,
+        ...bounds, onWarning: warner(io, 'diff'), interrupted,
         onProgress: progressReporter(io, `diff ${va.name} ${vb.name}`), engine,
       });
-      const code = r.status === 'different' ? EXIT.FAILED : EXIT.OK;
-      const written = r.difference && options.out ? writeOut(options.out as string, io.cwd, `${r.config}-diff-${r.a}-${r.b}`, r.difference.litmus) : undefined;
+      const sig = stopSignal();
+      const code = sig ? exitCodeFor(sig) : r.status === 'different' ? EXIT.FAILED : EXIT.OK;
+      const written = r.difference && outDir ? outDir.write(`${r.config}-diff-${r.a}-${r.b}`, r.difference.litmus) ?? undefined : undefined;
+      const failedWrites = outDir?.failureLines('diff') ?? [];
       if (options.json) {
         io.out(JSON.stringify({
-          command: 'diff', exit: code, config: r.config, a: r.a, b: r.b, ops: r.ops, status: r.status, exhaustive: r.exhaustive, stop: r.stop,
+          command: 'diff', exit: code, interrupted: sig, config: r.config, a: r.a, b: r.b, ops: r.ops, status: r.status, exhaustive: r.exhaustive, stop: r.stop, symmetryPartial: r.symmetryPartial,
           stats: r.stats, coverage: r.coverage,
           difference: r.difference ? { step: r.difference.step, a: r.difference.a, b: r.difference.b, steps: r.difference.lines.map((l) => l.trim()), litmus: r.difference.litmus } : null,
         }, null, 2) + '\n');
+        for (const l of failedWrites) io.err(l + '\n');
         return code;
       }
-      io.out(render(r, Boolean(options.coverage), written).join('\n') + '\n');
+      io.out([...render(r, Boolean(options.coverage), written), ...(sig ? interruptedLines('diff', argv) : [])].join('\n') + '\n');
+      for (const l of failedWrites) io.err(l + '\n');
       return code;
     });
   },

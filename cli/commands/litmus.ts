@@ -47,6 +47,11 @@ export const command: Command = {
     }
     if (sources.length === 0) throw new UsageError(`no litmus files (*.yaml) found in ${positional.join(', ')}`);
     const outcomes = await runSources(sources, only);
+    // Files that parse but none runs the variants asked: nothing was checked, which is no pass.
+    if (only && outcomes.every((o) => o.errors.length === 0 && o.verdicts.length === 0)) {
+      io.err(`svacheck litmus: nothing was checked: no file given runs ${variants.join(', ')} (each file runs the variants it lists, or those that have all its operations)\n`);
+      return EXIT.USAGE;
+    }
     const coverage = options.coverage ? coverageOf(outcomes, VARIANTS.filter((v) => variants.includes(v))) : undefined;
     let code: number = exitCodeOf(outcomes);
     // The bundled library promises to exercise every API rule: a gap is a failed check.

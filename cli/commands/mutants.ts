@@ -4,13 +4,12 @@
  * `--litmus-dir DIR` writes each shrunk counterexample as a litmus file; `--show` prints them.
  * Exit 0 every mutant caught in every variant it breaks, 1 one escaped, 2 usage, 3 broke.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { formatKillTable, KILL_SEED, killMutant, type KillRow } from '../../conformance/killTable.ts';
 import { MUTANT_FIXTURES } from '../../conformance/mutants/index.ts';
-import { helpText, parseArgs, UsageError, type OptionSpec } from '../args.ts';
+import { helpText, intOption, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
+import { OutDir } from '../out.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'seed', kind: 'number', valueName: 'n', description: `fast-check seed (default ${KILL_SEED}, fixed so the table is reproducible)` },
@@ -45,15 +44,17 @@ export const command: Command = {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     if (options.list) {
-      for (const m of MUTANT_FIXTURES) io.out(`${m.name} (${m.rule}; ${m.variants.join(', ')}): ${m.description}\n`);
+      if (options.json) io.out(JSON.stringify({ mutants: MUTANT_FIXTURES.map((m) => ({ name: m.name, rule: m.rule, variants: m.variants, description: m.description })) }, null, 2) + '\n');
+      else for (const m of MUTANT_FIXTURES) io.out(`${m.name} (${m.rule}; ${m.variants.join(', ')}): ${m.description}\n`);
       return EXIT.OK;
     }
     const unknown = positional.filter((n) => !MUTANT_FIXTURES.some((m) => m.name === n));
     if (unknown.length > 0) throw new UsageError(`unknown mutant ${unknown.join(', ')} (see svacheck mutants --list)`);
-    const seed = options.seed as number | undefined;
-    if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError('--seed needs an integer');
+    const seed = options.seed === undefined ? undefined : intOption(options.seed, 'seed', 0, -(2 ** 31), 2 ** 31 - 1);   // 32 bits: no silent truncation
     const runs = options.runs as number | undefined;
     if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new UsageError('--runs needs a positive integer');
+    const dir = options['litmus-dir'] as string | undefined;
+    const outDir = dir === undefined ? null : OutDir.prepare(dir, io.cwd, '--litmus-dir');   // before the runs, not after
     const chosen = positional.length === 0 ? MUTANT_FIXTURES : MUTANT_FIXTURES.filter((m) => positional.includes(m.name));
 
     const rows: KillRow[] = [];
@@ -63,15 +64,16 @@ export const command: Command = {
     }
     if (io.progress && process.stderr.isTTY) io.err('\r'.padEnd(61) + '\r');
     const broke = rows.flatMap((r) => r.reports.filter((p) => p.broke).map((p) => `${r.mutant} ${p.variant}: ${p.broke}`));
-    if (options.json) io.out(JSON.stringify({ seed: seed ?? KILL_SEED, rows: rows.map(jsonRow) }, null, 2) + '\n');
+    // With --json, --show puts each counterexample in its row: stdout stays one JSON document.
+    const shown = (r: KillRow) => options.show ? { counterexamples: r.reports.filter((p) => p.failure).map((p) => ({ variant: p.variant, litmus: p.failure!.litmusText })) } : {};
+    if (options.json) io.out(JSON.stringify({ seed: seed ?? KILL_SEED, rows: rows.map((r) => ({ ...jsonRow(r), ...shown(r) })) }, null, 2) + '\n');
     else io.out(formatKillTable(rows));
-    const dir = options['litmus-dir'] as string | undefined;
-    if (dir !== undefined) await mkdir(resolve(io.cwd, dir), { recursive: true });
     for (const r of rows) for (const p of r.reports) {
       if (!p.failure) continue;
-      if (options.show) io.out(`\n--- ${r.mutant} [${p.variant}]\n${p.failure.litmusText}`);
-      if (dir !== undefined) await writeFile(join(resolve(io.cwd, dir), `${r.mutant}-${p.variant}.litmus.yaml`), p.failure.litmusText);
+      if (options.show && !options.json) io.out(`\n--- ${r.mutant} [${p.variant}]\n${p.failure.litmusText}`);
+      outDir?.write(`${r.mutant}-${p.variant}`, p.failure.litmusText);
     }
+    for (const l of outDir?.failureLines('mutants') ?? []) io.err(l + '\n');
     if (broke.length > 0) { io.err(`svacheck mutants: ${broke.join('; ')}\n`); return EXIT.BROKE; }
     return rows.every((r) => r.caught.length === r.variants.length) ? EXIT.OK : EXIT.FAILED;
   },

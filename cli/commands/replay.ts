@@ -3,7 +3,7 @@
  * a scenario) step by step against the spec and explain each step: the result, what the file
  * expected, the rule that decided it (with its statement), and the mm PASIDs and bonds after.
  */
-import { readFile } from 'node:fs/promises';
+import { readInputFile } from '../../vocab/files.ts';
 import { resolve } from 'node:path';
 import { formatOp, formatResult, sameResult } from '../../vocab/index.ts';
 import { ContractError, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME } from '../../spec/index.ts';
@@ -43,24 +43,26 @@ export const command: Command = {
     if (positional.length !== 1) throw new UsageError('replay takes exactly one litmus file');
     const only = await variantArgs(options.variant as string[] | undefined, io.cwd);
     const file = positional[0];
-    let text: string;
-    try { text = await readFile(resolve(io.cwd, file), 'utf8'); } catch (e) {
+    let read = readInputFile(resolve(io.cwd, file));
+    if (!read.ok && read.reason === 'cannot read: ENOENT') {
       // Not a file here: a bundled scenario named by its name (what the report prints).
-      const bundled = (e as NodeJS.ErrnoException).code === 'ENOENT' ? bundledPath(file) : null;
-      if (bundled === null) {
-        io.err(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-        return EXIT.USAGE;
-      }
-      text = await readFile(bundled, 'utf8');
+      const bundled = bundledPath(file);
+      if (bundled !== null) read = readInputFile(bundled);
     }
-    const parsed = parseLitmus(text, file);
+    if (!read.ok) { io.err(`${file}: ${read.reason}\n`); return EXIT.USAGE; }
+    const parsed = parseLitmus(read.text, file);
     if (!parsed.ok) {
       for (const e of parsed.errors) io.err(`${e.file}${e.line ? `:${e.line}` : ''}${e.step ? ` step ${e.step}` : ''}: ${e.reason}\n`);
       return EXIT.USAGE;
     }
     const { doc, stepLines } = parsed.litmus;
     let code: number = EXIT.OK;
-    for (const variant of variantsOf(parsed.litmus, only)) {
+    const runs = variantsOf(parsed.litmus, only);
+    if (runs.length === 0) {
+      io.err(`${file}: nothing to replay: the file does not run ${only?.map((v) => v.name).join(', ') ?? 'any variant'} (it runs: ${variantsOf(parsed.litmus).map((v) => v.name).join(', ') || 'none'})\n`);
+      return EXIT.USAGE;
+    }
+    for (const variant of runs) {
       io.out(`${doc.name} in ${variant.name}\n`);
       const driver = new SpecDriver(doc.setup, variant);
       for (const [i, s] of doc.steps.entries()) {

@@ -10,6 +10,7 @@ import { helpText, intOption, parseArgs, UsageError, type OptionSpec } from '../
 import { variantArgs } from '../variants.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
+import { boundOptionSpecs, searchBounds, warner } from './check.ts';
 import { resolve } from 'node:path';
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -22,6 +23,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'section', kind: 'list', valueName: 'n|name', description: `print only these sections, with the header (1-6 or ${SECTIONS.join(', ')}; repeatable or comma list)` },
   { name: 'finding', kind: 'list', valueName: 'id', description: 'print only these findings, with the header (the ids the report prints, e.g. diff-upstream-v2)' },
   { name: 'plot', kind: 'string', valueName: 'file', description: "write the SVG plot of section 6, what it costs users" },
+  ...boundOptionSpecs('distinct states per model-checking run'),
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
 
@@ -57,15 +59,17 @@ export const command: Command = {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}'`);
+    if (options.json && options.format !== undefined && options.format !== 'json') throw new UsageError(`--json and --format ${String(options.format)} ask for two formats; give one`);
     const format = options.json ? 'json' : (options.format as string | undefined) ?? 'text';
+    const limits = searchBounds(options);
     if (!['text', 'markdown', 'json'].includes(format)) throw new UsageError(`--format must be text, markdown or json, got '${format}'`);
     const sections = sectionList(options.section as string[] | undefined);
     const findingIds = (options.finding as string[] | undefined)?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
     if ((sections || findingIds) && format !== 'text') throw new UsageError('--section and --finding select parts of the text report (--format text)');
     if (sections && findingIds) throw new UsageError('give --section or --finding, not both');
     const variants = await variantArgs(options.variant as string[] | undefined, io.cwd);
-    const seed = intOption(options.seed, 'seed', DEFAULT_SEED, -(2 ** 31));
-    const runs = intOption(options.runs, 'runs', 100, 1);
+    const seed = intOption(options.seed, 'seed', DEFAULT_SEED, -(2 ** 31), 2 ** 31 - 1);
+    const runs = intOption(options.runs, 'runs', 100, 1, 1_000_000);
     let mc: ModelConfig;
     const configArg = (options.config as string | undefined) ?? 'seed-small';
     try {
@@ -82,7 +86,7 @@ export const command: Command = {
     const report = await buildReport({
       modelConfig: mc, configArg, seed, runs,
       setup: options.config === undefined ? undefined : mc.setup,
-      variants,
+      variants, limits: { ...limits, onWarning: warner(io, 'report') },
       costsPlot: options.plot === undefined ? undefined : resolve(io.cwd, options.plot as string),
       onStep: io.progress ? (what) => { if (Date.now() - started >= after) io.err(`svacheck report ${elapsed()} ${what}\n`); } : undefined,
       onProgress: io.progress ? (what, p) => io.err(`svacheck report ${elapsed()} ${what}: ${formatProgress(p)}\n`) : undefined,

@@ -9,7 +9,9 @@ import { helpText, intOption, parseArgs, UsageError, type OptionSpec, plural } f
 import { variantArgs } from '../variants.ts';
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
-import { guarded, loadConfigs, progressReporter, writeOut } from './check.ts';
+import { guarded, loadConfigs, progressReporter } from './check.ts';
+import { exitCodeFor, interrupted, interruptedLines, stopSignal } from '../interrupt.ts';
+import { OutDir } from '../out.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'config', kind: 'string', valueName: 'file', description: 'a model configuration file (default: the bundled seed-small)' },
@@ -45,6 +47,7 @@ function render(r: WalkResult, showCoverage: boolean, written: Map<string, strin
   }
   lines.push('', ...formatStats(r.stats));
   if (r.status === 'bound') lines.push('Stopped by --max-seconds (bound hit): fewer walks than asked.');
+  if (r.status === 'interrupted') lines.push('Stopped by a signal (interrupted): fewer walks than asked.');
   if (showCoverage) lines.push(...formatCoverage(r.coverage, OP_NAMES));
   return lines;
 }
@@ -56,37 +59,52 @@ export const command: Command = {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     if (positional.length > 1 || (positional.length === 1 && options.config)) throw new UsageError('walk takes one configuration');
-    const seed = intOption(options.seed, 'seed', Date.now() % 2 ** 31, 0);
-    const walks = intOption(options.walks, 'walks', 100, 1), length = intOption(options.length, 'length', 100, 1);
+    const seed = intOption(options.seed, 'seed', Date.now() % 2 ** 31, 0, 2 ** 32 - 1);   // 32 bits: no silent truncation
+    const walks = intOption(options.walks, 'walks', 100, 1, 10_000_000), length = intOption(options.length, 'length', 100, 1, 1_000_000);
     const only = options.walk === undefined ? undefined : intOption(options.walk, 'walk', 0, 0);
+    const maxSeconds = options['max-seconds'] as number | undefined;
+    if (maxSeconds !== undefined && !(maxSeconds > 0 && maxSeconds <= 2_147_483)) throw new UsageError(`--max-seconds must be a number of seconds in (0, 2147483], got ${maxSeconds}`);
     if (only !== undefined && only >= walks) throw new UsageError(`--walk ${only} is beyond --walks ${walks}`);
     const chosen = await variantArgs(options.variant as string[] | undefined, io.cwd);
+    const outDir = options.out ? OutDir.prepare(options.out as string, io.cwd) : null;   // before the run, not after it
     return guarded(io, 'walk', () => {
       const [mc] = loadConfigs(positional, options.config ? [options.config as string] : undefined, io.cwd);
       const results: WalkResult[] = [];
       const lines: string[] = [];
+      const skipped: string[] = [];
       for (const v of chosen ?? mc.variants) {
+        const vname = typeof v === 'string' ? v : v.name;
+        if (interrupted()) { skipped.push(vname); continue; }
         const r = walk(mc, v, {
-          seed, walks, length, only, continue: Boolean(options.continue), maxSeconds: options['max-seconds'] as number | undefined,
-          onProgress: progressReporter(io, `walk ${mc.name}/${typeof v === 'string' ? v : v.name}`),
+          seed, walks, length, only, continue: Boolean(options.continue), maxSeconds, interrupted,
+          onProgress: progressReporter(io, `walk ${mc.name}/${vname}`),
         });
         results.push(r);
         const written = new Map<string, string>();
-        if (options.out) for (const x of r.violations) written.set(x.litmus, writeOut(options.out as string, io.cwd, `${r.config}-${r.variant}-walk-${x.invariant}`, x.litmus));
+        // The seed and walk are in the name: walks of other seeds never overwrite this one.
+        if (outDir) for (const x of r.violations) {
+          const path = outDir.write(`${r.config}-${r.variant}-seed${r.seed}-walk${x.walk}-${x.invariant}`, x.litmus);
+          if (path) written.set(x.litmus, path);
+        }
         if (!options.json) lines.push(...render(r, Boolean(options.coverage), written), '');
       }
-      const code = results.some((r) => r.violations.some((v) => !v.expected)) ? EXIT.FAILED : EXIT.OK;
+      const sig = stopSignal();
+      const code = sig ? exitCodeFor(sig) : results.some((r) => r.violations.some((v) => !v.expected)) ? EXIT.FAILED : EXIT.OK;
+      const failedWrites = outDir?.failureLines('walk') ?? [];
       if (options.json) {
         io.out(JSON.stringify({
-          command: 'walk', exit: code, seed, results: results.map((r) => ({
+          command: 'walk', exit: code, interrupted: sig, notRun: skipped, seed, results: results.map((r) => ({
             config: r.config, variant: r.variant, seed: r.seed, walks: r.walks, completedWalks: r.completedWalks, status: r.status, replay: r.replay,
             stats: r.stats, coverage: r.coverage,
             violations: r.violations.map((v) => ({ invariant: v.invariant, rule: v.rule, reason: v.reason, expected: v.expected, walk: v.walk, replay: v.replay, originalLength: v.originalLength, steps: v.lines.map((l) => l.trim()), litmus: v.litmus })),
           })),
         }, null, 2) + '\n');
+        for (const l of failedWrites) io.err(l + '\n');
         return code;
       }
+      if (sig) lines.push(...interruptedLines('walk', options.seed === undefined ? [...argv, '--seed', String(seed)] : argv, [`Seed ${seed}.${skipped.length > 0 ? ` Not walked: ${skipped.join(', ')}.` : ''}`]));
       io.out(lines.join('\n') + '\n');
+      for (const l of failedWrites) io.err(l + '\n');
       return code;
     });
   },

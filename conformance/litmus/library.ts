@@ -4,7 +4,8 @@
  * errors, and every other file still runs.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { readInputFile } from '../../vocab/files.ts';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Variant } from '../../spec/index.ts';
@@ -82,11 +83,9 @@ export async function findLitmusFiles(paths: readonly string[], cwd: string): Pr
 
 /** Read and parse one file; an unreadable file is a located error like any other. */
 export async function loadLitmus(src: LitmusSource): Promise<{ ok: true; litmus: ParsedLitmus } | { ok: false; errors: LitmusError[] }> {
-  let text: string;
-  try { text = await readFile(src.path, 'utf8'); } catch (e) {
-    return { ok: false, errors: [{ file: src.shown, reason: `cannot read: ${(e as Error).message.split('\n')[0]}` }] };
-  }
-  const r = parseLitmus(text, src.shown);
+  const read = readInputFile(src.path);
+  if (!read.ok) return { ok: false, errors: [{ file: src.shown, reason: read.reason }] };
+  const r = parseLitmus(read.text, src.shown);
   return r.ok ? r : { ok: false, errors: [...r.errors] };
 }
 

@@ -6,6 +6,7 @@
  * each operation sent since the last configure, with its result once it came back.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { formatOp, type DmaProbe, type Observation, type Op, type OpName, type Result, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeResult, encodeOp, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
 import { ProtocolError, quoteLine, type FailureKind, type ProtocolFailure } from './failures.ts';
@@ -30,6 +31,8 @@ export interface ExecOptions {
   readonly lineLimit?: number;
   /** The runner's name sent in hello. */
   readonly runner?: string;
+  /** Longest stdout line accepted, in characters (default 16 MiB); a longer one is `line_too_long`. */
+  readonly maxLineLength?: number;
 }
 
 /** One operation sent since the last configure; `result` once its answer came back. */
@@ -90,6 +93,29 @@ function installExitHooks(): void {
   }
 }
 
+/** The environment variable carrying a run's marker to the implementation and its descendants. */
+export const MARKER_VAR = 'SVACHECK_RUN';
+
+/**
+ * SIGKILL every process whose environment carries this run's marker: descendants that called
+ * setsid() (or were re-parented to init) escape the process group, not their environment.
+ * Linux /proc only; elsewhere the process group kill is all there is.
+ */
+export function killMarked(marker: string): number {
+  let entries: string[];
+  try { entries = readdirSync('/proc'); } catch { return 0; }
+  const needle = `${MARKER_VAR}=${marker}\0`;
+  let killed = 0;
+  for (const d of entries) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    let env: string;
+    try { env = readFileSync(`/proc/${d}/environ`, 'latin1'); } catch { continue; }
+    if (!(env + '\0').includes(needle)) continue;
+    try { process.kill(Number(d), 'SIGKILL'); killed++; } catch { /* gone meanwhile */ }
+  }
+  return killed;
+}
+
 export type OpenResult =
   | { readonly ok: true; readonly adapter: ExecAdapter }
   | { readonly ok: false; readonly failure: ProtocolFailure | null; readonly usage?: string; readonly report?: ExecReport };
@@ -126,7 +152,9 @@ export class ExecAdapter implements SvaAdapter {
   private flushScheduled = false;
   private timer: NodeJS.Timeout | null = null;
   private nextId = 0;
-  private stdoutBuf = '';
+  /** Stdout not yet framed: chunks of the current line (no newline in any of them), and their length. */
+  private stdoutParts: string[] = [];
+  private stdoutLen = 0;
   private stderr = '';
   private stderrDropped = false;
   private readonly lines: string[] = [];
@@ -140,6 +168,8 @@ export class ExecAdapter implements SvaAdapter {
   private closed: Promise<void> | null = null;
   private resolveClosed: (() => void) | null = null;
   private readonly opt: Required<Omit<ExecOptions, 'cwd'>> & { cwd?: string };
+  /** This run's mark in the environment of the child and everything it starts. */
+  private readonly marker = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 
   constructor(readonly command: readonly string[], options: ExecOptions = {}) {
     this.opt = {
@@ -152,6 +182,7 @@ export class ExecAdapter implements SvaAdapter {
       maxBatch: options.maxBatch ?? 1024,
       lineLimit: options.lineLimit ?? 40,
       runner: options.runner ?? 'svacheck',
+      maxLineLength: options.maxLineLength ?? 16 * 2 ** 20,
     };
   }
 
@@ -159,7 +190,9 @@ export class ExecAdapter implements SvaAdapter {
   async start(): Promise<void> {
     installExitHooks();
     const [program, ...args] = this.command;
-    const child = spawn(program, args, { cwd: this.opt.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // detached: its own process group, killed as one; the marker in its environment finds the
+    // descendants that left the group (setsid) — they inherit it (killMarked).
+    const child = spawn(program, args, { cwd: this.opt.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, [MARKER_VAR]: this.marker } });
     this.child = child;
     this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
     LIVE.add(this);
@@ -173,7 +206,7 @@ export class ExecAdapter implements SvaAdapter {
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => this.onStdout(chunk));
-    child.stdout.on('end', () => { if (this.stdoutBuf.length > 0) { const rest = this.stdoutBuf; this.stdoutBuf = ''; this.onLine(rest); } });
+    child.stdout.on('end', () => { if (this.stdoutLen > 0 && this.failure === null) { const rest = this.stdoutParts.join(''); this.stdoutParts = []; this.stdoutLen = 0; this.onLine(rest); } });
     child.stderr.on('data', (chunk: string) => this.onStderr(chunk));
     child.on('exit', (code, signal) => {
       this.exit = this.killedByRunner && signal === 'SIGKILL' ? { code, signal, byRunner: true } : { code, signal };
@@ -249,6 +282,10 @@ export class ExecAdapter implements SvaAdapter {
   private send(op: Op, tracked: boolean, failNth: number | undefined): Promise<{ result: Result; info: FailNthInfo | null }> {
     if (this.failure) return Promise.reject(new ProtocolError(this.failure));
     this.ensureRunning();
+    // PROTOCOL.md §4: the runner never sends an op outside hello.ops. Callers filter first
+    // (conform skips what is not announced); this refusal keeps the promise if one does not.
+    if (this.hello !== null && !this.ops.includes(op.op))
+      return Promise.reject(new Error(`runner bug: ${op.op} is not among the operations ${this.name} announced (${this.ops.join(', ')}); it was not sent`));
     const entry: TranscriptEntry = { op };
     this.transcript.push(entry);
     this.totals.opsSent++;
@@ -325,6 +362,7 @@ export class ExecAdapter implements SvaAdapter {
     try { process.kill(-pid, 'SIGKILL'); } catch {
       if (this.exit === null) try { this.child?.kill('SIGKILL'); } catch { /* already gone */ }
     }
+    killMarked(this.marker);
   }
 
   /** How the run went so far: failure, stderr, transcript. */
@@ -451,17 +489,35 @@ export class ExecAdapter implements SvaAdapter {
     if (stdin && stdin.writable) stdin.write(`${line}\n`);
   }
 
+  /**
+   * Frame stdout into lines in linear time: each chunk is scanned once, and the pieces of an
+   * unfinished line are kept apart until its newline arrives (a 50 MB line used to be re-scanned
+   * from its start on every chunk). A line past maxLineLength ends the run as line_too_long.
+   */
   private onStdout(chunk: string): void {
-    // A long line (a batch's answer) comes in many chunks: look for its end in the new chunk only.
-    const seen = this.stdoutBuf.length;
-    this.stdoutBuf += chunk;
-    if (chunk.indexOf('\n') < 0) return;
-    let nl = this.stdoutBuf.indexOf('\n', seen);
-    for (; nl >= 0 && this.failure === null; nl = this.stdoutBuf.indexOf('\n')) {
-      const line = this.stdoutBuf.charCodeAt(nl - 1) === 13 ? this.stdoutBuf.slice(0, nl - 1) : this.stdoutBuf.slice(0, nl);   // a trailing \r
-      this.stdoutBuf = this.stdoutBuf.slice(nl + 1);
-      this.onLine(line);
+    let from = 0, nl: number;
+    while (this.failure === null && (nl = chunk.indexOf('\n', from)) >= 0) {
+      const piece = chunk.slice(from, nl);
+      from = nl + 1;
+      if (this.tooLong(piece.length)) return;
+      const line = this.stdoutParts.length > 0 ? this.stdoutParts.join('') + piece : piece;
+      this.stdoutParts = []; this.stdoutLen = 0;
+      this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
     }
+    if (this.failure !== null || from >= chunk.length) return;
+    const rest = chunk.slice(from);
+    if (this.tooLong(rest.length)) return;
+    this.stdoutParts.push(rest);
+    this.stdoutLen += rest.length;
+  }
+
+  private tooLong(more: number): boolean {
+    if (this.stdoutLen + more <= this.opt.maxLineLength) return false;
+    const head = (this.stdoutParts[0] ?? '').slice(0, 80);
+    this.stdoutParts = []; this.stdoutLen = 0;
+    this.fail(this.failureFor('line_too_long', `a stdout line longer than ${this.opt.maxLineLength} characters, starting ${quoteLine(head, 80)}`));
+    this.kill();
+    return true;
   }
 
   private onLine(line: string): void {

@@ -6,7 +6,7 @@
 
 export const FAILURE_KINDS = [
   'spawn_failed', 'exited', 'crashed', 'hang', 'not_json', 'malformed_response', 'wrong_id',
-  'missing_handshake', 'wrong_version', 'unsupported_variant', 'impl_error', 'stderr_output',
+  'missing_handshake', 'wrong_version', 'unsupported_variant', 'impl_error', 'stderr_output', 'line_too_long',
 ] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
@@ -58,6 +58,10 @@ export const FAILURE_INFO: Readonly<Record<FailureKind, { readonly title: string
   stderr_output: {
     title: 'output on stderr',
     explanation: 'The implementation wrote to stderr while the runner was told to treat that as an error.',
+  },
+  line_too_long: {
+    title: 'a stdout line beyond the length limit',
+    explanation: 'A protocol line grew past the limit (16 MiB by default) without a newline; no valid response is that long.',
   },
 };
 

@@ -12,9 +12,13 @@ export interface RenderOptions {
   readonly stderrLines?: number;
 }
 
+/** Text an implementation chose (its name, its stderr) as terminal-safe: control characters escaped, tab kept. */
+export const visible = (text: string): string =>
+  text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export function renderExecReport(r: ExecReport, options: RenderOptions = {}): string[] {
   const out: string[] = [];
-  out.push(`implementation: ${r.name ?? '(no handshake)'} - ${r.command.join(' ')}${r.pid !== null ? ` (pid ${r.pid})` : ''}`);
+  out.push(`implementation: ${r.name === null ? '(no handshake)' : visible(r.name)} - ${r.command.join(' ')}${r.pid !== null ? ` (pid ${r.pid})` : ''}`);
   if (r.failure) out.push(...describeFailure(r.failure).split('\n'));
   else if (r.exitAfterShutdown) out.push(`note: after shutdown the process ${r.exitAfterShutdown.signal ? `was killed by ${r.exitAfterShutdown.signal}` : `exited with status ${r.exitAfterShutdown.code}`}`);
   const t = r.totals;
@@ -32,7 +36,7 @@ export function renderExecReport(r: ExecReport, options: RenderOptions = {}): st
     const lines = r.stderr.replace(/\n$/, '').split('\n');
     const shown = options.stderrLines ?? 20;
     out.push(`stderr (${r.stderrDropped ? 'older output dropped; ' : ''}last ${Math.min(shown, lines.length)} of ${plural(lines.length, 'line')} kept):`);
-    for (const l of lines.slice(-shown)) out.push(`  | ${l}`);
+    for (const l of lines.slice(-shown)) out.push(`  | ${visible(l)}`);
   }
   return out;
 }
