@@ -23,6 +23,6 @@ describe('what it costs users', () => {
     expect(text.join('\n')).toMatch(/^dsp \(ssid_bits 1\): audio bind_pasid$/m);
     expect(readFileSync(plot, 'utf8')).toMatch(/^<svg /);
     expect(costsMarkdown(c)[0]).toBe('## 6. What it costs users');
-    expect(costsText(buildCosts(['v2'], 5, null))).toContain('Plot: not written (svacheck report --plot FILE).');
+    expect(costsText(buildCosts(['v2'], 5, null))).toContain('Plot: not written (npx svacheck report --plot costs.svg).');
   });
 });

@@ -50,8 +50,8 @@ export function costsText(c: CostsData): string[] {
     ...wrap(`Binds failed, % +- the larger side of the 95% interval, on the ${c.workload} workload (svacheck simulate) at loads ${c.loads.join(', ')} (mean processes alive), ${c.replications} runs of ${c.horizon} s each, seed ${c.seed}.`, 80),
     ...c.lines,
     '',
-    c.plot !== null ? `Plot written to ${c.plot}` : 'Plot: not written (svacheck report --plot FILE).',
-    'The full sweep, with a plot: npx svacheck simulate --plot FILE',
+    c.plot !== null ? `Plot written to ${c.plot}` : 'Plot: not written (npx svacheck report --plot costs.svg).',
+    'The full sweep, with a plot: npx svacheck simulate --plot simulate.svg',
     'Replay these numbers:',
     ...shellLines(c.replay, 80, '  '),
   ];
@@ -62,7 +62,7 @@ export function costsMarkdown(c: CostsData): string[] {
     '## 6. What it costs users', '',
     `Binds failed on the \`${c.workload}\` workload at loads ${c.loads.join(', ')}, ${c.replications} runs of ${c.horizon} s each, seed ${c.seed}:`, '',
     '```', ...c.lines.filter((l, i) => i > 0 || l !== ''), '```', '',
-    c.plot !== null ? `Plot written to \`${c.plot}\`.` : 'Plot: not written (`svacheck report --plot FILE`).', '',
+    c.plot !== null ? `Plot written to \`${c.plot}\`.` : 'Plot: not written (`npx svacheck report --plot costs.svg`).', '',
     `Replay: \`${c.replay}\``, '',
   ];
 }
