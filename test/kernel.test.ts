@@ -76,6 +76,15 @@ describe('reading a tree', () => {
     expect(s.err).toContain(path.join(scratch, 'drivers/iommu/iommu-sva.c'));
   });
 
+  it('kernel validates its run options as conform does (a timeout past 32-bit timers, a path without its seed)', async () => {
+    const t = await svacheck('kernel', '--tree', scratch, '--timeout', '10000000000');
+    expect(t.code).toBe(2);
+    expect(t.err).toMatch(/--timeout must be an integer in 1\.\.2147483647/);
+    const p = await svacheck('kernel', '--tree', scratch, '--path', '1:2');
+    expect(p.code).toBe(2);
+    expect(p.err).toMatch(/needs its --seed/);
+  });
+
   it.skipIf(!haveTrees)('the fixtures: v2 has bind_pasid and pasid_global, upstream neither', async () => {
     const up = await readKernelTree(path.join(FIXTURES, 'upstream'));
     const v2 = await readKernelTree(path.join(FIXTURES, 'v2'));

@@ -421,6 +421,27 @@ export function loadSetups(configs: readonly string[] | undefined, kinds: readon
   return out.length > 0 ? out : [{ name: 'the seed setup', args: [], setup: SEED_SETUP }];
 }
 
+/**
+ * The options of a run of random checks, validated: --runs, --max-steps, --seed (32 bits: a
+ * larger one would be silently truncated), --timeout (within Node's 32-bit timers) and --path
+ * (fast-check's digits and colons, then optionally `@` and fc.commands' replayPath; only with
+ * its --seed). Shared by conform and kernel.
+ */
+export function runOptions(options: Record<string, unknown>): { runs: number; maxSteps: number; seed: number; timeoutMs?: number; path?: string } {
+  const intOpt = (name: string, dflt: number, min: number, max?: number): number => intOption(options[name], name, dflt, min, max);
+  const path = options.path as string | undefined;
+  if (path !== undefined && !/^\d+(:\d+)*(@[A-Za-z0-9+/=]*)?$/.test(path))
+    throw new UsageError(`--path '${path}' is not a replay path (digits separated by ':', optionally '@' and the commands' path, as printed by a failing run)`);
+  if (path !== undefined && options.seed === undefined) throw new UsageError('--path replays a printed counterexample and needs its --seed');
+  return {
+    runs: intOpt('runs', 100, 0, MAX_RUNS),
+    maxSteps: intOpt('max-steps', 50, 1, MAX_STEPS),
+    seed: options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31), 2 ** 31 - 1),
+    timeoutMs: options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1, MAX_TIMER_MS),
+    path,
+  };
+}
+
 export const command: Command = {
   name: 'conform',
   summary: 'check an implementation (builtin, a module, or exec:CMD) against the spec',
@@ -430,20 +451,10 @@ export const command: Command = {
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (the implementation is given with --impl)`);
     const impl = options.impl as string | undefined;
     if (!impl) throw new UsageError('--impl is required: builtin, a module path, or exec:<command and args>');
-    const intOpt = (name: string, dflt: number, min: number, max?: number): number => intOption(options[name], name, dflt, min, max);
-    const runs = intOpt('runs', 100, 0, MAX_RUNS);
-    const maxSteps = intOpt('max-steps', 50, 1, MAX_STEPS);
-    // A seed is 32 bits: a larger one would be silently truncated.
-    const seed = options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31), 2 ** 31 - 1);
-    const timeoutMs = options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1, MAX_TIMER_MS);
+    const { runs, maxSteps, seed, timeoutMs, path: fcPath } = runOptions(options);
     const chosen = await variantArgs(options.variant as string[] | undefined, io.cwd);
     const designArgs = new Map<string, string>();     // a design's name -> the --variant path that gave it
     for (const raw of (options.variant as string[] | undefined) ?? []) if (isVariantPath(raw)) designArgs.set((await resolveVariantArg(raw, io.cwd)).name, raw);
-    // A replay path is fast-check's (digits and colons), then optionally `@` and fc.commands' replayPath.
-    const fcPath = options.path as string | undefined;
-    if (fcPath !== undefined && !/^\d+(:\d+)*(@[A-Za-z0-9+/=]*)?$/.test(fcPath))
-      throw new UsageError(`--path '${fcPath}' is not a replay path (digits separated by ':', optionally '@' and the commands' path, as printed by a failing run)`);
-    if (fcPath !== undefined && options.seed === undefined) throw new UsageError('--path replays a printed counterexample and needs its --seed');
     const setups = loadSetups(options.config as string[] | undefined, options.setups as string[] | undefined, io.cwd);
     const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/conform');
     if (options.out !== undefined) OutDir.prepare(options.out as string, io.cwd);   // an unusable --out is found before the run

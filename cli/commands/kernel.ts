@@ -13,12 +13,11 @@ import { openExecAdapter } from '../../conformance/protocol/index.ts';
 import { buildKernelHarness } from '../../kernel/build.ts';
 import { readKernelTree } from '../../kernel/tree.ts';
 import type { VariantName } from '../../vocab/index.ts';
-import { freshSeed } from '../../conformance/check.ts';
-import { helpText, intOption, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
+import { helpText, parseArgs, UsageError, variantList, type OptionSpec } from '../args.ts';
 import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
 import { shq } from '../shell.ts';
-import { conformJson, loadSetups, renderConform, reopenExec, runConform } from './conform.ts';
+import { conformJson, loadSetups, renderConform, reopenExec, runConform, runOptions } from './conform.ts';
 import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -58,10 +57,7 @@ export const command: Command = {
     const treeArg = options.tree as string | undefined;
     if (!treeArg) throw new UsageError('--tree is required: the top of a kernel tree (with drivers/iommu/iommu-sva.c)');
     if (options['fail-nth'] && options['no-fail-nth']) throw new UsageError('--fail-nth and --no-fail-nth contradict each other');
-    const runs = intOption(options.runs, 'runs', 100, 0);
-    const maxSteps = intOption(options['max-steps'], 'max-steps', 50, 1);
-    const seed = options.seed === undefined ? freshSeed() : intOption(options.seed, 'seed', 0, -(2 ** 31)) | 0;
-    const timeoutMs = options.timeout === undefined ? undefined : intOption(options.timeout, 'timeout', 5000, 1);
+    const { runs, maxSteps, seed, timeoutMs, path: fcPath } = runOptions(options);
     const failNth = !options['no-fail-nth'];
     const setups = loadSetups(options.config as string[] | undefined, (options.setups as string[] | undefined) ?? ['seed', 'bundled', 'random'], io.cwd);
     const out = path.resolve(io.cwd, (options.out as string | undefined) ?? '.svacheck-out/kernel');
@@ -96,7 +92,7 @@ export const command: Command = {
       ];
       const replayBase = ['npx', 'svacheck', 'kernel', '--tree', shq(treeArg), '--no-fail-nth'];
       const result = await runConform({
-        impl, variants, runs, seed, path: options.path as string | undefined, maxSteps, setups,
+        impl, variants, runs, seed, path: fcPath, maxSteps, setups,
         litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
         timeoutMs, stderrIsError: false, replayBase,
         reopen: () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs }),
