@@ -25,7 +25,7 @@ import { implVariantOf } from '../../conformance/lockstep.ts';
 import type { Variant } from '../../spec/index.ts';
 import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
-import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
+import { failNthJson, renderFailNth, runFailNth } from '../failnth.ts';
 import type { Command } from '../main.ts';
 import { ModuleAdapter } from '../moduleAdapter.ts';
 import { OutDir, writeAtomic } from '../out.ts';

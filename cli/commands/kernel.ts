@@ -18,7 +18,7 @@ import { EXIT, type Io } from '../io.ts';
 import type { Command } from '../main.ts';
 import { shq } from '../shell.ts';
 import { conformJson, loadSetups, renderConform, reopenExec, runConform, runOptions } from './conform.ts';
-import { failNthJson, renderFailNth, runFailNth } from './failnthReport.ts';
+import { failNthJson, renderFailNth, runFailNth } from '../failnth.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'tree', kind: 'string', valueName: 'dir', description: 'the top of a kernel tree: drivers/iommu/iommu-sva.c and include/linux/iommu.h are read from it' },

@@ -1,8 +1,8 @@
 /** The fail-nth sweep as text (a table within 80 columns, one total line, the failures) and as JSON. */
-import { failNthSweep, sweepTraces, type FailNthReport, type FailNthTarget } from '../../conformance/failnth.ts';
-import { formatOp, type Setup, type VariantName } from '../../vocab/index.ts';
-import type { Io } from '../io.ts';
-import { shq } from '../shell.ts';
+import { failNthSweep, sweepTraces, type FailNthReport, type FailNthTarget } from '../conformance/failnth.ts';
+import { formatOp, type Setup, type VariantName } from '../vocab/index.ts';
+import type { Io } from './io.ts';
+import { shq } from './shell.ts';
 
 /** The sweep for each variant over seeded runs on the setups (null: random setups), with progress on stderr. */
 export async function runFailNth(target: FailNthTarget & { readonly failed?: unknown }, variants: readonly VariantName[], setups: readonly { setup: Setup | null }[],
