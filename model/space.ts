@@ -24,7 +24,7 @@
  * with equal keys own no slot and have equal records, so swapping them changes nothing: two
  * states get the same canonical words iff one is a permutation of the other.
  */
-import { contractBreach, maxPasids, type Config, type SpecOp, type State, type Variant, type Slot, type Mm } from '../spec/index.ts';
+import { ObjectWorld, contractBreach, maxPasids, type Config, type SpecOp, type State, type Variant, type Slot, type Mm } from '../spec/index.ts';
 import type { OpName } from '../vocab/index.ts';
 import { resolveSetup } from '../vocab/setup.ts';
 import type { Bounds, ModelConfig } from './config.ts';
@@ -251,7 +251,7 @@ function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], g
 /** The templates a caller may issue in st (contract and bounds). */
 export function enabled(space: Space, v: Variant, st: State, t: SpecOp): boolean {
   if (t.op === 'alloc_global' && st.kernelHeld.length >= space.bounds.allocGlobalHolders) return false;
-  return contractBreach(v, space.cfg, st, t) === null;
+  return contractBreach(v, new ObjectWorld(space.cfg, st), t) === null;
 }
 
 /**

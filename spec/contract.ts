@@ -1,47 +1,63 @@
 /**
  * The caller contract, apart from API errors: whether a correct kernel caller may issue this
  * call in this state, and if not, which contract rule (C1-C6 in rules.ts) it breaks. Inputs
- * that break it are rejected; generators never produce them.
+ * that break it are rejected; generators never produce them. Written once against the state
+ * interface's reads (world.ts): the model checker asks it on its flat states.
  */
-import { groupOf, slotAt, type Config, type State } from './state.ts';
 import type { ContractRuleId } from './rules.ts';
 import type { SpecOp, Variant } from './step.ts';
+import { groupOfDev, type Reads } from './world.ts';
 
 export interface ContractBreach { readonly rule: ContractRuleId; readonly reason: string }
 
 const breach = (rule: ContractRuleId, reason: string): ContractBreach => ({ rule, reason });
 const U32 = 2 ** 32;
 
-export function contractBreach(v: Variant, cfg: Config, st: State, op: SpecOp): ContractBreach | null {
-  if (!v.ops.includes(op.op)) return breach('C5', `variant ${v.name} has no ${op.op}`);
-  if ('pasid' in op && (!Number.isInteger(op.pasid) || op.pasid < 0 || op.pasid >= U32))
-    return breach('C5', `PASID ${op.pasid} is not a 32-bit unsigned integer`);
+/** The rule op breaks in w, or null; the reason is built only for a breach. */
+export function contractBreach(v: Variant, w: Reads, op: SpecOp): ContractBreach | null {
+  const rule = contractRule(v, w, op);
+  return rule === null ? null : breach(rule, reasonOf(v, w, op, rule));
+}
+
+/** The contract rule op breaks in w, or null (the model checker's question, asked per transition). */
+export function contractRule(v: Variant, w: Reads, op: SpecOp): ContractRuleId | null {
+  if (!v.ops.includes(op.op)) return 'C5';
+  if ('pasid' in op && (!Number.isInteger(op.pasid) || op.pasid < 0 || op.pasid >= U32)) return 'C5';
   switch (op.op) {
-    case 'bind': case 'bind_pasid': case 'enqcmd_pasid': case 'mm_exit': {
-      const status = st.mms[op.mm].status;
-      if (status !== 'live') return breach('C2', `mm ${cfg.mms[op.mm]} has exited: no caller holds a reference to its mm_users`);
-      return null;
-    }
-    case 'unbind': case 'get_pasid': {
-      const slot = slotAt(st, op.group, op.pasid);
-      if (slot?.kind !== 'sva') return breach('C1', 'the handle was released by its last unbind');
-      return null;
-    }
+    case 'bind': case 'bind_pasid': case 'enqcmd_pasid': case 'mm_exit':
+      return w.status(op.mm) !== 'live' ? 'C2' : null;                  // the caller holds mm_users
+    case 'unbind': case 'get_pasid':
+      return w.slotKind(op.group, op.pasid) !== 'sva' ? 'C1' : null;    // a handle not yet released
     case 'alloc_global':
-      if (cfg.devices[op.dev].iommu === null)                            // dev->iommu->max_pasids, unchecked
-        return breach('C6', `${cfg.devices[op.dev].name} sits behind no IOMMU: iommu_alloc_global_pasid would dereference its NULL dev->iommu`);
-      return null;
+      return w.cfg.devices[op.dev].iommu === null ? 'C6' : null;        // dev->iommu->max_pasids, unchecked
     case 'free_global':
-      if (!st.kernelHeld.includes(op.pasid))
-        return breach('C3', `PASID ${op.pasid} is not held by an alloc_global caller: freeing it would create a second owner later`);
-      return null;
+      return !w.held(op.pasid) ? 'C3' : null;
     case 'detach_pasid': {
-      const group = groupOf(cfg, op.dev);
-      if (group === null || slotAt(st, group, op.pasid)?.kind !== 'kernel')
-        return breach('C4', `no non-SVA domain is attached to ${cfg.devices[op.dev].name} at PASID ${op.pasid}`);
-      return null;
+      const group = groupOfDev(w.cfg, op.dev);
+      if (group === null) return 'C4';
+      const kind = w.slotKind(group, op.pasid);
+      return kind === 'kernel' || kind === 'handle' ? null : 'C4';
     }
     default:
       return null;
+  }
+}
+
+function reasonOf(v: Variant, w: Reads, op: SpecOp, rule: ContractRuleId): string {
+  const cfg = w.cfg;
+  if (rule === 'C5') return !v.ops.includes(op.op) ? `variant ${v.name} has no ${op.op}` : `PASID ${'pasid' in op ? op.pasid : '?'} is not a 32-bit unsigned integer`;
+  switch (op.op) {
+    case 'bind': case 'bind_pasid': case 'enqcmd_pasid': case 'mm_exit':
+      return `mm ${cfg.mms[op.mm]} has exited: no caller holds a reference to its mm_users`;
+    case 'unbind': case 'get_pasid':
+      return 'the handle was released by its last unbind';
+    case 'alloc_global':
+      return `${cfg.devices[op.dev].name} sits behind no IOMMU: iommu_alloc_global_pasid would dereference its NULL dev->iommu`;
+    case 'free_global':
+      return `PASID ${op.pasid} is not held by an alloc_global caller: freeing it would create a second owner later`;
+    case 'detach_pasid':
+      return `no non-SVA domain is attached to ${cfg.devices[op.dev].name} at PASID ${op.pasid}`;
+    default:
+      return rule;
   }
 }

@@ -8,7 +8,7 @@ import { resolveSetup, setupProblem } from '../vocab/setup.ts';
 import { contractBreach, type ContractBreach } from './contract.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { observeSpec } from './observe.ts';
-import { step } from './ops.ts';
+import { ObjectWorld, step } from './objectWorld.ts';
 import { groupOf, initialState, slotAt, type Config, type State } from './state.ts';
 import type { SpecOp, Variant } from './step.ts';
 
@@ -44,7 +44,7 @@ export class SpecDriver {
   /** Why op breaks the caller contract now, or null. */
   breach(op: Op): ContractBreach | null {
     const lowered = this.lower(op);
-    return 'rule' in lowered ? lowered : contractBreach(this.variant, this.cfg, this.state, lowered);
+    return 'rule' in lowered ? lowered : contractBreach(this.variant, new ObjectWorld(this.cfg, this.state), lowered);
   }
 
   /**
@@ -53,7 +53,7 @@ export class SpecDriver {
    */
   apply(op: Op, fault?: FailPoint): Applied {
     const lowered = this.lower(op);
-    const bad = 'rule' in lowered ? lowered : contractBreach(this.variant, this.cfg, this.state, lowered);
+    const bad = 'rule' in lowered ? lowered : contractBreach(this.variant, new ObjectWorld(this.cfg, this.state), lowered);
     if (bad) throw new ContractError(bad, op);
     const s = step(this.variant, fault === undefined ? this.cfg : { ...this.cfg, fault }, this.state, lowered as SpecOp);
     this.track(op, lowered as SpecOp, s.state);

@@ -1,6 +1,6 @@
 /** The spec's state seen through the observation every implementation gives (vocab Observation). */
 import type { DmaProbe, Observation } from '../vocab/index.ts';
-import { step } from './ops.ts';
+import { step } from './objectWorld.ts';
 import { maxPasids, type Config, type State } from './state.ts';
 import type { Variant } from './step.ts';
 

@@ -84,39 +84,6 @@ export const groupOf = (cfg: Config, dev: number): number | null =>
 export const slotAt = (st: State, group: number, pasid: number): Slot | undefined =>
   st.slots[group].get(pasid);
 
-export function withSlot(st: State, group: number, pasid: number, slot: Slot | null): State {
-  const m = new Map(st.slots[group]);
-  if (slot === null) m.delete(pasid); else m.set(pasid, slot);
-  const slots = st.slots.slice();
-  slots[group] = m;
-  return { ...st, slots };
-}
-
-export function withMm(st: State, mm: number, patch: Partial<Mm>): State {
-  const mms = st.mms.slice();
-  mms[mm] = { ...mms[mm], ...patch };
-  return { ...st, mms };
-}
-
-/** The mm's SVA domain on iommu with `users` users; at 0 the domain is freed and its ASID with it. */
-export function withDomainUsers(st: State, mm: number, iommu: number, users: number): State {
-  const domains = st.mms[mm].domains.slice();
-  domains[iommu] = users;
-  if (users > 0) return withMm(st, mm, { domains });
-  const asids = st.mms[mm].asids.slice();
-  asids[iommu] = 0;
-  return withMm(st, mm, { domains, asids });
-}
-
-/** A new SVA domain of mm on iommu, holding `asid`, with one user. */
-export function withNewDomain(st: State, mm: number, iommu: number, asid: number): State {
-  const asids = st.mms[mm].asids.slice();
-  asids[iommu] = asid;
-  return withDomainUsers(withMm(st, mm, { asids }), mm, iommu, 1);
-}
-
-export const hasSvaDomain = (m: Mm): boolean => m.domains.some((u) => u > 0);
-
 export const insertSorted = (xs: readonly number[], x: number): number[] => {
   const out = xs.slice();
   let i = out.length;

@@ -1,8 +1,9 @@
-import { R, type Errno, type OpName, type Result, type VariantName } from '../vocab/index.ts';
+import type { OpName, Result, VariantName } from '../vocab/index.ts';
 import type { ApiRuleId } from './rules.ts';
-import type { Config, MmData, State } from './state.ts';
+import type { MmData, State } from './state.ts';
+import type { World } from './world.ts';
 
-/** One transition: the result, the state after, and the rule that decided the result. */
+/** One transition on the object state: the result, the state after, and the rule that decided the result. */
 export interface Step {
   readonly result: Result;
   readonly state: State;
@@ -11,13 +12,8 @@ export interface Step {
   readonly effects?: readonly ApiRuleId[];
 }
 
-export const fail = (state: State, errno: Errno, rule: ApiRuleId): Step => ({ result: R.errno(errno), state, rule });
-export const done = (state: State, result: Result, rule: ApiRuleId): Step => ({ result, state, rule });
-/** The same step, noting further rules it carried out. */
 /** How a command line names the variant: its name, or the file a design was loaded from. */
 export const variantArg = (v: Variant): string => v.source ?? v.name;
-
-export const also = (s: Step, ...effects: ApiRuleId[]): Step => ({ ...s, effects: [...(s.effects ?? []), ...effects] });
 
 /**
  * Operations at the spec's level: devices and mms by index, and a handle as the slot that
@@ -59,12 +55,16 @@ export interface Variant {
   readonly litmusAs?: VariantName;
   /** Where a design was loaded from (its --variant path as given): how printed commands name it. */
   readonly source?: string;
-  bind(cfg: Config, st: State, dev: number, mm: number): Step;
-  bindPasid?(cfg: Config, st: State, dev: number, mm: number, pasid: number): Step;
+  /**
+   * The actions where designs differ, each written once against the state interface
+   * (world.ts): it reads, writes and reports its outcome on w.
+   */
+  bind(w: World, dev: number, mm: number): void;
+  bindPasid?(w: World, dev: number, mm: number, pasid: number): void;
   /** iommu_sva_get_pasid of the handle in slot (group, pasid). */
-  getPasid(cfg: Config, st: State, group: number, pasid: number): Step;
+  getPasid(w: World, group: number, pasid: number): void;
   /** mm_get_enqcmd_pasid. */
-  enqcmdPasid(cfg: Config, st: State, mm: number): Step;
+  enqcmdPasid(w: World, mm: number): void;
   /** mm_pasid_drop: whether the mm's PASID goes back to the global allocator. */
   freesOnDrop(data: MmData): boolean;
 }

@@ -3,88 +3,98 @@
  * checks of iommu_attach_device_pasid (B1), and the handle lookup and domain attach of
  * iommu_sva_bind_device (S4, B4-handle, S5).
  */
-import { R } from '../vocab/index.ts';
-import { groupOf, insertSorted, maxPasids, slotAt, withDomainUsers, withNewDomain, withSlot, type Config, type State } from './state.ts';
-import { also, done, fail, type Step } from './step.ts';
+import { NONE, groupOfDev, maxPasidsOf, type Reads, type World } from './world.ts';
 
-/** A1: the lowest id in [1, max_pasids(dev)-1] the global allocator does not hold, or null. */
-export function lowestFreeGlobal(cfg: Config, st: State, dev: number): number | null {
-  const max = maxPasids(cfg, dev);
-  let candidate = 1;
-  for (const held of st.ida) {
-    if (held > candidate) break;
-    if (held === candidate) candidate++;
-  }
-  return candidate < max ? candidate : null;
+/**
+ * A1: the lowest id in [from, max_pasids(dev)-1] the global allocator does not hold, or NONE
+ * (ida_alloc_range(&iommu_global_pasid_ida, from, max - 1); upstream starts at 1).
+ */
+export function lowestFreeGlobal(w: Reads, dev: number, from = 1): number {
+  const max = maxPasidsOf(w.cfg, dev);
+  let candidate = from;
+  while (w.allocated(candidate)) candidate++;
+  return candidate < max ? candidate : NONE;
 }
 
-export const takeGlobal = (st: State, pasid: number): State => ({ ...st, ida: insertSorted(st.ida, pasid) });
-export const freeGlobal = (st: State, pasid: number): State => ({ ...st, ida: st.ida.filter((p) => p !== pasid) });
+export type Refusal = 'B1-pasid0' | 'B1-range' | 'B1-busy';
 
 /** B1 after the group check: the rule that refuses attaching at (group of dev, pasid), or null. */
-export function attachRefusal(cfg: Config, st: State, group: number, pasid: number): 'B1-pasid0' | 'B1-range' | 'B1-busy' | null {
+export function attachRefusal(w: Reads, group: number, pasid: number): Refusal | null {
   if (pasid === 0) return 'B1-pasid0';                                   // pasid == IOMMU_NO_PASID
-  for (const d of cfg.groups[group].devices)                             // for_each_group_device
-    if (pasid >= maxPasids(cfg, d)) return 'B1-range';
-  if (slotAt(st, group, pasid) !== undefined) return 'B1-busy';          // xa_insert: -EBUSY
+  for (const d of w.cfg.groups[group].devices)                           // for_each_group_device
+    if (pasid >= maxPasidsOf(w.cfg, d)) return 'B1-range';
+  if (w.slotKind(group, pasid) !== 'empty') return 'B1-busy';            // xa_insert: -EBUSY
   return null;
 }
 
-const ERRNO_OF = { 'B1-pasid0': 'EINVAL', 'B1-range': 'EINVAL', 'B1-busy': 'EBUSY' } as const;
+export const ERRNO_OF = { 'B1-pasid0': 'EINVAL', 'B1-range': 'EINVAL', 'B1-busy': 'EBUSY' } as const;
 
 /**
  * M6: the lowest ASID in [1, 2^asid_bits(iommu) - 1] that no SVA domain holds, behind any
- * SMMU (arm_smmu_asid_xa is system-wide), or null.
+ * SMMU (arm_smmu_asid_xa is system-wide), or NONE.
  */
-export function lowestFreeAsid(cfg: Config, st: State, iommu: number): number | null {
-  const held = new Set(st.mms.flatMap((m) => m.asids));
-  for (let asid = 1; asid < 2 ** cfg.iommus[iommu].asidBits; asid++) if (!held.has(asid)) return asid;
-  return null;
+export function lowestFreeAsid(w: Reads, iommu: number): number {
+  const limit = 2 ** w.cfg.iommus[iommu].asidBits;
+  const mms = w.cfg.mms.length, iommus = w.cfg.iommus.length;
+  for (let asid = 1; asid < limit; asid++) {
+    let taken = false;
+    for (let m = 0; m < mms && !taken; m++) for (let i = 0; i < iommus; i++) if (w.asid(m, i) === asid) { taken = true; break; }
+    if (!taken) return asid;
+  }
+  return NONE;
 }
 
 /**
- * S4 + S5: bind (dev, mm) at pasid, the mm data already settled. Returns the PASID, or the
- * errno of the handle lookup, the domain allocation or the attach.
+ * S4 + S5: bind (dev, mm) at pasid, the mm data settled by the caller. Reports the PASID, or
+ * the errno of the handle lookup, the domain allocation or the attach; writes nothing when it
+ * fails.
  */
-export function svaAttach(cfg: Config, st: State, dev: number, mm: number, pasid: number): Step {
-  const group = groupOf(cfg, dev)!;
-  const slot = slotAt(st, group, pasid);
-  if (slot?.kind === 'sva') {
-    const found = slot.mm !== mm
-      ? fail(st, 'EBUSY', 'S4-busy')                                     // attach_handle->domain->mm != mm
-      : done(withSlot(st, group, pasid, { ...slot, users: slot.users + 1 }), R.pasid(pasid), 'S4-ref');
-    return slot.dev === dev ? found : also(found, 'B2');                 // the handle came from a group sibling
+export function svaAttach(w: World, dev: number, mm: number, pasid: number): void {
+  const cfg = w.cfg, group = groupOfDev(cfg, dev)!;
+  const kind = w.slotKind(group, pasid);
+  if (kind === 'sva') {
+    if (w.slotMm(group, pasid) !== mm) w.errno('EBUSY', 'S4-busy');     // attach_handle->domain->mm != mm
+    else {
+      w.setSlotUsers(group, pasid, w.slotUsers(group, pasid) + 1);       // handle->users++
+      w.gave(pasid, 'S4-ref');
+    }
+    if (w.slotDev(group, pasid) !== dev) w.also('B2');                   // the handle came from a group sibling
+    return;
   }
-  if (slot?.kind === 'kernel' && slot.handle)
-    return fail(st, 'EBUSY', 'B4-handle');                               // iommu_attach_handle_get: type != SVA
+  if (kind === 'handle') return w.errno('EBUSY', 'B4-handle');          // iommu_attach_handle_get: type != SVA
 
   const iommu = cfg.devices[dev].iommu!;
-  const refusal = attachRefusal(cfg, st, group, pasid);
-  const users = st.mms[mm].domains[iommu];
-  const bond = { kind: 'sva', mm, dev, users: 1 } as const;
-  if (cfg.fault === 'handle') return fail(st, 'ENOMEM', 'N3');           // kzalloc(handle) fails
+  const refusal = attachRefusal(w, group, pasid);
+  const users = w.domainUsers(mm, iommu);
+  if (cfg.fault === 'handle') return w.errno('ENOMEM', 'N3');           // kzalloc(handle) fails
   // A failed try of a domain behind another IOMMU is swallowed, whatever made it fail (N7).
-  const foreignTry = refusal === null && st.mms[mm].domains.some((u, i) => u > 0 && i !== iommu);
-  const swallowed = (s: Step): Step => (cfg.fault === 'foreign_attach' && foreignTry ? also(s, 'N7') : s);
+  let foreignTry = false;
+  if (refusal === null) for (let i = 0; i < cfg.iommus.length; i++) if (i !== iommu && w.domainUsers(mm, i) > 0) foreignTry = true;
   if (users > 0 && refusal === null) {                                   // an existing domain attaches
-    const reused = done(withSlot(withDomainUsers(st, mm, iommu, users + 1), group, pasid, bond), R.pasid(pasid), 'S5-reuse');
-    if (cfg.fault !== 'reuse_attach') return swallowed(reused);
-    // N6: the failed attach is swallowed and a second domain is allocated, which needs an ASID.
-    if (lowestFreeAsid(cfg, st, iommu) === null) return swallowed(also(fail(st, 'EBUSY', 'M6'), 'N6'));
-    return swallowed(also(reused, 'N6'));
-  }
-  return swallowed(newDomain(cfg, st, dev, mm, pasid, refusal));
+    if (cfg.fault === 'reuse_attach' && lowestFreeAsid(w, iommu) === NONE) {
+      // N6: the failed attach is swallowed and a second domain is allocated, which needs an ASID.
+      w.errno('EBUSY', 'M6');
+      w.also('N6');
+    } else {
+      w.setDomain(mm, iommu, users + 1, w.asid(mm, iommu));
+      w.putBond(group, pasid, mm, dev, 1);
+      w.gave(pasid, 'S5-reuse');
+      if (cfg.fault === 'reuse_attach') w.also('N6');
+    }
+  } else newDomain(w, dev, mm, pasid, group, refusal);
+  if (cfg.fault === 'foreign_attach' && foreignTry) w.also('N7');
 }
 
 /** S5's last resort: allocate a new SVA domain (M7, M6) and attach it (B1). */
-function newDomain(cfg: Config, st: State, dev: number, mm: number, pasid: number, refusal: ReturnType<typeof attachRefusal>): Step {
-  const iommu = cfg.devices[dev].iommu!;
-  if (!cfg.iommus[iommu].sva) return fail(st, 'EOPNOTSUPP', 'M7');       // no domain_alloc_sva
-  if (cfg.fault === 'domain') return fail(st, 'ENOMEM', 'N4');           // domain, ASID or notifier allocation
-  const asid = lowestFreeAsid(cfg, st, iommu);
-  if (asid === null) return fail(st, 'EBUSY', 'M6');                     // xa_alloc(&arm_smmu_asid_xa): none in range
-  if (refusal !== null) return fail(st, ERRNO_OF[refusal], refusal);     // out_free_domain
-  if (cfg.fault === 'attach') return fail(st, 'ENOMEM', 'N5');           // pasid_array entry or CD table
-  const bond = { kind: 'sva', mm, dev, users: 1 } as const;
-  return done(withSlot(withNewDomain(st, mm, iommu, asid), groupOf(cfg, dev)!, pasid, bond), R.pasid(pasid), 'S5-new');
+function newDomain(w: World, dev: number, mm: number, pasid: number, group: number, refusal: Refusal | null): void {
+  const cfg = w.cfg, iommu = cfg.devices[dev].iommu!;
+  if (!cfg.iommus[iommu].sva) return w.errno('EOPNOTSUPP', 'M7');       // no domain_alloc_sva
+  if (cfg.fault === 'domain') return w.errno('ENOMEM', 'N4');           // domain, ASID or notifier allocation
+  const asid = lowestFreeAsid(w, iommu);
+  if (asid === NONE) return w.errno('EBUSY', 'M6');                     // xa_alloc(&arm_smmu_asid_xa): none in range
+  if (refusal !== null) return w.errno(ERRNO_OF[refusal], refusal);     // out_free_domain
+  if (cfg.fault === 'attach') return w.errno('ENOMEM', 'N5');           // pasid_array entry or CD table
+  w.setDomain(mm, iommu, 1, asid);
+  w.putBond(group, pasid, mm, dev, 1);
+  w.gave(pasid, 'S5-new');
 }

@@ -20,9 +20,9 @@
  * Not stated here, for want of a hook (see the variant interface): the reserved id is excluded
  * from alloc_global too, so in this file alloc_global can still hand out 1.
  */
-import { svaAttach, takeGlobal } from '../sva.ts';
-import { groupOf, maxPasids, withMm, type Config, type State } from '../state.ts';
-import { also, fail, type Step, type Variant } from '../step.ts';
+import { lowestFreeGlobal, svaAttach } from '../sva.ts';
+import type { Variant } from '../step.ts';
+import { NONE, groupOfDev, maxPasidsOf, type World } from '../world.ts';
 import { upstream } from './upstream.ts';
 
 /** IOASID_DMA_PASID and IOASID_ALLOC_BASE of include/linux/ioasid.h in the patch. */
@@ -37,32 +37,21 @@ export const DMA_PASID_2021_RULES = [
     source: 'drivers/iommu/iommu-sva-lib.c iommu_sva_alloc_pasid (v5.16): ioasid_alloc gives INVALID_IOASID -> -ENOMEM' },
 ] as const;
 
-/** D1: the lowest id in [IOASID_ALLOC_BASE, max_pasids(dev)-1] the global allocator does not hold, or null. */
-function lowestFreeAboveDma(cfg: Config, st: State, dev: number): number | null {
-  let candidate = IOASID_ALLOC_BASE;
-  for (const held of st.ida) {
-    if (held > candidate) break;
-    if (held === candidate) candidate++;
-  }
-  return candidate < maxPasids(cfg, dev) ? candidate : null;
-}
-
 /** __arm_smmu_sva_bind → iommu_sva_alloc_pasid(mm, IOASID_ALLOC_BASE, max), then the attach. */
-function bind(cfg: Config, st: State, dev: number, mm: number): Step {
-  if (groupOf(cfg, dev) === null) return fail(st, 'ENODEV', 'S1');       // !group
-  let next = st;
-  const data = st.mms[mm].data;
-  if (data !== null) {
-    if (data.pasid >= maxPasids(cfg, dev)) return fail(st, 'EOVERFLOW', 'S2');  // mm->pasid out of [min, max]
+function bind(w: World, dev: number, mm: number): void {
+  if (groupOfDev(w.cfg, dev) === null) return w.errno('ENODEV', 'S1');    // !group
+  const had = w.pasid(mm);
+  if (had !== NONE) {
+    if (had >= maxPasidsOf(w.cfg, dev)) return w.errno('EOVERFLOW', 'S2');  // mm->pasid out of [min, max]
   } else {
-    const pasid = lowestFreeAboveDma(cfg, st, dev);
-    if (pasid === null) return fail(st, 'ENOMEM', 'D2');                 // ioasid_alloc: INVALID_IOASID
-    next = withMm(takeGlobal(st, pasid), mm, { data: { pasid, global: true } });
+    const pasid = lowestFreeGlobal(w, dev, IOASID_ALLOC_BASE);           // D1
+    if (pasid === NONE) return w.errno('ENOMEM', 'D2');                   // ioasid_alloc: INVALID_IOASID
+    w.allocate(pasid);
+    w.setData(mm, pasid, true);
   }
-  const attached = svaAttach(cfg, next, dev, mm, next.mms[mm].data!.pasid);
-  if (data !== null) return attached.result.kind === 'errno' ? attached : also(attached, 'S2-reuse');
-  if (attached.result.kind === 'errno') return also({ ...attached, state: next }, 'S6');
-  return also(attached, 'D1');
+  svaAttach(w, dev, mm, w.pasid(mm));
+  if (had !== NONE) { if (!w.failed()) w.also('S2-reuse'); return; }
+  w.also(w.failed() ? 'S6' : 'D1');
 }
 
 /** Reporting the PASID and the ENQCMD fixup are upstream's: one global PASID per mm. */

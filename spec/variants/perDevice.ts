@@ -10,64 +10,65 @@
  * - iommu_sva_get_pasid is the bond's PASID (K5); ENQCMD uses the global one (G2);
  * - local PASIDs stay unknown to the global allocator (V10 collisions remain).
  */
-import { OP_NAMES, R } from '../../vocab/index.ts';
-import { lowestFreeGlobal, svaAttach, takeGlobal } from '../sva.ts';
-import { groupOf, maxPasids, withMm, type Config, type State } from '../state.ts';
-import { also, done, fail, type Step, type Variant } from '../step.ts';
+import { OP_NAMES } from '../../vocab/index.ts';
+import { lowestFreeGlobal, svaAttach } from '../sva.ts';
+import type { Variant } from '../step.ts';
+import { NONE, boundPasidIn, groupOfDev, maxPasidsOf, type World } from '../world.ts';
 
-/** The PASID at which mm is already bound in dev's group, if any. */
-function boundPasidInGroup(st: State, group: number, mm: number): number | null {
-  for (const [pasid, slot] of st.slots[group]) if (slot.kind === 'sva' && slot.mm === mm) return pasid;
-  return null;
+function bind(w: World, dev: number, mm: number): void {
+  const group = groupOfDev(w.cfg, dev);
+  if (group === null) return w.errno('ENODEV', 'S1');
+  const had = w.pasid(mm);
+  const bound = boundPasidIn(w, group, mm);
+  if (bound !== NONE && bound !== had) return w.errno('EBUSY', 'K3');
+  let pasid = had;
+  if (had === NONE) {
+    if (w.cfg.fault === 'mm_data') return w.errno('ENOMEM', 'N1');
+    if (w.cfg.fault === 'global_pasid') return w.errno('ENOSPC', 'N2');
+    pasid = lowestFreeGlobal(w, dev);
+    if (pasid === NONE) return w.errno('ENOSPC', 'S3-nospc');
+  } else if (had >= maxPasidsOf(w.cfg, dev)) return w.errno('EOVERFLOW', 'S2');
+  // V10: the global id sits under another mm's device-local bond (one not at its mm's PASID).
+  const local = w.slotKind(group, pasid) === 'sva' && w.pasid(w.slotMm(group, pasid)) !== pasid;
+  svaAttach(w, dev, mm, pasid);
+  if (w.failed()) {
+    if (had === NONE) w.also('K4');                                      // the PASID just taken goes back
+    if (local) w.also('V10');
+    return;
+  }
+  if (had === NONE) { w.allocate(pasid); w.setData(mm, pasid, true); }
+  w.also(had === NONE ? 'K1' : 'S2-reuse');
 }
 
-function bind(cfg: Config, st: State, dev: number, mm: number): Step {
-  const group = groupOf(cfg, dev);
-  if (group === null) return fail(st, 'ENODEV', 'S1');
-  const data = st.mms[mm].data;
-  const bound = boundPasidInGroup(st, group, mm);
-  if (bound !== null && bound !== data?.pasid) return fail(st, 'EBUSY', 'K3');
-  let next = st;
-  if (data === null) {
-    if (cfg.fault === 'mm_data') return fail(st, 'ENOMEM', 'N1');
-    if (cfg.fault === 'global_pasid') return fail(st, 'ENOSPC', 'N2');
-    const pasid = lowestFreeGlobal(cfg, st, dev);
-    if (pasid === null) return fail(st, 'ENOSPC', 'S3-nospc');
-    next = withMm(takeGlobal(st, pasid), mm, { data: { pasid, global: true } });
-  } else if (data.pasid >= maxPasids(cfg, dev)) return fail(st, 'EOVERFLOW', 'S2');
-  const pasid = next.mms[mm].data!.pasid;
-  const attached = svaAttach(cfg, next, dev, mm, pasid);
-  if (attached.result.kind !== 'errno') return also(attached, data === null ? 'K1' : 'S2-reuse');
-  const failed = data === null ? also({ ...attached, state: st }, 'K4') : attached;
-  const slot = st.slots[group].get(pasid);
-  const local = slot?.kind === 'sva' && st.mms[slot.mm].data?.pasid !== pasid;
-  return local ? also(failed, 'V10') : failed;
+function bindPasid(w: World, dev: number, mm: number, pasid: number): void {
+  if (pasid === 0) return w.errno('EINVAL', 'V1');                       // IOMMU_PASID_GLOBAL_ANY
+  const group = groupOfDev(w.cfg, dev);
+  if (group === null) return w.errno('ENODEV', 'S1');
+  if (pasid >= maxPasidsOf(w.cfg, dev)) return w.errno('EOVERFLOW', 'V6');
+  const bound = boundPasidIn(w, group, mm);
+  if (bound !== NONE && bound !== pasid) return w.errno('EBUSY', 'K3');
+  const mixed = w.pasid(mm) !== NONE || boundElsewhere(w, group, mm, pasid);
+  svaAttach(w, dev, mm, pasid);
+  if (!w.failed()) w.also(mixed ? 'K2' : 'V1-bind');
 }
 
-function bindPasid(cfg: Config, st: State, dev: number, mm: number, pasid: number): Step {
-  if (pasid === 0) return fail(st, 'EINVAL', 'V1');                      // IOMMU_PASID_GLOBAL_ANY
-  const group = groupOf(cfg, dev);
-  if (group === null) return fail(st, 'ENODEV', 'S1');
-  if (pasid >= maxPasids(cfg, dev)) return fail(st, 'EOVERFLOW', 'V6');
-  const bound = boundPasidInGroup(st, group, mm);
-  if (bound !== null && bound !== pasid) return fail(st, 'EBUSY', 'K3');
-  const attached = svaAttach(cfg, st, dev, mm, pasid);
-  if (attached.result.kind === 'errno') return attached;
-  const mixed = st.mms[mm].data !== null || st.slots.some((g, i) => i !== group && boundPasidInGroupOf(g, mm, pasid));
-  return also(attached, mixed ? 'K2' : 'V1-bind');
+/** Whether mm is bound in a group other than `group` at a PASID other than `pasid`. */
+function boundElsewhere(w: World, group: number, mm: number, pasid: number): boolean {
+  for (let g = 0; g < w.cfg.groups.length; g++) {
+    if (g === group) continue;
+    for (const p of w.slotPasids(g)) if (p !== pasid && w.slotKind(g, p) === 'sva' && w.slotMm(g, p) === mm) return true;
+  }
+  return false;
 }
-
-/** Whether one group's slots bind mm at a PASID other than `pasid`. */
-const boundPasidInGroupOf = (slots: State['slots'][number], mm: number, pasid: number): boolean =>
-  [...slots].some(([p, s]) => s.kind === 'sva' && s.mm === mm && p !== pasid);
 
 /** The bond's own PASID (K5). */
-const getPasid = (_cfg: Config, st: State, _group: number, pasid: number): Step => done(st, R.pasid(pasid), 'K5');
+const getPasid = (w: World, _group: number, pasid: number): void => w.gave(pasid, 'K5');
 
 /** The mm's global PASID, INVALID if it never bound globally (G2, K1). */
-function enqcmdPasid(_cfg: Config, st: State, mm: number): Step {
-  const data = st.mms[mm].data;
-  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'G2');
+function enqcmdPasid(w: World, mm: number): void {
+  const pasid = w.pasid(mm);
+  if (pasid === NONE) return w.invalid('G2');
+  w.gave(pasid, 'G2');
 }
 
 export const perDevice: Variant = {

@@ -3,42 +3,42 @@
  * One global PASID per mm from the system-wide allocator, published on the mm before the
  * attach and kept until the mm is gone — even after a failed first bind (S6). No bind_pasid.
  */
-import { OP_NAMES, R } from '../../vocab/index.ts';
-import { lowestFreeGlobal, svaAttach, takeGlobal } from '../sva.ts';
-import { groupOf, maxPasids, slotAt, withMm, type Config, type State } from '../state.ts';
-import { also, done, fail, type Step, type Variant } from '../step.ts';
+import { OP_NAMES } from '../../vocab/index.ts';
+import { lowestFreeGlobal, svaAttach } from '../sva.ts';
+import type { Variant } from '../step.ts';
+import { NONE, groupOfDev, maxPasidsOf, type World } from '../world.ts';
 
 /** iommu_sva_bind_device → iommu_alloc_mm_data, then S4/S5. */
-function bind(cfg: Config, st: State, dev: number, mm: number): Step {
-  if (groupOf(cfg, dev) === null) return fail(st, 'ENODEV', 'S1');       // !group
-  let next = st;
-  const data = st.mms[mm].data;
-  if (data !== null) {
-    if (data.pasid >= maxPasids(cfg, dev)) return fail(st, 'EOVERFLOW', 'S2');
+function bind(w: World, dev: number, mm: number): void {
+  if (groupOfDev(w.cfg, dev) === null) return w.errno('ENODEV', 'S1');    // !group
+  const had = w.pasid(mm);
+  if (had !== NONE) {
+    if (had >= maxPasidsOf(w.cfg, dev)) return w.errno('EOVERFLOW', 'S2');
   } else {
-    if (cfg.fault === 'mm_data') return fail(st, 'ENOMEM', 'N1');        // kzalloc(iommu_mm) fails
-    if (cfg.fault === 'global_pasid') return fail(st, 'ENOSPC', 'N2');   // the IDA cannot allocate
-    const pasid = lowestFreeGlobal(cfg, st, dev);
-    if (pasid === null) return fail(st, 'ENOSPC', 'S3-nospc');           // IOMMU_PASID_INVALID
-    next = withMm(takeGlobal(st, pasid), mm, { data: { pasid, global: true } }); // smp_store_release: published now
+    if (w.cfg.fault === 'mm_data') return w.errno('ENOMEM', 'N1');      // kzalloc(iommu_mm) fails
+    if (w.cfg.fault === 'global_pasid') return w.errno('ENOSPC', 'N2'); // the IDA cannot allocate
+    const pasid = lowestFreeGlobal(w, dev);
+    if (pasid === NONE) return w.errno('ENOSPC', 'S3-nospc');           // IOMMU_PASID_INVALID
+    w.allocate(pasid);
+    w.setData(mm, pasid, true);                                          // smp_store_release: published now
   }
-  const attached = svaAttach(cfg, next, dev, mm, next.mms[mm].data!.pasid);
-  if (data !== null) return attached.result.kind === 'errno' ? attached : also(attached, 'S2-reuse');
-  if (attached.result.kind === 'errno') return also({ ...attached, state: next }, 'S6');  // the PASID stays on the mm
-  return also(attached, 'S3');
+  svaAttach(w, dev, mm, w.pasid(mm));
+  if (had !== NONE) { if (!w.failed()) w.also('S2-reuse'); return; }
+  w.also(w.failed() ? 'S6' : 'S3');                                      // S6: the PASID stays on the mm
 }
 
 /** iommu_sva_get_pasid = mm_get_enqcmd_pasid(domain->mm) (G1). */
-function getPasid(cfg: Config, st: State, group: number, pasid: number): Step {
-  const slot = slotAt(st, group, pasid)!;
-  const data = slot.kind === 'sva' ? st.mms[slot.mm].data : null;
-  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'G1');
+function getPasid(w: World, group: number, pasid: number): void {
+  const pasidOfMm = w.slotKind(group, pasid) === 'sva' ? w.pasid(w.slotMm(group, pasid)) : NONE;
+  if (pasidOfMm === NONE) return w.invalid('G1');
+  w.gave(pasidOfMm, 'G1');
 }
 
 /** mm_get_enqcmd_pasid: the mm's PASID if it has one (G2). */
-function enqcmdPasid(_cfg: Config, st: State, mm: number): Step {
-  const data = st.mms[mm].data;
-  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'G2');
+function enqcmdPasid(w: World, mm: number): void {
+  const pasid = w.pasid(mm);
+  if (pasid === NONE) return w.invalid('G2');
+  w.gave(pasid, 'G2');
 }
 
 export const upstream: Variant = {

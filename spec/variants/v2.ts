@@ -9,11 +9,11 @@
  * - mm_get_enqcmd_pasid is INVALID for a local mm; iommu_sva_get_pasid returns iommu_mm->pasid (V8);
  * - mm_pasid_drop frees only a global PASID (V9).
  */
-import { OP_NAMES, R } from '../../vocab/index.ts';
-import { lowestFreeGlobal, svaAttach, takeGlobal } from '../sva.ts';
-import { groupOf, hasSvaDomain, maxPasids, slotAt, withMm, type Config, type MmData, type State } from '../state.ts';
+import { OP_NAMES } from '../../vocab/index.ts';
+import { lowestFreeGlobal, svaAttach } from '../sva.ts';
 import type { ApiRuleId } from '../rules.ts';
-import { also, done, fail, type Step, type Variant } from '../step.ts';
+import type { Variant } from '../step.ts';
+import { NONE, groupOfDev, hasSvaDomain, maxPasidsOf, type World } from '../world.ts';
 
 /** IOMMU_PASID_GLOBAL_ANY: bind_device_internal's "take one from the global space". */
 const GLOBAL_ANY = 0;
@@ -23,74 +23,89 @@ export interface V2Options {
   readonly replaceIdleLocalPasid: boolean;
 }
 
-/** iommu_alloc_mm_data(mm, dev, pasid): the mm data to bind with, or an errno. */
-function allocMmData(cfg: Config, st: State, dev: number, mm: number, want: number, opt: V2Options):
-  { state: State; data: MmData; fresh: boolean } | Step {
-  const m = st.mms[mm];
-  if (m.data !== null) {
-    let data = m.data;
-    if ((want === GLOBAL_ANY) === !data.global)                          // no mixing; sticky once idle
-      return fail(st, 'EBUSY', hasSvaDomain(m) ? 'V2' : 'V5');
-    let state = st;
-    if (!data.global) {
-      if (opt.replaceIdleLocalPasid && !hasSvaDomain(m)) {               // list_empty(&sva_domains)
-        data = { ...data, pasid: want };
-        state = withMm(st, mm, { data });                                // in place: stays even on failure
-      }
-      if (want !== data.pasid) return fail(state, 'ENOSPC', 'V3');
+/** The mm data a bind goes on with: its PASID, whether global, whether this bind made it. */
+interface MmData { readonly pasid: number; readonly global: boolean; readonly fresh: boolean }
+
+/**
+ * iommu_alloc_mm_data(mm, dev, pasid): the mm data to bind with, or null with the errno
+ * reported. New mm data is not written yet: the bind publishes it after a successful attach.
+ */
+function allocMmData(w: World, dev: number, mm: number, want: number, opt: V2Options): MmData | null {
+  let pasid = w.pasid(mm);
+  if (pasid !== NONE) {
+    const global = w.isGlobal(mm);
+    if ((want === GLOBAL_ANY) === !global) {                             // no mixing; sticky once idle
+      w.errno('EBUSY', hasSvaDomain(w, mm) ? 'V2' : 'V5');
+      return null;
     }
-    if (data.pasid >= maxPasids(cfg, dev)) return fail(state, 'EOVERFLOW', 'S2');
-    return { state, data, fresh: false };
+    if (!global) {
+      if (opt.replaceIdleLocalPasid && !hasSvaDomain(w, mm)) {           // list_empty(&sva_domains)
+        pasid = want;
+        w.setData(mm, pasid, false);                                     // in place: stays even on failure
+      }
+      if (want !== pasid) { w.errno('ENOSPC', 'V3'); return null; }
+    }
+    if (pasid >= maxPasidsOf(w.cfg, dev)) { w.errno('EOVERFLOW', 'S2'); return null; }
+    return { pasid, global, fresh: false };
   }
-  if (cfg.fault === 'mm_data') return fail(st, 'ENOMEM', 'N1');          // kzalloc(iommu_mm) fails
+  if (w.cfg.fault === 'mm_data') { w.errno('ENOMEM', 'N1'); return null; }  // kzalloc(iommu_mm) fails
   if (want === GLOBAL_ANY) {
-    if (cfg.fault === 'global_pasid') return fail(st, 'ENOSPC', 'N2');   // the IDA cannot allocate
-    const pasid = lowestFreeGlobal(cfg, st, dev);
-    if (pasid === null) return fail(st, 'ENOSPC', 'S3-nospc');
-    return { state: takeGlobal(st, pasid), data: { pasid, global: true }, fresh: true };
+    if (w.cfg.fault === 'global_pasid') { w.errno('ENOSPC', 'N2'); return null; }  // the IDA cannot allocate
+    const got = lowestFreeGlobal(w, dev);
+    if (got === NONE) { w.errno('ENOSPC', 'S3-nospc'); return null; }
+    return { pasid: got, global: true, fresh: true };
   }
-  if (want >= maxPasids(cfg, dev)) return fail(st, 'EOVERFLOW', 'V6');
-  return { state: st, data: { pasid: want, global: false }, fresh: true };
+  if (want >= maxPasidsOf(w.cfg, dev)) { w.errno('EOVERFLOW', 'V6'); return null; }
+  return { pasid: want, global: false, fresh: true };
 }
 
 /** iommu_sva_bind_device_internal. */
-function bindInternal(cfg: Config, st: State, dev: number, mm: number, want: number, opt: V2Options): Step {
-  if (groupOf(cfg, dev) === null) return fail(st, 'ENODEV', 'S1');       // !group
-  const got = allocMmData(cfg, st, dev, mm, want, opt);
-  if ('result' in got) return got;
-  const attached = svaAttach(cfg, withMm(got.state, mm, { data: got.data }), dev, mm, got.data.pasid);
-  if (attached.result.kind === 'errno') {
-    const failed = got.fresh ? also({ ...attached, state: st }, 'V7') : { ...attached, state: got.state }; // out_free_iommu_mm
-    return collidesWithLocal(st, cfg, dev, got.data) ? also(failed, 'V10') : failed;
+function bindInternal(w: World, dev: number, mm: number, want: number, opt: V2Options): void {
+  if (groupOfDev(w.cfg, dev) === null) return w.errno('ENODEV', 'S1');   // !group
+  const idleBefore = !hasSvaDomain(w, mm);
+  const data = allocMmData(w, dev, mm, want, opt);
+  if (data === null) return;
+  svaAttach(w, dev, mm, data.pasid);
+  if (w.failed()) {
+    if (data.fresh) w.also('V7');                                        // out_free_iommu_mm: nothing was kept
+    if (collidesWithLocal(w, dev, data)) w.also('V10');
+    return;
   }
-  return also(attached, mmDataRule(st, mm, want, got.fresh, opt));
+  if (data.fresh) {
+    if (data.global) w.allocate(data.pasid);
+    w.setData(mm, data.pasid, data.global);                              // published after the attach
+  }
+  w.also(mmDataRule(want, data.fresh, idleBefore, opt));
 }
 
 /** V10: a global bind refused because another mm's local bond holds the allocated PASID. */
-function collidesWithLocal(st: State, cfg: Config, dev: number, data: MmData): boolean {
-  const slot = slotAt(st, groupOf(cfg, dev)!, data.pasid);
-  return data.global && slot?.kind === 'sva' && st.mms[slot.mm].data?.global === false;
+function collidesWithLocal(w: World, dev: number, data: MmData): boolean {
+  const group = groupOfDev(w.cfg, dev)!;
+  if (!data.global || w.slotKind(group, data.pasid) !== 'sva') return false;
+  const owner = w.slotMm(group, data.pasid);
+  return w.pasid(owner) !== NONE && !w.isGlobal(owner);
 }
 
 /** Which rule gave the mm its PASID for a successful bind. */
-function mmDataRule(before: State, mm: number, want: number, fresh: boolean, opt: V2Options): ApiRuleId {
+function mmDataRule(want: number, fresh: boolean, idleBefore: boolean, opt: V2Options): ApiRuleId {
   if (want === GLOBAL_ANY) return fresh ? 'S3' : 'S2-reuse';
   if (fresh) return 'V1-bind';
-  return opt.replaceIdleLocalPasid && !hasSvaDomain(before.mms[mm]) ? 'V4' : 'V3-same';
+  return opt.replaceIdleLocalPasid && idleBefore ? 'V4' : 'V3-same';
 }
 
 /** iommu_sva_get_pasid: iommu_mm->pasid (V8). */
-function getPasid(_cfg: Config, st: State, group: number, pasid: number): Step {
-  const slot = slotAt(st, group, pasid)!;
-  const data = slot.kind === 'sva' ? st.mms[slot.mm].data : null;
-  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'V8');
+function getPasid(w: World, group: number, pasid: number): void {
+  const pasidOfMm = w.slotKind(group, pasid) === 'sva' ? w.pasid(w.slotMm(group, pasid)) : NONE;
+  if (pasidOfMm === NONE) return w.invalid('V8');
+  w.gave(pasidOfMm, 'V8');
 }
 
 /** mm_get_enqcmd_pasid: INVALID unless the mm's PASID is global (V8, G2). */
-function enqcmdPasid(_cfg: Config, st: State, mm: number): Step {
-  const data = st.mms[mm].data;
-  if (data !== null && !data.global) return done(st, R.invalid, 'V8');
-  return done(st, data ? R.pasid(data.pasid) : R.invalid, 'G2');
+function enqcmdPasid(w: World, mm: number): void {
+  const pasid = w.pasid(mm);
+  if (pasid !== NONE && !w.isGlobal(mm)) return w.invalid('V8');
+  if (pasid === NONE) return w.invalid('G2');
+  w.gave(pasid, 'G2');
 }
 
 /** The v2 family, parameterised only where v1 differs (v1.ts). */
@@ -100,9 +115,8 @@ export function v2Family(name: string, doc: string, opt: V2Options): Variant {
     doc,
     pasidsPerMm: 'one',
     ops: OP_NAMES,
-    bind: (cfg, st, dev, mm) => bindInternal(cfg, st, dev, mm, GLOBAL_ANY, opt),
-    bindPasid: (cfg, st, dev, mm, pasid) =>
-      pasid === GLOBAL_ANY ? fail(st, 'EINVAL', 'V1') : bindInternal(cfg, st, dev, mm, pasid, opt),
+    bind: (w, dev, mm) => bindInternal(w, dev, mm, GLOBAL_ANY, opt),
+    bindPasid: (w, dev, mm, pasid) => (pasid === GLOBAL_ANY ? w.errno('EINVAL', 'V1') : bindInternal(w, dev, mm, pasid, opt)),
     getPasid,
     enqcmdPasid,
     freesOnDrop: (data) => data.global,                                  // V9

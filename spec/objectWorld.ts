@@ -1,0 +1,93 @@
+/**
+ * The object backend of the state interface (world.ts): reads and writes on the immutable
+ * State objects of state.ts, copy-on-write (a write replaces the objects on its path), and the
+ * outcome as a vocabulary Result. `step` runs one operation on it: what traces, replay,
+ * conformance and the driver call. It holds no rule.
+ */
+import { R, type Errno, type FaultKind, type Result } from '../vocab/index.ts';
+import { act } from './ops.ts';
+import type { ApiRuleId } from './rules.ts';
+import { insertSorted, removeOne, type Config, type Mm, type Slot, type State } from './state.ts';
+import type { SpecOp, Step, Variant } from './step.ts';
+import { NONE, type MmStatus, type SlotKind, type World } from './world.ts';
+
+export class ObjectWorld implements World {
+  result: Result = R.ok;
+  rule: ApiRuleId = 'B1';
+  effects: ApiRuleId[] | undefined = undefined;
+
+  constructor(readonly cfg: Config, public st: State) {}
+
+  // --- reads
+  status(mm: number): MmStatus { return this.st.mms[mm].status; }
+  pasid(mm: number): number { return this.st.mms[mm].data?.pasid ?? NONE; }
+  isGlobal(mm: number): boolean { return this.st.mms[mm].data?.global ?? false; }
+  domainUsers(mm: number, iommu: number): number { return this.st.mms[mm].domains[iommu]; }
+  asid(mm: number, iommu: number): number { return this.st.mms[mm].asids[iommu]; }
+  private slot(group: number, pasid: number): Slot | undefined { return this.st.slots[group].get(pasid); }
+  slotKind(group: number, pasid: number): SlotKind {
+    const s = this.slot(group, pasid);
+    return s === undefined ? 'empty' : s.kind === 'sva' ? 'sva' : s.handle ? 'handle' : 'kernel';
+  }
+  slotDev(group: number, pasid: number): number { return this.slot(group, pasid)!.dev; }
+  slotMm(group: number, pasid: number): number { const s = this.slot(group, pasid)!; return s.kind === 'sva' ? s.mm : NONE; }
+  slotUsers(group: number, pasid: number): number { const s = this.slot(group, pasid)!; return s.kind === 'sva' ? s.users : 0; }
+  slotPasids(group: number): readonly number[] { return [...this.st.slots[group].keys()].sort((a, b) => a - b); }
+  allocated(pasid: number): boolean { return this.st.ida.includes(pasid); }
+  held(pasid: number): boolean { return this.st.kernelHeld.includes(pasid); }
+  heldCount(): number { return this.st.kernelHeld.length; }
+
+  // --- writes
+  private mm(mm: number, patch: Partial<Mm>): void {
+    const mms = this.st.mms.slice();
+    mms[mm] = { ...mms[mm], ...patch };
+    this.st = { ...this.st, mms };
+  }
+  private put(group: number, pasid: number, slot: Slot | null): void {
+    const m = new Map(this.st.slots[group]);
+    if (slot === null) m.delete(pasid); else m.set(pasid, slot);
+    const slots = this.st.slots.slice();
+    slots[group] = m;
+    this.st = { ...this.st, slots };
+  }
+  setStatus(mm: number, status: MmStatus): void { this.mm(mm, { status }); }
+  setData(mm: number, pasid: number, global: boolean): void { this.mm(mm, { data: { pasid, global } }); }
+  dropData(mm: number): void { this.mm(mm, { data: null }); }
+  setDomain(mm: number, iommu: number, users: number, asid: number): void {
+    const domains = this.st.mms[mm].domains.slice(), asids = this.st.mms[mm].asids.slice();
+    domains[iommu] = users;
+    asids[iommu] = asid;
+    this.mm(mm, { domains, asids });
+  }
+  putBond(group: number, pasid: number, mm: number, dev: number, users: number): void { this.put(group, pasid, { kind: 'sva', mm, dev, users }); }
+  putAttach(group: number, pasid: number, dev: number, handle: boolean): void { this.put(group, pasid, { kind: 'kernel', dev, handle }); }
+  setSlotUsers(group: number, pasid: number, users: number): void {
+    const s = this.slot(group, pasid);
+    if (s?.kind !== 'sva') throw new Error(`no SVA bond at group ${group} PASID ${pasid}`);
+    this.put(group, pasid, { ...s, users });
+  }
+  clearSlot(group: number, pasid: number): void { this.put(group, pasid, null); }
+  allocate(pasid: number): void { this.st = { ...this.st, ida: insertSorted(this.st.ida, pasid) }; }
+  release(pasid: number): void { this.st = { ...this.st, ida: this.st.ida.filter((p) => p !== pasid) }; }
+  hold(pasid: number): void { this.st = { ...this.st, kernelHeld: insertSorted(this.st.kernelHeld, pasid) }; }
+  unhold(pasid: number): void { this.st = { ...this.st, kernelHeld: removeOne(this.st.kernelHeld, pasid) }; }
+
+  // --- outcome
+  private set(result: Result, rule: ApiRuleId): void { this.result = result; this.rule = rule; }
+  ok(rule: ApiRuleId): void { this.set(R.ok, rule); }
+  errno(errno: Errno, rule: ApiRuleId): void { this.set(R.errno(errno), rule); }
+  gave(pasid: number, rule: ApiRuleId): void { this.set(R.pasid(pasid), rule); }
+  invalid(rule: ApiRuleId): void { this.set(R.invalid, rule); }
+  kernel(rule: ApiRuleId): void { this.set(R.kernel, rule); }
+  reached(mm: number, rule: ApiRuleId): void { this.set(R.mm(this.cfg.mms[mm]), rule); }
+  fault(kind: FaultKind, rule: ApiRuleId): void { this.set(R.fault(kind), rule); }
+  also(rule: ApiRuleId): void { (this.effects ??= []).push(rule); }
+  failed(): boolean { return this.result.kind === 'errno'; }
+}
+
+/** One operation of variant v in state st (the caller has checked the contract, contract.ts). */
+export function step(v: Variant, cfg: Config, st: State, op: SpecOp): Step {
+  const w = new ObjectWorld(cfg, st);
+  act(v, w, op);
+  return w.effects === undefined ? { result: w.result, state: w.st, rule: w.rule } : { result: w.result, state: w.st, rule: w.rule, effects: w.effects };
+}

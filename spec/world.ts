@@ -1,0 +1,126 @@
+/**
+ * The state interface every rule is written against: what an action reads, what it writes,
+ * and the outcome it reports. The rules (sva.ts, ops.ts, variants/, contract.ts,
+ * invariants.ts, findings.ts) are written once, against this; two backends hold the state:
+ * - `ObjectWorld` (objectWorld.ts): the immutable State objects of state.ts, rewritten
+ *   copy-on-write. Traces, replay, conformance, the driver.
+ * - `FlatWorld` (model/flatWorld.ts): the model checker's flat Int32Array states, read and
+ *   written in place, copied once on the first write of a transition.
+ * A backend holds no rule: it answers reads, applies writes and records the outcome.
+ *
+ * The frame is explicit, as a TLA+ action's UNCHANGED: an action changes exactly the fields
+ * it writes. A failing action writes nothing after it has decided to fail; where a design
+ * keeps a partial effect on failure (upstream's S6, v2's V4), the rule writes it before the
+ * step that fails, as the kernel does.
+ */
+import type { Errno, FaultKind } from '../vocab/index.ts';
+import type { ApiRuleId } from './rules.ts';
+import type { Config } from './state.ts';
+
+/** live: running; exited: gone from userspace but pinned by its SVA domains; gone: freed. */
+export type MmStatus = 'live' | 'exited' | 'gone';
+
+/**
+ * What a group's PASID slot (iommu_group->pasid_array entry) holds: nothing, an SVA bond (the
+ * handle, struct iommu_sva), or a non-SVA domain attached bare (a kernel DMA PASID, as idxd
+ * attaches) or with an attach handle (as iommufd attaches), which the SVA bind path finds (B4).
+ */
+export type SlotKind = 'empty' | 'sva' | 'kernel' | 'handle';
+
+/** No PASID: an mm without mm data, or the allocator with nothing free. */
+export const NONE = -1;
+
+/** What a rule reads of the state. Devices, mms, groups and IOMMUs are indices of the Config. */
+export interface Reads {
+  readonly cfg: Config;
+  status(mm: number): MmStatus;
+  /** mm->iommu_mm->pasid, NONE while the mm has no mm data. per-device: the mm's global PASID. */
+  pasid(mm: number): number;
+  /** iommu_mm->pasid_global (v2); upstream PASIDs are always global. */
+  isGlobal(mm: number): boolean;
+  /** Users (attached handles) of the mm's SVA domain behind an IOMMU; 0: no domain there. */
+  domainUsers(mm: number, iommu: number): number;
+  /** The ASID of that domain; 0: no domain. */
+  asid(mm: number, iommu: number): number;
+  slotKind(group: number, pasid: number): SlotKind;
+  /** Of a filled slot: the device named when it was filled (handle->dev). */
+  slotDev(group: number, pasid: number): number;
+  /** Of an SVA bond: its mm and its handle's users. */
+  slotMm(group: number, pasid: number): number;
+  slotUsers(group: number, pasid: number): number;
+  /** The PASIDs at which the group may hold something (every filled one among them), ascending. */
+  slotPasids(group: number): readonly number[];
+  /** Whether the one system-wide global PASID allocator holds the id. */
+  allocated(pasid: number): boolean;
+  /** Ghost state: whether an alloc_global caller holds the id (handed out, not yet freed). */
+  held(pasid: number): boolean;
+  /** How many ids alloc_global callers hold. */
+  heldCount(): number;
+}
+
+/** What an action may change, each write naming its field (the frame). */
+export interface Writes {
+  setStatus(mm: number, status: MmStatus): void;
+  /** Publish mm data with this PASID (smp_store_release of mm->iommu_mm), or replace it. */
+  setData(mm: number, pasid: number, global: boolean): void;
+  dropData(mm: number): void;
+  /** The mm's SVA domain behind iommu: its users and ASID (0, 0: freed). */
+  setDomain(mm: number, iommu: number, users: number, asid: number): void;
+  putBond(group: number, pasid: number, mm: number, dev: number, users: number): void;
+  putAttach(group: number, pasid: number, dev: number, handle: boolean): void;
+  setSlotUsers(group: number, pasid: number, users: number): void;
+  clearSlot(group: number, pasid: number): void;
+  /** The global allocator takes / frees the id. */
+  allocate(pasid: number): void;
+  release(pasid: number): void;
+  /** An alloc_global caller becomes / stops being the id's holder. */
+  hold(pasid: number): void;
+  unhold(pasid: number): void;
+}
+
+/**
+ * The outcome of the action: one result and the rule that decided it, then further rules
+ * whose effect it carried out (S6 kept the PASID, V7 rolled back, B2 a group sibling's handle).
+ * Setting a result replaces the one set before (a bind reports what its attach reported).
+ */
+export interface Outcomes {
+  ok(rule: ApiRuleId): void;
+  errno(errno: Errno, rule: ApiRuleId): void;
+  /** A PASID value returned. */
+  gave(pasid: number, rule: ApiRuleId): void;
+  /** IOMMU_PASID_INVALID returned. */
+  invalid(rule: ApiRuleId): void;
+  /** A DMA: the kernel's domain answered (RID traffic, a non-SVA domain). */
+  kernel(rule: ApiRuleId): void;
+  /** A DMA reached the mm's address space. */
+  reached(mm: number, rule: ApiRuleId): void;
+  fault(kind: FaultKind, rule: ApiRuleId): void;
+  also(rule: ApiRuleId): void;
+  /** Whether the result set last is an errno. */
+  failed(): boolean;
+}
+
+/** What an action runs against. */
+export interface World extends Reads, Writes, Outcomes {}
+
+// --- Reads composed (no backend needed) -------------------------------------------------------
+
+/** dev->iommu->max_pasids: 2^ssid_bits, or 0 behind no IOMMU. */
+export const maxPasidsOf = (cfg: Config, dev: number): number =>
+  cfg.devices[dev].iommu === null ? 0 : 2 ** cfg.devices[dev].ssidBits;
+
+/** The device's group, or null behind no IOMMU (no iommu_group). */
+export const groupOfDev = (cfg: Config, dev: number): number | null =>
+  cfg.devices[dev].iommu === null ? null : cfg.devices[dev].group;
+
+/** Whether the mm has an SVA domain behind any IOMMU (list_empty(&iommu_mm->sva_domains) is false). */
+export function hasSvaDomain(w: Reads, mm: number): boolean {
+  for (let i = 0; i < w.cfg.iommus.length; i++) if (w.domainUsers(mm, i) > 0) return true;
+  return false;
+}
+
+/** The PASID at which mm is bound in group, or NONE. */
+export function boundPasidIn(w: Reads, group: number, mm: number): number {
+  for (const p of w.slotPasids(group)) if (w.slotKind(group, p) === 'sva' && w.slotMm(group, p) === mm) return p;
+  return NONE;
+}
