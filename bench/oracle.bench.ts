@@ -2,8 +2,10 @@
  * The shared regression oracle as benchmark: configurations B1 and B2 of ../shared/bench
  * (read in place, never copied; skipped with a reason where the folder is absent), their
  * exact counts checked against the table of its README, and the throughput of each engine on
- * the same run: the compiled transition function (model/compiled.ts, the engine that decides
- * today) and spec/ itself on the object state (a bounded run: its rate, not its counts).
+ * the same run: spec/ on the flat backend (the model checker), the model checker as it ran
+ * before the rules were written once (bench/baseline: the compiled second writing, flat
+ * invariants and findings), and spec/ on the object backend (a bounded run: its rate, not its
+ * counts).
  * `npm run bench oracle` runs only this file. B2 without symmetry (~16.5 M states) runs only
  * with SVACHECK_BENCH_FULL=1.
  *
@@ -13,6 +15,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { check, loadConfigFile, type CheckResult } from '../model/index.ts';
+import type { Stats } from '../model/stats.ts';
+import { checkBefore } from './baseline/check.ts';
 
 const BENCH = fileURLToPath(new URL('../../shared/bench/', import.meta.url));
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -26,7 +30,7 @@ function oracle(name: string): { off: number; transitions: number; on: number } 
   return { off: num(c[5]), transitions: num(c[6]), on: num(c[7]) };
 }
 
-function line(label: string, r: CheckResult, want: { distinct: number; transitions?: number } | null): void {
+function line(label: string, r: { stats: Stats; exhaustive: boolean }, want: { distinct: number; transitions?: number } | null): Stats {
   const s = r.stats;
   const verdict = !r.exhaustive ? 'bounded (rate only)'
     : want === null ? 'no oracle row'
@@ -34,6 +38,7 @@ function line(label: string, r: CheckResult, want: { distinct: number; transitio
     : `COUNTS DIFFER from the oracle (${fmt(want.distinct)} states${want.transitions === undefined ? '' : `, ${fmt(want.transitions)} transitions`})`;
   console.log(`${label.padEnd(30)} ${fmt(s.transitions).padStart(12)} trans ${fmt(s.distinct).padStart(11)} distinct ${s.seconds.toFixed(1).padStart(7)} s ` +
     `${fmt(s.transitionsPerSecond).padStart(10)} trans/s ${s.bytesPerState.toFixed(1).padStart(5)} B/state  ${verdict}`);
+  return s;
 }
 
 export function run(): void {
@@ -45,10 +50,14 @@ export function run(): void {
     const o = oracle(name);
     const want = o === null ? null : symmetry ? { distinct: o.on } : { distinct: o.off, transitions: o.transitions };
     const tag = `${name} symmetry ${symmetry ? 'on ' : 'off'}`;
-    line(`${tag} compiled`, check(mc, 'v2', { symmetry, continue: true, engine: 'compiled' }), want);
-    line(`${tag} spec/ (${SPEC_SECONDS} s)`, check(mc, 'v2', { symmetry, continue: true, engine: 'spec', maxSeconds: SPEC_SECONDS }), want);
+    const flat = line(`${tag} spec/ flat`, check(mc, 'v2', { symmetry, continue: true, engine: 'flat' }), want);
+    const before = line(`${tag} before (compiled)`, checkBefore(mc, 'v2', symmetry), want);
+    const object = line(`${tag} spec/ object (${SPEC_SECONDS} s)`, check(mc, 'v2', { symmetry, continue: true, engine: 'object', maxSeconds: SPEC_SECONDS }), want);
+    const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    console.log(`${tag}: flat / before ${x(flat.transitionsPerSecond, before.transitionsPerSecond)} (target >= 1.00x); flat / object ${x(flat.transitionsPerSecond, object.transitionsPerSecond)}; ` +
+      `B/state flat ${flat.bytesPerState.toFixed(1)} vs before ${before.bytesPerState.toFixed(1)} (target: no worse)` +
+      (name === 'B1' && !symmetry ? `; B1 off ${fmt(flat.transitionsPerSecond)} trans/s (target >= 4,000,000)` : ''));
   }
-  console.log('targets (issue 13): the one-writing engine no slower than compiled on every row; >= 4,000,000 trans/s on B1 symmetry off; B/state no worse');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) run();

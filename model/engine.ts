@@ -1,21 +1,23 @@
 /**
- * Transition engines: what the explorer calls to expand a state. Both work on the flat states
+ * Transition engines: what the explorer calls to expand a state. Both run spec/ itself — the
+ * caller contract (contractRule) and each variant's actions (act) — and differ only in the
+ * backend of the state interface (spec/world.ts) they run it on. Both work on the flat states
  * of space.ts — the tuple being expanded in `before`, the successor in `after` — and fill one
  * Outcome per variant.
- * - SpecEngine runs spec/ itself (`step`, `contractBreach`): any Variant object, planted bugs
- *   included. It is the reference.
- * - CompiledEngine runs compiled.ts, the built-in variants rewritten over flat states.
+ * - FlatEngine: the flat backend (flatWorld.ts), in place. What the model checker runs.
+ * - ObjectEngine: the object backend (spec/objectWorld.ts), each state decoded into spec
+ *   State objects and the successor encoded back: the reference the flat backend is held to.
  * - VerifyingEngine runs both and throws DivergenceError at the first transition where they
- *   differ (enabledness, result, rules, successor): `svacheck check --verify`, and the test
- *   that keeps the compiled engine honest.
+ *   differ (enabledness, result, rules, successor): `svacheck check --engine verify`, and the
+ *   test that holds the two backends to each other on every reachable state.
  */
-import { VARIANT_BY_NAME, step, type State, type Variant } from '../spec/index.ts';
-import { Compiled } from './compiled.ts';
+import { ObjectWorld, act, contractRule, staticContractRule, stateContractRule, step, type SpecOp, type State, type Variant } from '../spec/index.ts';
+import { FlatWorld } from './flatWorld.ts';
 import { Outcome } from './outcome.ts';
-import { Packer, beyondBoundsFlat, enabled, fromFlat, toFlat, type Space } from './space.ts';
+import { Packer, beyondBoundsFlat, fromFlat, toFlat, type Space } from './space.ts';
 
 export interface Engine {
-  readonly name: 'spec' | 'compiled' | 'verify';
+  readonly name: string;
   /** The tuple being expanded (arity flat states side by side). */
   readonly before: Int32Array;
   /** The successor tuple of the last fire that changed something. */
@@ -34,22 +36,27 @@ export interface Engine {
   cut(): boolean;
 }
 
-export type EngineChoice = 'auto' | 'spec' | 'compiled' | 'verify';
+export const ENGINES = ['auto', 'flat', 'object', 'verify'] as const;
+export type EngineChoice = (typeof ENGINES)[number];
+/** An engine built by its caller (the benchmarks' baselines). */
+export type EngineFactory = (space: Space, variants: readonly Variant[]) => Engine;
 
 export class DivergenceError extends Error {}
 
-/** Whether every variant has a compiled transition function (the built-in objects). */
-export const compilable = (variants: readonly Variant[]): boolean =>
-  variants.every((v) => (VARIANT_BY_NAME as Record<string, Variant>)[v.name] === v);
-
-/** The engine for a choice; verify on variants without a compiled function runs the spec alone. */
-export function makeEngine(space: Space, variants: readonly Variant[], choice: EngineChoice = 'auto'): Engine {
-  if (choice === 'compiled' && !compilable(variants)) throw new Error(`no compiled transition function for ${variants.map((v) => v.name).join(', ')}: use the spec engine`);
-  if (choice === 'spec' || !compilable(variants)) return new SpecEngine(space, variants);
-  return choice === 'verify' ? new VerifyingEngine(space, variants) : new CompiledEngine(space, variants);
+/** The engine for a choice (auto: flat). */
+export function makeEngine(space: Space, variants: readonly Variant[], choice: EngineChoice | EngineFactory = 'auto'): Engine {
+  if (typeof choice === 'function') return choice(space, variants);
+  if (choice === 'object') return new ObjectEngine(space, variants);
+  return choice === 'verify' ? new VerifyingEngine(space, variants) : new FlatEngine(space, variants);
 }
 
-abstract class Base {
+/** Whether a caller may issue op in the state r reads, within the bounds (alloc_global holders). */
+function offered(space: Space, v: Variant, r: FlatWorld | ObjectWorld, op: SpecOp): boolean {
+  if (op.op === 'alloc_global' && r.heldCount() >= space.bounds.allocGlobalHolders) return false;
+  return contractRule(v, r, op) === null;
+}
+
+export abstract class Base {
   readonly before: Int32Array;
   readonly after: Int32Array;
   readonly out: Outcome[];
@@ -76,23 +83,38 @@ abstract class Base {
   }
 }
 
-export class CompiledEngine extends Base implements Engine {
-  readonly name = 'compiled';
-  private readonly compiled: Compiled[];
+export class FlatEngine extends Base implements Engine {
+  readonly name = 'flat';
+  private readonly worlds: FlatWorld[];
+  /** Per template: whether every variant's contract allows it in some state (C5 needs no state). */
+  private readonly possible: Uint8Array;
+  private readonly holders: number;
   constructor(space: Space, variants: readonly Variant[]) {
     super(space, variants);
-    this.compiled = variants.map((v) => new Compiled(space, v));
+    this.worlds = variants.map(() => new FlatWorld(space));
+    this.possible = Uint8Array.from(space.templates, (op) => (variants.every((v) => staticContractRule(v, op) === null) ? 1 : 0));
+    this.holders = space.bounds.allocGlobalHolders;
   }
   fire(t: number): boolean {
-    const n = this.space.layout.n, c = this.compiled;
-    for (let k = 0; k < c.length; k++) if (!c[k].enabled(this.before, k * n, t)) return false;
-    for (let k = 0; k < c.length; k++) c[k].step(this.before, k * n, this.after, k * n, t, this.out[k]);
+    if (this.possible[t] === 0) return false;
+    const op = this.space.templates[t], n = this.space.layout.n, V = this.variants, W = this.worlds;
+    for (let k = 0; k < V.length; k++) {
+      const r = W[k].view(this.before, k * n);
+      if (stateContractRule(r, op) !== null) return false;
+      if (op.op === 'alloc_global' && r.heldCount() >= this.holders) return false;   // the bound on holders
+    }
+    for (let k = 0; k < V.length; k++) {
+      const w = W[k], o = this.out[k];
+      w.begin(this.before, k * n, this.after, k * n, o);
+      act(V[k], w, op);
+      o.changed = w.changed();
+    }
     return true;
   }
 }
 
-export class SpecEngine extends Base implements Engine {
-  readonly name = 'spec';
+export class ObjectEngine extends Base implements Engine {
+  readonly name = 'object';
   private states: State[] = [];
   /** The spec states of the loaded tuple (decoded once per load). */
   get specStates(): readonly State[] { return this.states; }
@@ -102,7 +124,7 @@ export class SpecEngine extends Base implements Engine {
   }
   fire(t: number): boolean {
     const op = this.space.templates[t], n = this.space.layout.n, cfg = this.space.cfg;
-    for (let k = 0; k < this.variants.length; k++) if (!enabled(this.space, this.variants[k], this.states[k], op)) return false;
+    for (let k = 0; k < this.variants.length; k++) if (!offered(this.space, this.variants[k], new ObjectWorld(cfg, this.states[k]), op)) return false;
     for (let k = 0; k < this.variants.length; k++) {
       const s = step(this.variants[k], cfg, this.states[k], op), o = this.out[k];
       o.fromStep(s.result, s.rule, s.effects, cfg.mms);
@@ -115,39 +137,39 @@ export class SpecEngine extends Base implements Engine {
   }
 }
 
-/** Both engines in lockstep; the compiled one's outcomes and successor are what it reports. */
+/** Both backends in lockstep; the flat one's outcomes and successor are what it reports. */
 export class VerifyingEngine implements Engine {
   readonly name = 'verify';
-  private readonly spec: SpecEngine;
-  private readonly fast: CompiledEngine;
+  private readonly ref: ObjectEngine;
+  private readonly fast: FlatEngine;
   constructor(readonly space: Space, variants: readonly Variant[]) {
-    this.spec = new SpecEngine(space, variants);
-    this.fast = new CompiledEngine(space, variants);
+    this.ref = new ObjectEngine(space, variants);
+    this.fast = new FlatEngine(space, variants);
   }
   get before(): Int32Array { return this.fast.before; }
   get after(): Int32Array { return this.fast.after; }
   get out(): readonly Outcome[] { return this.fast.out; }
-  load(words: Uint32Array, base: number): void { this.spec.load(words, base); this.fast.load(words, base); }
+  load(words: Uint32Array, base: number): void { this.ref.load(words, base); this.fast.load(words, base); }
   changed(): boolean { return this.fast.changed(); }
-  settle(): void { this.spec.settle(); this.fast.settle(); }
+  settle(): void { this.ref.settle(); this.fast.settle(); }
   cut(): boolean { return this.fast.cut(); }
   fire(t: number): boolean {
-    const a = this.spec.fire(t), b = this.fast.fire(t);
-    const where = (): string => `${JSON.stringify(this.space.templates[t])} in ${JSON.stringify(this.spec.specStates.map(plain))}`;
-    if (a !== b) throw new DivergenceError(`enabledness differs (spec ${a}, compiled ${b}) for ${where()}`);
+    const a = this.ref.fire(t), b = this.fast.fire(t);
+    const where = (): string => `${JSON.stringify(this.space.templates[t])} in ${JSON.stringify(this.ref.specStates.map(plain))}`;
+    if (a !== b) throw new DivergenceError(`enabledness differs (object ${a}, flat ${b}) for ${where()}`);
     if (!a) return false;
     const mms = this.space.cfg.mms;
-    this.spec.out.forEach((s, k) => {
+    this.ref.out.forEach((s, k) => {
       const f = this.fast.out[k];
       const sr = JSON.stringify(s.result(mms)), fr = JSON.stringify(f.result(mms));
-      if (sr !== fr) throw new DivergenceError(`result differs (spec ${sr}, compiled ${fr}) for ${where()}`);
-      if (s.rules().join(' ') !== f.rules().join(' ')) throw new DivergenceError(`rules differ (spec ${s.rules().join(' ')}, compiled ${f.rules().join(' ')}) for ${where()}`);
-      if (s.changed !== f.changed) throw new DivergenceError(`state change differs (spec ${s.changed}, compiled ${f.changed}) for ${where()}`);
+      if (sr !== fr) throw new DivergenceError(`result differs (object ${sr}, flat ${fr}) for ${where()}`);
+      if (s.rules().join(' ') !== f.rules().join(' ')) throw new DivergenceError(`rules differ (object ${s.rules().join(' ')}, flat ${f.rules().join(' ')}) for ${where()}`);
+      if (s.changed !== f.changed) throw new DivergenceError(`state change differs (object ${s.changed}, flat ${f.changed}) for ${where()}`);
     });
-    if (this.spec.changed()) {
-      this.spec.settle();
+    if (this.ref.changed()) {
+      this.ref.settle();
       this.fast.settle();
-      const x = this.spec.after, y = this.fast.after;
+      const x = this.ref.after, y = this.fast.after;
       for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) throw new DivergenceError(`successor differs at flat index ${i} for ${where()}`);
     }
     return true;

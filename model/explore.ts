@@ -6,7 +6,7 @@
  */
 import { initialState, step, type SpecOp, type State, type Step, type Variant } from '../spec/index.ts';
 import { OP_NAMES } from '../vocab/index.ts';
-import { makeEngine, type Engine, type EngineChoice } from './engine.ts';
+import { makeEngine, type Engine, type EngineChoice, type EngineFactory } from './engine.ts';
 import { LABELS, ruleName, type Outcome } from './outcome.ts';
 import { Packer, beyondBounds, encode, enabled, toFlat, type Space } from './space.ts';
 import { emptyCoverage, emptyStats, type Coverage, type Progress, type Stats } from './stats.ts';
@@ -25,8 +25,8 @@ export interface ExploreLimits {
   readonly interrupted?: () => boolean;
   /** Milliseconds between progress reports (default 3000). */
   readonly progressEvery?: number;
-  /** Transition engine: compiled when every variant has one (auto), spec, or both checked against each other (verify). */
-  readonly engine?: EngineChoice;
+  /** Transition engine: spec/ on the flat backend (auto, flat), on the object backend (object), or both compared (verify). */
+  readonly engine?: EngineChoice | EngineFactory;
 }
 
 export interface Hooks {

@@ -13,4 +13,4 @@ export {
 } from './config.ts';
 export { formatStats, formatCoverage, formatProgress, type Stats, type Coverage, type Progress } from './stats.ts';
 export { EncodingError } from './space.ts';
-export { DivergenceError, type EngineChoice } from './engine.ts';
+export { DivergenceError, ENGINES, type EngineChoice } from './engine.ts';

@@ -479,6 +479,11 @@ export class Packer {
   private packWith(f: Int32Array, dst: Uint32Array): void {
     const L = this.L, A = this.A, nm = L.nm, S = L.slots, GH = L.g * L.h, n = L.n;
     const { items, count, order, map } = this;
+    if (!this.sym) {                                                     // the identity labelling: no ranks to find
+      for (let m = 0; m < nm; m++) { order[m] = m; this.rank[m] = m; }
+      this.write(f, map, dst);
+      return;
+    }
     for (let m = 0; m < nm; m++) count[m] = 0;
     for (let k = 0; k < S; k++) for (let t = 0; t < A; t++) {
       const o = t * n + L.slotBase + map[k] * SLOT_REC;
@@ -660,6 +665,7 @@ export class Packer {
         if (kind === K_EMPTY) { this.pos += L.slotW; continue; }         // dst is zeroed
         const dev = L.devInGroup[f[o + S_DEV]];
         if (kind === K_HANDLE && L.kc < 2) tooBig(kind, L.slotW, 'slot kind (an attach handle)');
+        if (kind === K_SVA && (f[o + S_USERS] < 1 || f[o + S_USERS] > L.h)) tooBig(f[o + S_USERS], L.h, 'handle users');
         this.put(kind === K_KERNEL ? 1 + dev : kind === K_HANDLE ? 1 + L.g + dev
           : 1 + L.kc * L.g + (this.rank[f[o + S_MM]] * L.g + dev) * L.h + f[o + S_USERS] - 1, L.slotW);
       }

@@ -19,10 +19,20 @@ export function contractBreach(v: Variant, w: Reads, op: SpecOp): ContractBreach
   return rule === null ? null : breach(rule, reasonOf(v, w, op, rule));
 }
 
-/** The contract rule op breaks in w, or null (the model checker's question, asked per transition). */
+/** The contract rule op breaks in w, or null. */
 export function contractRule(v: Variant, w: Reads, op: SpecOp): ContractRuleId | null {
+  return staticContractRule(v, op) ?? stateContractRule(w, op);
+}
+
+/** C5, which no state changes: an operation the variant lacks, a PASID that is no u32. */
+export function staticContractRule(v: Variant, op: SpecOp): 'C5' | null {
   if (!v.ops.includes(op.op)) return 'C5';
   if ('pasid' in op && (!Number.isInteger(op.pasid) || op.pasid < 0 || op.pasid >= U32)) return 'C5';
+  return null;
+}
+
+/** The rules that depend on the state (the model checker asks only these per transition). */
+export function stateContractRule(w: Reads, op: SpecOp): ContractRuleId | null {
   switch (op.op) {
     case 'bind': case 'bind_pasid': case 'enqcmd_pasid': case 'mm_exit':
       return w.status(op.mm) !== 'live' ? 'C2' : null;                  // the caller holds mm_users

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { OP_NAMES } from '../../vocab/index.ts';
 import { variantOf } from '../../spec/index.ts';
 import {
-  check, DivergenceError, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
+  check, DivergenceError, ENGINES, bundledConfigNames, loadBundledConfig, loadConfigFile, ConfigError, EncodingError, formatCoverage, formatProgress, formatStats,
   type CheckResult, type EngineChoice, type ModelConfig, type Progress,
 } from '../../model/index.ts';
 import { Packer } from '../../model/space.ts';
@@ -27,7 +27,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'continue', kind: 'boolean', description: 'collect every violated invariant instead of stopping at the first' },
   ...boundOptionSpecs('distinct states'),
   { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
-  { name: 'engine', kind: 'string', valueName: 'e', description: 'transitions by: auto (compiled for built-in variants), compiled, spec, or verify (both, compared at every step)' },
+  { name: 'engine', kind: 'string', valueName: 'e', description: 'spec/ runs on: flat states (auto, flat), its State objects (object), or both compared at every step (verify)' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'write each counterexample and finding as a litmus file into dir' },
   { name: 'coverage', kind: 'boolean', description: 'print per-operation coverage and rules fired' },
   { name: 'json', kind: 'boolean', description: 'stable JSON output' },
@@ -62,7 +62,7 @@ export async function guarded(io: Io, name: string, fn: () => number | Promise<n
   try { return await fn(); } catch (e) {
     if (e instanceof ConfigError) { io.err(`svacheck ${name}: ${e.message}\n`); return EXIT.USAGE; }
     if (e instanceof EncodingError) { io.err(`svacheck ${name}: the model's state encoding cannot hold a reached state (${e.message}); this is a tool bug\n`); return EXIT.BROKE; }
-    if (e instanceof DivergenceError) { io.err(`svacheck ${name}: the compiled transition function disagrees with spec/: ${e.message}; this is a tool bug (run with --engine spec meanwhile)\n`); return EXIT.BROKE; }
+    if (e instanceof DivergenceError) { io.err(`svacheck ${name}: the flat and the object backend of spec/ disagree: ${e.message}; this is a tool bug (run with --engine object meanwhile)\n`); return EXIT.BROKE; }
     throw e;
   }
 }
@@ -111,19 +111,22 @@ export const partialLines = (n: number): string[] => n === 0 ? [] : [
 
 const ORDER_CAP = Packer.ORDER_CAP;
 
-const ENGINES: readonly EngineChoice[] = ['auto', 'compiled', 'spec', 'verify'];
+/** Engines before the rules were written once, and what replaced them. */
+const RENAMED: Readonly<Record<string, string>> = { compiled: 'flat', spec: 'object' };
 
 /** The --engine option, checked. */
 export function engineOption(value: unknown): EngineChoice | undefined {
   if (value === undefined) return undefined;
+  if (typeof value === 'string' && Object.hasOwn(RENAMED, value))
+    throw new UsageError(`--engine ${value} is gone: the model checker runs spec/ itself, on flat states (--engine ${RENAMED[value]}${value === 'spec' ? ', on spec/\'s own State objects' : ''}); choose one of ${ENGINES.join(', ')}`);
   if (!(ENGINES as readonly unknown[]).includes(value)) throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got '${String(value)}'`);
   return value as EngineChoice;
 }
 
 const ENGINE_LINE: Readonly<Record<string, string>> = {
-  compiled: 'Transitions: the compiled transition function (model/compiled.ts), held to spec/ by --engine verify.',
-  spec: 'Transitions: spec/ itself (step and the caller contract).',
-  verify: 'Transitions: compiled and spec/ in lockstep; they agreed on every transition and invariant verdict.',
+  flat: 'Transitions: spec/ itself (its actions and caller contract) on flat states.',
+  object: "Transitions: spec/ itself (its actions and caller contract) on spec/'s State objects.",
+  verify: 'Transitions: spec/ on flat states and on State objects in lockstep; they agreed on every transition.',
 };
 
 const STOPPED_BY: Readonly<Record<string, string>> = {

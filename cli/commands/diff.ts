@@ -19,7 +19,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'ops', kind: 'list', valueName: 'a,b', description: 'operations to drive (comma list; default: those of the configuration both variants have)' },
   ...boundOptionSpecs('distinct state pairs'),
   { name: 'no-symmetry', kind: 'boolean', description: 'explore without symmetry reduction' },
-  { name: 'engine', kind: 'string', valueName: 'e', description: 'transitions by: auto, compiled, spec, or verify (both, compared at every step)' },
+  { name: 'engine', kind: 'string', valueName: 'e', description: 'spec/ runs on: flat states (auto, flat), its State objects (object), or both compared at every step (verify)' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'write the distinguishing sequence as a litmus file into dir' },
   { name: 'coverage', kind: 'boolean', description: 'print per-operation coverage' },
   { name: 'json', kind: 'boolean', description: 'stable JSON output' },

@@ -9,13 +9,13 @@
  * and stops at the first transition where result, rules, successor or enabledness differ.
  * Variants other than the four built-in ones (planted bugs, a user's variant) run on spec/.
  */
-import { ERRNOS } from '../vocab/index.ts';
-import { maxPasids, type SpecOp, type Variant } from '../spec/index.ts';
-import { Outcome, RK_ERRNO, RK_FAULT, RK_INVALID, RK_KERNEL, RK_MM, RK_OK, RK_PASID, ruleId } from './outcome.ts';
+import { ERRNOS } from '../../vocab/index.ts';
+import { maxPasids, type SpecOp, type Variant } from '../../spec/index.ts';
+import { Outcome, RK_ERRNO, RK_FAULT, RK_INVALID, RK_KERNEL, RK_MM, RK_OK, RK_PASID, ruleId } from '../../model/outcome.ts';
 import {
   EncodingError, K_EMPTY, K_HANDLE, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
   S_DEV, S_KIND, S_MM, S_USERS, lowestUnheld, type Space,
-} from './space.ts';
+} from '../../model/space.ts';
 
 const E = (e: (typeof ERRNOS)[number]): number => ERRNOS.indexOf(e);
 const EBUSY = E('EBUSY'), ENOSPC = E('ENOSPC'), EOVERFLOW = E('EOVERFLOW'), EINVAL = E('EINVAL'), ENODEV = E('ENODEV'), EOPNOTSUPP = E('EOPNOTSUPP');

@@ -1,63 +1,17 @@
-// The compiled transition function (compiled.ts), the flat invariants (flatInvariants.ts) and
+// The flat invariants (flatInvariants.ts) and
 // the flat availability findings are second writings of spec/ and of their definitions; these
 // tests hold them to the originals on every reachable state of the bundled configurations.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkInvariants, maxPasids, observeSpec, variantByName, type Config, type SpecOp, type State } from '../spec/index.ts';
 import { VARIANTS, type Result } from '../vocab/index.ts';
 import { availabilityOf, type AvailabilityKind } from './availability.ts';
-import { check, invariantsFor } from './check.ts';
-import { Compiled } from './compiled.ts';
-import { bundledConfigNames, loadBundledConfig, loadConfigFile, loadManifest } from './config.ts';
-import { diff } from './diff.ts';
-import { DivergenceError, SpecEngine } from './engine.ts';
+import { invariantsFor } from './check.ts';
+import { loadBundledConfig } from './config.ts';
+import type { ObjectEngine } from './engine.ts';
 import { explore } from './explore.ts';
 import { FlatInvariants } from './flatInvariants.ts';
 import { RK_ERRNO } from './outcome.ts';
 import { EncodingError, buildSpace, toFlat } from './space.ts';
-
-const manifest = loadManifest().configs;
-
-describe('verify engine: compiled and spec agree on every transition and invariant verdict', () => {
-  const cases = bundledConfigNames().flatMap((name) => VARIANTS.map((v) => [name, v] as const));
-  it.each(cases)('%s / %s, exhaustively', (name, variant) => {
-    const r = check(loadBundledConfig(name), variant, { engine: 'verify', continue: true });
-    expect(r.engine).toBe('verify');
-    expect(r.status).toBe('done');
-    expect(r.stats.distinct).toBe(manifest[name][variant]!.distinct);
-  });
-
-  it.each(['v2', 'per-device'] as const)('large benchmark configuration / %s, its first 4000 states (two SMMUs, a shared group, attaches)', (variant) => {
-    const large = loadConfigFile(new URL('../bench/configs/large.yaml', import.meta.url).pathname);
-    const r = check(large, variant, { engine: 'verify', continue: true, maxStates: 4000 });
-    expect(r.stats.distinct).toBe(4000);
-    expect(Object.keys(r.coverage.ops)).toEqual(expect.arrayContaining(['attach_pasid', 'detach_pasid', 'alloc_global', 'free_global', 'dma', 'get_pasid']));
-  });
-
-  it('diff over pairs of states: the same shortest difference with either engine', () => {
-    const seed = loadBundledConfig('seed-small');
-    for (const [a, b] of [['v2', 'upstream'], ['v2', 'per-device'], ['v1', 'v2']] as const) {
-      const fast = diff(seed, a, b, { engine: 'verify' });
-      const slow = diff(seed, a, b, { engine: 'spec' });
-      expect(fast.status).toBe('different');
-      expect(fast.difference!.litmus).toBe(slow.difference!.litmus);
-      expect(fast.stats.transitions).toBe(slow.stats.transitions);
-    }
-  });
-
-  it('stops at the first divergence: a compiled mm_exit that forgets the exit is caught', () => {
-    const original = Compiled.prototype.step;
-    const spy = vi.spyOn(Compiled.prototype, 'step').mockImplementation(function (this: Compiled, a, ab, d, db, t, o) {
-      if (this.space.templates[t].op === 'mm_exit') { o.ne = 0; o.changed = false; o.set(0, 0, o.rule); return; }
-      original.call(this, a, ab, d, db, t, o);
-    });
-    try {
-      expect(() => check(loadBundledConfig('twins'), 'v2', { engine: 'verify' })).toThrow(DivergenceError);
-      expect(check(loadBundledConfig('twins'), 'v2', { engine: 'spec' }).stats.distinct).toBe(manifest.twins.v2!.distinct);
-    } finally {
-      spy.mockRestore();
-    }
-  });
-});
 
 describe('flat invariants', () => {
   const mc = loadBundledConfig('seed-small');
@@ -153,13 +107,13 @@ describe('availability findings on flat states', () => {
           const o = engine.out[0];
           if (o.rk !== RK_ERRNO) return false;
           failing++;
-          const before = (engine as SpecEngine).specStates[0];
+          const before = (engine as ObjectEngine).specStates[0];
           const want = availabilityOnSpec(space.cfg, before, space.templates[t], o.result(space.cfg.mms));
           expect(availabilityOf(space, engine.before, 0, t, o)).toBe(want);
           if (want) kinds.add(want);
           return false;
         },
-      }, { engine: 'spec' });
+      }, { engine: 'object' });
     }
     expect(failing).toBeGreaterThan(1000);
     expect([...kinds].sort()).toEqual(name === 'seed-small'

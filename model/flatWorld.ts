@@ -1,0 +1,221 @@
+/**
+ * The flat backend of the state interface (spec/world.ts): reads and writes on the model
+ * checker's flat states (space.ts Layout), the outcome as numbers in an Outcome. It holds no
+ * rule: spec/ runs on it unchanged.
+ *
+ * A transition reads the state being expanded (`from`) and, on its first write, copies it into
+ * the successor's place (`to`) and goes on there: a transition that writes nothing costs no
+ * copy, and the before-state is never changed.
+ */
+import { ERRNOS, type Errno, type FaultKind } from '../vocab/index.ts';
+import type { ApiRuleId, MmStatus, Reads, SlotKind, World } from '../spec/index.ts';
+import type { Config } from '../spec/index.ts';
+import { FAULTS, Outcome, RK_ERRNO, RK_FAULT, RK_INVALID, RK_KERNEL, RK_MM, RK_OK, RK_PASID, ruleId } from './outcome.ts';
+import {
+  EncodingError, K_EMPTY, K_HANDLE, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
+  S_DEV, S_KIND, S_MM, S_USERS, type Layout, type Space,
+} from './space.ts';
+
+const STATUS: readonly MmStatus[] = ['live', 'exited', 'gone'];
+const KIND: readonly SlotKind[] = ['empty', 'sva', 'kernel', 'handle'];
+const ERRNO_CODE: ReadonlyMap<string, number> = new Map(ERRNOS.map((e, i) => [e, i]));
+const FAULT_CODE: ReadonlyMap<string, number> = new Map(FAULTS.map((f, i) => [f, i]));
+
+/** Rule ids, interned once per name. */
+const RULE_CODE = new Map<string, number>();
+const code = (rule: string): number => {
+  const c = RULE_CODE.get(rule);
+  if (c !== undefined) return c;
+  const id = ruleId(rule);
+  RULE_CODE.set(rule, id);
+  return id;
+};
+
+export class FlatWorld implements World, Reads {
+  readonly cfg: Config;
+  private readonly L: Layout;
+  /** PASID → universe index (-1: outside the universe), for PASIDs up to `small`; beyond, a Map. */
+  private readonly uSmall: Int32Array;
+  private readonly uLarge: Map<number, number>;
+  private readonly values: Int32Array;
+  /** Per group: the PASIDs of its slots, ascending. */
+  private readonly groupPasids: readonly (readonly number[])[];
+  /** Per (group, PASID up to `small`): the slot's offset in a state, -1 where the layout has none. */
+  private readonly slotOff: Int32Array;
+  private readonly stride: number;
+  private readonly mmRec: number;
+  private readonly asidOff: number;
+  private readonly idaBase: number;
+  private readonly heldBase: number;
+  private readonly n: number;
+  /** The state read: `cur` at `cb`; `from`/`fb` the state being expanded, `to`/`tb` the successor's place. */
+  private cur: Int32Array;
+  private cb = 0;
+  private from: Int32Array;
+  private fb = 0;
+  private to: Int32Array;
+  private tb = 0;
+  /** Whether this transition has written (cur is the successor). */
+  dirty = false;
+  out: Outcome;
+
+  constructor(space: Space) {
+    this.cfg = space.cfg;
+    this.L = space.layout;
+    this.values = this.L.values;
+    const U = space.universe;
+    const small = Math.min(U.length === 0 ? 0 : U[U.length - 1], 1 << 16);
+    this.uSmall = new Int32Array(small + 1).fill(-1);
+    this.uLarge = new Map();
+    U.forEach((p, i) => { if (p <= small) this.uSmall[p] = i; else this.uLarge.set(p, i); });
+    this.groupPasids = space.cfg.groups.map((_, g) => {
+      const ps: number[] = [];
+      for (let k = 0; k < this.L.slots; k++) if (this.L.slotGroup[k] === g) ps.push(U[this.L.slotU[k]]);
+      return ps;
+    });
+    this.stride = small + 1;
+    this.slotOff = new Int32Array(space.cfg.groups.length * this.stride).fill(-1);
+    for (let k = 0; k < this.L.slots; k++) {
+      const p = U[this.L.slotU[k]];
+      if (p <= small) this.slotOff[this.L.slotGroup[k] * this.stride + p] = this.L.slotBase + k * SLOT_REC;
+    }
+    this.mmRec = this.L.mmRec; this.asidOff = this.L.asidOff; this.idaBase = this.L.idaBase; this.heldBase = this.L.heldBase; this.n = this.L.n;
+    this.cur = this.from = this.to = new Int32Array(0);
+    this.out = new Outcome();
+  }
+
+  /** Read the flat state at a[b ..) (for the contract and invariants); writes are refused until `begin`. */
+  view(a: Int32Array, b: number): this {
+    this.cur = this.from = a; this.cb = this.fb = b;
+    this.to = a; this.tb = -1;
+    this.dirty = false;
+    return this;
+  }
+
+  /** Run a transition from a[ab ..): its successor goes to d[db ..), its outcome to o. */
+  begin(a: Int32Array, ab: number, d: Int32Array, db: number, o: Outcome): void {
+    this.cur = this.from = a; this.cb = this.fb = ab;
+    this.to = d; this.tb = db;
+    this.dirty = false;
+    this.out = o;
+    o.ne = 0;
+  }
+
+  /** Whether the successor differs from the state expanded (only after a write can it). */
+  changed(): boolean {
+    if (!this.dirty) return false;
+    const a = this.from, d = this.to, n = this.n;
+    for (let i = 0, x = this.fb, y = this.tb; i < n; i++) if (a[x + i] !== d[y + i]) return true;
+    return false;
+  }
+
+  private u(pasid: number): number {
+    if (pasid >= 0 && pasid < this.uSmall.length) return this.uSmall[pasid];
+    return this.uLarge.get(pasid) ?? -1;
+  }
+  /** The offset of slot (group, pasid) in cur, or -1 where the layout has no such slot. */
+  private slot(group: number, pasid: number): number {
+    if (pasid >= 0 && pasid < this.stride) { const o = this.slotOff[group * this.stride + pasid]; return o < 0 ? -1 : this.cb + o; }
+    const i = this.u(pasid);
+    if (i < 0) return -1;
+    const k = this.L.slotOfU[group][i];
+    return k < 0 ? -1 : this.cb + this.L.slotBase + k * SLOT_REC;
+  }
+  private mmAt(mm: number): number { return this.cb + mm * this.mmRec; }
+
+  // --- reads
+  status(mm: number): MmStatus { return STATUS[this.cur[this.mmAt(mm) + M_STATUS]]; }
+  pasid(mm: number): number { const i = this.cur[this.mmAt(mm) + M_PASID]; return i < 0 ? -1 : this.values[i]; }
+  isGlobal(mm: number): boolean { return this.cur[this.mmAt(mm) + M_GLOBAL] === 1; }
+  domainUsers(mm: number, iommu: number): number { return this.cur[this.mmAt(mm) + M_DOM + iommu]; }
+  asid(mm: number, iommu: number): number { return this.cur[this.mmAt(mm) + this.asidOff + iommu]; }
+  slotKind(group: number, pasid: number): SlotKind { const o = this.slot(group, pasid); return o < 0 ? 'empty' : KIND[this.cur[o + S_KIND]]; }
+  slotDev(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_DEV]; }
+  slotMm(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_MM]; }
+  slotUsers(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_USERS]; }
+  slotPasids(group: number): readonly number[] { return this.groupPasids[group]; }
+  allocated(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.idaBase + i] === 1; }
+  held(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.heldBase + i] === 1; }
+  heldCount(): number {
+    let n = 0;
+    for (let i = 0, o = this.cb + this.heldBase, u = this.L.u; i < u; i++) n += this.cur[o + i];
+    return n;
+  }
+
+  // --- writes
+  /** The first write of a transition copies the state expanded into the successor's place. */
+  private w(): Int32Array {
+    if (!this.dirty) {
+      if (this.tb < 0) throw new Error('a write on a read-only view of a flat state');
+      const a = this.from, d = this.to, fb = this.fb, tb = this.tb;
+      for (let i = 0, n = this.n; i < n; i++) d[tb + i] = a[fb + i];
+      this.cur = d; this.cb = tb;
+      this.dirty = true;
+    }
+    return this.cur;
+  }
+  private uOf(pasid: number, what: string): number {
+    const i = this.u(pasid);
+    if (i < 0) throw new EncodingError(`${what} PASID ${pasid} lies outside the model's PASID universe [${Array.from(this.values).join(', ')}]`);
+    return i;
+  }
+  private slotOf(group: number, pasid: number): number {
+    const o = this.slot(group, pasid);
+    if (o < 0) throw new EncodingError(`a slot at PASID ${pasid} lies beyond group ${this.cfg.groups[group].name}'s slots in the model`);
+    return o;
+  }
+  setStatus(mm: number, status: MmStatus): void {
+    this.w()[this.mmAt(mm) + M_STATUS] = status === 'live' ? ST_LIVE : status === 'exited' ? ST_EXITED : ST_GONE;
+  }
+  setData(mm: number, pasid: number, global: boolean): void {
+    const i = this.uOf(pasid, 'an mm data');
+    const f = this.w(), o = this.mmAt(mm);
+    f[o + M_PASID] = i;
+    f[o + M_GLOBAL] = global ? 1 : 0;
+  }
+  dropData(mm: number): void {
+    const f = this.w(), o = this.mmAt(mm);
+    f[o + M_PASID] = -1;
+    f[o + M_GLOBAL] = 0;
+  }
+  setDomain(mm: number, iommu: number, users: number, asid: number): void {
+    const f = this.w(), o = this.mmAt(mm);
+    f[o + M_DOM + iommu] = users;
+    f[o + this.asidOff + iommu] = asid;
+  }
+  putBond(group: number, pasid: number, mm: number, dev: number, users: number): void {
+    const o = this.slotOf(group, pasid), f = this.w();
+    f[o + S_KIND] = K_SVA; f[o + S_MM] = mm; f[o + S_DEV] = dev; f[o + S_USERS] = users;
+  }
+  putAttach(group: number, pasid: number, dev: number, handle: boolean): void {
+    const o = this.slotOf(group, pasid), f = this.w();
+    f[o + S_KIND] = handle ? K_HANDLE : K_KERNEL; f[o + S_MM] = 0; f[o + S_DEV] = dev; f[o + S_USERS] = 0;
+  }
+  setSlotUsers(group: number, pasid: number, users: number): void {
+    const o = this.slotOf(group, pasid);
+    this.w()[o + S_USERS] = users;
+  }
+  clearSlot(group: number, pasid: number): void {
+    const o = this.slotOf(group, pasid), f = this.w();
+    f[o + S_KIND] = K_EMPTY; f[o + S_MM] = 0; f[o + S_DEV] = 0; f[o + S_USERS] = 0;
+  }
+  private flag(base: number, pasid: number, value: number, what: string): void {
+    const i = this.uOf(pasid, what);
+    this.w()[this.cb + base + i] = value;
+  }
+  allocate(pasid: number): void { this.flag(this.idaBase, pasid, 1, 'an allocated'); }
+  release(pasid: number): void { if (this.u(pasid) >= 0) this.flag(this.idaBase, pasid, 0, 'a released'); }
+  hold(pasid: number): void { this.flag(this.heldBase, pasid, 1, 'a held'); }
+  unhold(pasid: number): void { if (this.u(pasid) >= 0) this.flag(this.heldBase, pasid, 0, 'an unheld'); }
+
+  // --- outcome
+  ok(rule: ApiRuleId): void { this.out.set(RK_OK, 0, code(rule)); }
+  errno(errno: Errno, rule: ApiRuleId): void { this.out.set(RK_ERRNO, ERRNO_CODE.get(errno)!, code(rule)); }
+  gave(pasid: number, rule: ApiRuleId): void { this.out.set(RK_PASID, pasid, code(rule)); }
+  invalid(rule: ApiRuleId): void { this.out.set(RK_INVALID, 0, code(rule)); }
+  kernel(rule: ApiRuleId): void { this.out.set(RK_KERNEL, 0, code(rule)); }
+  reached(mm: number, rule: ApiRuleId): void { this.out.set(RK_MM, mm, code(rule)); }
+  fault(kind: FaultKind, rule: ApiRuleId): void { this.out.set(RK_FAULT, FAULT_CODE.get(kind)!, code(rule)); }
+  also(rule: ApiRuleId): void { this.out.also(code(rule)); }
+  failed(): boolean { return this.out.rk === RK_ERRNO; }
+}
