@@ -89,29 +89,40 @@ export class FlatEngine extends Base implements Engine {
   /** Per template: whether every variant's contract allows it in some state (C5 needs no state). */
   private readonly possible: Uint8Array;
   private readonly holders: number;
+  private readonly alloc: Uint8Array;
+  /** The templates, each with every field (one hidden class: the rules' reads of op stay monomorphic). */
+  private readonly ops: readonly SpecOp[];
   constructor(space: Space, variants: readonly Variant[]) {
     super(space, variants);
     this.worlds = variants.map(() => new FlatWorld(space));
     this.possible = Uint8Array.from(space.templates, (op) => (variants.every((v) => staticContractRule(v, op) === null) ? 1 : 0));
     this.holders = space.bounds.allocGlobalHolders;
+    this.alloc = Uint8Array.from(space.templates, (op) => (op.op === 'alloc_global' ? 1 : 0));
+    this.ops = space.templates.map(oneShape);
   }
   fire(t: number): boolean {
     if (this.possible[t] === 0) return false;
-    const op = this.space.templates[t], n = this.space.layout.n, V = this.variants, W = this.worlds;
+    const op = this.ops[t], n = this.space.layout.n, V = this.variants, W = this.worlds, alloc = this.alloc[t] === 1;
     for (let k = 0; k < V.length; k++) {
-      const r = W[k].view(this.before, k * n);
-      if (stateContractRule(r, op) !== null) return false;
-      if (op.op === 'alloc_global' && r.heldCount() >= this.holders) return false;   // the bound on holders
+      const w = W[k];
+      w.begin(this.before, k * n, this.after, k * n, this.out[k]);
+      if (stateContractRule(w, op) !== null) return false;
+      if (alloc && w.heldCount() >= this.holders) return false;          // the bound on holders
     }
     for (let k = 0; k < V.length; k++) {
-      const w = W[k], o = this.out[k];
-      w.begin(this.before, k * n, this.after, k * n, o);
+      const w = W[k];
       act(V[k], w, op);
-      o.changed = w.changed();
+      this.out[k].changed = w.changed();
     }
     return true;
   }
 }
+
+/** A template with every SpecOp field, in one order; the fields its kind lacks are never read. */
+const oneShape = (op: SpecOp): SpecOp => {
+  const o = op as Partial<Record<'dev' | 'mm' | 'group' | 'pasid', number>> & { handle?: boolean };
+  return { op: op.op, dev: o.dev ?? -1, mm: o.mm ?? -1, group: o.group ?? -1, pasid: o.pasid ?? -1, handle: o.handle ?? false } as unknown as SpecOp;
+};
 
 export class ObjectEngine extends Base implements Engine {
   readonly name = 'object';

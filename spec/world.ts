@@ -106,8 +106,11 @@ export interface World extends Reads, Writes, Outcomes {}
 // --- Reads composed (no backend needed) -------------------------------------------------------
 
 /** dev->iommu->max_pasids: 2^ssid_bits, or 0 behind no IOMMU. */
-export const maxPasidsOf = (cfg: Config, dev: number): number =>
-  cfg.devices[dev].iommu === null ? 0 : 2 ** cfg.devices[dev].ssidBits;
+export function maxPasidsOf(cfg: Config, dev: number): number {
+  const d = cfg.devices[dev];
+  if (d.iommu === null) return 0;
+  return d.ssidBits < 31 ? 1 << d.ssidBits : 2 ** d.ssidBits;
+}
 
 /** The device's group, or null behind no IOMMU (no iommu_group). */
 export const groupOfDev = (cfg: Config, dev: number): number | null =>

@@ -62,9 +62,9 @@ function allocMmData(w: World, dev: number, mm: number, want: number, opt: V2Opt
 /** iommu_sva_bind_device_internal. */
 function bindInternal(w: World, dev: number, mm: number, want: number, opt: V2Options): void {
   if (groupOfDev(w.cfg, dev) === null) return w.errno('ENODEV', 'S1');   // !group
-  const idleBefore = !hasSvaDomain(w, mm);
   const data = allocMmData(w, dev, mm, want, opt);
   if (data === null) return;
+  const idleBefore = !hasSvaDomain(w, mm);                               // allocMmData changes no domain
   svaAttach(w, dev, mm, data.pasid);
   if (w.failed()) {
     if (data.fresh) w.also('V7');                                        // out_free_iommu_mm: nothing was kept
