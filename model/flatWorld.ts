@@ -67,6 +67,9 @@ export class FlatWorld implements World, Reads {
   private tb = 0;
   /** Whether this transition has written (cur is the successor). */
   dirty = false;
+  /** Offsets written in this transition (relative to the state's base), and how many. */
+  private readonly touched = new Int32Array(64);
+  private nt = 0;
   out: Outcome;
 
   constructor(space: Space) {
@@ -111,11 +114,15 @@ export class FlatWorld implements World, Reads {
     o.ne = 0;
   }
 
-  /** Whether the successor differs from the state expanded (only after a write can it). */
+  /** Whether the successor differs from the state expanded: only a written word can. */
   changed(): boolean {
     if (!this.dirty) return false;
-    const a = this.from, d = this.to, n = this.n;
-    for (let i = 0, x = this.fb, y = this.tb; i < n; i++) if (a[x + i] !== d[y + i]) return true;
+    const a = this.from, d = this.to, x = this.fb, y = this.tb;
+    if (this.nt > this.touched.length) {                                  // more writes than noted: compare all
+      for (let i = 0, n = this.n; i < n; i++) if (a[x + i] !== d[y + i]) return true;
+      return false;
+    }
+    for (let j = 0; j < this.nt; j++) { const off = this.touched[j]; if (a[x + off] !== d[y + off]) return true; }
     return false;
   }
 
@@ -153,70 +160,71 @@ export class FlatWorld implements World, Reads {
   }
 
   // --- writes
-  /** The first write of a transition copies the state expanded into the successor's place. */
-  private w(): Int32Array {
+  /**
+   * Set the word at offset `off` of the state (relative to its base). The first write of a
+   * transition copies the state expanded into the successor's place; every write notes its
+   * offset, so `changed` compares only those words.
+   */
+  private put(off: number, value: number): void {
     if (!this.dirty) {
       if (this.tb < 0) throw new Error('a write on a read-only view of a flat state');
       const a = this.from, d = this.to, fb = this.fb, tb = this.tb;
       for (let i = 0, n = this.n; i < n; i++) d[tb + i] = a[fb + i];
       this.cur = d; this.cb = tb;
       this.dirty = true;
+      this.nt = 0;
     }
-    return this.cur;
+    this.cur[this.cb + off] = value;
+    if (this.nt < this.touched.length) this.touched[this.nt++] = off; else this.nt = this.touched.length + 1;
   }
   private uOf(pasid: number, what: string): number {
     const i = this.u(pasid);
     if (i < 0) throw new EncodingError(`${what} PASID ${pasid} lies outside the model's PASID universe [${Array.from(this.values).join(', ')}]`);
     return i;
   }
+  /** The slot's offset relative to a state's base; EncodingError where the layout has none. */
   private slotOf(group: number, pasid: number): number {
     const o = this.slot(group, pasid);
     if (o < 0) throw new EncodingError(`a slot at PASID ${pasid} lies beyond group ${this.cfg.groups[group].name}'s slots in the model`);
-    return o;
+    return o - this.cb;
   }
   setStatus(mm: number, status: MmStatus): void {
-    this.w()[this.mmAt(mm) + M_STATUS] = status === 'live' ? ST_LIVE : status === 'exited' ? ST_EXITED : ST_GONE;
+    this.put(mm * this.mmRec + M_STATUS, status === 'live' ? ST_LIVE : status === 'exited' ? ST_EXITED : ST_GONE);
   }
   setData(mm: number, pasid: number, global: boolean): void {
-    const i = this.uOf(pasid, 'an mm data');
-    const f = this.w(), o = this.mmAt(mm);
-    f[o + M_PASID] = i;
-    f[o + M_GLOBAL] = global ? 1 : 0;
+    const i = this.uOf(pasid, 'an mm data'), o = mm * this.mmRec;
+    this.put(o + M_PASID, i);
+    this.put(o + M_GLOBAL, global ? 1 : 0);
   }
   dropData(mm: number): void {
-    const f = this.w(), o = this.mmAt(mm);
-    f[o + M_PASID] = -1;
-    f[o + M_GLOBAL] = 0;
+    const o = mm * this.mmRec;
+    this.put(o + M_PASID, -1);
+    this.put(o + M_GLOBAL, 0);
   }
   setDomain(mm: number, iommu: number, users: number, asid: number): void {
-    const f = this.w(), o = this.mmAt(mm);
-    f[o + M_DOM + iommu] = users;
-    f[o + this.asidOff + iommu] = asid;
+    const o = mm * this.mmRec;
+    this.put(o + M_DOM + iommu, users);
+    this.put(o + this.asidOff + iommu, asid);
   }
   putBond(group: number, pasid: number, mm: number, dev: number, users: number): void {
-    const o = this.slotOf(group, pasid), f = this.w();
-    f[o + S_KIND] = K_SVA; f[o + S_MM] = mm; f[o + S_DEV] = dev; f[o + S_USERS] = users;
+    const o = this.slotOf(group, pasid);
+    this.put(o + S_KIND, K_SVA); this.put(o + S_MM, mm); this.put(o + S_DEV, dev); this.put(o + S_USERS, users);
   }
   putAttach(group: number, pasid: number, dev: number, handle: boolean): void {
-    const o = this.slotOf(group, pasid), f = this.w();
-    f[o + S_KIND] = handle ? K_HANDLE : K_KERNEL; f[o + S_MM] = 0; f[o + S_DEV] = dev; f[o + S_USERS] = 0;
+    const o = this.slotOf(group, pasid);
+    this.put(o + S_KIND, handle ? K_HANDLE : K_KERNEL); this.put(o + S_MM, 0); this.put(o + S_DEV, dev); this.put(o + S_USERS, 0);
   }
   setSlotUsers(group: number, pasid: number, users: number): void {
-    const o = this.slotOf(group, pasid);
-    this.w()[o + S_USERS] = users;
+    this.put(this.slotOf(group, pasid) + S_USERS, users);
   }
   clearSlot(group: number, pasid: number): void {
-    const o = this.slotOf(group, pasid), f = this.w();
-    f[o + S_KIND] = K_EMPTY; f[o + S_MM] = 0; f[o + S_DEV] = 0; f[o + S_USERS] = 0;
+    const o = this.slotOf(group, pasid);
+    this.put(o + S_KIND, K_EMPTY); this.put(o + S_MM, 0); this.put(o + S_DEV, 0); this.put(o + S_USERS, 0);
   }
-  private flag(base: number, pasid: number, value: number, what: string): void {
-    const i = this.uOf(pasid, what);
-    this.w()[this.cb + base + i] = value;
-  }
-  allocate(pasid: number): void { this.flag(this.idaBase, pasid, 1, 'an allocated'); }
-  release(pasid: number): void { if (this.u(pasid) >= 0) this.flag(this.idaBase, pasid, 0, 'a released'); }
-  hold(pasid: number): void { this.flag(this.heldBase, pasid, 1, 'a held'); }
-  unhold(pasid: number): void { if (this.u(pasid) >= 0) this.flag(this.heldBase, pasid, 0, 'an unheld'); }
+  allocate(pasid: number): void { this.put(this.idaBase + this.uOf(pasid, 'an allocated'), 1); }
+  release(pasid: number): void { const i = this.u(pasid); if (i >= 0) this.put(this.idaBase + i, 0); }
+  hold(pasid: number): void { this.put(this.heldBase + this.uOf(pasid, 'a held'), 1); }
+  unhold(pasid: number): void { const i = this.u(pasid); if (i >= 0) this.put(this.heldBase + i, 0); }
 
   // --- outcome
   ok(rule: ApiRuleId): void { this.out.set(RK_OK, 0, code(rule)); }
