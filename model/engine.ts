@@ -11,7 +11,7 @@
  *   differ (enabledness, result, rules, successor): `svacheck check --engine verify`, and the
  *   test that holds the two backends to each other on every reachable state.
  */
-import { ObjectWorld, act, contractRule, staticContractRule, stateContractRule, step, type SpecOp, type State, type Variant } from '../spec/index.ts';
+import { ObjectWorld, actionOf, contractRule, staticContractRule, stateContractRule, step, type SpecOp, type State, type Variant } from '../spec/index.ts';
 import { FlatWorld } from './flatWorld.ts';
 import { Outcome } from './outcome.ts';
 import { Packer, beyondBoundsFlat, fromFlat, toFlat, type Space } from './space.ts';
@@ -92,6 +92,8 @@ export class FlatEngine extends Base implements Engine {
   private readonly alloc: Uint8Array;
   /** The templates, each with every field (one hidden class: the rules' reads of op stay monomorphic). */
   private readonly ops: readonly SpecOp[];
+  /** Per variant and template: its action, dispatched once. */
+  private readonly actions: readonly (readonly ((w: FlatWorld) => void)[])[];
   constructor(space: Space, variants: readonly Variant[]) {
     super(space, variants);
     this.worlds = variants.map(() => new FlatWorld(space));
@@ -99,6 +101,7 @@ export class FlatEngine extends Base implements Engine {
     this.holders = space.bounds.allocGlobalHolders;
     this.alloc = Uint8Array.from(space.templates, (op) => (op.op === 'alloc_global' ? 1 : 0));
     this.ops = space.templates.map(oneShape);
+    this.actions = variants.map((v) => space.templates.map((op) => actionOf(v, op)));
   }
   fire(t: number): boolean {
     if (this.possible[t] === 0) return false;
@@ -111,7 +114,7 @@ export class FlatEngine extends Base implements Engine {
     }
     for (let k = 0; k < V.length; k++) {
       const w = W[k];
-      act(V[k], w, op);
+      this.actions[k][t](w);
       this.out[k].changed = w.changed();
     }
     return true;

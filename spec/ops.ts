@@ -104,3 +104,27 @@ export function act(v: Variant, w: World, op: SpecOp): void {
     case 'dma': return dma(w, op.dev, op.pasid);
   }
 }
+
+/**
+ * The action of one operation, its dispatch done once: what the model checker runs for each
+ * of its operation templates (act, without the switch per transition).
+ */
+export function actionOf(v: Variant, op: SpecOp): (w: World) => void {
+  switch (op.op) {
+    case 'bind': { const { dev, mm } = op; const bind = v.bind; return (w) => bind(w, dev, mm); }
+    case 'bind_pasid': {
+      const { dev, mm, pasid } = op, bindPasid = v.bindPasid;
+      if (!bindPasid) return () => { throw new Error(`variant ${v.name} has no bind_pasid`); };
+      return (w) => bindPasid(w, dev, mm, pasid);
+    }
+    case 'unbind': { const { group, pasid } = op; return (w) => unbind(v, w, group, pasid); }
+    case 'get_pasid': { const { group, pasid } = op, get = v.getPasid; return (w) => get(w, group, pasid); }
+    case 'enqcmd_pasid': { const { mm } = op, enqcmd = v.enqcmdPasid; return (w) => enqcmd(w, mm); }
+    case 'alloc_global': { const { dev } = op; return (w) => allocGlobal(w, dev); }
+    case 'free_global': { const { pasid } = op; return (w) => freeGlobal(w, pasid); }
+    case 'attach_pasid': { const { dev, pasid, handle } = op; return (w) => attachPasid(w, dev, pasid, handle); }
+    case 'detach_pasid': { const { dev, pasid } = op; return (w) => detachPasid(w, dev, pasid); }
+    case 'mm_exit': { const { mm } = op; return (w) => mmExit(v, w, mm); }
+    case 'dma': { const { dev, pasid } = op; return (w) => dma(w, dev, pasid); }
+  }
+}
