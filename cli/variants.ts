@@ -26,8 +26,18 @@ function notAVariant(v: unknown): string | null {
   if (x.ops.includes('bind_pasid') && typeof x.bindPasid !== 'function') return "'ops' lists bind_pasid but the variant has no 'bindPasid' function";
   if (x.pasidsPerMm !== 'one' && x.pasidsPerMm !== 'global-plus-local') return "'pasidsPerMm' must be 'one' or 'global-plus-local'";
   if (x.litmusAs !== undefined && !(VARIANTS as readonly string[]).includes(x.litmusAs)) return `'litmusAs' must name a built-in variant (${VARIANTS.join(', ')})`;
+  // The functions of a design take the state interface (a World) and report on it; before
+  // svacheck 0.2 they took (cfg, state, ...) and returned a step, one parameter more.
+  const arity: [keyof Variant, number][] = [['bind', 3], ['bindPasid', 4], ['getPasid', 3], ['enqcmdPasid', 2]];
+  for (const [f, n] of arity) {
+    const fn = x[f];
+    if (typeof fn === 'function' && fn.length > n)
+      return `'${f}' takes ${fn.length} parameters: a design's functions take the state interface, ${f}(w, ${WORLD_ARGS[f]}), and report on it (w.errno, w.gave, ...); the (cfg, state, ...) form returning a step is gone (docs/variants.md)`;
+  }
   return null;
 }
+
+const WORLD_ARGS: Partial<Record<keyof Variant, string>> = { bind: 'dev, mm', bindPasid: 'dev, mm, pasid', getPasid: 'group, pasid', enqcmdPasid: 'mm' };
 
 /** Load a design file; a usage error (exit 2) names the file and what is wrong with it. */
 export async function loadVariantFile(file: string, cwd: string): Promise<Variant> {
@@ -41,7 +51,13 @@ export async function loadVariantFile(file: string, cwd: string): Promise<Varian
       ? `--variant ${file}: no such file` : `--variant ${file}: cannot load: ${(e as Error).message.split('\n')[0]}`);
   }
   const exported = mod.default;
-  const value = typeof exported === 'function' ? (exported as (k: typeof kit) => unknown)(kit) : exported;
+  let value: unknown = exported;
+  if (typeof exported === 'function') {
+    try { value = (exported as (k: typeof kit) => unknown)(kit); } catch (e) {
+      throw new UsageError(`--variant ${file}: its default export, called with svacheck's kit, threw: ${(e as Error).message.split('\n')[0]}` +
+        ` (the kit holds ${Object.keys(kit).join(', ')}; docs/variants.md)`);
+    }
+  }
   const problem = notAVariant(value);
   if (problem) throw new UsageError(`--variant ${file}: ${problem}`);
   return { ...(value as Variant), source: file };

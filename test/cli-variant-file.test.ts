@@ -39,7 +39,7 @@ describe('a variant loaded from a file outside the repository', () => {
     const want = loadManifest().configs.twins!['per-device']!.distinct;
     expect(r.out).toContain(`${want.toLocaleString('en-US')} distinct states`);
     expect(r.out).toContain('Documented finding: enqcmdPasidIsGlobalAndMeansItsMm');
-    expect(r.out).toContain('Transitions: spec/ itself');
+    expect(r.out).toContain('Transitions: spec/ itself (its actions and caller contract) on flat states.');
   });
 
   it('diff: equivalent to the built-in per-device, different from v2 (with the shortest witness)', async () => {
@@ -72,6 +72,19 @@ describe('a variant loaded from a file outside the repository', () => {
     const missing = await run(['check', '--variant', './nope.ts'], dir);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('nope.ts');
+  });
+
+  it('a design in the form before the state interface is a usage error that says what changed, not a crash', async () => {
+    writeFileSync(path.join(dir, 'old.ts'), 'export default ({ variants: { v2 } }) => ({ ...v2, name: "old", bind(cfg, st, dev, mm) { return v2.bind(cfg, st, dev); } });\n');
+    const old = await run(['litmus', '--variant', './old.ts'], dir);
+    expect(old.code).toBe(2);
+    expect(old.err).toContain("--variant ./old.ts: 'bind' takes 4 parameters");
+    expect(old.err).toContain('bind(w, dev, mm)');
+    writeFileSync(path.join(dir, 'oldkit.ts'), 'export default ({ variants: { v2 }, step: { fail } }) => ({ ...v2, name: "oldkit" });\n');
+    const oldKit = await run(['check', 'twins', '--variant', './oldkit.ts'], dir);
+    expect(oldKit.code).toBe(2);
+    expect(oldKit.err).toContain("--variant ./oldkit.ts: its default export, called with svacheck's kit, threw");
+    expect(oldKit.err).not.toContain('    at ');
   });
 });
 
