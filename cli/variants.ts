@@ -60,7 +60,27 @@ export async function loadVariantFile(file: string, cwd: string): Promise<Varian
   }
   const problem = notAVariant(value);
   if (problem) throw new UsageError(`--variant ${file}: ${problem}`);
-  return { ...(value as Variant), source: file };
+  return guardedDesign({ ...(value as Variant), source: file }, file, path);
+}
+
+/**
+ * The design with each of its functions guarded: a throw inside one (a bug in the design,
+ * not in svacheck) is a usage error naming the file, the function and the line it threw at.
+ */
+function guardedDesign(v: Variant, file: string, path: string): Variant {
+  const out: Record<string, unknown> = { ...v };
+  for (const f of ['bind', 'bindPasid', 'getPasid', 'enqcmdPasid', 'freesOnDrop'] as const) {
+    const fn = v[f] as ((...a: unknown[]) => unknown) | undefined;
+    if (typeof fn !== 'function') continue;
+    out[f] = function (this: unknown, ...args: unknown[]) {
+      try { return fn.apply(this, args); } catch (e) {
+        if (e instanceof UsageError) throw e;
+        const at = String((e as Error).stack ?? '').split('\n').find((l) => l.includes(path))?.match(/:(\d+):\d+\)?$/)?.[1];
+        throw new UsageError(`--variant ${file}: the design's ${f} threw${at ? ` at line ${at}` : ''}: ${(e as Error).message?.split('\n')[0] ?? String(e)}`);
+      }
+    };
+  }
+  return out as unknown as Variant;
 }
 
 /** One --variant value: a built-in name or a design file. */

@@ -85,6 +85,10 @@ describe('a variant loaded from a file outside the repository', () => {
     expect(oldKit.code).toBe(2);
     expect(oldKit.err).toContain("--variant ./oldkit.ts: its default export, called with svacheck's kit, threw");
     expect(oldKit.err).not.toContain('    at ');
+    writeFileSync(path.join(dir, 'buggy.ts'), 'export default ({ variants: { v2 } }) => ({ ...v2, name: "buggy",\n  bind(w, dev, mm) {\n    if (w.pasid(mm) > 0) return undefined.boom;\n    return v2.bind(w, dev, mm);\n  } });\n');
+    const buggy = await run(['check', 'twins', '--variant', './buggy.ts'], dir);
+    expect(buggy.code).toBe(2);
+    expect(buggy.err).toContain("--variant ./buggy.ts: the design's bind threw at line 3: ");
   });
 });
 
