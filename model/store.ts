@@ -8,14 +8,20 @@
  *   A full chunk is never copied or reallocated; a new one is added, so the slack is at most one
  *   chunk. Only the first chunk starts small (FIRST_CHUNK states) and doubles, copying, up to
  *   chunkStates, so a tiny run does not allocate a whole chunk.
- * - The table is an Int32Array of index+1 (0 = empty), power-of-two sized, linear probing, doubled
- *   when the load exceeds 3/4: 4/0.75..4/0.375 bytes per state.
+ * - The table is a Uint32Array of index+1 (0 = empty), power-of-two sized, linear probing, doubled
+ *   when the load exceeds 3/4: 4/0.75..4/0.375 bytes per state. While indexes fit in 25 bits
+ *   (33 M states), the top 7 bits of an entry hold a tag from the state's hash, so a probe
+ *   passes over most entries of other states without reading their words (each such read is
+ *   a cache miss in a large run); past that, the table is rebuilt without tags.
  *
  * So a state costs 4W + 4 bytes plus 5.3..10.7 bytes of table, plus the unfilled part of the last
  * chunk.
  */
 const FIRST_CHUNK = 1 << 8;
 const FIRST_TABLE = 1 << 9;
+/** Bits of a tagged entry that hold index+1; the bits above hold the tag. */
+const IDX_BITS = 25;
+const IDX_MASK = (1 << IDX_BITS) - 1;
 
 export class StateStore {
   private readonly shift: number;
@@ -24,9 +30,12 @@ export class StateStore {
   private parents: Int32Array[];
   /** States the allocated chunks can hold. */
   private capacity: number;
-  private table = new Int32Array(FIRST_TABLE);
+  private table = new Uint32Array(FIRST_TABLE);
   private mask = FIRST_TABLE - 1;
   private count = 0;
+  /** Whether entries carry tags (while index+1 fits IDX_BITS); the mask of an entry's index+1. */
+  private tagged = true;
+  private entryMask = IDX_MASK;
 
   /** `chunkStates`: states per chunk, a power of two (default 2^16); small values are for tests. */
   constructor(readonly words: number, opts: { chunkStates?: number } = {}) {
@@ -60,13 +69,17 @@ export class StateStore {
     return true;
   }
 
+  /** The tag of a hash (bits of it the slot does not use), shifted into place. */
+  private tagOf(h: number): number { return this.tagged ? ((h >>> 25) << IDX_BITS) >>> 0 : 0; }
+
   /** Insert the state in src[0..W); returns the new index, or -(existing index) - 1 when already present. */
   add(src: Uint32Array, parent: number): number {
-    let slot = this.hash(src, 0) & this.mask;
+    const h = this.hash(src, 0), tag = this.tagOf(h), em = this.entryMask, tagged = this.tagged;
+    let slot = h & this.mask;
     for (;;) {
       const e = this.table[slot];
       if (e === 0) break;
-      if (this.equalAt(e - 1, src)) return -e;
+      if ((!tagged || (e & ~IDX_MASK) >>> 0 === tag) && this.equalAt((e & em) - 1, src)) return -(e & em);
       slot = (slot + 1) & this.mask;
     }
     const idx = this.count++;
@@ -75,18 +88,20 @@ export class StateStore {
     const chunk = this.chunks[c], b = o * this.words;
     for (let i = 0; i < this.words; i++) chunk[b + i] = src[i];
     this.parents[c][o] = parent;
-    if (this.count * 4 > this.table.length * 3) this.rehash();
-    else this.table[slot] = idx + 1;
+    if (this.tagged && this.count >= IDX_MASK) { this.tagged = false; this.entryMask = 0xffffffff; this.rehash(this.table.length); }
+    else if (this.count * 4 > this.table.length * 3) this.rehash(this.table.length * 2);
+    else this.table[slot] = (tag | (idx + 1)) >>> 0;
     return idx;
   }
 
   /** Whether the state in src[0..W) is stored. */
   has(src: Uint32Array): boolean {
-    let slot = this.hash(src, 0) & this.mask;
+    const h = this.hash(src, 0), tag = this.tagOf(h), em = this.entryMask, tagged = this.tagged;
+    let slot = h & this.mask;
     for (;;) {
       const e = this.table[slot];
       if (e === 0) return false;
-      if (this.equalAt(e - 1, src)) return true;
+      if ((!tagged || (e & ~IDX_MASK) >>> 0 === tag) && this.equalAt((e & em) - 1, src)) return true;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -126,13 +141,15 @@ export class StateStore {
     }
   }
 
-  private rehash(): void {
-    const table = new Int32Array(this.table.length * 2);
-    const mask = table.length - 1;
+  /** Rebuild the table at `size` slots (every stored state, its entry tagged or not). */
+  private rehash(size: number): void {
+    const table = new Uint32Array(size);
+    const mask = size - 1;
     for (let idx = 0; idx < this.count; idx++) {
-      let slot = this.hash(this.chunks[idx >>> this.shift], (idx & this.within) * this.words) & mask;
+      const h = this.hash(this.chunks[idx >>> this.shift], (idx & this.within) * this.words);
+      let slot = h & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
-      table[slot] = idx + 1;
+      table[slot] = (this.tagOf(h) | (idx + 1)) >>> 0;
     }
     this.table = table;
     this.mask = mask;
