@@ -7,7 +7,7 @@
 import { R, type Errno, type FaultKind, type Result } from '../vocab/index.ts';
 import { act } from './ops.ts';
 import type { ApiRuleId } from './rules.ts';
-import { insertSorted, removeOne, type Config, type Mm, type Slot, type State } from './state.ts';
+import type { Config, Mm, Slot, State } from './state.ts';
 import type { SpecOp, Step, Variant } from './step.ts';
 import { NONE, type MmStatus, type SlotKind, type World } from './world.ts';
 
@@ -38,17 +38,30 @@ export class ObjectWorld implements World {
   heldCount(): number { return this.st.kernelHeld.length; }
 
   // --- writes
+  // Copy-on-write, once per step: the first write of a step copies the state object and the
+  // part it writes (the mm list, a group's slot map, an id list); later writes of the same
+  // step change those copies in place. The state passed in is never changed.
+  private own = false;
+  private ownMms = false;
+  private ownSlots = false;
+  private ownGroup: boolean[] = [];
+  private ownIda = false;
+  private ownHeld = false;
+  private draft(): { -readonly [K in keyof State]: State[K] extends readonly (infer T)[] ? T[] : State[K] } {
+    if (!this.own) { this.st = { ...this.st }; this.own = true; }
+    return this.st as never;
+  }
   private mm(mm: number, patch: Partial<Mm>): void {
-    const mms = this.st.mms.slice();
-    mms[mm] = { ...mms[mm], ...patch };
-    this.st = { ...this.st, mms };
+    const d = this.draft();
+    if (!this.ownMms) { d.mms = d.mms.slice(); this.ownMms = true; }
+    d.mms[mm] = { ...d.mms[mm], ...patch };
   }
   private put(group: number, pasid: number, slot: Slot | null): void {
-    const m = new Map(this.st.slots[group]);
+    const d = this.draft();
+    if (!this.ownSlots) { d.slots = d.slots.slice(); this.ownSlots = true; }
+    if (!this.ownGroup[group]) { d.slots[group] = new Map(d.slots[group]); this.ownGroup[group] = true; }
+    const m = d.slots[group] as Map<number, Slot>;
     if (slot === null) m.delete(pasid); else m.set(pasid, slot);
-    const slots = this.st.slots.slice();
-    slots[group] = m;
-    this.st = { ...this.st, slots };
   }
   setStatus(mm: number, status: MmStatus): void { this.mm(mm, { status }); }
   setData(mm: number, pasid: number, global: boolean): void { this.mm(mm, { data: { pasid, global } }); }
@@ -67,10 +80,27 @@ export class ObjectWorld implements World {
     this.put(group, pasid, { ...s, users });
   }
   clearSlot(group: number, pasid: number): void { this.put(group, pasid, null); }
-  allocate(pasid: number): void { this.st = { ...this.st, ida: insertSorted(this.st.ida, pasid) }; }
-  release(pasid: number): void { this.st = { ...this.st, ida: this.st.ida.filter((p) => p !== pasid) }; }
-  hold(pasid: number): void { this.st = { ...this.st, kernelHeld: insertSorted(this.st.kernelHeld, pasid) }; }
-  unhold(pasid: number): void { this.st = { ...this.st, kernelHeld: removeOne(this.st.kernelHeld, pasid) }; }
+  allocate(pasid: number): void {
+    const d = this.draft();
+    if (!this.ownIda) { d.ida = d.ida.slice(); this.ownIda = true; }
+    insertInPlace(d.ida, pasid);
+  }
+  release(pasid: number): void {
+    const d = this.draft();
+    if (!this.ownIda) { d.ida = d.ida.slice(); this.ownIda = true; }
+    for (let i = d.ida.indexOf(pasid); i >= 0; i = d.ida.indexOf(pasid)) d.ida.splice(i, 1);
+  }
+  hold(pasid: number): void {
+    const d = this.draft();
+    if (!this.ownHeld) { d.kernelHeld = d.kernelHeld.slice(); this.ownHeld = true; }
+    insertInPlace(d.kernelHeld, pasid);
+  }
+  unhold(pasid: number): void {
+    const d = this.draft();
+    if (!this.ownHeld) { d.kernelHeld = d.kernelHeld.slice(); this.ownHeld = true; }
+    const i = d.kernelHeld.indexOf(pasid);
+    if (i >= 0) d.kernelHeld.splice(i, 1);
+  }
 
   // --- outcome
   private set(result: Result, rule: ApiRuleId): void { this.result = result; this.rule = rule; }
@@ -83,6 +113,14 @@ export class ObjectWorld implements World {
   fault(kind: FaultKind, rule: ApiRuleId): void { this.set(R.fault(kind), rule); }
   also(rule: ApiRuleId): void { (this.effects ??= []).push(rule); }
   failed(): boolean { return this.result.kind === 'errno'; }
+}
+
+/** Insert x into the ascending list xs, after any equal element (insertSorted, in place). */
+function insertInPlace(xs: number[], x: number): void {
+  let i = xs.length;
+  xs.push(x);
+  while (i > 0 && xs[i - 1] > x) { xs[i] = xs[i - 1]; i--; }
+  xs[i] = x;
 }
 
 /** One operation of variant v in state st (the caller has checked the contract, contract.ts). */
