@@ -82,7 +82,7 @@ export class SpecDriver {
     }
     if ((op.op !== 'bind' && op.op !== 'bind_pasid') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid')) return;
     const group = groupOf(this.cfg, lowered.dev);
-    if (group === null) return;
+    if (group === null || after.slots[group] === this.state.slots[group]) return;   // no slot of the group written
     for (const [pasid, slot] of after.slots[group]) {
       if (slot.kind !== 'sva' || slot.mm !== lowered.mm) continue;
       const key = `${group}:${pasid}`;
