@@ -36,7 +36,7 @@ function line(label: string, r: { stats: Stats; exhaustive: boolean }, want: { d
     : want === null ? 'no oracle row'
     : s.distinct === want.distinct && (want.transitions === undefined || s.transitions === want.transitions) ? 'counts = oracle'
     : `COUNTS DIFFER from the oracle (${fmt(want.distinct)} states${want.transitions === undefined ? '' : `, ${fmt(want.transitions)} transitions`})`;
-  console.log(`${label.padEnd(30)} ${fmt(s.transitions).padStart(12)} trans ${fmt(s.distinct).padStart(11)} distinct ${s.seconds.toFixed(1).padStart(7)} s ` +
+  console.log(`${label.padEnd(36)} ${fmt(s.transitions).padStart(12)} trans ${fmt(s.distinct).padStart(11)} distinct ${s.seconds.toFixed(1).padStart(7)} s ` +
     `${fmt(s.transitionsPerSecond).padStart(10)} trans/s ${s.bytesPerState.toFixed(1).padStart(5)} B/state  ${verdict}`);
   return s;
 }
