@@ -103,12 +103,21 @@ export class FlatEngine extends Base implements Engine {
     this.ops = space.templates.map(oneShape);
     this.actions = variants.map((v) => space.templates.map((op) => actionOf(v, op)));
   }
+  /** The state to expand, and its copy where each transition builds its successor in place. */
+  override load(words: Uint32Array, base: number): void {
+    super.load(words, base);
+    this.after.set(this.before);
+    const n = this.space.layout.n;
+    for (let k = 0; k < this.worlds.length; k++) this.worlds[k].attach(this.before, this.after, k * n);
+  }
+  /** The successors of the variants whose transition changed nothing are their states already. */
+  override settle(): void {}
   fire(t: number): boolean {
     if (this.possible[t] === 0) return false;
-    const op = this.ops[t], n = this.space.layout.n, V = this.variants, W = this.worlds, alloc = this.alloc[t] === 1;
+    const op = this.ops[t], V = this.variants, W = this.worlds, alloc = this.alloc[t] === 1;
     for (let k = 0; k < V.length; k++) {
       const w = W[k];
-      w.begin(this.before, k * n, this.after, k * n, this.out[k]);
+      w.begin(this.out[k]);
       if (stateContractRule(w, op) !== null) return false;
       if (alloc && w.heldCount() >= this.holders) return false;          // the bound on holders
     }

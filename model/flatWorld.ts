@@ -97,21 +97,41 @@ export class FlatWorld implements World, Reads {
     this.out = new Outcome();
   }
 
-  /** Read the flat state at a[b ..) (for the contract and invariants); writes are refused until `begin`. */
+  /** Read the flat state at a[b ..) (invariants, findings); writes are refused. */
   view(a: Int32Array, b: number): this {
-    this.cur = this.from = a; this.cb = this.fb = b;
-    this.to = a; this.tb = -1;
+    this.cur = this.from = this.to = a; this.cb = this.fb = b;
+    this.tb = -1;
     this.dirty = false;
+    this.nt = 0;
     return this;
   }
 
-  /** Run a transition from a[ab ..): its successor goes to d[db ..), its outcome to o. */
-  begin(a: Int32Array, ab: number, d: Int32Array, db: number, o: Outcome): void {
-    this.cur = this.from = a; this.cb = this.fb = ab;
-    this.to = d; this.tb = db;
+  /**
+   * Transitions from the state at a[b ..), their successors built at d[b ..), which must hold
+   * the same words now (the engine copies them once per state expanded). Each transition
+   * writes its successor there in place; the next `begin` puts back the words it wrote.
+   */
+  attach(a: Int32Array, d: Int32Array, b: number): void {
+    this.from = a; this.to = d; this.fb = this.tb = b;
+    this.nt = 0;
     this.dirty = false;
+  }
+
+  /** Start a transition from the attached state; its outcome goes to o. */
+  begin(o: Outcome): void {
+    if (this.dirty) this.restore();
+    this.cur = this.to; this.cb = this.tb;
     this.out = o;
     o.ne = 0;
+  }
+
+  /** Put back the words the last transition wrote (all of them, past the notes' room). */
+  private restore(): void {
+    const a = this.from, d = this.to, x = this.fb, y = this.tb;
+    if (this.nt > this.touched.length) for (let i = 0, n = this.n; i < n; i++) d[y + i] = a[x + i];
+    else for (let j = 0; j < this.nt; j++) { const off = this.touched[j]; d[y + off] = a[x + off]; }
+    this.nt = 0;
+    this.dirty = false;
   }
 
   /** Whether the successor differs from the state expanded: only a written word can. */
@@ -161,20 +181,13 @@ export class FlatWorld implements World, Reads {
 
   // --- writes
   /**
-   * Set the word at offset `off` of the state (relative to its base). The first write of a
-   * transition copies the state expanded into the successor's place; every write notes its
-   * offset, so `changed` compares only those words.
+   * Set the word at offset `off` of the successor (relative to its base), noting the offset:
+   * `changed` compares only the words written, and the next transition puts only them back.
    */
   private put(off: number, value: number): void {
-    if (!this.dirty) {
-      if (this.tb < 0) throw new Error('a write on a read-only view of a flat state');
-      const a = this.from, d = this.to, fb = this.fb, tb = this.tb;
-      for (let i = 0, n = this.n; i < n; i++) d[tb + i] = a[fb + i];
-      this.cur = d; this.cb = tb;
-      this.dirty = true;
-      this.nt = 0;
-    }
-    this.cur[this.cb + off] = value;
+    if (this.tb < 0) throw new Error('a write on a read-only view of a flat state');
+    this.to[this.tb + off] = value;
+    this.dirty = true;
     if (this.nt < this.touched.length) this.touched[this.nt++] = off; else this.nt = this.touched.length + 1;
   }
   private uOf(pasid: number, what: string): number {

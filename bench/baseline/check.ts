@@ -35,7 +35,7 @@ class CompiledEngine extends Base implements Engine {
 }
 
 /** check() of a built-in variant, before: the states, transitions and rate it reached. */
-export function checkBefore(mc: ModelConfig, name: 'upstream' | 'v1' | 'v2' | 'per-device', symmetry: boolean): { stats: Stats; exhaustive: boolean } {
+export function checkBefore(mc: ModelConfig, name: 'upstream' | 'v1' | 'v2' | 'per-device', symmetry: boolean, maxStates?: number): { stats: Stats; exhaustive: boolean } {
   const variant = VARIANT_BY_NAME[name];
   const space = buildSpace(mc, [variant], { symmetry });
   const flat = new FlatInvariants(space, invariantsFor(mc, variant));
@@ -43,6 +43,6 @@ export function checkBefore(mc: ModelConfig, name: 'upstream' | 'v1' | 'v2' | 'p
   const ex = explore(space, [variant], {
     transition(_parent, t, engine) { if (availabilityOf(space, engine.before, 0, t, engine.out[0]) !== null) findings++; return false; },
     newState(_idx, engine) { if (!flat.allHold(engine.after, 0)) broken++; return false; },
-  }, { engine: (s, v) => new CompiledEngine(s, v) });
+  }, { engine: (s, v) => new CompiledEngine(s, v), maxStates });
   return { stats: ex.stats, exhaustive: ex.exhaustive && findings >= 0 && broken >= 0 };
 }
