@@ -11,7 +11,7 @@
  *   differ (enabledness, result, rules, successor): `svacheck check --engine verify`, and the
  *   test that holds the two backends to each other on every reachable state.
  */
-import { ObjectWorld, actionOf, contractRule, staticContractRule, stateContractRule, step, type SpecOp, type State, type Variant } from '../spec/index.ts';
+import { ObjectWorld, actionOf, contractRule, staticContractRule, stateContractOf, step, type SpecOp, type State, type Variant } from '../spec/index.ts';
 import { FlatWorld } from './flatWorld.ts';
 import { Outcome } from './outcome.ts';
 import { Packer, beyondBoundsFlat, fromFlat, toFlat, type Space } from './space.ts';
@@ -90,18 +90,18 @@ export class FlatEngine extends Base implements Engine {
   private readonly possible: Uint8Array;
   private readonly holders: number;
   private readonly alloc: Uint8Array;
-  /** The templates, each with every field (one hidden class: the rules' reads of op stay monomorphic). */
-  private readonly ops: readonly SpecOp[];
   /** Per variant and template: its action, dispatched once. */
   private readonly actions: readonly (readonly ((w: FlatWorld) => void)[])[];
+  /** Per template: the state-dependent part of the caller contract, dispatched once. */
+  private readonly contracts: readonly ((w: FlatWorld) => string | null)[];
   constructor(space: Space, variants: readonly Variant[]) {
     super(space, variants);
     this.worlds = variants.map(() => new FlatWorld(space));
     this.possible = Uint8Array.from(space.templates, (op) => (variants.every((v) => staticContractRule(v, op) === null) ? 1 : 0));
     this.holders = space.bounds.allocGlobalHolders;
     this.alloc = Uint8Array.from(space.templates, (op) => (op.op === 'alloc_global' ? 1 : 0));
-    this.ops = space.templates.map(oneShape);
     this.actions = variants.map((v) => space.templates.map((op) => actionOf(v, op)));
+    this.contracts = space.templates.map(stateContractOf);
   }
   /** The state to expand, and its copy where each transition builds its successor in place. */
   override load(words: Uint32Array, base: number): void {
@@ -114,11 +114,11 @@ export class FlatEngine extends Base implements Engine {
   override settle(): void {}
   fire(t: number): boolean {
     if (this.possible[t] === 0) return false;
-    const op = this.ops[t], V = this.variants, W = this.worlds, alloc = this.alloc[t] === 1;
+    const V = this.variants, W = this.worlds, alloc = this.alloc[t] === 1;
     for (let k = 0; k < V.length; k++) {
       const w = W[k];
       w.begin(this.out[k]);
-      if (stateContractRule(w, op) !== null) return false;
+      if (this.contracts[t](w) !== null) return false;
       if (alloc && w.heldCount() >= this.holders) return false;          // the bound on holders
     }
     for (let k = 0; k < V.length; k++) {
@@ -129,12 +129,6 @@ export class FlatEngine extends Base implements Engine {
     return true;
   }
 }
-
-/** A template with every SpecOp field, in one order; the fields its kind lacks are never read. */
-const oneShape = (op: SpecOp): SpecOp => {
-  const o = op as Partial<Record<'dev' | 'mm' | 'group' | 'pasid', number>> & { handle?: boolean };
-  return { op: op.op, dev: o.dev ?? -1, mm: o.mm ?? -1, group: o.group ?? -1, pasid: o.pasid ?? -1, handle: o.handle ?? false } as unknown as SpecOp;
-};
 
 export class ObjectEngine extends Base implements Engine {
   readonly name = 'object';

@@ -31,25 +31,44 @@ export function staticContractRule(v: Variant, op: SpecOp): 'C5' | null {
   return null;
 }
 
-/** The rules that depend on the state (the model checker asks only these per transition). */
+/** The rules that depend on the state. */
 export function stateContractRule(w: Reads, op: SpecOp): ContractRuleId | null {
+  return stateContractOf(op)(w);
+}
+
+/**
+ * The state-dependent contract of one operation, its dispatch done once: what the model
+ * checker asks of each of its operation templates per transition.
+ */
+export function stateContractOf(op: SpecOp): (w: Reads) => ContractRuleId | null {
   switch (op.op) {
-    case 'bind': case 'bind_pasid': case 'enqcmd_pasid': case 'mm_exit':
-      return w.status(op.mm) !== 'live' ? 'C2' : null;                  // the caller holds mm_users
-    case 'unbind': case 'get_pasid':
-      return w.slotKind(op.group, op.pasid) !== 'sva' ? 'C1' : null;    // a handle not yet released
-    case 'alloc_global':
-      return w.cfg.devices[op.dev].iommu === null ? 'C6' : null;        // dev->iommu->max_pasids, unchecked
-    case 'free_global':
-      return !w.held(op.pasid) ? 'C3' : null;
+    case 'bind': case 'bind_pasid': case 'enqcmd_pasid': case 'mm_exit': {
+      const mm = op.mm;
+      return (w) => (w.status(mm) !== 'live' ? 'C2' : null);           // the caller holds mm_users
+    }
+    case 'unbind': case 'get_pasid': {
+      const { group, pasid } = op;
+      return (w) => (w.slotKind(group, pasid) !== 'sva' ? 'C1' : null); // a handle not yet released
+    }
+    case 'alloc_global': {
+      const dev = op.dev;
+      return (w) => (w.cfg.devices[dev].iommu === null ? 'C6' : null);  // dev->iommu->max_pasids, unchecked
+    }
+    case 'free_global': {
+      const pasid = op.pasid;
+      return (w) => (!w.held(pasid) ? 'C3' : null);
+    }
     case 'detach_pasid': {
-      const group = groupOfDev(w.cfg, op.dev);
-      if (group === null) return 'C4';
-      const kind = w.slotKind(group, op.pasid);
-      return kind === 'kernel' || kind === 'handle' ? null : 'C4';
+      const { dev, pasid } = op;
+      return (w) => {
+        const group = groupOfDev(w.cfg, dev);
+        if (group === null) return 'C4';
+        const kind = w.slotKind(group, pasid);
+        return kind === 'kernel' || kind === 'handle' ? null : 'C4';
+      };
     }
     default:
-      return null;
+      return () => null;
   }
 }
 

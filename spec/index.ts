@@ -6,7 +6,7 @@ export { variantArg } from './step.ts';
 export { step, ObjectWorld } from './objectWorld.ts';
 export { act, actionOf } from './ops.ts';
 export { NONE, boundPasidIn, groupOfDev, hasSvaDomain, maxPasidsOf, type MmStatus, type Outcomes, type Reads, type SlotKind, type World, type Writes } from './world.ts';
-export { contractBreach, contractRule, staticContractRule, stateContractRule, type ContractBreach } from './contract.ts';
+export { contractBreach, contractRule, staticContractRule, stateContractOf, stateContractRule, type ContractBreach } from './contract.ts';
 export { RULES, RULE_BY_ID, isRuleId, isScenarioRule, rulesOf, type ApiRuleId, type ContractRuleId, type Rule, type RuleId } from './rules.ts';
 export { INVARIANTS, checkInvariants, type Invariant, type InvariantContext, type Violation } from './invariants.ts';
 export { observeSpec, defaultProbes, pasidsInUse } from './observe.ts';
