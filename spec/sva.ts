@@ -68,8 +68,7 @@ export function svaAttach(w: World, dev: number, mm: number, pasid: number): voi
   const users = w.domainUsers(mm, iommu);
   if (cfg.fault === 'handle') return w.errno('ENOMEM', 'N3');           // kzalloc(handle) fails
   // A failed try of a domain behind another IOMMU is swallowed, whatever made it fail (N7).
-  let foreignTry = false;
-  if (refusal === null) for (let i = 0; i < cfg.iommus.length; i++) if (i !== iommu && w.domainUsers(mm, i) > 0) foreignTry = true;
+  const foreignTry = cfg.fault === 'foreign_attach' && refusal === null && hasForeignDomain(w, mm, iommu);
   if (users > 0 && refusal === null) {                                   // an existing domain attaches
     if (cfg.fault === 'reuse_attach' && lowestFreeAsid(w, iommu) === NONE) {
       // N6: the failed attach is swallowed and a second domain is allocated, which needs an ASID.
@@ -82,7 +81,13 @@ export function svaAttach(w: World, dev: number, mm: number, pasid: number): voi
       if (cfg.fault === 'reuse_attach') w.also('N6');
     }
   } else newDomain(w, dev, mm, pasid, group, refusal);
-  if (cfg.fault === 'foreign_attach' && foreignTry) w.also('N7');
+  if (foreignTry) w.also('N7');
+}
+
+/** Whether mm has an SVA domain behind an IOMMU other than `iommu`. */
+function hasForeignDomain(w: Reads, mm: number, iommu: number): boolean {
+  for (let i = 0; i < w.cfg.iommus.length; i++) if (i !== iommu && w.domainUsers(mm, i) > 0) return true;
+  return false;
 }
 
 /** S5's last resort: allocate a new SVA domain (M7, M6) and attach it (B1). */
