@@ -117,7 +117,7 @@ export class FlatEngine extends Base implements Engine {
     const V = this.variants, W = this.worlds, alloc = this.alloc[t] === 1;
     for (let k = 0; k < V.length; k++) {
       const w = W[k];
-      w.begin(this.out[k]);
+      w.begin(this.out[k], t);
       if (this.contracts[t](w) !== null) return false;
       if (alloc && w.heldCount() >= this.holders) return false;          // the bound on holders
     }

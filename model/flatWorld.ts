@@ -65,6 +65,13 @@ export class FlatWorld implements World, Reads {
   private fb = 0;
   private to: Int32Array;
   private tb = 0;
+  /** The template of the transition (for the caches of its results' codes). */
+  private t = 0;
+  /** Per template: the rule and errno its result named last, and their codes. */
+  private readonly lastRule: (string | undefined)[] = [];
+  private readonly lastRuleCode: number[] = [];
+  private readonly lastErrno: (string | undefined)[] = [];
+  private readonly lastErrnoCode: number[] = [];
   /** Whether this transition has written (cur is the successor). */
   dirty = false;
   /** Offsets written in this transition (relative to the state's base), and how many. */
@@ -93,6 +100,7 @@ export class FlatWorld implements World, Reads {
       if (p <= small) this.slotOff[this.L.slotGroup[k] * this.stride + p] = this.L.slotBase + k * SLOT_REC;
     }
     this.mmRec = this.L.mmRec; this.asidOff = this.L.asidOff; this.idaBase = this.L.idaBase; this.heldBase = this.L.heldBase; this.n = this.L.n;
+    for (let t = 0; t < space.templates.length; t++) { this.lastRule.push(undefined); this.lastRuleCode.push(0); this.lastErrno.push(undefined); this.lastErrnoCode.push(0); }
     this.cur = this.from = this.to = new Int32Array(0);
     this.out = new Outcome();
   }
@@ -118,7 +126,8 @@ export class FlatWorld implements World, Reads {
   }
 
   /** Start a transition from the attached state; its outcome goes to o. */
-  begin(o: Outcome): void {
+  begin(o: Outcome, t = 0): void {
+    this.t = t;
     if (this.dirty) this.restore();
     this.cur = this.to; this.cb = this.tb;
     this.out = o;
@@ -240,13 +249,30 @@ export class FlatWorld implements World, Reads {
   unhold(pasid: number): void { const i = this.u(pasid); if (i >= 0) this.put(this.heldBase + i, 0); }
 
   // --- outcome
-  ok(rule: ApiRuleId): void { this.out.set(RK_OK, 0, code(rule)); }
-  errno(errno: Errno, rule: ApiRuleId): void { this.out.set(RK_ERRNO, ERRNO_CODE.get(errno)!, code(rule)); }
-  gave(pasid: number, rule: ApiRuleId): void { this.out.set(RK_PASID, pasid, code(rule)); }
-  invalid(rule: ApiRuleId): void { this.out.set(RK_INVALID, 0, code(rule)); }
-  kernel(rule: ApiRuleId): void { this.out.set(RK_KERNEL, 0, code(rule)); }
-  reached(mm: number, rule: ApiRuleId): void { this.out.set(RK_MM, mm, code(rule)); }
-  fault(kind: FaultKind, rule: ApiRuleId): void { this.out.set(RK_FAULT, FAULT_CODE.get(kind)!, code(rule)); }
+  /** The code of the rule deciding a result: the template's last one is the likely one. */
+  private ruleCode(rule: string): number {
+    const t = this.t;
+    if (this.lastRule[t] === rule) return this.lastRuleCode[t];
+    const c = code(rule);
+    this.lastRule[t] = rule;
+    this.lastRuleCode[t] = c;
+    return c;
+  }
+  private errnoCode(errno: string): number {
+    const t = this.t;
+    if (this.lastErrno[t] === errno) return this.lastErrnoCode[t];
+    const c = ERRNO_CODE.get(errno)!;
+    this.lastErrno[t] = errno;
+    this.lastErrnoCode[t] = c;
+    return c;
+  }
+  ok(rule: ApiRuleId): void { this.out.set(RK_OK, 0, this.ruleCode(rule)); }
+  errno(errno: Errno, rule: ApiRuleId): void { this.out.set(RK_ERRNO, this.errnoCode(errno), this.ruleCode(rule)); }
+  gave(pasid: number, rule: ApiRuleId): void { this.out.set(RK_PASID, pasid, this.ruleCode(rule)); }
+  invalid(rule: ApiRuleId): void { this.out.set(RK_INVALID, 0, this.ruleCode(rule)); }
+  kernel(rule: ApiRuleId): void { this.out.set(RK_KERNEL, 0, this.ruleCode(rule)); }
+  reached(mm: number, rule: ApiRuleId): void { this.out.set(RK_MM, mm, this.ruleCode(rule)); }
+  fault(kind: FaultKind, rule: ApiRuleId): void { this.out.set(RK_FAULT, FAULT_CODE.get(kind)!, this.ruleCode(rule)); }
   also(rule: ApiRuleId): void { this.out.also(code(rule)); }
   failed(): boolean { return this.out.rk === RK_ERRNO; }
 }
