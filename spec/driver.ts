@@ -31,7 +31,7 @@ export class SpecDriver {
   state: State;
   private readonly names = new Map<string, NamedHandle>();
   /** Slot key → serial of the live handle there; a new handle gets a new serial. */
-  private readonly live = new Map<string, number>();
+  private readonly live = new Map<number, number>();
   private serials = 0;
 
   constructor(setup: Setup, readonly variant: Variant) {
@@ -72,12 +72,12 @@ export class SpecDriver {
   /** Whether the name denotes a handle that is still bound. */
   isLive(name: string): boolean {
     const h = this.names.get(name);
-    return h !== undefined && this.live.get(`${h.group}:${h.pasid}`) === h.serial;
+    return h !== undefined && this.live.get(slotKey(h.group, h.pasid)) === h.serial;
   }
 
   private track(op: Op, lowered: SpecOp, after: State): void {
     if (lowered.op === 'unbind') {
-      if (slotAt(after, lowered.group, lowered.pasid)?.kind !== 'sva') this.live.delete(`${lowered.group}:${lowered.pasid}`);
+      if (slotAt(after, lowered.group, lowered.pasid)?.kind !== 'sva') this.live.delete(slotKey(lowered.group, lowered.pasid));
       return;
     }
     if ((op.op !== 'bind' && op.op !== 'bind_pasid') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid')) return;
@@ -85,7 +85,7 @@ export class SpecDriver {
     if (group === null || after.slots[group] === this.state.slots[group]) return;   // no slot of the group written
     for (const [pasid, slot] of after.slots[group]) {
       if (slot.kind !== 'sva' || slot.mm !== lowered.mm) continue;
-      const key = `${group}:${pasid}`;
+      const key = slotKey(group, pasid);
       const before = slotAt(this.state, group, pasid);
       if (before === slot) continue;                                     // untouched by this bind
       if (before === undefined || !this.live.has(key)) this.live.set(key, ++this.serials);
@@ -138,6 +138,8 @@ export class SpecDriver {
   }
 }
 
+/** A slot (group, PASID) as one number: PASIDs are below 2^32. */
+const slotKey = (group: number, pasid: number): number => group * 4294967296 + pasid;
 const breach = (reason: string): ContractBreach => ({ rule: 'C5', reason });
 const unknownDev = (name: string) => breach(`unknown device '${name}'`);
 const unknownMm = (name: string) => breach(`unknown mm '${name}'`);
