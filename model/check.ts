@@ -3,13 +3,11 @@
  * on every new state; availability findings on every failing bind; shortest counterexamples
  * printed as litmus files.
  */
-import { INVARIANTS, observeSpec, step, variantArg, variantByName, variantOf, type Invariant, type SpecOp, type State, type Step, type Variant } from '../spec/index.ts';
+import { ObjectWorld, stateInvariantsFor, step, variantArg, variantByName, variantOf, type SpecOp, type State, type StateInvariant, type Step, type Variant } from '../spec/index.ts';
 import type { VariantName } from '../vocab/index.ts';
 import { AVAILABILITY, availabilityOf, type AvailabilityKind } from './availability.ts';
 import type { ModelConfig } from './config.ts';
 import { explore, traceTo, type ExploreLimits, type StopReason } from './explore.ts';
-import { DivergenceError } from './engine.ts';
-import { FlatInvariants } from './flatInvariants.ts';
 import { Outcome } from './outcome.ts';
 import { beyondBounds, buildSpace, decode, encode, fromFlat, toFlat, type Space } from './space.ts';
 import type { Coverage, Stats } from './stats.ts';
@@ -72,9 +70,13 @@ export interface CheckResult {
 
 export const resolveVariant: (v: VariantName | Variant) => Variant = variantOf;
 
-/** The invariants of the configuration that apply to the variant (asked of the variant). */
-export function invariantsFor(mc: ModelConfig, variant: Variant): Invariant[] {
-  return INVARIANTS.filter((inv) => mc.invariants.includes(inv.name) && (!inv.appliesTo || inv.appliesTo(variant)));
+/**
+ * The invariants of the configuration that apply to the variant (asked of the variant): its
+ * state invariants. The observation invariants it names hold by construction on every state
+ * (spec/invariants.ts says why), so they are not asked.
+ */
+export function invariantsFor(mc: ModelConfig, variant: Variant): StateInvariant[] {
+  return stateInvariantsFor(mc.invariants, variant);
 }
 
 export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: CheckOptions = {}): CheckResult {
@@ -85,8 +87,6 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
   const avail = new Map<AvailabilityKind, { parent: number; t: number; count: number }>();
   let unexpected = false;
-  const flat = new FlatInvariants(space, invariants);
-  const verify = opts.engine === 'verify';
   const ex = explore(space, [variant], {
     transition(parent, t, engine) {
       const kind = availabilityOf(space, engine.before, 0, t, engine.out[0]);
@@ -96,20 +96,10 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
       return false;
     },
     newState(idx, engine) {
-      // The flat verdicts decide; the spec's invariants give the reasons (and, verifying, the check).
-      if (flat.allHold(engine.after, 0) && !verify) return false;
-      if (!verify) {
-        // Broken ones already found only count: their reason is the first state's.
-        const names = flat.broken(engine.after, 0);
-        if (names.every((name) => found.has(name))) { for (const name of names) found.get(name)!.count++; return false; }
-      }
-      const st = fromFlat(space, engine.after, 0);
-      const obs = observeSpec(variant, space.cfg, st);
-      const broken: string[] = [];
+      const r = new ObjectWorld(space.cfg, fromFlat(space, engine.after, 0));
       for (const inv of invariants) {
-        const reason = inv.check({ cfg: space.cfg, variant, obs, kernelHeld: st.kernelHeld });
+        const reason = inv.check(r);
         if (reason === null) continue;
-        broken.push(inv.name);
         const f = found.get(inv.name);
         if (f) f.count++;
         else {
@@ -117,8 +107,6 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
           if (!expected.has(inv.name)) unexpected = true;
         }
       }
-      if (verify && broken.join() !== flat.broken(engine.after, 0).join())
-        throw new DivergenceError(`invariant verdicts differ (spec: ${broken.join(', ') || 'none'}; flat: ${flat.broken(engine.after, 0).join(', ') || 'none'}) in ${JSON.stringify(st, (_k, v) => (v instanceof Map ? Object.fromEntries(v) : v))}`);
       return unexpected && !opts.continue;
     },
   }, opts);
@@ -128,7 +116,7 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
     // The stored state is a canonical representative: name mms as the concrete trace does.
     const last = states[states.length - 1][0];
     const inv = invariants.find((x) => x.name === invariant)!;
-    const reason = inv.check({ cfg: space.cfg, variant, obs: observeSpec(variant, space.cfg, last), kernelHeld: last.kernelHeld }) ?? f.reason;
+    const reason = inv.check(new ObjectWorld(space.cfg, last)) ?? f.reason;
     return {
       invariant, rule: f.rule, reason, expected: expected.has(invariant), states: f.count,
       ...counterexample(mc, space, variant, trace, {

@@ -1,67 +1,14 @@
-// The flat invariants (flatInvariants.ts) and
-// the flat availability findings are second writings of spec/ and of their definitions; these
-// tests hold them to the originals on every reachable state of the bundled configurations.
+// The flat availability findings are a second writing of their definitions; these tests hold
+// them to the originals on every reachable state of the bundled configurations.
 import { describe, expect, it } from 'vitest';
-import { checkInvariants, maxPasids, observeSpec, variantByName, type Config, type SpecOp, type State } from '../spec/index.ts';
+import { maxPasids, variantByName, type Config, type SpecOp, type State } from '../spec/index.ts';
 import { VARIANTS, type Result } from '../vocab/index.ts';
 import { availabilityOf, type AvailabilityKind } from './availability.ts';
-import { invariantsFor } from './check.ts';
 import { loadBundledConfig } from './config.ts';
 import type { ObjectEngine } from './engine.ts';
 import { explore } from './explore.ts';
-import { FlatInvariants } from './flatInvariants.ts';
 import { RK_ERRNO } from './outcome.ts';
-import { EncodingError, buildSpace, toFlat } from './space.ts';
-
-describe('flat invariants', () => {
-  const mc = loadBundledConfig('seed-small');
-  const v2 = variantByName('v2')!;
-  const space = buildSpace(mc, [v2]);
-  const cfg = space.cfg;
-  const accel = 0, dsp = 1, A = 0, B = 1;
-  const live = (pasid: number | null, global = true, domains = [0]) => ({ status: 'live' as const, data: pasid === null ? null : { pasid, global }, domains, asids: domains.map((u) => (u > 0 ? 1 : 0)) });
-  const bond = (mm: number, dev: number, users = 1) => ({ kind: 'sva' as const, mm, dev, users });
-  const state = (p: Partial<State>): State => ({ mms: [live(null), live(null)], slots: [new Map(), new Map()], ida: [], kernelHeld: [], ...p });
-
-  const cases: [string, State][] = [
-    ['a clean state', state({ mms: [live(1, true, [1]), live(null)], slots: [new Map([[1, bond(A, accel)]]), new Map()], ida: [1] })],
-    ['globalPasidHasExactlyOneOwner', state({ ida: [1] })],
-    ['localPasidNeverFreedGlobally', state({ mms: [live(1), live(null)] })],
-    // A's ENQCMD PASID 1 reaches B's bond on accel, where A is bound at 2.
-    ['enqcmdPasidIsGlobalAndMeansItsMm', state({
-      mms: [live(1, true, [1]), live(1, false, [1])], slots: [new Map([[1, bond(B, accel)], [2, bond(A, accel)]]), new Map()], ida: [1],
-    })],
-    ['domainUsersMatchAttachments', state({ mms: [live(1), live(null)], slots: [new Map([[1, bond(A, accel)]]), new Map()], ida: [1] })],
-    ['goneMmHoldsNothing', state({ mms: [{ status: 'gone', data: null, domains: [1], asids: [1] }, live(null)], slots: [new Map([[1, bond(A, dsp)]]), new Map()] })],
-    ['bondsUseTheMmPasid', state({ mms: [live(2, true, [1]), live(null)], slots: [new Map([[1, bond(A, accel)]]), new Map()], ida: [2] })],
-  ];
-  it.each(cases)('%s: the flat verdicts are the spec invariants\' verdicts', (name, st) => {
-    const invs = invariantsFor(mc, v2);
-    const flat = new FlatInvariants(space, invs);
-    const f = new Int32Array(space.layout.n);
-    toFlat(space, st, f, 0);
-    const spec = checkInvariants({ cfg, variant: v2, obs: observeSpec(v2, cfg, st), kernelHeld: st.kernelHeld }).map((x) => x.invariant);
-    expect(flat.broken(f, 0)).toEqual(spec);
-    if (name === 'a clean state') expect(spec).toEqual([]);
-    else expect(spec).toContain(name);
-  });
-
-  it('oneBondPerGroupAndMm (per-device): two bonds of one mm in a group', () => {
-    const pd = variantByName('per-device')!;
-    const sp = buildSpace(mc, [pd]);
-    const st = state({ mms: [live(null, true, [2]), live(null)], slots: [new Map([[1, bond(A, accel)], [2, bond(A, accel)]]), new Map()] });
-    const f = new Int32Array(sp.layout.n);
-    toFlat(sp, st, f, 0);
-    const spec = checkInvariants({ cfg, variant: pd, obs: observeSpec(pd, cfg, st), kernelHeld: [] }).map((x) => x.invariant);
-    expect(spec).toContain('oneBondPerGroupAndMm');
-    expect(new FlatInvariants(sp, invariantsFor(mc, pd)).broken(f, 0)).toEqual(spec);
-  });
-
-  it('a state the layout cannot hold is refused, not merged: a bond beyond its group\'s range', () => {
-    const st = state({ mms: [live(3, false, [1]), live(null)], slots: [new Map(), new Map([[3, bond(A, dsp)]])] });
-    expect(() => toFlat(space, st, new Int32Array(space.layout.n), 0)).toThrow(EncodingError);
-  });
-});
+import { buildSpace } from './space.ts';
 
 /** The availability definitions (availability.ts header) on spec states, as first written. */
 function availabilityOnSpec(cfg: Config, before: State, op: SpecOp, result: Result): AvailabilityKind | null {

@@ -50,6 +50,8 @@ export class FlatWorld implements World, Reads {
   private readonly values: Int32Array;
   /** Per group: the PASIDs of its slots, ascending. */
   private readonly groupPasids: readonly (readonly number[])[];
+  /** The PASID universe, ascending: every id the allocator or a holder may hold. */
+  private readonly universe: readonly number[];
   /** Per (group, PASID up to `small`): the slot's offset in a state, -1 where the layout has none. */
   private readonly slotOff: Int32Array;
   private readonly stride: number;
@@ -84,6 +86,7 @@ export class FlatWorld implements World, Reads {
     this.L = space.layout;
     this.values = this.L.values;
     const U = space.universe;
+    this.universe = U;
     const small = Math.min(U.length === 0 ? 0 : U[U.length - 1], 1 << 16);
     this.uSmall = new Int32Array(small + 1).fill(-1);
     this.uLarge = new Map();
@@ -181,6 +184,7 @@ export class FlatWorld implements World, Reads {
   slotUsers(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_USERS]; }
   slotPasids(group: number): readonly number[] { return this.groupPasids[group]; }
   allocated(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.idaBase + i] === 1; }
+  idaPasids(): readonly number[] { return this.universe; }
   held(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.heldBase + i] === 1; }
   heldCount(): number {
     let n = 0;

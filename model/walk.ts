@@ -5,7 +5,7 @@
  * Walk i of seed s uses its own generator (seed mixed with i), so one walk replays alone.
  * A violating walk is shrunk (steps removed while the same invariant still breaks).
  */
-import { initialState, observeSpec, step, variantArg, type Invariant, type SpecOp, type State, type Variant } from '../spec/index.ts';
+import { ObjectWorld, initialState, step, variantArg, type SpecOp, type State, type StateInvariant, type Variant } from '../spec/index.ts';
 import type { VariantName } from '../vocab/index.ts';
 import { configArg, invariantsFor, resolveVariant, type ViolationReport } from './check.ts';
 import type { ModelConfig } from './config.ts';
@@ -53,10 +53,10 @@ export interface WalkResult {
 
 const walkSeed = (seed: number, i: number): number => (seed ^ Math.imul(i + 1, 0x9e3779b9)) >>> 0;
 
-function firstBroken(space: Space, v: Variant, invs: readonly Invariant[], st: State): { inv: Invariant; reason: string } | null {
-  const obs = observeSpec(v, space.cfg, st);
+function firstBroken(space: Space, invs: readonly StateInvariant[], st: State): { inv: StateInvariant; reason: string } | null {
+  const r = new ObjectWorld(space.cfg, st);
   for (const inv of invs) {
-    const reason = inv.check({ cfg: space.cfg, variant: v, obs, kernelHeld: st.kernelHeld });
+    const reason = inv.check(r);
     if (reason !== null) return { inv, reason };
   }
   return null;
@@ -98,7 +98,7 @@ export function walk(mc: ModelConfig, which: VariantName | Variant, opts: WalkOp
       ops.push(op);
       stats.depth = Math.max(stats.depth, ops.length);
       if (store) { encode(space, [st], buf); store.add(buf, -1); }
-      const broken = firstBroken(space, variant, invs, st);
+      const broken = firstBroken(space, invs, st);
       if (broken && !seen.has(broken.inv.name)) {
         seen.add(broken.inv.name);
         const shrunk = shrink(space, variant, ops, broken.inv);
@@ -143,13 +143,13 @@ export function walk(mc: ModelConfig, which: VariantName | Variant, opts: WalkOp
 }
 
 /** Run spec ops from the initial state; null if one breaks the contract or the bounds. */
-function run(space: Space, v: Variant, ops: readonly SpecOp[], inv: Invariant | null): { ok: boolean; broken: boolean } {
+function run(space: Space, v: Variant, ops: readonly SpecOp[], inv: StateInvariant | null): { ok: boolean; broken: boolean } {
   let st = initialState(space.cfg);
   for (const op of ops) {
     if (!enabled(space, v, st, op)) return { ok: false, broken: false };
     st = step(v, space.cfg, st, op).state;
     if (beyondBounds(space, st)) return { ok: false, broken: false };
-    if (inv && inv.check({ cfg: space.cfg, variant: v, obs: observeSpec(v, space.cfg, st), kernelHeld: st.kernelHeld }) !== null) return { ok: true, broken: true };
+    if (inv && inv.check(new ObjectWorld(space.cfg, st)) !== null) return { ok: true, broken: true };
   }
   return { ok: true, broken: false };
 }
@@ -159,7 +159,7 @@ function run(space: Space, v: Variant, ops: readonly SpecOp[], inv: Invariant | 
  * (a bind with its unbind), while the trace still respects the contract and the bounds and
  * breaks inv; finally cut after the first state that breaks it.
  */
-export function shrink(space: Space, v: Variant, ops: readonly SpecOp[], inv: Invariant): SpecOp[] {
+export function shrink(space: Space, v: Variant, ops: readonly SpecOp[], inv: StateInvariant): SpecOp[] {
   let cur = [...ops];
   const breaks = (cand: SpecOp[]) => run(space, v, cand, inv).broken;
   for (let size = Math.max(1, cur.length >> 1); size >= 1; size = size === 1 ? 0 : size >> 1) {
@@ -183,7 +183,7 @@ export function shrink(space: Space, v: Variant, ops: readonly SpecOp[], inv: In
   let st = initialState(space.cfg);
   for (let i = 0; i < cur.length; i++) {
     st = step(v, space.cfg, st, cur[i]).state;
-    if (inv.check({ cfg: space.cfg, variant: v, obs: observeSpec(v, space.cfg, st), kernelHeld: st.kernelHeld }) !== null) return cur.slice(0, i + 1);
+    if (inv.check(new ObjectWorld(space.cfg, st)) !== null) return cur.slice(0, i + 1);
   }
   return cur;
 }

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Observation, VariantName } from '../vocab/index.ts';
 import { VARIANT_BY_NAME } from './variants/index.ts';
-import { checkInvariants } from './invariants.ts';
+import { INVARIANTS, checkInvariants } from './invariants.ts';
+import { ObjectWorld } from './objectWorld.ts';
 import { SEED, allocGlobal, bind, bindPasid, exit, run } from './testkit.ts';
 import type { SpecDriver } from './driver.ts';
 
@@ -14,8 +15,13 @@ function healthy(): { driver: SpecDriver; obs: Observation } {
   return { driver, obs: driver.observe() };
 }
 
+const violations = (driver: SpecDriver, obs: Observation, variant = 'v2', kernelHeld?: readonly number[]) =>
+  checkInvariants({ cfg: driver.cfg, variant: VARIANT_BY_NAME[variant as VariantName], obs, kernelHeld: kernelHeld ?? driver.state.kernelHeld });
 const names = (driver: SpecDriver, obs: Observation, variant = 'v2', kernelHeld?: readonly number[]) =>
-  checkInvariants({ cfg: driver.cfg, variant: VARIANT_BY_NAME[variant as VariantName], obs, kernelHeld: kernelHeld ?? driver.state.kernelHeld }).map((v) => v.invariant);
+  violations(driver, obs, variant, kernelHeld).map((v) => v.invariant);
+/** The reason the named invariant gives. */
+const reason = (name: string, driver: SpecDriver, obs: Observation, variant = 'v2', kernelHeld?: readonly number[]) =>
+  violations(driver, obs, variant, kernelHeld).find((v) => v.invariant === name)?.reason;
 
 describe('invariants name the broken state', () => {
   it('the healthy state breaks none', () => {
@@ -78,3 +84,29 @@ describe('invariants name the broken state', () => {
     }
   });
 });
+
+describe('the state invariants name the mm, the device and the PASID', () => {
+  it('on a report read as a state', () => {
+    const { driver, obs } = healthy();
+    expect(reason('globalPasidHasExactlyOneOwner', driver, { ...obs, globalPasids: [...obs.globalPasids, 9] })).toBe('the global allocator holds PASID 9, which nobody owns (leaked)');
+    expect(reason('globalPasidHasExactlyOneOwner', driver, obs, 'v2', [...driver.state.kernelHeld, 1])).toBe('global PASID 1 is owned by mm A and an alloc_global holder');
+    expect(reason('localPasidNeverFreedGlobally', driver, { ...obs, globalPasids: obs.globalPasids.filter((p) => p !== 3) })).toBe('an alloc_global holder owns PASID 3, but the global allocator has freed it');
+    expect(reason('localPasidNeverFreedGlobally', driver, { ...obs, globalPasids: obs.globalPasids.filter((p) => p !== 2) })).toBe('mm B holds global PASID 2, but the global allocator has freed it');
+    const oneUser = { ...obs, mms: obs.mms.map((m) => (m.mm === 'A' ? { ...m, domains: [{ iommu: 'smmu0', users: 1 }] } : m)) };
+    expect(reason('domainUsersMatchAttachments', driver, oneUser)).toBe("mm A's SVA domain on smmu0 counts 1 user but 2 bonds are attached");
+    expect(reason('domainUsersMatchAttachments', driver, { ...obs, bonds: obs.bonds.map((b) => (b.mm === 'B' ? { ...b, users: 0 } : b)) })).toBe('the bond of mm B on nic at PASID 2 has 0 users');
+    const gone = { ...obs, mms: obs.mms.map((m) => (m.mm === 'C' ? { ...m, state: 'gone' as const, pasid: 7, global: true } : m)) };
+    expect(reason('goneMmHoldsNothing', driver, gone)).toBe('mm C is gone but still has PASID 7');
+    expect(reason('bondsUseTheMmPasid', driver, { ...obs, bonds: [...obs.bonds, { dev: 'dsp', pasid: 1, mm: 'B', users: 1 }] })).toBe('mm B is bound on dsp at PASID 1 but its PASID is 2');
+    expect(reason('oneBondPerGroupAndMm', driver, { ...obs, bonds: [...obs.bonds, { dev: 'nic', pasid: 5, mm: 'A', users: 1 }] }, 'per-device')).toBe("mm A is bound twice in nic's group (PASIDs 1 and 5)");
+  });
+  it('on a spec state, the same reason as on its report', () => {
+    const { driver } = run('per-device', SEED, [bind('nic', 'A'), bindPasid('accel', 'B', 1), bindPasid('accel', 'A', 2)]);
+    const inv = INVARIANTS.find((i) => i.name === 'enqcmdPasidIsGlobalAndMeansItsMm')!;
+    expect(inv.scope).toBe('state');
+    const want = "mm A's ENQCMD PASID 1 reaches mm B on accel, a device A is bound to";
+    expect(inv.scope === 'state' && inv.check(new ObjectWorld(driver.cfg, driver.state))).toBe(want);
+    expect(driver.invariants()).toEqual([{ invariant: 'enqcmdPasidIsGlobalAndMeansItsMm', rule: 'G2', reason: want }]);
+  });
+});
+

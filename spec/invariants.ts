@@ -1,11 +1,27 @@
 /**
- * Invariants: named sentences about a bad state that never occurs. Each looks at an
- * observation (the spec's own, or an implementation's) and returns a reason, or null.
- * They live in one ordered list; each has the rule id it protects.
+ * Invariants: named sentences about a bad state that never occurs. Each returns a reason, or
+ * null; each has the rule id it protects; they live in one ordered list.
+ *
+ * Two scopes:
+ * - State invariants are about the state, written once against the state reads (world.ts):
+ *   the model checker asks them of its states, conformance asks them of an implementation's
+ *   report read as a state (observationReads.ts). `check` is the model checker's hot path,
+ *   run on every new state: while the invariant holds it loops over indices and allocates
+ *   nothing; only a broken one builds its reason, naming mms and devices from `r.cfg`.
+ * - Observation invariants are about an implementation's report (vocab Observation): what a
+ *   report can say and a state cannot. On a spec state they hold by construction, so the
+ *   model checker does not ask them: a slot holds one owner (noTwoOwnersShareADeviceSlot);
+ *   slots exist only at PASIDs 1..range-1 of their group, as B1 refuses every other
+ *   (bondPasidInDeviceRange; the model checker's flat layout has no other slot and refuses
+ *   to encode one); a DMA's answer is computed from the slot by ops.ts dma, shared by every
+ *   variant: an mm only for a live mm's bond, a fault for an exited one and beyond the
+ *   device's range (dmaReachesOnlyBoundLiveMm, boundLiveMmIsReachable).
  */
 import type { RuleId } from './rules.ts';
 import type { Variant } from './step.ts';
-import { formatResult, type Observation, type VariantName } from '../vocab/index.ts';
+import { ObservationReads } from './observationReads.ts';
+import { NONE, boundPasidIn, type Reads } from './world.ts';
+import { formatResult, type Observation } from '../vocab/index.ts';
 import type { ResolvedSetup } from '../vocab/setup.ts';
 
 export interface InvariantContext {
@@ -16,21 +32,34 @@ export interface InvariantContext {
   readonly kernelHeld: readonly number[];
 }
 
-export interface Invariant {
+interface Sentence {
   readonly name: string;
   readonly rule: RuleId;
   readonly statement: string;
   /** Whether it applies to a variant, asked of the variant itself; all when absent. */
   appliesTo?(v: Variant): boolean;
+}
+
+/** About the state: asked of any backend of the reads. */
+export interface StateInvariant extends Sentence {
+  readonly scope: 'state';
+  check(r: Reads): string | null;
+}
+
+/** About an implementation's report; holds by construction on every spec state (see above). */
+export interface ObservationInvariant extends Sentence {
+  readonly scope: 'observation';
   check(ctx: InvariantContext): string | null;
 }
 
+export type Invariant = StateInvariant | ObservationInvariant;
+
 /**
- * Per device name: its group (-1 behind no IOMMU), its PASID count and its IOMMU's name. Built
+ * Per device name: its group (-1 behind no IOMMU) and its PASID count. Built
  * once per configuration (a lookup table, so the checks do not scan cfg.devices for every bond
  * and probe on every step); what the invariants say is unchanged.
  */
-interface DeviceFacts { readonly group: number; readonly max: number; readonly iommu: string | null }
+interface DeviceFacts { readonly group: number; readonly max: number }
 const facts = new WeakMap<ResolvedSetup, ReadonlyMap<string, DeviceFacts>>();
 let lastCfg: ResolvedSetup | null = null;
 let lastFacts: ReadonlyMap<string, DeviceFacts> | null = null;
@@ -39,7 +68,7 @@ function deviceFacts(cfg: ResolvedSetup): ReadonlyMap<string, DeviceFacts> {
   let m = facts.get(cfg);
   if (m === undefined) {
     m = new Map(cfg.devices.map((d): [string, DeviceFacts] => [d.name, {
-      group: d.iommu !== null ? d.group : -1, max: d.iommu === null ? 0 : 2 ** d.ssidBits, iommu: d.iommu === null ? null : cfg.iommus[d.iommu].name,
+      group: d.iommu !== null ? d.group : -1, max: d.iommu === null ? 0 : 2 ** d.ssidBits,
     }]));
     facts.set(cfg, m);
   }
@@ -109,22 +138,13 @@ function bondMmsBySlot(ctx: InvariantContext): Map<number, Map<number, Set<strin
   return at;
 }
 
-/** globalPasidHasExactlyOneOwner's question, answered by counting: every held id has exactly one owner. */
-function eachGlobalPasidOwnedOnce(ctx: InvariantContext): boolean {
-  const owners = new Map<number, number>();
-  for (const m of ctx.obs.mms) if (m.pasid !== null && m.global && m.state !== 'gone') owners.set(m.pasid, (owners.get(m.pasid) ?? 0) + 1);
-  for (const p of ctx.kernelHeld) owners.set(p, (owners.get(p) ?? 0) + 1);
-  for (const p of ctx.obs.globalPasids) if (owners.get(p) !== 1) return false;
-  return true;
-}
-
 /** Bonds then attaches, each as (dev, pasid); no copy when there are no attaches. */
 const slotUsers = (obs: Observation): readonly { readonly dev: string; readonly pasid: number }[] =>
   obs.attaches.length === 0 ? obs.bonds : [...obs.bonds, ...obs.attaches];
 
-export const INVARIANTS: readonly Invariant[] = [
+const OBSERVATION_INVARIANTS: readonly ObservationInvariant[] = [
   {
-    name: 'noTwoOwnersShareADeviceSlot', rule: 'B2',
+    name: 'noTwoOwnersShareADeviceSlot', rule: 'B2', scope: 'observation',
     statement: 'No PASID slot of a group is held by two mms, or by an mm and a kernel domain.',
     check(ctx) {
       if (!slotHeldTwice(ctx)) return null;                              // the common case, without building the owner lists
@@ -135,7 +155,7 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
-    name: 'bondPasidInDeviceRange', rule: 'B1-range',
+    name: 'bondPasidInDeviceRange', rule: 'B1-range', scope: 'observation',
     statement: 'Every bond and attach sits at a PASID in 1..max_pasids-1 of every device of its group.',
     check(ctx) {
       for (const b of slotUsers(ctx.obs)) {
@@ -150,7 +170,7 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
-    name: 'dmaReachesOnlyBoundLiveMm', rule: 'M4',
+    name: 'dmaReachesOnlyBoundLiveMm', rule: 'M4', scope: 'observation',
     statement: 'A DMA reaches only an mm bound at that (device, PASID) that has not exited.',
     check(ctx) {
       let mmsAt: Map<number, Map<number, Set<string>>> | null = null;
@@ -168,7 +188,7 @@ export const INVARIANTS: readonly Invariant[] = [
     },
   },
   {
-    name: 'boundLiveMmIsReachable', rule: 'B1',
+    name: 'boundLiveMmIsReachable', rule: 'B1', scope: 'observation',
     statement: "A DMA at a live mm's bond reaches that mm; at an exited mm's bond it faults.",
     check(ctx) {
       const bondAt = firstBondBySlot(ctx);
@@ -184,123 +204,175 @@ export const INVARIANTS: readonly Invariant[] = [
       return null;
     },
   },
+];
+
+const mmName = (r: Reads, mm: number): string => r.cfg.mms[mm];
+const devName = (r: Reads, dev: number): string => r.cfg.devices[dev].name;
+
+/** The owners of global id p: global mms not yet gone holding it, and its alloc_global holder. */
+function ownersOf(r: Reads, p: number): number {
+  let n = r.held(p) ? 1 : 0;
+  for (let m = 0; m < r.cfg.mms.length; m++) if (r.pasid(m) === p && r.isGlobal(m) && r.status(m) !== 'gone') n++;
+  return n;
+}
+
+/** The bonds of mm behind iommu, counted over every group's slots. */
+function bondsBehind(r: Reads, mm: number, iommu: number): number {
+  let n = 0;
+  for (let g = 0; g < r.cfg.groups.length; g++) {
+    for (const p of r.slotPasids(g))
+      if (r.slotKind(g, p) === 'sva' && r.slotMm(g, p) === mm && r.cfg.devices[r.slotDev(g, p)].iommu === iommu) n++;
+  }
+  return n;
+}
+
+const bonds = (n: number, verb: boolean): string => `${n} bond${n === 1 ? '' : 's'}${verb ? (n === 1 ? ' is' : ' are') : ''}`;
+
+const STATE_INVARIANTS: readonly StateInvariant[] = [
   {
-    name: 'globalPasidHasExactlyOneOwner', rule: 'A3',
+    name: 'globalPasidHasExactlyOneOwner', rule: 'A3', scope: 'state',
     statement: 'Every id the global allocator holds has exactly one owner: a global mm not yet gone, or an alloc_global holder.',
-    check(ctx) {
-      if (eachGlobalPasidOwnedOnce(ctx)) return null;                    // the common case, without building the owner lists
-      const owners = new Map<number, string[]>();
-      const own = (p: number, who: string) => owners.set(p, [...(owners.get(p) ?? []), who]);
-      for (const m of ctx.obs.mms) if (m.pasid !== null && m.global && m.state !== 'gone') own(m.pasid, `mm ${m.mm}`);
-      for (const p of ctx.kernelHeld) own(p, 'an alloc_global holder');
-      for (const p of ctx.obs.globalPasids) {
-        const who = owners.get(p) ?? [];
-        if (who.length === 0) return `the global allocator holds PASID ${p}, which nobody owns (leaked)`;
-        if (who.length > 1) return `global PASID ${p} is owned by ${who.join(' and ')}`;
+    check(r) {
+      for (const p of r.idaPasids()) {
+        if (!r.allocated(p)) continue;
+        const n = ownersOf(r, p);
+        if (n === 1) continue;
+        if (n === 0) return `the global allocator holds PASID ${p}, which nobody owns (leaked)`;
+        const who = r.cfg.mms.flatMap((name, m) => (r.pasid(m) === p && r.isGlobal(m) && r.status(m) !== 'gone' ? [`mm ${name}`] : []));
+        if (r.held(p)) who.push('an alloc_global holder');
+        return `global PASID ${p} is owned by ${who.join(' and ')}`;
       }
       return null;
     },
   },
   {
-    name: 'localPasidNeverFreedGlobally', rule: 'V9',
+    name: 'localPasidNeverFreedGlobally', rule: 'V9', scope: 'state',
     statement: "Every id an owner holds is still in the global allocator: no free (of a local PASID or another's id) took it back.",
-    check(ctx) {
-      const held = new Set(ctx.obs.globalPasids);
-      for (const m of ctx.obs.mms)
-        if (m.pasid !== null && m.global && m.state !== 'gone' && !held.has(m.pasid))
-          return `mm ${m.mm} holds global PASID ${m.pasid}, but the global allocator has freed it`;
-      for (const p of ctx.kernelHeld)
-        if (!held.has(p)) return `an alloc_global holder owns PASID ${p}, but the global allocator has freed it`;
+    check(r) {
+      for (let m = 0; m < r.cfg.mms.length; m++) {
+        const p = r.pasid(m);
+        if (p !== NONE && r.isGlobal(m) && r.status(m) !== 'gone' && !r.allocated(p))
+          return `mm ${mmName(r, m)} holds global PASID ${p}, but the global allocator has freed it`;
+      }
+      for (const p of r.idaPasids())
+        if (r.held(p) && !r.allocated(p)) return `an alloc_global holder owns PASID ${p}, but the global allocator has freed it`;
       return null;
     },
   },
   {
-    name: 'enqcmdPasidIsGlobalAndMeansItsMm', rule: 'G2',
+    name: 'enqcmdPasidIsGlobalAndMeansItsMm', rule: 'G2', scope: 'state',
     statement: "A live mm's ENQCMD PASID is global, and on every group where the mm is bound that PASID is empty or the mm's own bond.",
-    check(ctx) {
-      for (const m of ctx.obs.mms) {
-        if (m.state !== 'live' || m.pasid === null) continue;
-        if (!m.global) continue;
-        const p = m.pasid;
-        const groups = new Set(ctx.obs.bonds.filter((b) => b.mm === m.mm).map((b) => groupOfName(ctx.cfg, b.dev)));
-        for (const g of groups) {
-          const other = ctx.obs.bonds.find((b) => b.pasid === p && groupOfName(ctx.cfg, b.dev) === g && b.mm !== m.mm);
-          if (other) return `mm ${m.mm}'s ENQCMD PASID ${p} reaches mm ${other.mm} on ${other.dev}, a device ${m.mm} is bound to`;
-          const kernel = ctx.obs.attaches.find((a) => a.pasid === p && groupOfName(ctx.cfg, a.dev) === g);
-          if (kernel) return `mm ${m.mm}'s ENQCMD PASID ${p} reaches a kernel domain on ${kernel.dev}, a device ${m.mm} is bound to`;
+    check(r) {
+      for (let m = 0; m < r.cfg.mms.length; m++) {
+        const p = r.pasid(m);
+        if (r.status(m) !== 'live' || p === NONE || !r.isGlobal(m)) continue;
+        for (let g = 0; g < r.cfg.groups.length; g++) {
+          if (boundPasidIn(r, g, m) === NONE) continue;                  // a group where m is bound
+          const kind = r.slotKind(g, p);
+          if (kind === 'sva' && r.slotMm(g, p) !== m)
+            return `mm ${mmName(r, m)}'s ENQCMD PASID ${p} reaches mm ${mmName(r, r.slotMm(g, p))} on ${devName(r, r.slotDev(g, p))}, a device ${mmName(r, m)} is bound to`;
+          if (kind === 'kernel' || kind === 'handle')
+            return `mm ${mmName(r, m)}'s ENQCMD PASID ${p} reaches a kernel domain on ${devName(r, r.slotDev(g, p))}, a device ${mmName(r, m)} is bound to`;
         }
       }
       return null;
     },
   },
   {
-    name: 'domainUsersMatchAttachments', rule: 'U1',
+    name: 'domainUsersMatchAttachments', rule: 'U1', scope: 'state',
     statement: "Each bond has at least one user, and an mm's SVA domain on an IOMMU counts exactly its bonds behind that IOMMU.",
-    check(ctx) {
-      for (const b of ctx.obs.bonds) if (b.users < 1) return `the bond of mm ${b.mm} on ${b.dev} at PASID ${b.pasid} has ${b.users} users`;
-      for (const m of ctx.obs.mms) {
-        const count = new Map<string, number>();
-        for (const b of ctx.obs.bonds) {
-          if (b.mm !== m.mm) continue;
-          const iommu = known(ctx.cfg, b.dev).iommu;
-          if (iommu === null) throw new TypeError(`a bond on ${b.dev}, which sits behind no IOMMU`);
-          count.set(iommu, (count.get(iommu) ?? 0) + 1);
+    check(r) {
+      for (let g = 0; g < r.cfg.groups.length; g++) {
+        for (const p of r.slotPasids(g)) {
+          if (r.slotKind(g, p) !== 'sva' || r.slotUsers(g, p) >= 1) continue;
+          return `the bond of mm ${mmName(r, r.slotMm(g, p))} on ${devName(r, r.slotDev(g, p))} at PASID ${p} has ${r.slotUsers(g, p)} users`;
         }
-        for (const dom of m.domains) {
-          if ((count.get(dom.iommu) ?? 0) !== dom.users) return `mm ${m.mm}'s SVA domain on ${dom.iommu} counts ${dom.users} user${dom.users === 1 ? '' : 's'} but ${count.get(dom.iommu) ?? 0} bond${count.get(dom.iommu) === 1 ? ' is' : 's are'} attached`;
-          count.delete(dom.iommu);
+      }
+      for (let m = 0; m < r.cfg.mms.length; m++) {
+        // Domains first, then bonds behind an IOMMU without one: the order the reasons have always come in.
+        for (let i = 0; i < r.cfg.iommus.length; i++) {
+          const users = r.domainUsers(m, i);
+          if (users <= 0) continue;
+          const n = bondsBehind(r, m, i);
+          if (n !== users) return `mm ${mmName(r, m)}'s SVA domain on ${r.cfg.iommus[i].name} counts ${users} user${users === 1 ? '' : 's'} but ${bonds(n, true)} attached`;
         }
-        for (const [iommu, n] of count) return `mm ${m.mm} has ${n} bond${n === 1 ? '' : 's'} behind ${iommu} but no SVA domain there`;
+        for (let i = 0; i < r.cfg.iommus.length; i++) {
+          if (r.domainUsers(m, i) > 0) continue;
+          const n = bondsBehind(r, m, i);
+          if (n > 0) return `mm ${mmName(r, m)} has ${bonds(n, false)} behind ${r.cfg.iommus[i].name} but no SVA domain there`;
+        }
       }
       return null;
     },
   },
   {
-    name: 'goneMmHoldsNothing', rule: 'U3',
+    name: 'goneMmHoldsNothing', rule: 'U3', scope: 'state',
     statement: 'An mm that is gone has no bond, no domain and no PASID; an mm with bonds is not gone.',
-    check(ctx) {
-      for (const m of ctx.obs.mms) {
-        if (m.state !== 'gone') continue;
-        if (m.pasid !== null) return `mm ${m.mm} is gone but still has PASID ${m.pasid}`;
-        if (m.domains.length > 0 || ctx.obs.bonds.some((b) => b.mm === m.mm)) return `mm ${m.mm} is gone but still has bonds`;
+    check(r) {
+      for (let m = 0; m < r.cfg.mms.length; m++) {
+        if (r.status(m) !== 'gone') continue;
+        if (r.pasid(m) !== NONE) return `mm ${mmName(r, m)} is gone but still has PASID ${r.pasid(m)}`;
+        let holds = false;
+        for (let i = 0; i < r.cfg.iommus.length && !holds; i++) holds = r.domainUsers(m, i) > 0;
+        for (let g = 0; g < r.cfg.groups.length && !holds; g++) holds = boundPasidIn(r, g, m) !== NONE;
+        if (holds) return `mm ${mmName(r, m)} is gone but still has bonds`;
       }
       return null;
     },
   },
   {
-    name: 'bondsUseTheMmPasid', rule: 'S2-reuse', appliesTo: (v) => v.pasidsPerMm === 'one',
+    name: 'bondsUseTheMmPasid', rule: 'S2-reuse', scope: 'state', appliesTo: (v) => v.pasidsPerMm === 'one',
     statement: "Every bond of an mm sits at the mm's one PASID (one PASID per mm, the same on every device).",
-    check(ctx) {
-      for (const b of ctx.obs.bonds) {
-        const m = liveMm(ctx, b.mm);
-        if (m?.pasid !== b.pasid) return `mm ${b.mm} is bound on ${b.dev} at PASID ${b.pasid} but its PASID is ${m?.pasid ?? 'none'}`;
+    check(r) {
+      for (let g = 0; g < r.cfg.groups.length; g++) {
+        for (const p of r.slotPasids(g)) {
+          if (r.slotKind(g, p) !== 'sva') continue;
+          const m = r.slotMm(g, p), own = r.pasid(m);
+          if (own !== p) return `mm ${mmName(r, m)} is bound on ${devName(r, r.slotDev(g, p))} at PASID ${p} but its PASID is ${own === NONE ? 'none' : own}`;
+        }
       }
       return null;
     },
   },
   {
-    name: 'oneBondPerGroupAndMm', rule: 'K3', appliesTo: (v) => v.pasidsPerMm === 'global-plus-local',
+    name: 'oneBondPerGroupAndMm', rule: 'K3', scope: 'state', appliesTo: (v) => v.pasidsPerMm === 'global-plus-local',
     statement: 'An mm has at most one bond in a group.',
-    check(ctx) {
-      const seen = new Map<string, number>();
-      for (const b of ctx.obs.bonds) {
-        const key = `${b.mm}@${groupOfName(ctx.cfg, b.dev)}`;
-        if (seen.has(key)) return `mm ${b.mm} is bound twice in ${b.dev}'s group (PASIDs ${seen.get(key)} and ${b.pasid})`;
-        seen.set(key, b.pasid);
+    check(r) {
+      for (let g = 0; g < r.cfg.groups.length; g++) {
+        const ps = r.slotPasids(g);
+        for (let i = 0; i < ps.length; i++) {
+          if (r.slotKind(g, ps[i]) !== 'sva') continue;
+          const m = r.slotMm(g, ps[i]);
+          for (let j = i + 1; j < ps.length; j++)
+            if (r.slotKind(g, ps[j]) === 'sva' && r.slotMm(g, ps[j]) === m)
+              return `mm ${mmName(r, m)} is bound twice in ${devName(r, r.slotDev(g, ps[j]))}'s group (PASIDs ${ps[i]} and ${ps[j]})`;
+        }
       }
       return null;
     },
   },
 ];
 
+export const INVARIANTS: readonly Invariant[] = [...OBSERVATION_INVARIANTS, ...STATE_INVARIANTS];
+
+/** The state invariants among the named ones that apply to the variant, in list order: what the model checker asks of every state. */
+export function stateInvariantsFor(names: readonly string[], v: Variant): StateInvariant[] {
+  return STATE_INVARIANTS.filter((inv) => names.includes(inv.name) && (!inv.appliesTo || inv.appliesTo(v)));
+}
+
 export interface Violation { readonly invariant: string; readonly rule: RuleId; readonly reason: string }
 
-/** Every invariant of the variant that the observation breaks. */
+/**
+ * Every invariant of the variant that the report breaks: the observation invariants on the
+ * report, the state invariants on the report read as a state (observationReads.ts; a report
+ * that cannot be read as one throws a TypeError).
+ */
 export function checkInvariants(ctx: InvariantContext): Violation[] {
   const out: Violation[] = [];
+  let reads: Reads | null = null;
   for (const inv of INVARIANTS) {
     if (inv.appliesTo && !inv.appliesTo(ctx.variant)) continue;
-    const reason = inv.check(ctx);
+    const reason = inv.scope === 'observation' ? inv.check(ctx) : inv.check(reads ??= new ObservationReads(ctx.cfg, ctx.obs, ctx.kernelHeld));
     if (reason !== null) out.push({ invariant: inv.name, rule: inv.rule, reason });
   }
   return out;

@@ -52,6 +52,11 @@ export interface Reads {
   slotPasids(group: number): readonly number[];
   /** Whether the one system-wide global PASID allocator holds the id. */
   allocated(pasid: number): boolean;
+  /**
+   * The ids the global allocator or an alloc_global caller may hold (every allocated or held
+   * one among them), ascending, each once: what a rule iterates to visit them.
+   */
+  idaPasids(): readonly number[];
   /** Ghost state: whether an alloc_global caller holds the id (handed out, not yet freed). */
   held(pasid: number): boolean;
   /** How many ids alloc_global callers hold. */
