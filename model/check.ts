@@ -3,13 +3,12 @@
  * on every new state; availability findings on every failing bind; shortest counterexamples
  * printed as litmus files.
  */
-import { ObjectWorld, stateInvariantsFor, step, variantArg, variantByName, variantOf, type SpecOp, type State, type StateInvariant, type Step, type Variant } from '../spec/index.ts';
-import type { VariantName } from '../vocab/index.ts';
-import { AVAILABILITY, availabilityOf, type AvailabilityKind } from './availability.ts';
+import { AVAILABILITY, ObjectWorld, findingOf, stateInvariantsFor, step, variantArg, variantByName, variantOf, type FindingKind, type SpecOp, type State, type StateInvariant, type Step, type Variant } from '../spec/index.ts';
+import { ERRNOS, type VariantName } from '../vocab/index.ts';
 import type { ModelConfig } from './config.ts';
 import { explore, traceTo, type ExploreLimits, type StopReason } from './explore.ts';
-import { Outcome } from './outcome.ts';
-import { beyondBounds, buildSpace, decode, encode, fromFlat, toFlat, type Space } from './space.ts';
+import { RK_ERRNO } from './outcome.ts';
+import { beyondBounds, buildSpace, decode, encode, fromFlat, type Space } from './space.ts';
 import type { Coverage, Stats } from './stats.ts';
 import { formatTrace, traceLitmus, type TraceStep } from './trace.ts';
 
@@ -40,7 +39,7 @@ export interface ViolationReport extends Counterexample {
 }
 
 export interface AvailabilityReport extends Counterexample {
-  readonly kind: AvailabilityKind;
+  readonly kind: FindingKind;
   readonly rule: string;
   readonly title: string;
   /** Transitions showing it. */
@@ -85,11 +84,13 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const invariants = invariantsFor(mc, variant);
   const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? (variant.litmusAs ? mc.expect[variant.litmusAs] : undefined) ?? []);   // a design file answers to litmusAs
   const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
-  const avail = new Map<AvailabilityKind, { parent: number; t: number; count: number }>();
+  const avail = new Map<FindingKind, { parent: number; t: number; count: number }>();
   let unexpected = false;
   const ex = explore(space, [variant], {
     transition(parent, t, engine) {
-      const kind = availabilityOf(space, engine.before, 0, t, engine.out[0]);
+      const o = engine.out[0], op = space.templates[t];
+      if (o.rk !== RK_ERRNO || (op.op !== 'bind' && op.op !== 'bind_pasid')) return false;
+      const kind = findingOf(new ObjectWorld(space.cfg, fromFlat(space, engine.before, 0)), op, ERRNOS[o.rv]);
       if (kind === null) return false;
       const a = avail.get(kind);
       if (a) a.count++; else avail.set(kind, { parent, t, count: 1 });
@@ -130,7 +131,7 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
     const want = space.templates[a.t];
     const wantWords = successorWords(space, variant, ex.store.get(a.parent).slice(), a.t);
     const { trace } = traceTo(space, [variant], ex.store, a.parent, (op, before, steps, succ) =>
-      op.op === want.op && availabilityOfStep(space, before[0], op, steps[0]) === kind &&
+      op.op === want.op && findingOfStep(space, before[0], op, steps[0]) === kind &&
       (wantWords === null ? succ === null : succ !== null && succ.every((w, i) => w === wantWords[i])));
     const info = AVAILABILITY[kind];
     return {
@@ -163,13 +164,9 @@ function successorWords(space: Space, variant: Variant, words: Uint32Array, t: n
 
 const decodeOne = (space: Space, words: Uint32Array): State => decode(space, words, 0, 0);
 
-/** availabilityOf for a spec step (trace reconstruction). */
-function availabilityOfStep(space: Space, before: State, op: SpecOp, s: Step): AvailabilityKind | null {
-  const f = new Int32Array(space.layout.n), o = new Outcome();
-  toFlat(space, before, f, 0);
-  o.fromStep(s.result, s.rule, s.effects, space.cfg.mms);
-  return availabilityOf(space, f, 0, space.templates.indexOf(op), o);
-}
+/** findingOf for a spec step (trace reconstruction). */
+const findingOfStep = (space: Space, before: State, op: SpecOp, s: Step): FindingKind | null =>
+  findingOf(new ObjectWorld(space.cfg, before), op, s.result.kind === 'errno' ? s.result.errno : null);
 const stepOf = (space: Space, v: Variant, st: State, t: number): State | null => {
   const after = step(v, space.cfg, st, space.templates[t]).state;
   return beyondBounds(space, after) ? null : after;

@@ -6,7 +6,6 @@
 export { check, type CheckOptions, type CheckResult, type ViolationReport, type AvailabilityReport, type Counterexample } from './check.ts';
 export { diff, type DiffOptions, type DiffResult } from './diff.ts';
 export { walk, type WalkOptions, type WalkResult, type WalkViolation } from './walk.ts';
-export { AVAILABILITY, type AvailabilityKind } from './availability.ts';
 export {
   parseConfig, loadConfigFile, loadBundledConfig, bundledConfigNames, loadManifest, ConfigError, DEFAULT_BOUNDS,
   type ModelConfig, type Bounds, type Manifest, type ManifestEntry,

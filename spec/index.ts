@@ -10,6 +10,7 @@ export { contractBreach, contractRule, staticContractRule, stateContractOf, stat
 export { RULES, RULE_BY_ID, isRuleId, isScenarioRule, rulesOf, type ApiRuleId, type ContractRuleId, type Rule, type RuleId } from './rules.ts';
 export { INVARIANTS, checkInvariants, stateInvariantsFor, type Invariant, type InvariantContext, type ObservationInvariant, type StateInvariant, type Violation } from './invariants.ts';
 export { ObservationReads } from './observationReads.ts';
+export { AVAILABILITY, findingOf, type FindingKind, type FindingRuleId } from './findings.ts';
 export { observeSpec, defaultProbes, pasidsInUse } from './observe.ts';
 export { VARIANT_BY_NAME, variantByName, variantOf } from './variants/index.ts';
 export { EARLIER_VARIANTS } from './variants/earlier.ts';

@@ -2,8 +2,7 @@
 // command generates, and an unknown id is a usage error naming the known ones.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AVAILABILITY } from '../../model/index.ts';
-import { INVARIANTS, RULES } from '../../spec/index.ts';
+import { AVAILABILITY, INVARIANTS, RULES } from '../../spec/index.ts';
 import { bufferIo } from '../io.ts';
 import { main } from '../main.ts';
 import { ruleEntries, rulesMarkdown } from './rules.ts';

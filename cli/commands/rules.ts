@@ -5,8 +5,7 @@
  * invariants and model-checker findings that carry its id. `--format markdown` is
  * docs/rules.md (a test keeps that file up to date).
  */
-import { AVAILABILITY } from '../../model/index.ts';
-import { INVARIANTS, RULES } from '../../spec/index.ts';
+import { AVAILABILITY, INVARIANTS, RULES } from '../../spec/index.ts';
 import { VARIANTS } from '../../vocab/index.ts';
 import { para } from '../../report/render.ts';
 import { ascii } from '../../conformance/litmus/index.ts';
