@@ -7,8 +7,9 @@ import { AVAILABILITY, ObjectWorld, findingOf, stateInvariantsFor, step, variant
 import { ERRNOS, type VariantName } from '../vocab/index.ts';
 import type { ModelConfig } from './config.ts';
 import { explore, traceTo, type ExploreLimits, type StopReason } from './explore.ts';
+import { FlatWorld } from './flatWorld.ts';
 import { RK_ERRNO } from './outcome.ts';
-import { beyondBounds, buildSpace, decode, encode, fromFlat, type Space } from './space.ts';
+import { beyondBounds, buildSpace, decode, encode, type Space } from './space.ts';
 import type { Coverage, Stats } from './stats.ts';
 import { formatTrace, traceLitmus, type TraceStep } from './trace.ts';
 
@@ -86,18 +87,19 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
   const avail = new Map<FindingKind, { parent: number; t: number; count: number }>();
   let unexpected = false;
+  const reads = new FlatWorld(space);                                    // the states read in place, for the invariants and findings
   const ex = explore(space, [variant], {
     transition(parent, t, engine) {
       const o = engine.out[0], op = space.templates[t];
       if (o.rk !== RK_ERRNO || (op.op !== 'bind' && op.op !== 'bind_pasid')) return false;
-      const kind = findingOf(new ObjectWorld(space.cfg, fromFlat(space, engine.before, 0)), op, ERRNOS[o.rv]);
+      const kind = findingOf(reads.view(engine.before, 0), op, ERRNOS[o.rv]);
       if (kind === null) return false;
       const a = avail.get(kind);
       if (a) a.count++; else avail.set(kind, { parent, t, count: 1 });
       return false;
     },
     newState(idx, engine) {
-      const r = new ObjectWorld(space.cfg, fromFlat(space, engine.after, 0));
+      const r = reads.view(engine.after, 0);
       for (const inv of invariants) {
         const reason = inv.check(r);
         if (reason === null) continue;

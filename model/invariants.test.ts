@@ -1,11 +1,16 @@
 // The checker's invariants (invariantsFor: the configuration's state invariants that apply to
 // the variant) on hand-built states: each breaks exactly where it should, and a state the flat
-// layout cannot hold is refused rather than merged.
+// layout cannot hold is refused rather than merged. Then the flat backend held to the object
+// one on the invariants and findings, over every reachable state of the bundled configurations.
 import { describe, expect, it } from 'vitest';
-import { ObjectWorld, variantByName, type State } from '../spec/index.ts';
+import { INVARIANTS, ObjectWorld, findingOf, stateInvariantsFor, variantByName, type State } from '../spec/index.ts';
+import { ERRNOS, VARIANTS } from '../vocab/index.ts';
 import { invariantsFor } from './check.ts';
-import { loadBundledConfig } from './config.ts';
-import { EncodingError, buildSpace, toFlat } from './space.ts';
+import { bundledConfigNames, loadBundledConfig } from './config.ts';
+import { explore } from './explore.ts';
+import { FlatWorld } from './flatWorld.ts';
+import { RK_ERRNO } from './outcome.ts';
+import { EncodingError, buildSpace, fromFlat, toFlat } from './space.ts';
 
 describe("the checker's invariants", () => {
   const mc = loadBundledConfig('seed-small');
@@ -49,5 +54,43 @@ describe("the checker's invariants", () => {
   it("a state the layout cannot hold is refused, not merged: a bond beyond its group's range", () => {
     const st = state({ mms: [live(3, false, [1]), live(null)], slots: [new Map(), new Map([[3, bond(A, dsp)]])] });
     expect(() => toFlat(space, st, new Int32Array(space.layout.n), 0)).toThrow(EncodingError);
+  });
+});
+
+describe('the flat and the object backend give the invariants and findings the same answers', () => {
+  // check() asks them of its flat states in place (FlatWorld); trace reconstruction, walk and
+  // conformance ask them of objects. On every reachable state and failing bind, both agree.
+  it.each(bundledConfigNames())('%s, every variant, every reachable state and failing bind', (name) => {
+    const mc = loadBundledConfig(name);
+    let states = 0, broken = 0, found = 0;
+    for (const vname of VARIANTS) {
+      const v = variantByName(vname)!;
+      const space = buildSpace(mc, [v]);
+      const flat = new FlatWorld(space);
+      const invs = stateInvariantsFor(INVARIANTS.map((i) => i.name), v);
+      explore(space, [v], {
+        newState(_idx, engine) {
+          states++;
+          const object = new ObjectWorld(space.cfg, fromFlat(space, engine.after, 0));
+          for (const inv of invs) {
+            const want = inv.check(object);
+            expect(inv.check(flat.view(engine.after, 0)), inv.name).toBe(want);
+            if (want !== null) broken++;
+          }
+          return false;
+        },
+        transition(_parent, t, engine) {
+          const o = engine.out[0], op = space.templates[t];
+          if (o.rk !== RK_ERRNO) return false;
+          const want = findingOf(new ObjectWorld(space.cfg, fromFlat(space, engine.before, 0)), op, ERRNOS[o.rv]);
+          expect(findingOf(flat.view(engine.before, 0), op, ERRNOS[o.rv])).toBe(want);
+          if (want !== null) found++;
+          return false;
+        },
+      });
+    }
+    expect(states).toBeGreaterThan(100);
+    expect(found).toBeGreaterThan(0);
+    if (name !== 'groups') expect(broken).toBeGreaterThan(0);             // per-device's documented G2 finding
   });
 });
