@@ -34,9 +34,8 @@ export class ObjectWorld implements World {
   slotUsers(group: number, pasid: number): number { const s = this.slot(group, pasid)!; return s.kind === 'sva' ? s.users : 0; }
   slotPasids(group: number): readonly number[] { return [...this.st.slots[group].keys()].sort((a, b) => a - b); }
   allocated(pasid: number): boolean { return this.st.ida.includes(pasid); }
-  idaPasids(): readonly number[] {
-    return this.st.kernelHeld.length === 0 ? this.st.ida : [...new Set([...this.st.ida, ...this.st.kernelHeld])].sort((a, b) => a - b);
-  }
+  /** A new list, as slotPasids: a step writes its own copy of the id lists in place. */
+  idaPasids(): readonly number[] { return [...new Set([...this.st.ida, ...this.st.kernelHeld])].sort((a, b) => a - b); }
   held(pasid: number): boolean { return this.st.kernelHeld.includes(pasid); }
   heldCount(): number { return this.st.kernelHeld.length; }
 
