@@ -2,7 +2,7 @@
 // they are held to their definitions as first written over spec states, on every failing bind
 // of the bundled configurations the model checker explores.
 import { describe, expect, it } from 'vitest';
-import { ObjectWorld, findingOf, maxPasids, variantByName, type Config, type FindingKind, type SpecOp, type State } from '../spec/index.ts';
+import { ObjectWorld, findingOf, maxPasidsOf, variantByName, type Config, type FindingKind, type SpecOp, type State } from '../spec/index.ts';
 import { ERRNOS, VARIANTS, type Result } from '../vocab/index.ts';
 import { loadBundledConfig } from './config.ts';
 import { explore } from './explore.ts';
@@ -16,7 +16,7 @@ function availabilityOnSpec(cfg: Config, before: State, op: SpecOp, result: Resu
   if (g === null) return null;
   const mm = before.mms[op.mm];
   const slots = before.slots[g];
-  const range = Math.min(...cfg.groups[g].devices.map((d) => maxPasids(cfg, d)));
+  const range = Math.min(...cfg.groups[g].devices.map((d) => maxPasidsOf(cfg, d)));
   if (op.op === 'bind_pasid') {
     if (result.errno !== 'ENOSPC' || mm.domains.some((u) => u > 0)) return null;
     return op.pasid > 0 && op.pasid < range && !slots.has(op.pasid) ? 'idle-local-kept' : null;

@@ -24,7 +24,7 @@
  * with equal keys own no slot and have equal records, so swapping them changes nothing: two
  * states get the same canonical words iff one is a permutation of the other.
  */
-import { ObjectWorld, contractBreach, maxPasids, type Config, type SpecOp, type State, type Variant, type Slot, type Mm } from '../spec/index.ts';
+import { ObjectWorld, contractBreach, maxPasidsOf, type Config, type SpecOp, type State, type Variant, type Slot, type Mm } from '../spec/index.ts';
 import type { OpName } from '../vocab/index.ts';
 import { resolveSetup } from '../vocab/setup.ts';
 import type { Bounds, ModelConfig } from './config.ts';
@@ -110,7 +110,7 @@ const factorial = (n: number): number => (n <= 1 ? 1 : n * factorial(n - 1));
 
 /** The local PASIDs tried on a device: 0, 1..min(max-1, K), and max (the first out-of-range). */
 export function triedPasids(cfg: Config, dev: number, k: number): number[] {
-  const max = maxPasids(cfg, dev);
+  const max = maxPasidsOf(cfg, dev);
   const out = [0];
   for (let p = 1; p <= Math.min(max - 1, k); p++) out.push(p);
   if (max > 0) out.push(max); else out.push(1);
@@ -128,7 +128,7 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   // PASIDs a state may hold: the tried ones (bind_pasid may even leave an out-of-range one on
   // a v2 mm, V4), and every id the global allocator can hand out (at most one per mm plus the
   // alloc_global holders, lowest first, so ids 1..nm+holders).
-  const maxDev = Math.max(0, ...cfg.devices.map((_, d) => maxPasids(cfg, d)));
+  const maxDev = Math.max(0, ...cfg.devices.map((_, d) => maxPasidsOf(cfg, d)));
   const u = new Set<number>();
   for (const t of tried) for (const p of t) if (p > 0) u.add(p);
   for (let p = 1; p <= Math.min(maxDev - 1, nm + bounds.allocGlobalHolders); p++) u.add(p);
@@ -154,7 +154,7 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
 
   const templates: SpecOp[] = [];
   const has = (o: OpName) => ops.includes(o);
-  const range = Float64Array.from(cfg.groups, (g) => Math.min(...g.devices.map((d) => maxPasids(cfg, d))));
+  const range = Float64Array.from(cfg.groups, (g) => Math.min(...g.devices.map((d) => maxPasidsOf(cfg, d))));
   const slotPasidsOf = (g: number): number[] => universe.filter((p) => p < range[g]);
   for (let m = 0; m < nm; m++) for (let d = 0; d < nd; d++) {
     if (has('bind')) templates.push({ op: 'bind', dev: d, mm: m });
@@ -173,7 +173,7 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   for (let d = 0; d < nd; d++) for (const p of tried[d]) {
     if (has('attach_pasid')) templates.push({ op: 'attach_pasid', dev: d, pasid: p, handle: false });
     // With an attach handle only where it can differ from a bare attach (see attachHandleMatters).
-    if (has('attach_pasid') && p > 0 && p < maxPasids(cfg, d) && attachHandleMatters(cfg, d)) templates.push({ op: 'attach_pasid', dev: d, pasid: p, handle: true });
+    if (has('attach_pasid') && p > 0 && p < maxPasidsOf(cfg, d) && attachHandleMatters(cfg, d)) templates.push({ op: 'attach_pasid', dev: d, pasid: p, handle: true });
     if (has('detach_pasid') && has('attach_pasid') && p > 0 && cfg.devices[d].iommu !== null) templates.push({ op: 'detach_pasid', dev: d, pasid: p });
     if (has('dma')) templates.push({ op: 'dma', dev: d, pasid: p });
   }

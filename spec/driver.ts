@@ -9,7 +9,8 @@ import { contractBreach, type ContractBreach } from './contract.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { observeSpec } from './observe.ts';
 import { ObjectWorld, step } from './objectWorld.ts';
-import { groupOf, initialState, slotAt, type Config, type State } from './state.ts';
+import { initialState, slotAt, type Config, type State } from './state.ts';
+import { groupOfDev } from './world.ts';
 import type { SpecOp, Variant } from './step.ts';
 
 export class ContractError extends Error {
@@ -81,7 +82,7 @@ export class SpecDriver {
       return;
     }
     if ((op.op !== 'bind' && op.op !== 'bind_pasid') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid')) return;
-    const group = groupOf(this.cfg, lowered.dev);
+    const group = groupOfDev(this.cfg, lowered.dev);
     if (group === null || after.slots[group] === this.state.slots[group]) return;   // no slot of the group written
     for (const [pasid, slot] of after.slots[group]) {
       if (slot.kind !== 'sva' || slot.mm !== lowered.mm) continue;
@@ -134,7 +135,7 @@ export class SpecDriver {
   private aliases(name: string, dev: number, mm: number): boolean {
     const h = this.names.get(name)!;
     const slot = slotAt(this.state, h.group, h.pasid);
-    return slot?.kind === 'sva' && slot.mm === mm && groupOf(this.cfg, dev) === h.group;
+    return slot?.kind === 'sva' && slot.mm === mm && groupOfDev(this.cfg, dev) === h.group;
   }
 }
 

@@ -1,6 +1,6 @@
 /** The reference spec of the SVA PASID rules: pure, small, the oracle. */
 export type { Config, Mm, MmData, Slot, State } from './state.ts';
-export { initialState, maxPasids } from './state.ts';
+export { initialState } from './state.ts';
 export type { SpecOp, Step, Variant } from './step.ts';
 export { variantArg } from './step.ts';
 export { step, ObjectWorld } from './objectWorld.ts';

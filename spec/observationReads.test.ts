@@ -10,7 +10,8 @@ import { INVARIANTS, type StateInvariant } from './invariants.ts';
 import { ObjectWorld } from './objectWorld.ts';
 import { observeSpec } from './observe.ts';
 import { ObservationReads } from './observationReads.ts';
-import { maxPasids, type Config, type Mm, type Slot, type State } from './state.ts';
+import type { Config, Mm, Slot, State } from './state.ts';
+import { maxPasidsOf } from './world.ts';
 import { VARIANT_BY_NAME } from './variants/index.ts';
 
 const SEED = Number(process.env.SVACHECK_SEED ?? Math.floor(Math.random() * 2 ** 32));
@@ -42,7 +43,7 @@ function randomState(rand: () => number): State {
     };
   });
   const slots = cfg.groups.map((g) => {
-    const range = Math.min(...g.devices.map((d) => maxPasids(cfg, d)));
+    const range = Math.min(...g.devices.map((d) => maxPasidsOf(cfg, d)));
     const m = new Map<number, Slot>();
     for (let p = chance(0.05) ? 0 : 1; p <= range; p++) {                 // now and then PASID 0 or one beyond the range
       if (p === range && chance(0.9)) break;

@@ -1,7 +1,8 @@
 /** The spec's state seen through the observation every implementation gives (vocab Observation). */
 import type { DmaProbe, Observation } from '../vocab/index.ts';
 import { step } from './objectWorld.ts';
-import { maxPasids, type Config, type State } from './state.ts';
+import type { Config, State } from './state.ts';
+import { maxPasidsOf } from './world.ts';
 import type { Variant } from './step.ts';
 
 /**
@@ -12,7 +13,7 @@ export function defaultProbes(cfg: Config, pasidsInUse: Iterable<number>): DmaPr
   const used = [...new Set(pasidsInUse)];
   const probes: DmaProbe[] = [];
   cfg.devices.forEach((d, dev) => {
-    const max = maxPasids(cfg, dev);
+    const max = maxPasidsOf(cfg, dev);
     const set = new Set<number>();
     for (let p = 0; p <= Math.min(max, 8); p++) set.add(p);
     for (const p of used) if (p <= max) set.add(p);

@@ -74,13 +74,6 @@ export function initialState(cfg: Config): State {
   };
 }
 
-/** dev->iommu->max_pasids: 2^ssid_bits, or 0 behind no IOMMU. */
-export const maxPasids = (cfg: Config, dev: number): number =>
-  cfg.devices[dev].iommu === null ? 0 : 2 ** cfg.devices[dev].ssidBits;
-
-export const groupOf = (cfg: Config, dev: number): number | null =>
-  cfg.devices[dev].iommu === null ? null : cfg.devices[dev].group;
-
 export const slotAt = (st: State, group: number, pasid: number): Slot | undefined =>
   st.slots[group].get(pasid);
 

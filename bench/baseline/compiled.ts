@@ -10,7 +10,7 @@
  * Variants other than the four built-in ones (planted bugs, a user's variant) run on spec/.
  */
 import { ERRNOS } from '../../vocab/index.ts';
-import { maxPasids, type SpecOp, type Variant } from '../../spec/index.ts';
+import { maxPasidsOf, type SpecOp, type Variant } from '../../spec/index.ts';
 import { Outcome, RK_ERRNO, RK_FAULT, RK_INVALID, RK_KERNEL, RK_MM, RK_OK, RK_PASID, ruleId } from '../../model/outcome.ts';
 import {
   EncodingError, K_EMPTY, K_HANDLE, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
@@ -84,7 +84,7 @@ export class Compiled {
     this.universe = L.values;
     this.dGroup = Int32Array.from(cfg.devices, (d) => (d.iommu === null ? -1 : d.group));
     this.dIommu = Int32Array.from(cfg.devices, (d) => d.iommu ?? -1);
-    this.dMax = Float64Array.from(cfg.devices, (_, i) => maxPasids(cfg, i));
+    this.dMax = Float64Array.from(cfg.devices, (_, i) => maxPasidsOf(cfg, i));
     this.iSva = Uint8Array.from(cfg.iommus, (i) => (i.sva ? 1 : 0));
     this.iAsids = Float64Array.from(cfg.iommus, (i) => 2 ** i.asidBits - 1);
     this.holders = space.bounds.allocGlobalHolders;
