@@ -112,6 +112,12 @@ export class FlatEngine extends Base implements Engine {
   }
   /** The successors of the variants whose transition changed nothing are their states already. */
   override settle(): void {}
+  /** Whether a successor lies beyond the bounds: asked of the words its transition wrote. */
+  override cut(): boolean {
+    const h = this.space.layout.h;
+    for (let k = 0; k < this.worlds.length; k++) if (this.out[k].changed && this.worlds[k].beyond(h)) return true;
+    return false;
+  }
   fire(t: number): boolean {
     if (this.possible[t] === 0) return false;
     const V = this.variants, W = this.worlds, alloc = this.alloc[t] === 1;

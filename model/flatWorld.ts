@@ -146,6 +146,24 @@ export class FlatWorld implements World, Reads {
     this.dirty = false;
   }
 
+  /**
+   * Whether the successor has a handle with more than h users (it is cut): only a written
+   * users word can exceed it, the state expanded being within the bounds.
+   */
+  beyond(h: number): boolean {
+    const d = this.to, y = this.tb, L = this.L;
+    const exceeds = (k: number): boolean => d[y + L.slotBase + k * SLOT_REC + S_KIND] === K_SVA && d[y + L.slotBase + k * SLOT_REC + S_USERS] > h;
+    if (this.nt > this.touched.length) {
+      for (let k = 0; k < L.slots; k++) if (exceeds(k)) return true;
+      return false;
+    }
+    for (let j = 0; j < this.nt; j++) {
+      const off = this.touched[j] - L.slotBase;
+      if (off >= 0 && off < L.slots * SLOT_REC && off % SLOT_REC === S_USERS && exceeds((off - S_USERS) / SLOT_REC)) return true;
+    }
+    return false;
+  }
+
   /** Whether the successor differs from the state expanded: only a written word can. */
   changed(): boolean {
     if (!this.dirty) return false;
