@@ -3,12 +3,15 @@
 // lockstep; these tests hold them to each other on every reachable state of the bundled
 // configurations (enabledness, result, rules, successor), and show a divergence is caught.
 import { describe, expect, it, vi } from 'vitest';
+import { initialState, variantByName } from '../spec/index.ts';
 import { VARIANTS } from '../vocab/index.ts';
 import { check } from './check.ts';
 import { bundledConfigNames, loadBundledConfig, loadConfigFile, loadManifest } from './config.ts';
 import { diff } from './diff.ts';
-import { DivergenceError } from './engine.ts';
+import { DivergenceError, FlatEngine } from './engine.ts';
 import { FlatWorld } from './flatWorld.ts';
+import { Packer, buildSpace, toFlat } from './space.ts';
+import { StateStore } from './store.ts';
 
 const manifest = loadManifest().configs;
 
@@ -51,5 +54,35 @@ describe('verify engine: the flat and the object backend agree on every transiti
       spy.mockRestore();
     }
     expect(check(loadBundledConfig('twins'), 'v2', { engine: 'flat' }).stats.distinct).toBe(manifest.twins.v2!.distinct);
+  });
+});
+
+describe('incremental packing: a successor packed from its parent\'s words equals its full packing', () => {
+  it.each(bundledConfigNames().flatMap((name) => VARIANTS.map((v) => [name, v] as const)))('%s / %s, every successor of every reachable state (symmetry off)', (name, variant) => {
+    const v = variantByName(variant)!;
+    const space = buildSpace(loadBundledConfig(name), [v], { symmetry: false });
+    const engine = new FlatEngine(space, [v]), packer = new Packer(space), store = new StateStore(space.words);
+    const init = new Int32Array(space.layout.n), whole = new Uint32Array(space.words), part = new Uint32Array(space.words);
+    toFlat(space, initialState(space.cfg), init, 0);
+    packer.pack(init, whole);
+    store.add(whole, -1);
+    let compared = 0, differing = 0, refused = 0, first = '';
+    for (let i = 0; i < store.size; i++) {
+      const words = store.get(i);
+      engine.load(words, 0);
+      for (let t = 0; t < space.templates.length; t++) {
+        if (!engine.fire(t) || !engine.changed()) continue;
+        engine.settle();
+        if (engine.cut()) continue;
+        packer.pack(engine.after, whole);
+        if (!engine.repack(packer, words, part)) refused++;
+        else if (part.some((x, j) => x !== whole[j])) { differing++; first ||= `${JSON.stringify(space.templates[t])} from state ${i}`; }
+        compared++;
+        store.add(whole, i);
+      }
+    }
+    expect({ differing, refused, first }).toEqual({ differing: 0, refused: 0, first: '' });
+    expect(store.size).toBe(check(loadBundledConfig(name), variant, { symmetry: false, continue: true }).stats.distinct);
+    expect(compared).toBeGreaterThan(100);
   });
 });

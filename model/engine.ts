@@ -34,6 +34,11 @@ export interface Engine {
   settle(): void;
   /** Whether the successor (after settle) lies beyond the bounds. */
   cut(): boolean;
+  /**
+   * Pack the successor from its parent's words `prev` into out, repacking only what the
+   * transition wrote; false when this engine cannot (then the caller packs it whole).
+   */
+  repack?(packer: Packer, prev: Uint32Array, out: Uint32Array): boolean;
 }
 
 export const ENGINES = ['auto', 'flat', 'object', 'verify'] as const;
@@ -112,6 +117,16 @@ export class FlatEngine extends Base implements Engine {
   }
   /** The successors of the variants whose transition changed nothing are their states already. */
   override settle(): void {}
+  private readonly written: (Int32Array | null)[] = [];
+  private readonly counts: number[] = [];
+  repack(packer: Packer, prev: Uint32Array, out: Uint32Array): boolean {
+    for (let k = 0; k < this.worlds.length; k++) {
+      const w = this.worlds[k];
+      this.counts[k] = this.out[k].changed ? w.writes() : 0;
+      this.written[k] = w.written();
+    }
+    return packer.repack(prev, this.after, this.written, this.counts, out);
+  }
   /** Whether a successor lies beyond the bounds: asked of the words its transition wrote. */
   override cut(): boolean {
     const h = this.space.layout.h;

@@ -125,7 +125,8 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
         limits.onProgress({ depth, transitions: stats.transitions, distinct: store.size, queued: store.size - i, seconds: (now - started) / 1000 });
       }
     }
-    engine.load(store.get(i), 0);
+    const words = store.get(i);
+    engine.load(words, 0);
     for (let t = 0; t < T; t++) {
       if (!engine.fire(t)) continue;
       stats.transitions++;
@@ -135,7 +136,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
       stats.successors++;
       engine.settle();
       if (engine.cut()) { stats.cut++; continue; }
-      packer.pack(engine.after, buf);
+      if (!engine.repack?.(packer, words, buf)) packer.pack(engine.after, buf);
       const idx = store.add(buf, i);
       if (idx < 0) continue;
       if (hooks.newState?.(idx, engine)) { stop = 'hook'; break outer; }

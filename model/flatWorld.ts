@@ -164,6 +164,11 @@ export class FlatWorld implements World, Reads {
     return false;
   }
 
+  /** The offsets written by the transition (relative to the state's base), or null when not all were noted. */
+  written(): Int32Array | null { return this.nt > this.touched.length ? null : this.touched; }
+  /** How many writes `written` lists. */
+  writes(): number { return this.dirty ? this.nt : 0; }
+
   /** Whether the successor differs from the state expanded: only a written word can. */
   changed(): boolean {
     if (!this.dirty) return false;

@@ -427,6 +427,7 @@ export class Packer {
     for (const members of this.classes) for (const g of members) this.inClass[g] = 1;
     this.acc = new Float64Array(L.nm);
     this.dst = this.scratch;
+    for (let m = 0; m < L.nm; m++) { this.order[m] = m; this.rank[m] = m; }
   }
 
   /**
@@ -438,24 +439,7 @@ export class Packer {
     const L = this.L, A = this.A, nm = L.nm, n = L.n;
     const { head } = this;
     // Heads do not depend on the device permutation.
-    for (let m = 0; m < nm; m++) {
-      for (let t = 0; t < A; t++) {
-        const o = t * n + m * L.mmRec;
-        const pu = f[o + M_PASID];
-        let h = f[o + M_STATUS] * this.dataScale + (pu < 0 ? 0 : 1 + 2 * pu + f[o + M_GLOBAL]);
-        for (let j = 0; j < L.ni; j++) {
-          const d = f[o + M_DOM + j];
-          if (d < 0 || d >= this.domLimit[j]) tooBig(d, L.domW[j], 'SVA domain users');
-          h = h * this.domLimit[j] + d;
-        }
-        if (L.asidW > 0) for (let j = 0; j < L.ni; j++) {
-          const asid = f[o + L.asidOff + j];
-          if (asid < 0 || asid >= this.asidLimit) tooBig(asid, L.asidW, 'ASID');
-          h = h * this.asidLimit + asid;
-        }
-        head[m * A + t] = h;
-      }
-    }
+    for (let m = 0; m < nm; m++) for (let t = 0; t < A; t++) head[m * A + t] = this.headOf(f, t * n + m * L.mmRec);
     if (this.classes.length === 0) { this.packWith(f, out); return; }
     this.signatures(f);
     if (this.orders(f) > Packer.ORDER_CAP) {
@@ -473,6 +457,75 @@ export class Packer {
       first = false;
       if (!this.nextOrder()) break;
     }
+  }
+
+  /**
+   * Without symmetry, the packing of a successor from its parent's: the parent's words with
+   * only the fields its transition wrote packed again. `written[t]` lists the flat offsets
+   * (relative to state t of the tuple) written, or is null when they were not all noted: then
+   * false, and nothing is packed. Equal to `pack` (model/backends.test.ts checks it).
+   */
+  repack(prev: Uint32Array, f: Int32Array, written: readonly (Int32Array | null)[], counts: readonly number[], out: Uint32Array): boolean {
+    if (this.sym) return false;
+    for (let t = 0; t < this.A; t++) if (counts[t] > 0 && written[t] === null) return false;
+    const L = this.L, A = this.A, n = L.n, S = L.slots;
+    for (let i = 0; i < out.length; i++) out[i] = prev[i];
+    const slotsAt = L.nm * A * this.recW;
+    for (let t = 0; t < A; t++) {
+      const offs = written[t];
+      if (offs === null) continue;
+      const block = slotsAt + t * (S * L.slotW + 2 * L.u);
+      for (let j = 0; j < counts[t]; j++) {
+        const off = offs[j];
+        if (off < L.slotBase) {
+          const m = (off / L.mmRec) | 0;
+          const h = this.headOf(f, t * n + m * L.mmRec);
+          let pos = (m * A + t) * this.recW;
+          if (this.recW <= 30) setBits(out, pos, this.recW, h);
+          else for (let w = this.recW; w > 0; w -= 30) {
+            const width = Math.min(w, 30);
+            setBits(out, pos, width, Math.floor(h / 2 ** (w - width)) % 2 ** width);
+            pos += width;
+          }
+        } else if (off < L.idaBase) {
+          const k = ((off - L.slotBase) / SLOT_REC) | 0;
+          setBits(out, block + k * L.slotW, L.slotW, this.slotCode(f, t * n + L.slotBase + k * SLOT_REC));
+        } else {
+          const i = off - L.idaBase;                                         // the allocator's bits, then the holders'
+          setBits(out, block + S * L.slotW + i, 1, f[t * n + off] ? 1 : 0);
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The head of the mm record at f[o ..): status, PASID code, domain users (and ASIDs), as one number. */
+  private headOf(f: Int32Array, o: number): number {
+    const L = this.L;
+    const pu = f[o + M_PASID];
+    let h = f[o + M_STATUS] * this.dataScale + (pu < 0 ? 0 : 1 + 2 * pu + f[o + M_GLOBAL]);
+    for (let j = 0; j < L.ni; j++) {
+      const d = f[o + M_DOM + j];
+      if (d < 0 || d >= this.domLimit[j]) tooBig(d, L.domW[j], 'SVA domain users');
+      h = h * this.domLimit[j] + d;
+    }
+    if (L.asidW > 0) for (let j = 0; j < L.ni; j++) {
+      const asid = f[o + L.asidOff + j];
+      if (asid < 0 || asid >= this.asidLimit) tooBig(asid, L.asidW, 'ASID');
+      h = h * this.asidLimit + asid;
+    }
+    return h;
+  }
+
+  /** The code of the slot record at f[o ..) (0: empty), mms by their rank. */
+  private slotCode(f: Int32Array, o: number): number {
+    const L = this.L, kind = f[o + S_KIND];
+    if (kind === K_EMPTY) return 0;
+    const dev = L.devInGroup[f[o + S_DEV]];
+    if (kind === K_HANDLE && L.kc < 2) tooBig(kind, L.slotW, 'slot kind (an attach handle)');
+    if (kind === K_SVA && (f[o + S_USERS] < 1 || f[o + S_USERS] > L.h)) tooBig(f[o + S_USERS], L.h, 'handle users');
+    return kind === K_KERNEL ? 1 + dev : kind === K_HANDLE ? 1 + L.g + dev
+      : 1 + L.kc * L.g + (this.rank[f[o + S_MM]] * L.g + dev) * L.h + f[o + S_USERS] - 1;
   }
 
   /** Pack f under the current slot map into dst, mms ranked by their keys. */
@@ -661,13 +714,9 @@ export class Packer {
     }
     for (let t = 0; t < A; t++) {
       for (let k = 0; k < L.slots; k++) {
-        const o = t * n + L.slotBase + map[k] * SLOT_REC, kind = f[o + S_KIND];
-        if (kind === K_EMPTY) { this.pos += L.slotW; continue; }         // dst is zeroed
-        const dev = L.devInGroup[f[o + S_DEV]];
-        if (kind === K_HANDLE && L.kc < 2) tooBig(kind, L.slotW, 'slot kind (an attach handle)');
-        if (kind === K_SVA && (f[o + S_USERS] < 1 || f[o + S_USERS] > L.h)) tooBig(f[o + S_USERS], L.h, 'handle users');
-        this.put(kind === K_KERNEL ? 1 + dev : kind === K_HANDLE ? 1 + L.g + dev
-          : 1 + L.kc * L.g + (this.rank[f[o + S_MM]] * L.g + dev) * L.h + f[o + S_USERS] - 1, L.slotW);
+        const code = this.slotCode(f, t * n + L.slotBase + map[k] * SLOT_REC);
+        if (code === 0) this.pos += L.slotW;                             // dst is zeroed
+        else this.put(code, L.slotW);
       }
       let pos = this.pos;
       for (let i = 0; i < L.u; i++, pos++) if (f[t * n + L.idaBase + i]) dst[pos >>> 5] |= 1 << (pos & 31);
@@ -725,6 +774,19 @@ export class Packer {
       for (let i = 0; i < L.u; i++) f[t * L.n + L.idaBase + i] = this.get(words, base, 1);
       for (let i = 0; i < L.u; i++) f[t * L.n + L.heldBase + i] = this.get(words, base, 1);
     }
+  }
+}
+
+/** Write `value` into the `width` bits at bit position pos of words (clearing what was there). */
+function setBits(words: Uint32Array, pos: number, width: number, value: number): void {
+  if (width === 0) return;
+  const w = pos >>> 5, b = pos & 31;
+  const lowWidth = Math.min(width, 32 - b);
+  const lowMask = lowWidth === 32 ? 0xffffffff : ((1 << lowWidth) - 1) << b;
+  words[w] = (words[w] & ~lowMask) | ((value << b) & lowMask);
+  if (lowWidth < width) {
+    const highMask = (1 << (width - lowWidth)) - 1;
+    words[w + 1] = (words[w + 1] & ~highMask) | ((value >>> lowWidth) & highMask);
   }
 }
 
