@@ -3,9 +3,11 @@
  * checker's flat states (space.ts Layout), the outcome as numbers in an Outcome. It holds no
  * rule: spec/ runs on it unchanged.
  *
- * A transition reads the state being expanded (`from`) and, on its first write, copies it into
- * the successor's place (`to`) and goes on there: a transition that writes nothing costs no
- * copy, and the before-state is never changed.
+ * The engine keeps a copy of the state being expanded (`from`) in the successor's place
+ * (`to`), made once per state. A transition reads and writes that copy in place, noting the
+ * offset of each word it writes; the next transition puts back only those words. So a
+ * transition costs no copy of the state, and the words it wrote are all the engine looks at
+ * to tell whether the state changed, whether it left the bounds, and to repack it.
  */
 import { ERRNOS, type Errno, type FaultKind } from '../vocab/index.ts';
 import type { ApiRuleId, MmStatus, Reads, SlotKind, World } from '../spec/index.ts';
@@ -60,7 +62,7 @@ export class FlatWorld implements World, Reads {
   private readonly idaBase: number;
   private readonly heldBase: number;
   private readonly n: number;
-  /** The state read: `cur` at `cb`; `from`/`fb` the state being expanded, `to`/`tb` the successor's place. */
+  /** The state read: `cur` at `cb`; `from`/`fb` the state being expanded, `to`/`tb` the successor's place (tb -1: a read-only view). */
   private cur: Int32Array;
   private cb = 0;
   private from: Int32Array;
@@ -74,7 +76,7 @@ export class FlatWorld implements World, Reads {
   private readonly lastRuleCode: number[] = [];
   private readonly lastErrno: (string | undefined)[] = [];
   private readonly lastErrnoCode: number[] = [];
-  /** Whether this transition has written (cur is the successor). */
+  /** Whether this transition has written. */
   dirty = false;
   /** Offsets written in this transition (relative to the state's base), and how many. */
   private readonly touched = new Int32Array(64);
