@@ -32,11 +32,17 @@ export class ObjectWorld implements World {
   slotDev(group: number, pasid: number): number { return this.slot(group, pasid)!.dev; }
   slotMm(group: number, pasid: number): number { const s = this.slot(group, pasid)!; return s.kind === 'sva' ? s.mm : NONE; }
   slotUsers(group: number, pasid: number): number { const s = this.slot(group, pasid)!; return s.kind === 'sva' ? s.users : 0; }
-  slotPasids(group: number): readonly number[] { return [...this.st.slots[group].keys()].sort((a, b) => a - b); }
-  allocated(pasid: number): boolean { return this.st.ida.includes(pasid); }
+  slotPasids(group: number): readonly number[] {
+    const m = this.st.slots[group];
+    if (this.ownGroup[group]) return sortedKeys(m);                       // this step's own copy: it may still change
+    let keys = keysOf.get(m);                                            // a published map never changes
+    if (keys === undefined) keysOf.set(m, keys = sortedKeys(m));
+    return keys;
+  }
+  allocated(pasid: number): boolean { return has(this.st.ida, pasid); }
   /** A new list, as slotPasids: a step writes its own copy of the id lists in place. */
   idaPasids(): readonly number[] { return [...new Set([...this.st.ida, ...this.st.kernelHeld])].sort((a, b) => a - b); }
-  held(pasid: number): boolean { return this.st.kernelHeld.includes(pasid); }
+  held(pasid: number): boolean { return has(this.st.kernelHeld, pasid); }
   heldCount(): number { return this.st.kernelHeld.length; }
 
   // --- writes
@@ -115,6 +121,17 @@ export class ObjectWorld implements World {
   fault(kind: FaultKind, rule: ApiRuleId): void { this.set(R.fault(kind), rule); }
   also(rule: ApiRuleId): void { (this.effects ??= []).push(rule); }
   failed(): boolean { return this.result.kind === 'errno'; }
+}
+
+/** The PASIDs of a published group map, ascending, computed once per map (maps are shared between states). */
+const keysOf = new WeakMap<ReadonlyMap<number, Slot>, readonly number[]>();
+const sortedKeys = (m: ReadonlyMap<number, Slot>): number[] => [...m.keys()].sort((a, b) => a - b);
+
+/** Whether the ascending list xs holds x (binary search). */
+function has(xs: readonly number[], x: number): boolean {
+  let lo = 0, hi = xs.length - 1;
+  while (lo <= hi) { const mid = (lo + hi) >> 1; if (xs[mid] === x) return true; if (xs[mid] < x) lo = mid + 1; else hi = mid - 1; }
+  return false;
 }
 
 /** Insert x into the ascending list xs, after any equal element (insertSorted, in place). */

@@ -1,6 +1,7 @@
 /** The spec's state seen through the observation every implementation gives (vocab Observation). */
 import type { DmaProbe, Observation } from '../vocab/index.ts';
-import { step } from './objectWorld.ts';
+import { ObjectWorld } from './objectWorld.ts';
+import { act } from './ops.ts';
 import type { Config, State } from './state.ts';
 import { maxPasidsOf } from './world.ts';
 import type { Variant } from './step.ts';
@@ -39,6 +40,8 @@ export function observeSpec(v: Variant, cfg: Config, st: State, probes?: readonl
     }
   });
   const devIndex = new Map(cfg.devices.map((d, i) => [d.name, i]));
+  const w = new ObjectWorld(cfg, st);                                    // a DMA only reads: one world answers every probe
+  const dma = (dev: number, pasid: number) => { w.effects = undefined; act(v, w, { op: 'dma', dev, pasid }); return w.result; };
   return {
     bonds,
     attaches,
@@ -52,7 +55,7 @@ export function observeSpec(v: Variant, cfg: Config, st: State, probes?: readonl
     globalPasids: [...st.ida],
     dma: (probes ?? defaultProbes(cfg, pasidsInUse(st))).map((p) => ({
       dev: p.dev, pasid: p.pasid,
-      result: step(v, cfg, st, { op: 'dma', dev: devIndex.get(p.dev)!, pasid: p.pasid }).result,
+      result: dma(devIndex.get(p.dev)!, p.pasid),
     })),
   };
 }
