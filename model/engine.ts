@@ -120,6 +120,7 @@ export class FlatEngine extends Base implements Engine {
   private readonly written: (Int32Array | null)[] = [];
   private readonly counts: number[] = [];
   repack(packer: Packer, prev: Uint32Array, out: Uint32Array): boolean {
+    if (this.space.symmetry) return false;                              // the canonical form is packed whole
     for (let k = 0; k < this.worlds.length; k++) {
       const w = this.worlds[k];
       this.counts[k] = this.out[k].changed ? w.writes() : 0;

@@ -153,15 +153,16 @@ export class FlatWorld implements World, Reads {
    * users word can exceed it, the state expanded being within the bounds.
    */
   beyond(h: number): boolean {
-    const d = this.to, y = this.tb, L = this.L;
-    const exceeds = (k: number): boolean => d[y + L.slotBase + k * SLOT_REC + S_KIND] === K_SVA && d[y + L.slotBase + k * SLOT_REC + S_USERS] > h;
+    const d = this.to, y = this.tb, L = this.L, base = y + L.slotBase;
     if (this.nt > this.touched.length) {
-      for (let k = 0; k < L.slots; k++) if (exceeds(k)) return true;
+      for (let k = 0, o = base; k < L.slots; k++, o += SLOT_REC) if (d[o + S_KIND] === K_SVA && d[o + S_USERS] > h) return true;
       return false;
     }
     for (let j = 0; j < this.nt; j++) {
       const off = this.touched[j] - L.slotBase;
-      if (off >= 0 && off < L.slots * SLOT_REC && off % SLOT_REC === S_USERS && exceeds((off - S_USERS) / SLOT_REC)) return true;
+      if (off < 0 || off >= L.slots * SLOT_REC || off % SLOT_REC !== S_USERS) continue;
+      const o = base + off - S_USERS;
+      if (d[o + S_KIND] === K_SVA && d[o + S_USERS] > h) return true;
     }
     return false;
   }
