@@ -8,7 +8,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { formatOp, type DmaProbe, type Observation, type Op, type OpName, type Result, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
-import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeResult, encodeOp, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
+import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeObserveAnswer, decodeResult, encodeOp, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
 import { ProtocolError, quoteLine, type FailureKind, type ProtocolFailure } from './failures.ts';
 import { parseExecSpec } from './words.ts';
 
@@ -73,10 +73,23 @@ interface Queued {
   readonly tracked: boolean;
   resolve(r: Result, info: FailNthInfo | null): void; reject(e: ProtocolError): void;
   /** An observe queued behind ops (batching only): how its answer is decoded and delivered instead. */
-  readonly observe?: { readonly probes: readonly DmaProbe[]; answered: boolean; resolve(o: Observation): void };
+  readonly observe?: { readonly probes: readonly DmaProbe[]; readonly digest: string | null; answered: boolean; resolve(o: Observation | null): void };
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const probeBody = (p: DmaProbe) => ({ dev: p.dev, pasid: p.pasid });
+const sameProbes = (a: readonly DmaProbe[], b: readonly DmaProbe[]): boolean => {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].dev !== b[i].dev || a[i].pasid !== b[i].pasid) return false;
+  return true;
+};
+/** The answer to an observe: an observation, or, when a digest was sent, null for "that digest". */
+const decodeObserve = (resp: Json, probes: readonly DmaProbe[], digest: string | null): Decoded<Observation | null> => {
+  if (digest !== null) return decodeObserveAnswer(resp, probes, digest);
+  return 'observation' in resp ? decodeObservation(resp.observation, probes) : { ok: false, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` };
+};
 
 // Children still running, killed if the runner itself goes away (exit, SIGINT, SIGTERM).
 const LIVE = new Set<ExecAdapter>();
@@ -161,6 +174,8 @@ export class ExecAdapter implements SvaAdapter {
   private transcript: TranscriptEntry[] = [];
   private configured: { variant: VariantName; setup: Setup } | null = null;
   private totals = { configures: 0, opsSent: 0, opsAnswered: 0 };
+  /** The probes of the last observe sent with probes and a digest since configure (§12: the next may leave them out). */
+  private lastProbes: readonly DmaProbe[] | null = null;
   private exit: { code: number | null; signal: string | null; byRunner?: boolean } | null = null;
   private killedByRunner = false;
   private shuttingDown = false;
@@ -244,6 +259,7 @@ export class ExecAdapter implements SvaAdapter {
       throw this.fail(this.failureFor('unsupported_variant', `variant ${variant} is not among those announced: ${this.variants.join(', ') || '(none)'}`));
     this.flush();
     this.transcript = [];
+    this.lastProbes = null;
     this.configured = { variant, setup };
     this.totals.configures++;
     await this.request({ type: 'configure', variant, setup: encodeSetup(setup) }, `configure ${variant}`, (resp) => {
@@ -300,13 +316,13 @@ export class ExecAdapter implements SvaAdapter {
     });
   }
 
-  private queueObserve(probes: readonly DmaProbe[]): Promise<Observation> {
+  private queueObserve(probes: readonly DmaProbe[], digest: string | null): Promise<Observation | null> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      const body: Json = { id, type: 'observe', probes: probes.map((p) => ({ dev: p.dev, pasid: p.pasid })) };
+      const body: Json = { id, ...this.observeBody(probes, digest) };
       const entry: TranscriptEntry = { op: { op: 'dma', dev: '(observe)', pasid: 0 } };   // never recorded: summaries only
       const alone = this.outbox.length === 0;                            // nothing to join: go now, as a line of its own
-      this.outbox.push({ id, body, entry, tracked: false, resolve: () => {}, reject, observe: { probes, answered: false, resolve } });
+      this.outbox.push({ id, body, entry, tracked: false, resolve: () => {}, reject, observe: { probes, digest, answered: false, resolve } });
       if (alone || this.outbox.length >= this.opt.maxBatch) this.flush();
       else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
     });
@@ -325,11 +341,46 @@ export class ExecAdapter implements SvaAdapter {
    * requests); otherwise it is a line of its own, after the queued ops.
    */
   async observe(probes: readonly DmaProbe[]): Promise<Observation> {
+    return (await this.observeAsked(probes, null))!;
+  }
+
+  /**
+   * The digest capability (PROTOCOL.md §12): observe, telling the implementation the digest of
+   * the observation expected. Null when it answers that the digest of its observation is that
+   * one; otherwise its whole observation (which then differs from the expected one, unless its
+   * digest collides). Only for an implementation that announced `digest`.
+   */
+  observeOrDigest(probes: readonly DmaProbe[], digest: string): Promise<Observation | null> {
+    if ((this.hello?.capabilities.digest ?? 0) < 1) return Promise.reject(new Error(`runner bug: ${this.name} did not announce the digest capability`));
+    return this.observeAsked(probes, digest);
+  }
+
+  private async observeAsked(probes: readonly DmaProbe[], digest: string | null): Promise<Observation | null> {
     this.ensureRunning();
-    if (this.batching) return this.queueObserve(probes);
+    if (this.batching) return this.queueObserve(probes, digest);
     this.flush();
-    return this.request({ type: 'observe', probes: probes.map((p) => ({ dev: p.dev, pasid: p.pasid })) }, 'observe', (resp) =>
-      'observation' in resp ? decodeObservation(resp.observation, probes) : { ok: false, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` });
+    return this.request(this.observeBody(probes, digest), 'observe', (resp) => this.decodeObserve(resp, probes, digest));
+  }
+
+  /**
+   * An observe request; with the digest the runner expects, for an implementation serving
+   * `digest` (§12), which also lets the probes be left out when they are those of the last
+   * observe sent since configure (most steps: the spec's probes change only with the PASIDs in use).
+   */
+  private observeBody(probes: readonly DmaProbe[], digest: string | null): Json {
+    if (digest === null) { this.lastProbes = null; return { type: 'observe', probes: probes.map(probeBody) }; }
+    if (this.lastProbes !== null && sameProbes(this.lastProbes, probes)) return { type: 'observe', digest };
+    this.lastProbes = probes;
+    return { type: 'observe', probes: probes.map(probeBody), digest };
+  }
+
+  /** Observes sent with an expected digest (§12), and how many were answered by that digest alone. */
+  readonly digests = { asked: 0, matched: 0 };
+
+  private decodeObserve(resp: Json, probes: readonly DmaProbe[], digest: string | null): Decoded<Observation | null> {
+    const d = decodeObserve(resp, probes, digest);
+    if (digest !== null) { this.digests.asked++; if (d.ok && d.value === null) this.digests.matched++; }
+    return d;
   }
 
   /** Shut the child down (shutdown, then EOF, then SIGKILL); never throws. */
@@ -414,8 +465,7 @@ export class ExecAdapter implements SvaAdapter {
         if (q.observe) {
           if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (observe), got id ${JSON.stringify(resp.id)}`);
           if ('error' in resp) return this.errorFailure(resp.error, `#${q.id} observe`);
-          const d = 'observation' in resp ? decodeObservation(resp.observation, q.observe.probes)
-            : { ok: false as const, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` };
+          const d = this.decodeObserve(resp, q.observe.probes, q.observe.digest);
           if (!d.ok) return this.failureFor('malformed_response', d.error);
           q.observe.answered = true;
           q.observe.resolve(d.value);

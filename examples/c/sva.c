@@ -435,12 +435,11 @@ static const char *configure(const struct jv *req)
 	return NULL;
 }
 
-static void observe(struct buf *o, const struct jv *req)
+/* The observation object (PROTOCOL.md §7); proto_observe answers with it or with its digest. */
+static void observe(struct buf *o, const struct jv *probes)
 {
-	const struct jv *probes = json_get(req, "probes");
 	bool first = true;
-	proto_put_id(o, req);
-	buf_put(o, "\"observation\":{\"bonds\":[");
+	buf_put(o, "{\"bonds\":[");
 	for (int i = 0; i < S.nslots; i++) {
 		struct slot *s = &S.slots[i];
 		if (s->kind != SLOT_SVA) continue;
@@ -498,7 +497,7 @@ static void observe(struct buf *o, const struct jv *req)
 		proto_put_result(o, dma(d, pasid));
 		buf_put(o, "}");
 	}
-	buf_put(o, "]}}");
+	buf_put(o, "]}");
 }
 
 /* One op request: the result, or an error response. */
@@ -579,7 +578,7 @@ static int request(struct buf *o, const struct jv *req, const char *type, int in
 #endif
 		buf_put(o, "\"variants\":[\"v2\",\"v1\",\"upstream\"],\"ops\":");
 		buf_put(o, OPS);
-		buf_put(o, ",\"capabilities\":{\"batch\":1}}}");
+		buf_put(o, ",\"capabilities\":{\"batch\":1,\"digest\":1}}}");
 	} else if (!strcmp(type, "configure")) {
 		const char *err = configure(req);
 		if (err && !strcmp(err, "unsupported_variant")) proto_put_error(o, req, "unsupported_variant", "variants: v2, v1, upstream; asked", json_str(req, "variant"));
@@ -591,7 +590,7 @@ static int request(struct buf *o, const struct jv *req, const char *type, int in
 	} else if (!strcmp(type, "op") || !strcmp(type, "observe")) {
 		if (!S.configured) proto_put_error(o, req, "not_configured", "configure first", NULL);
 		else if (type[0] == 'o' && type[1] == 'p') op(o, req);
-		else observe(o, req);
+		else proto_observe(o, req, observe);
 	} else {
 		proto_put_error(o, req, "bad_request", "unknown request type", type);
 	}
