@@ -25,7 +25,11 @@ export interface ExecOptions {
   readonly stderrIsError?: boolean;
   /** Coalesce apply() calls issued without awaiting into batch lines, when hello announces the batch capability (default true). */
   readonly batch?: boolean;
-  /** Largest batch sent in one line (default 1024). */
+  /**
+   * Largest batch sent in one line (default 128). A run issued ahead goes out as several lines,
+   * so the implementation works on the first while the runner writes the next and checks the
+   * answers already back: the two sides overlap.
+   */
   readonly maxBatch?: number;
   /** How many raw protocol lines the report keeps (the last N; default 40). */
   readonly lineLimit?: number;
@@ -194,7 +198,7 @@ export class ExecAdapter implements SvaAdapter {
       stderrLimit: options.stderrLimit ?? 64 * 1024,
       stderrIsError: options.stderrIsError ?? false,
       batch: options.batch ?? true,
-      maxBatch: options.maxBatch ?? 1024,
+      maxBatch: options.maxBatch ?? 128,
       lineLimit: options.lineLimit ?? 40,
       runner: options.runner ?? 'svacheck',
       maxLineLength: options.maxLineLength ?? 16 * 2 ** 20,
