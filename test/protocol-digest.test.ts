@@ -73,7 +73,7 @@ suite('the observation digest: C (examples/c/protocol.c) and TypeScript agree', 
     });
   });
 
-  it('in a conform run of examples/c, every observe is answered by the digest alone (the runner checks any whole observation sent with its digest)', async () => {
+  it('in a conform run of examples/c, every observe but the decoy is answered by the digest alone (the runner checks any whole observation sent with its digest)', async () => {
     const c = buildCExample();
     expect(c, c.ok ? '' : c.reason).toMatchObject({ ok: true });
     if (!c.ok) return;
@@ -88,8 +88,25 @@ suite('the observation digest: C (examples/c/protocol.c) and TypeScript agree', 
         const r2 = await checkAdapter(o.adapter, { variant, setup: SEED_SETUP, runs: 30, seed: SEED });
         expect(r2.ok, `${r2.failure?.message ?? r2.broke} (${replay})`).toBe(true);
       }
+      // All but one per configure: the decoy (§12), answered with the whole observation, as it must be.
       expect(o.adapter.digests.asked).toBeGreaterThan(500);
-      expect(o.adapter.digests.matched).toBe(o.adapter.digests.asked);
+      expect(o.adapter.digests.matched).toBe(o.adapter.digests.asked - o.adapter.report().totals.configures);
+    } finally { await o.adapter.close(); }
+  }, 60_000);
+});
+
+describe('a program that echoes the digest it is sent', () => {
+  it('is caught by the decoy sent once per configure: malformed_response, not a pass', async () => {
+    const c = buildCExample();
+    if (!c.ok) return;
+    const o = await openExecAdapter('exec:node conformance/protocol/fixtures/echo-digest.mjs');
+    expect(o.ok).toBe(true);
+    if (!o.ok) return;
+    try {
+      const r = await checkAdapter(o.adapter, { variant: 'v2', setup: SEED_SETUP, runs: 5, seed: SEED });
+      expect(r.ok).toBe(false);
+      expect(o.adapter.failed?.kind).toBe('malformed_response');
+      expect(o.adapter.failed?.detail).toMatch(/decoy/);
     } finally { await o.adapter.close(); }
   }, 60_000);
 });

@@ -77,21 +77,25 @@ interface Queued {
   readonly tracked: boolean;
   resolve(r: Result, info: FailNthInfo | null): void; reject(e: ProtocolError): void;
   /** An observe queued behind ops (batching only): how its answer is decoded and delivered instead. */
-  readonly observe?: { readonly probes: readonly DmaProbe[]; readonly digest: string | null; answered: boolean; resolve(o: Observation | null): void };
+  readonly observe?: { readonly probes: readonly DmaProbe[]; readonly digest: Sent; answered: boolean; resolve(o: Observation | null): void };
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const probeBody = (p: DmaProbe) => ({ dev: p.dev, pasid: p.pasid });
+/** The expected digest with its last hex digit changed: the digest of no observation the spec expects here. */
+const decoyOf = (digest: string): string => digest.slice(0, -1) + ((parseInt(digest.slice(-1), 16) + 1) % 16).toString(16);
 const sameProbes = (a: readonly DmaProbe[], b: readonly DmaProbe[]): boolean => {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i].dev !== b[i].dev || a[i].pasid !== b[i].pasid) return false;
   return true;
 };
+/** The digest an observe carried (§12), and whether it was the decoy sent once per configure. */
+type Sent = { readonly digest: string; readonly decoy: boolean } | null;
 /** The answer to an observe: an observation, or, when a digest was sent, null for "that digest". */
-const decodeObserve = (resp: Json, probes: readonly DmaProbe[], digest: string | null): Decoded<Observation | null> => {
-  if (digest !== null) return decodeObserveAnswer(resp, probes, digest);
+const decodeObserve = (resp: Json, probes: readonly DmaProbe[], sent: Sent): Decoded<Observation | null> => {
+  if (sent !== null) return decodeObserveAnswer(resp, probes, sent.digest, sent.decoy);
   return 'observation' in resp ? decodeObservation(resp.observation, probes) : { ok: false, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` };
 };
 
@@ -180,6 +184,8 @@ export class ExecAdapter implements SvaAdapter {
   private totals = { configures: 0, opsSent: 0, opsAnswered: 0 };
   /** The probes of the last observe sent with probes and a digest since configure (§12: the next may leave them out). */
   private lastProbes: readonly DmaProbe[] | null = null;
+  /** Whether the next observe with a digest carries the decoy (once per configure, §12). */
+  private decoyDue = false;
   private exit: { code: number | null; signal: string | null; byRunner?: boolean } | null = null;
   private killedByRunner = false;
   private shuttingDown = false;
@@ -264,6 +270,7 @@ export class ExecAdapter implements SvaAdapter {
     this.flush();
     this.transcript = [];
     this.lastProbes = null;
+    this.decoyDue = true;
     this.configured = { variant, setup };
     this.totals.configures++;
     await this.request({ type: 'configure', variant, setup: encodeSetup(setup) }, `configure ${variant}`, (resp) => {
@@ -320,7 +327,7 @@ export class ExecAdapter implements SvaAdapter {
     });
   }
 
-  private queueObserve(probes: readonly DmaProbe[], digest: string | null): Promise<Observation | null> {
+  private queueObserve(probes: readonly DmaProbe[], digest: Sent): Promise<Observation | null> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const body: Json = { id, ...this.observeBody(probes, digest) };
@@ -359,8 +366,14 @@ export class ExecAdapter implements SvaAdapter {
     return this.observeAsked(probes, digest);
   }
 
-  private async observeAsked(probes: readonly DmaProbe[], digest: string | null): Promise<Observation | null> {
+  private async observeAsked(probes: readonly DmaProbe[], expected: string | null): Promise<Observation | null> {
     this.ensureRunning();
+    // Once per configure, a decoy: a digest no observation it should have has (the expected one
+    // with its last digit changed). The implementation must come back with its whole
+    // observation and its own digest, which the runner recomputes: a program that echoed the
+    // digest it was sent, or computed digests its own way, is caught (malformed_response).
+    let digest: Sent = expected === null ? null : { digest: expected, decoy: false };
+    if (expected !== null && this.decoyDue) { this.decoyDue = false; digest = { digest: decoyOf(expected), decoy: true }; }
     if (this.batching) return this.queueObserve(probes, digest);
     this.flush();
     return this.request(this.observeBody(probes, digest), 'observe', (resp) => this.decodeObserve(resp, probes, digest));
@@ -371,19 +384,19 @@ export class ExecAdapter implements SvaAdapter {
    * `digest` (§12), which also lets the probes be left out when they are those of the last
    * observe sent since configure (most steps: the spec's probes change only with the PASIDs in use).
    */
-  private observeBody(probes: readonly DmaProbe[], digest: string | null): Json {
-    if (digest === null) { this.lastProbes = null; return { type: 'observe', probes: probes.map(probeBody) }; }
-    if (this.lastProbes !== null && sameProbes(this.lastProbes, probes)) return { type: 'observe', digest };
+  private observeBody(probes: readonly DmaProbe[], sent: Sent): Json {
+    if (sent === null) { this.lastProbes = null; return { type: 'observe', probes: probes.map(probeBody) }; }
+    if (this.lastProbes !== null && sameProbes(this.lastProbes, probes)) return { type: 'observe', digest: sent.digest };
     this.lastProbes = probes;
-    return { type: 'observe', probes: probes.map(probeBody), digest };
+    return { type: 'observe', probes: probes.map(probeBody), digest: sent.digest };
   }
 
   /** Observes sent with an expected digest (§12), and how many were answered by that digest alone. */
   readonly digests = { asked: 0, matched: 0 };
 
-  private decodeObserve(resp: Json, probes: readonly DmaProbe[], digest: string | null): Decoded<Observation | null> {
-    const d = decodeObserve(resp, probes, digest);
-    if (digest !== null) { this.digests.asked++; if (d.ok && d.value === null) this.digests.matched++; }
+  private decodeObserve(resp: Json, probes: readonly DmaProbe[], sent: Sent): Decoded<Observation | null> {
+    const d = decodeObserve(resp, probes, sent);
+    if (sent !== null) { this.digests.asked++; if (d.ok && d.value === null) this.digests.matched++; }
     return d;
   }
 
