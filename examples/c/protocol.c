@@ -15,7 +15,7 @@ struct result proto_res(enum rkind k, uint32_t pasid, const char *s)
 void proto_put_result(struct buf *o, struct result r)
 {
 	switch (r.k) {
-	case R_PASID: buf_printf(o, "{\"pasid\":%u}", r.pasid); break;
+	case R_PASID: buf_put(o, "{\"pasid\":"); buf_uint(o, r.pasid); buf_put(o, "}"); break;
 	case R_OK: buf_put(o, "\"ok\""); break;
 	case R_INVALID: buf_put(o, "\"INVALID\""); break;
 	case R_KERNEL: buf_put(o, "\"kernel\""); break;
@@ -28,7 +28,8 @@ void proto_put_result(struct buf *o, struct result r)
 void proto_put_id(struct buf *o, const struct jv *req)
 {
 	const struct jv *id = req ? json_get(req, "id") : NULL;
-	if (id && id->t == J_NUM) buf_printf(o, "{\"id\":%.0f,", id->num);
+	if (id && id->t == J_NUM && id->num >= 0 && id->num < 9007199254740992.0 && id->num == (double)(uint64_t)id->num) { buf_put(o, "{\"id\":"); buf_uint(o, (uint64_t)id->num); buf_put(o, ","); }
+	else if (id && id->t == J_NUM) buf_printf(o, "{\"id\":%.0f,", id->num);
 	else buf_put(o, "{\"id\":null,");
 }
 
@@ -68,6 +69,14 @@ static void dg_value(struct digest *g, const struct jv *v)
 	if (!v || v->t == J_NULL) dg_token(g, "null");
 	else if (v->t == J_BOOL) dg_token(g, v->b ? "true" : "false");
 	else if (v->t == J_STR) dg_token(g, v->str);
+	else if (v->t == J_NUM && v->num >= 0 && v->num < 9007199254740992.0 && v->num == (double)(uint64_t)v->num) {
+		/* an integer (every number of an observation): its decimal digits, as "%.0f" writes them */
+		uint64_t n = (uint64_t)v->num;
+		size_t i = sizeof(text) - 1;
+		text[i] = '\0';
+		do { text[--i] = (char)('0' + n % 10); n /= 10; } while (n);
+		dg_token(g, text + i);
+	}
 	else if (v->t == J_NUM) { snprintf(text, sizeof(text), "%.0f", v->num); dg_token(g, text); }
 	else dg_token(g, "?");
 }
