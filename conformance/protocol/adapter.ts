@@ -8,7 +8,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { formatOp, type DmaProbe, type Observation, type Op, type OpName, type Result, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
-import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeObserveAnswer, decodeResult, encodeOp, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
+import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeObserveAnswer, decodeResult, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
 import { ProtocolError, quoteLine, type FailureKind, type ProtocolFailure } from './failures.ts';
 import { parseExecSpec } from './words.ts';
 
@@ -83,6 +83,15 @@ interface Queued {
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const probeBody = (p: DmaProbe) => ({ dev: p.dev, pasid: p.pasid });
+const resultOnly = (result: Result): Result => result;
+const withInfo = (result: Result, info: FailNthInfo | null): { result: Result; info: FailNthInfo } => ({ result, info: info! });
+/** encodeOp's fields (the op as is, without absent members), written into the request body. */
+function encodeOpInto(body: Json, op: Op): void {
+  for (const k in op) {
+    const v = (op as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) body[k] = v;
+  }
+}
 /** The expected digest with its last hex digit changed: the digest of no observation the spec expects here. */
 const decoyOf = (digest: string): string => digest.slice(0, -1) + ((parseInt(digest.slice(-1), 16) + 1) % 16).toString(16);
 const sameProbes = (a: readonly DmaProbe[], b: readonly DmaProbe[]): boolean => {
@@ -281,7 +290,7 @@ export class ExecAdapter implements SvaAdapter {
 
   /** One operation. Calls issued without awaiting are sent together as one batch line. */
   apply(op: Op): Promise<Result> {
-    return this.send(op, false, undefined).then((r) => r.result);
+    return this.send(op, false, undefined, resultOnly);
   }
 
   /**
@@ -289,7 +298,7 @@ export class ExecAdapter implements SvaAdapter {
    * made, and, with `failNth` n, the n-th of them failed as out of memory if it was reached.
    */
   applyTracked(op: Op, failNth?: number): Promise<{ result: Result; info: FailNthInfo }> {
-    return this.send(op, true, failNth).then((r) => ({ result: r.result, info: r.info! }));
+    return this.send(op, true, failNth, withInfo);
   }
 
   /** The implementation tears everything down and says what it still holds (§11). */
@@ -306,7 +315,7 @@ export class ExecAdapter implements SvaAdapter {
   /** The capabilities hello announced, with their versions. */
   get capabilities(): Readonly<Record<string, number>> { return this.hello?.capabilities ?? {}; }
 
-  private send(op: Op, tracked: boolean, failNth: number | undefined): Promise<{ result: Result; info: FailNthInfo | null }> {
+  private send<T>(op: Op, tracked: boolean, failNth: number | undefined, answer: (result: Result, info: FailNthInfo | null) => T): Promise<T> {
     if (this.failure) return Promise.reject(new ProtocolError(this.failure));
     this.ensureRunning();
     // PROTOCOL.md §4: the runner never sends an op outside hello.ops. Callers filter first
@@ -316,10 +325,12 @@ export class ExecAdapter implements SvaAdapter {
     const entry: TranscriptEntry = { op };
     this.transcript.push(entry);
     this.totals.opsSent++;
-    return new Promise((resolveBoth, reject) => {
+    return new Promise<T>((resolveAnswer, reject) => {
       const id = this.nextId++;
-      const body: Json = { id, type: 'op', ...encodeOp(op), ...(failNth !== undefined ? { fail_nth: failNth } : {}) };
-      const resolve = (result: Result, info: FailNthInfo | null) => resolveBoth({ result, info });
+      const body: Json = { id, type: 'op' };
+      encodeOpInto(body, op);
+      if (failNth !== undefined) body.fail_nth = failNth;
+      const resolve = (result: Result, info: FailNthInfo | null) => resolveAnswer(answer(result, info));
       const q: Queued = { id, body, entry, tracked, resolve, reject };
       this.outbox.push(q);
       if (!this.batching || this.outbox.length >= this.opt.maxBatch) this.flush();
@@ -366,8 +377,8 @@ export class ExecAdapter implements SvaAdapter {
     return this.observeAsked(probes, digest);
   }
 
-  private async observeAsked(probes: readonly DmaProbe[], expected: string | null): Promise<Observation | null> {
-    this.ensureRunning();
+  private observeAsked(probes: readonly DmaProbe[], expected: string | null): Promise<Observation | null> {
+    try { this.ensureRunning(); } catch (e) { return Promise.reject(e); }
     // Once per configure, a decoy: a digest no observation it should have has (the expected one
     // with its last digit changed). The implementation must come back with its whole
     // observation and its own digest, which the runner recomputes: a program that echoed the
