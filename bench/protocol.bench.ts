@@ -5,6 +5,7 @@
  * precomputed contract-respecting sequences: results alone, then checked end to end with
  * whole observations and with digests (PROTOCOL.md §12). Run: npm run bench protocol
  */
+import { readFileSync } from 'node:fs';
 import { buildCExample, openExecAdapter, type ExecAdapter } from '../conformance/protocol/index.ts';
 import { nextOp, PROTOCOL_TEST_SETUP, rng } from '../conformance/protocol/gen.ts';
 import { checkAdapter } from '../conformance/check.ts';
@@ -43,6 +44,15 @@ export async function measure(a: ExecAdapter, segs: ReturnType<typeof segments>,
   return n / ((performance.now() - t0) / 1000);
 }
 
+/** CPU time the implementation's process used so far, in ms (Linux /proc; 0 where there is none). */
+function childCpuMs(a: ExecAdapter): number {
+  const pid = a.report().pid;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);   // utime + stime, in clock ticks of 1/100 s
+  } catch { return 0; }
+}
+
 /** Median of the figures, with the lowest and highest (the machine is shared: one pass can be unlucky). */
 function median(xs: number[]): { mid: number; lo: number; hi: number } {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -77,28 +87,38 @@ export async function run(): Promise<void> {
     // lines, then checks step by step. Digests (PROTOCOL.md §12): each observe carries the
     // digest of the spec's observation and comes back as that digest alone when the C agrees;
     // whole: every observe answered with the whole observation. Median of 3 passes.
-    const checked = async (a: ExecAdapter, pipeline: boolean, digest: boolean, which: typeof segs) => {
-      const t0 = performance.now();
+    // CPU per checked op of each side, for the batched passes: on a shared machine the wall
+    // clock shows what the two cores were left to do; these show what each side costs.
+    const cpu = { runner: 0, impl: 0, ops: 0 };
+    const checked = async (a: ExecAdapter, pipeline: boolean, digest: boolean, which: typeof segs, count = false) => {
+      const t0 = performance.now(), c0 = process.cpuUsage(), i0 = childCpuMs(a);
       let n = 0;
       for (const s of which) {
         const r = await runTrace(a, PROTOCOL_TEST_SETUP, 'v2', s.ops, { pipeline, digest });
         if (r.failure) throw new Error(`C disagrees with the spec: ${r.failure.message}`);
         n += r.checked;
       }
+      if (count) { const c = process.cpuUsage(c0); cpu.runner += (c.user + c.system) / 1000; cpu.impl += childCpuMs(a) - i0; cpu.ops += n; }
       return n / ((performance.now() - t0) / 1000);
     };
-    const passes = async (a: ExecAdapter, pipeline: boolean, digest: boolean) => {
+    const passes = async (a: ExecAdapter, pipeline: boolean, digest: boolean, count = false) => {
       await checked(a, pipeline, digest, segs.slice(0, 4));               // warm-up
-      return median([await checked(a, pipeline, digest, segs), await checked(a, pipeline, digest, segs), await checked(a, pipeline, digest, segs)]);
+      const one = () => checked(a, pipeline, digest, segs, count);
+      return median([await one(), await one(), await one()]);
     };
     const spread = (m: { lo: number; hi: number }) => `(${Math.round(m.lo).toLocaleString('en-US')}..${Math.round(m.hi).toLocaleString('en-US')})`;
     const uw = await passes(unbatched, false, false), ud = await passes(unbatched, false, true);
-    const bw = await passes(batched, true, false), bd = await passes(batched, true, true);
+    const bw = await passes(batched, true, false), bd = await passes(batched, true, true, true);
     console.log(`checked end to end (runTrace: result, invariants, observation after every op), ${ops} ops, median of 3:`);
     console.log(`  unbatched, whole observations (2 round trips per op): ${n0(uw.mid)} checked ops/s ${spread(uw)}`);
     console.log(`  unbatched, digests (2 round trips per op):            ${n0(ud.mid)} checked ops/s ${spread(ud)}   no goal`);
     console.log(`  batched, whole observations (issued ahead):          ${n0(bw.mid)} checked ops/s ${spread(bw)}`);
     console.log(`  batched, digests (issued ahead, checked per step):   ${n0(bd.mid)} checked ops/s ${spread(bd)}   goal >= 50,000`);
+    if (cpu.impl > 0) {
+      const us = (ms: number) => (ms * 1000 / cpu.ops).toFixed(1);
+      console.log(`    CPU per checked op, batched with digests: runner ${us(cpu.runner)} us, C example ${us(cpu.impl)} us ` +
+        `(the two overlap on two idle cores: at best ${n0(1e6 / (Math.max(cpu.runner, cpu.impl) * 1000 / cpu.ops)).trim()} checked ops/s)`);
+    }
     recordGoal('exec: C example, unbatched (one op per line), digests', ud.mid, null);
     recordGoal('exec: C example, batched (--pipeline), digests', bd.mid, 50_000);
 
