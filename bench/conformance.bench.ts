@@ -15,6 +15,7 @@ import { createBuiltinAdapter } from '../impl/index.ts';
 import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { SEED_SETUP, type Op, type Setup, type VariantName } from '../vocab/index.ts';
 import { rng as prng } from '../vocab/random.ts';
+import { recordGoal } from './goals.ts';
 
 const SEED = Number(process.env.SVACHECK_SEED ?? 20260521);
 
@@ -109,6 +110,7 @@ export async function run(): Promise<void> {
   const specOps = workload(SEED_SETUP, 'v2', 20_000, SEED);
   const specRates = median(Array.from({ length: 6 }, () => opsPerSecond(() => new SpecDriver(SEED_SETUP, VARIANT_BY_NAME.v2), (d, op) => d.apply(op), specOps)).slice(1));
   console.log(`spec alone (seed's setup, v2)        ${fmt(specRates.mid).padStart(8)} ops/s ${spread(specRates)}   goal >= 1 M`);
+  recordGoal("spec alone (seed's setup, v2)", specRates.mid, 1e6, 'ops/s');
 
   // The property-test loop: fast-check scenarios, each op run on the spec and the builtin and
   // checked (result, every invariant on the implementation's observation, the observation
@@ -123,5 +125,6 @@ export async function run(): Promise<void> {
     const r = reports[0];
     console.log(`property-test loop ${variant.padEnd(10)} ${r.ok ? 'pass' : 'FAIL'}   ${r.checked} ops checked per ${RUNS} sequences: ` +
       `${fmt(rates.mid)} checked ops/s ${spread(rates)}   goal >= 100 k   (fast-check + spec alone, no impl, no checks: ${fmt(ceiling)} ops/s)`);
+    recordGoal(`in-process property-test loop, builtin, ${variant}`, rates.mid, 100_000);
   }
 }

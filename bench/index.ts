@@ -4,6 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { printGoals } from './goals.ts';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv.slice(2);
@@ -13,3 +14,4 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort(
   const mod = (await import(`./${file}`)) as { run(): Promise<void> | void };
   await mod.run();
 }
+printGoals();

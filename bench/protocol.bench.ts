@@ -1,15 +1,18 @@
 /**
  * Operations per second through the subprocess protocol against the C example
  * (examples/c/build/sva-v2), unbatched (one request line and one round trip per op) and
- * batched (one batch line per segment of ops), measured in the same run on the same
- * precomputed contract-respecting sequences. Run: npx tsx bench/index.ts protocol
+ * batched (batch lines of up to 128 requests), measured in the same run on the same
+ * precomputed contract-respecting sequences: results alone, then checked end to end with
+ * whole observations and with digests (PROTOCOL.md §12). Run: npm run bench protocol
  */
+import { readFileSync } from 'node:fs';
 import { buildCExample, openExecAdapter, type ExecAdapter } from '../conformance/protocol/index.ts';
 import { nextOp, PROTOCOL_TEST_SETUP, rng } from '../conformance/protocol/gen.ts';
 import { checkAdapter } from '../conformance/check.ts';
 import { runTrace } from '../conformance/lockstep.ts';
 import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { formatResult, type Op } from '../vocab/index.ts';
+import { recordGoal } from './goals.ts';
 
 const SEGMENT = 250;           // ops between two configures (the mms exit over time)
 const SEGMENTS = 40;           // 10 000 ops
@@ -41,6 +44,22 @@ export async function measure(a: ExecAdapter, segs: ReturnType<typeof segments>,
   return n / ((performance.now() - t0) / 1000);
 }
 
+/** CPU time the implementation's process used so far, in ms (Linux /proc; 0 where there is none). */
+function childCpuMs(a: ExecAdapter): number {
+  const pid = a.report().pid;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);   // utime + stime, in clock ticks of 1/100 s
+  } catch { return 0; }
+}
+
+/** Median of the figures, with the lowest and highest (the machine is shared: one pass can be unlucky). */
+function median(xs: number[]): { mid: number; lo: number; hi: number } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return { mid: sorted[Math.floor(sorted.length / 2)], lo: sorted[0], hi: sorted[sorted.length - 1] };
+}
+const n0 = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
+
 export async function run(): Promise<void> {
   const build = buildCExample();
   if (!build.ok) { console.log(`protocol bench skipped: ${build.reason}`); return; }
@@ -57,33 +76,51 @@ export async function run(): Promise<void> {
     const u = await measure(unbatched, segs, false);
     const b = await measure(batched, segs, true);
     const ops = SEGMENT * SEGMENTS;
-    console.log(`protocol, C example (v2), ${ops} ops in ${SEGMENTS} configures, results checked against the spec:`);
-    console.log(`  unbatched (1 line per op):            ${Math.round(u).toLocaleString('en-US').padStart(9)} ops/s`);
-    console.log(`  batched (1 line per ${SEGMENT} ops):        ${Math.round(b).toLocaleString('en-US').padStart(9)} ops/s`);
-    console.log(`  batched / unbatched:                  ${(b / u).toFixed(1)}x`);
+    console.log(`protocol, C example (v2), ${ops} ops in ${SEGMENTS} configures, results only (no observe), checked against the spec:`);
+    console.log(`  unbatched (1 line per op):                       ${n0(u)} ops/s`);
+    console.log(`  batched (lines of up to 128 ops):                ${n0(b)} ops/s   (${(b / u).toFixed(1)}x)`);
 
-    // End to end through the runner: runTrace checks every step (result, every invariant on
-    // the implementation's observation, the observation against the spec's), so each op is
-    // followed by an observe. Unbatched: one line and one round trip each. Batched: the runner
-    // issues a segment's ops and observes ahead (Lockstep.issue) in batch lines, then checks.
-    const checked = async (a: ExecAdapter, pipeline: boolean, which: typeof segs) => {
-      const t0 = performance.now();
+    // End to end through the runner: runTrace checks every step (result, every invariant, the
+    // observation against the spec's), so each op is followed by an observe. Unbatched: one
+    // line and one round trip each, as conform runs without --pipeline. Batched: the runner
+    // issues a segment's ops and observes ahead (Lockstep.issue, conform --pipeline) in batch
+    // lines, then checks step by step. Digests (PROTOCOL.md §12): each observe carries the
+    // digest of the spec's observation and comes back as that digest alone when the C agrees;
+    // whole: every observe answered with the whole observation. Median of 3 passes.
+    // CPU per checked op of each side, for the batched passes: on a shared machine the wall
+    // clock shows what the two cores were left to do; these show what each side costs.
+    const cpu = { runner: 0, impl: 0, ops: 0 };
+    const checked = async (a: ExecAdapter, pipeline: boolean, digest: boolean, which: typeof segs, count = false) => {
+      const t0 = performance.now(), c0 = process.cpuUsage(), i0 = childCpuMs(a);
       let n = 0;
       for (const s of which) {
-        const r = await runTrace(a, PROTOCOL_TEST_SETUP, 'v2', s.ops, { pipeline });
+        const r = await runTrace(a, PROTOCOL_TEST_SETUP, 'v2', s.ops, { pipeline, digest });
         if (r.failure) throw new Error(`C disagrees with the spec: ${r.failure.message}`);
         n += r.checked;
       }
+      if (count) { const c = process.cpuUsage(c0); cpu.runner += (c.user + c.system) / 1000; cpu.impl += childCpuMs(a) - i0; cpu.ops += n; }
       return n / ((performance.now() - t0) / 1000);
     };
-    await checked(unbatched, false, segs.slice(0, 4));                  // warm-up
-    await checked(batched, true, segs.slice(0, 4));
-    const cu = await checked(unbatched, false, segs);
-    const cb = await checked(batched, true, segs);
-    console.log(`checked end to end (runTrace: result, invariants, observation after every op), ${ops} ops:`);
-    console.log(`  unbatched (op, observe: 2 round trips per op): ${Math.round(cu).toLocaleString('en-US').padStart(9)} checked ops/s`);
-    console.log(`  batched (issued ahead, checked per step):      ${Math.round(cb).toLocaleString('en-US').padStart(9)} checked ops/s   goal >= 50,000`);
-    console.log(`  batched / unbatched:                           ${(cb / cu).toFixed(1)}x`);
+    const passes = async (a: ExecAdapter, pipeline: boolean, digest: boolean, count = false) => {
+      await checked(a, pipeline, digest, segs.slice(0, 4));               // warm-up
+      const one = () => checked(a, pipeline, digest, segs, count);
+      return median([await one(), await one(), await one()]);
+    };
+    const spread = (m: { lo: number; hi: number }) => `(${Math.round(m.lo).toLocaleString('en-US')}..${Math.round(m.hi).toLocaleString('en-US')})`;
+    const uw = await passes(unbatched, false, false), ud = await passes(unbatched, false, true);
+    const bw = await passes(batched, true, false), bd = await passes(batched, true, true, true);
+    console.log(`checked end to end (runTrace: result, invariants, observation after every op), ${ops} ops, median of 3:`);
+    console.log(`  unbatched, whole observations (2 round trips per op): ${n0(uw.mid)} checked ops/s ${spread(uw)}`);
+    console.log(`  unbatched, digests (2 round trips per op):            ${n0(ud.mid)} checked ops/s ${spread(ud)}   no goal`);
+    console.log(`  batched, whole observations (issued ahead):          ${n0(bw.mid)} checked ops/s ${spread(bw)}`);
+    console.log(`  batched, digests (issued ahead, checked per step):   ${n0(bd.mid)} checked ops/s ${spread(bd)}   goal >= 50,000`);
+    if (cpu.impl > 0) {
+      const us = (ms: number) => (ms * 1000 / cpu.ops).toFixed(1);
+      console.log(`    CPU per checked op, batched with digests: runner ${us(cpu.runner)} us, C example ${us(cpu.impl)} us ` +
+        `(the two overlap on two idle cores: at best ${n0(1e6 / (Math.max(cpu.runner, cpu.impl) * 1000 / cpu.ops)).trim()} checked ops/s)`);
+    }
+    recordGoal('exec: C example, unbatched (one op per line), digests', ud.mid, null);
+    recordGoal('exec: C example, batched (--pipeline), digests', bd.mid, 50_000);
 
     // The property loop over exec: (svacheck conform): short random sequences on the seed
     // setup, a configure and an initial observe each, one op at a time or --pipeline.
@@ -93,9 +130,9 @@ export async function run(): Promise<void> {
       return { rate: r.checked / (r.timeMs / 1000), checked: r.checked };
     };
     const lu = await loop(unbatched, false), lb = await loop(batched, true);
-    console.log(`property loop over exec: (conform, v2, 200 sequences, ${lu.checked} ops; a configure and an initial observe per sequence):`);
-    console.log(`  one op at a time:   ${Math.round(lu.rate).toLocaleString('en-US').padStart(9)} checked ops/s`);
-    console.log(`  --pipeline:         ${Math.round(lb.rate).toLocaleString('en-US').padStart(9)} checked ops/s   (${(lb.rate / lu.rate).toFixed(1)}x)`);
+    console.log(`property loop over exec: (conform, v2, 200 sequences, ${lu.checked} ops; a configure and an initial observe per sequence; digests):`);
+    console.log(`  one op at a time:   ${n0(lu.rate)} checked ops/s`);
+    console.log(`  --pipeline:         ${n0(lb.rate)} checked ops/s   (${(lb.rate / lu.rate).toFixed(1)}x)`);
   } finally {
     await unbatched.close();
     await batched.close();

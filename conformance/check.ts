@@ -14,7 +14,7 @@ import { formatOp, formatResult, R, type Op, type OpName, type Setup, type SvaAd
 import { writeLitmus, type LitmusDoc, type LitmusStep } from '../vocab/litmus.ts';
 import { dmaDifferences } from './abstraction.ts';
 import { opArb, setupArb } from './arbitraries.ts';
-import { CHECKS, ConformanceFailure, Lockstep, implVariantOf, nameOf, runTrace, servesBatches, specOf, type StepFailure, type Target } from './lockstep.ts';
+import { CHECKS, ConformanceFailure, Lockstep, implVariantOf, nameOf, runTrace, servesBatches, specOf, type LockstepOptions, type StepFailure, type Target } from './lockstep.ts';
 
 export { CHECKS, type CheckKind, type StepFailure } from './lockstep.ts';
 
@@ -41,6 +41,12 @@ export interface CheckOptions {
    * and the run reports the crash. So it is asked for, not the default. Default false.
    */
   readonly pipeline?: boolean;
+  /**
+   * Use the digest capability when the adapter announces it (PROTOCOL.md §12): every step's
+   * observation is still compared, as a digest, and the whole observation comes back, and is
+   * checked in full, only where it differs from the spec's. Default true.
+   */
+  readonly digest?: boolean;
   /** Only these operations are generated (an exec implementation's hello.ops); default: all. */
   readonly ops?: readonly OpName[];
 }
@@ -151,10 +157,10 @@ export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?
  * its step (CheckOptions.pipeline says when that differs from one op at a time).
  */
 export function conformanceProperty(adapter: SvaAdapter, variant: Target, stats: { checked: number } = { checked: 0 },
-  options: { pipeline?: boolean } = {}) {
+  options: { pipeline?: boolean } & LockstepOptions = {}) {
   const pipelined = options.pipeline === true && servesBatches(adapter);
   return async ([setup, cmds]: Scenario): Promise<void> => {
-    const ls = new Lockstep(adapter, setup, variant);
+    const ls = new Lockstep(adapter, setup, variant, options);
     try {
       throwIfFailed(await ls.start(pipelined ? scenarioOps([setup, cmds]) : undefined));
       const model: Model = { ls }, real = {};
@@ -176,7 +182,7 @@ export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): 
   if (!adapter.variants.includes(implVariantOf(variant, adapter)))
     return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${implVariantOf(variant, adapter)}` };
   const stats = { checked: 0 };
-  const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats, { pipeline: options.pipeline }));
+  const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats, { pipeline: options.pipeline, digest: options.digest }));
   const details = await fc.check(property, { seed, numRuns: options.runs ?? 100, path: splitPath(options.path).path });
   const path = details.counterexample ? joinPath(details.counterexamplePath, details.counterexample[0][1]) : null;
   const common = { ...base, path, runs: details.numRuns, shrinks: details.numShrinks };

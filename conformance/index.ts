@@ -10,7 +10,7 @@ export {
   scenarioArb, scenarioOps, splitPath,
   type CheckKind, type CheckOptions, type ConformanceReport, type Counterexample, type Scenario, type StepFailure,
 } from './check.ts';
-export { ConformanceFailure, Lockstep, runTrace } from './lockstep.ts';
+export { ConformanceFailure, Lockstep, runTrace, servesBatches, servesDigest, type DigestObserver, type LockstepOptions } from './lockstep.ts';
 export { SpecAdapter, createSpecAdapter } from './specAdapter.ts';
 export { CONFORMANCE_MUTANTS, MUTANT_FIXTURES, mutantByName, type Mutant } from './mutants/index.ts';
 export { KILL_SEED, caughtBy, formatKillTable, killMutant, runKillTable, type KillOptions, type KillRow } from './killTable.ts';

@@ -11,7 +11,9 @@ import { SpecDriver, VARIANT_BY_NAME, defaultProbes, observeSpec, pasidsInUse } 
 import { formatOp, SEED_SETUP, type DmaProbe, type Observation, type Op, type Result, type SvaAdapter } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 import { checkAdapter, scenarioArb, scenarioOps } from './check.ts';
-import { runTrace, servesBatches } from './lockstep.ts';
+import { runTrace, servesBatches, servesDigest } from './lockstep.ts';
+import { observationDigest } from './protocol/digest.ts';
+import { checkInvariants } from '../spec/index.ts';
 import { workload } from '../bench/conformance.bench.ts';
 
 /**
@@ -19,12 +21,12 @@ import { workload } from '../bench/conformance.bench.ts';
  * answer a promise, as over a pipe), with one planted defect: the `wrongAt`-th op's result, or
  * the observation after the `staleAt`-th op, is wrong. It counts how far ahead the runner sent.
  */
-function planted(options: { wrongAt?: number; staleAt?: number }) {
+function planted(options: { wrongAt?: number; staleAt?: number; digest?: boolean }) {
   const inner = createBuiltinAdapter({ name: 'planted' });
-  let ops = 0, observes = 0, checkedUpTo = 0, sentAheadMax = 0;
+  let ops = 0, observes = 0, checkedUpTo = 0, sentAheadMax = 0, digestsOnly = 0;
   const later = <T>(x: T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(x)));
-  const adapter: SvaAdapter & { capabilities: Record<string, number> } = {
-    contractVersion: 1, name: 'planted', variants: inner.variants, capabilities: { batch: 1 },
+  const adapter: SvaAdapter & { capabilities: Record<string, number>; observeOrDigest(probes: readonly DmaProbe[], digest: string): Promise<Observation | null> } = {
+    contractVersion: 1, name: 'planted', variants: inner.variants, capabilities: options.digest ? { batch: 1, digest: 1 } : { batch: 1 },
     async configure(setup, variant) { ops = 0; observes = 0; checkedUpTo = 0; await inner.configure(setup, variant); await later(null); },
     apply(op: Op): Promise<Result> {
       ops++;
@@ -38,8 +40,15 @@ function planted(options: { wrongAt?: number; staleAt?: number }) {
       const stale = n === options.staleAt ? { ...o, globalPasids: [...o.globalPasids, 4095] } : o;
       return later(stale).then((x) => { checkedUpTo = Math.max(checkedUpTo, n); return x; });
     },
+    /** PROTOCOL.md §12 as an implementation serves it: the digest alone when it is the one expected. */
+    async observeOrDigest(probes: readonly DmaProbe[], digest: string): Promise<Observation | null> {
+      const o = await adapter.observe(probes);
+      if (observationDigest(o) !== digest) return o;
+      digestsOnly++;
+      return null;
+    },
   };
-  return { adapter, sentAhead: () => sentAheadMax };
+  return { adapter, sentAhead: () => sentAheadMax, digestsOnly: () => digestsOnly };
 }
 
 const ops = workload(SEED_SETUP, 'v2', 60, 7);
@@ -72,6 +81,34 @@ describe('pipelined lockstep (batching on)', () => {
     expect(['invariant', 'observation']).toContain(batched.failure?.check);
     const single = await runTrace(planted({ staleAt: 23 }).adapter, SEED_SETUP, 'v2', ops);
     expect(batched.failure).toEqual(single.failure);
+  });
+
+  for (const k of [1, 23, 60]) {
+    test(`with digests (PROTOCOL.md §12), a wrong observation planted after op ${k} is reported at step ${k}, with the same failure as whole observations one op at a time`, async () => {
+      const p = planted({ staleAt: k, digest: true });
+      expect(servesDigest(p.adapter)).toBe(true);
+      const batched = await runTrace(p.adapter, SEED_SETUP, 'v2', ops, { pipeline: true });
+      expect(p.sentAhead()).toBe(ops.length);
+      expect(p.digestsOnly()).toBe(ops.length);                            // all sent ahead; every observe but the planted one answered by its digest
+      expect(batched.failure?.step).toBe(k);
+      const single = await runTrace(planted({ staleAt: k }).adapter, SEED_SETUP, 'v2', ops, { digest: false });
+      expect(batched.failure).toEqual(single.failure);
+      expect(batched.trace).toEqual(single.trace);
+    });
+  }
+
+  test('with digests, a wrong result planted at op 17 is reported at step 17 as without', async () => {
+    const batched = await runTrace(planted({ wrongAt: 17, digest: true }).adapter, SEED_SETUP, 'v2', ops, { pipeline: true });
+    const single = await runTrace(planted({ wrongAt: 17 }).adapter, SEED_SETUP, 'v2', ops);
+    expect(batched.failure?.step).toBe(17);
+    expect(batched.failure).toEqual(single.failure);
+  });
+
+  test('with digests and no planted defect, every observe is answered by its digest alone', async () => {
+    const p = planted({ digest: true });
+    const r = await runTrace(p.adapter, SEED_SETUP, 'v2', ops, { pipeline: true });
+    expect(r.failure).toBeNull();
+    expect(p.digestsOnly()).toBe(r.checked + 1);
   });
 
   test('asked to, the property loop pipelines for such an adapter and shrinks to the same counterexample and path', async () => {
@@ -107,6 +144,25 @@ describe('what the fast paths rely on', () => {
     return driver.observe(defaultProbes(driver.cfg, pasidsInUse(driver.state)));
   });
   const reorder = <T>(xs: readonly T[], seed: number): T[] => xs.map((x, i) => [x, (i * 7919 + seed) % 101] as const).sort((a, b) => a[1] - b[1]).map(([x]) => x);
+  const faultKinds = (o: Observation, seed: number): Observation =>
+    ({ ...o, dma: o.dma.map((x, i) => (x.result.kind === 'fault' ? { ...x, result: { kind: 'fault' as const, ...((i + seed) % 3 === 0 ? {} : { fault: (['bad_cd', 'translation'] as const)[(i + seed) % 2] }) } } : x)) });
+
+  // The lockstep skips the invariants on an observation equal to the spec's (sameAsSpec, or the
+  // digest): that is sound because the invariants see an observation as the abstraction does.
+  const stateArb = (variant: 'v2' | 'per-device' | 'upstream') => scenarioArb(variant, { maxSteps: 25 }).map((scenario) => {
+    const driver = new SpecDriver(scenario[0], VARIANT_BY_NAME[variant]);
+    for (const op of scenarioOps(scenario)) if (driver.breach(op) === null) driver.apply(op);
+    return { driver, obs: driver.observe(defaultProbes(driver.cfg, pasidsInUse(driver.state))) };
+  });
+  for (const variant of ['v2', 'per-device', 'upstream'] as const) {
+    test.prop([stateArb(variant), fc.nat()], { numRuns: 60 })(`${variant}: every invariant gives the same verdict on an observation in another order and with other fault kinds`, ({ driver, obs }, seed) => {
+      const ctx = { cfg: driver.cfg, variant: driver.variant, kernelHeld: driver.state.kernelHeld };
+      const names = (o: Observation) => checkInvariants({ ...ctx, obs: o }).map((v) => v.invariant);
+      const other: Observation = faultKinds({ ...obs, bonds: reorder(obs.bonds, seed), attaches: reorder(obs.attaches, seed), mms: reorder(obs.mms, seed).map((m) => ({ ...m, domains: reorder(m.domains, seed) })), globalPasids: reorder(obs.globalPasids, seed), dma: reorder(obs.dma, seed) }, seed);
+      expect(sameAsSpec(obs, other) || diffObservations(obs, other).length === 0).toBe(true);
+      expect(names(other)).toEqual(names(obs));
+    });
+  }
 
   test.prop([observationArb, fc.nat(), fc.integer({ min: 0, max: 6 })], { numRuns: 150 })('sameAsSpec says equal only where diffObservations finds nothing', (spec, seed, change) => {
     const b = spec.bonds[0], d = spec.dma[seed % Math.max(1, spec.dma.length)];

@@ -4,9 +4,10 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { SpecDriver, VARIANT_BY_NAME, checkInvariants, variantOf, defaultProbes, pasidsInUse, type State, type Variant, type Violation } from '../spec/index.ts';
+import { SpecDriver, checkInvariants, variantOf, defaultProbes, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
+import { observationDigest } from './protocol/digest.ts';
 
 /** The checks a step can fail, as a closed union with a title and an explanation each. */
 export type CheckKind = 'crash' | 'result' | 'invariant' | 'observation';
@@ -65,6 +66,10 @@ export const implVariantOf = (t: Target, adapter: SvaAdapter): VariantName => {
 export const nameOf = (t: Target): string => (typeof t === 'string' ? t : t.name);
 
 const where = (step: number, op: Op | null) => (op ? `step ${step} (${formatOp(op)})` : 'configure');
+const applyThrew = (n: number, op: Op, applied: Applied, e: unknown): StepFailure =>
+  failedAt(n, op, rulesOf(applied), { check: 'crash', expected: applied.result, error: errorText(e), detail: `the implementation threw: ${errorText(e)}` });
+const observeThrew = (n: number, op: Op | null, e: unknown): StepFailure =>
+  ({ check: 'crash', step: n, op, error: errorText(e), message: `${where(n, op)}: observe threw: ${errorText(e)}`, detail: `observe threw: ${errorText(e)}` });
 /** A failure of step n's op: its location in `message`, the rules that decided the spec's result. */
 const failedAt = (n: number, op: Op, rules: readonly string[], f: Omit<StepFailure, 'step' | 'op' | 'rules' | 'message'> & { detail: string }): StepFailure =>
   ({ ...f, step: n, op, rules, message: `${where(n, op)}: ${f.detail}` });
@@ -74,13 +79,29 @@ interface SpecView {
   readonly state: State;
   readonly probes: readonly DmaProbe[];
   readonly obs: Observation;
+  /** observationDigest(obs), computed the first time it is asked for (digest mode). */
+  digest: string | null;
 }
 
-/** An answer the implementation owes for a step issued ahead (pipelined mode): result, then observation. */
+/** The spec's view of the driver's state: `previous` again if the state is the same object. */
+function viewOf(driver: SpecDriver, previous: SpecView | null): SpecView {
+  const state = driver.state;
+  if (previous?.state === state) return previous;
+  const probes = defaultProbes(driver.cfg, pasidsInUse(state));
+  return { state, probes, obs: driver.observe(probes), digest: null };
+}
+const digestOf = (view: SpecView): string => (view.digest ??= observationDigest(view.obs));
+
+/**
+ * An answer the implementation owes for a step issued ahead (pipelined mode): result, then
+ * observation (null: in digest mode, the implementation's has the digest of the spec's).
+ */
 interface Issued {
   readonly op: Op | null;
   readonly result: Promise<unknown>;
-  readonly observation: Promise<Observation>;
+  readonly observation: Promise<Observation | null>;
+  /** The spec's view after this step, as the spec running ahead saw it (the probes asked). */
+  readonly view: SpecView;
 }
 
 const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
@@ -97,6 +118,34 @@ export function servesBatches(adapter: SvaAdapter): boolean {
   return (caps?.batch ?? 0) >= 1;
 }
 
+/**
+ * An adapter serving the digest capability (PROTOCOL.md §12): told the digest of the
+ * observation the spec expects, it answers null when its own observation has that digest, and
+ * its whole observation otherwise.
+ */
+export interface DigestObserver {
+  observeOrDigest(probes: readonly DmaProbe[], digest: string): Observation | null | Promise<Observation | null>;
+}
+
+/** Whether an adapter serves digests (`hello.capabilities.digest`, PROTOCOL.md §12). */
+export function servesDigest(adapter: SvaAdapter): adapter is SvaAdapter & DigestObserver {
+  const caps = (adapter as { capabilities?: Readonly<Record<string, number>> }).capabilities;
+  return (caps?.digest ?? 0) >= 1 && typeof (adapter as Partial<DigestObserver>).observeOrDigest === 'function';
+}
+
+/** How a Lockstep talks to its adapter. */
+export interface LockstepOptions {
+  /**
+   * Use the digest capability when the adapter serves it (default true): each step's observe
+   * carries the digest of the spec's observation, and the implementation answers with that
+   * digest alone when its observation has it, else with its whole observation, which is then
+   * checked in full. Off: every observe returns the whole observation.
+   */
+  readonly digest?: boolean;
+}
+
+const rulesOf = (applied: Applied): string[] => [applied.rule, ...applied.effects];
+
 export class Lockstep {
   readonly driver: SpecDriver;
   /** The operations run so far (those the caller contract allowed). */
@@ -106,11 +155,15 @@ export class Lockstep {
   private view: SpecView | null = null;
   /** Pipelined mode: a spec that runs ahead of `driver` to know which ops to issue and which probes to ask. */
   private ahead: SpecDriver | null = null;
+  private aheadView: SpecView | null = null;
   private readonly issued: Issued[] = [];
   private nextIssued = 0;
+  /** The adapter, when the digest capability is used (LockstepOptions.digest). */
+  private readonly digests: (SvaAdapter & DigestObserver) | null;
 
-  constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target) {
+  constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target, options: LockstepOptions = {}) {
     this.driver = new SpecDriver(setup, specOf(variant));
+    this.digests = options.digest !== false && servesDigest(adapter) ? adapter : null;
   }
 
   /** Whether a correct kernel caller may issue op now (the caller contract, and nothing more). */
@@ -133,12 +186,18 @@ export class Lockstep {
       return this.checkState(0, null);
     }
     const done = owed(Promise.resolve(configured));
-    let initial: Promise<Observation>;
-    try { initial = Promise.resolve(this.adapter.observe(this.specView().probes)); } catch (e) { initial = Promise.reject(e); }
+    const view = this.specView();
+    let initial: Promise<Observation | null>;
+    try { initial = Promise.resolve(this.observeFor(view)); } catch (e) { initial = Promise.reject(e); }
     owed(initial);
     this.issue(ahead);
     try { await done; } catch (e) { return configureFailed(e); }
-    return this.checkState(0, null, { op: null, result: initial, observation: initial });
+    return this.checkState(0, null, { op: null, result: initial, observation: initial, view });
+  }
+
+  /** Ask the implementation for its observation at the view's probes: whole, or in digest mode null if it has the view's digest. */
+  private observeFor(view: SpecView): Observation | null | Promise<Observation | null> {
+    return this.digests ? this.digests.observeOrDigest(view.probes, digestOf(view)) : this.adapter.observe(view.probes);
   }
 
   /**
@@ -155,11 +214,11 @@ export class Lockstep {
     for (const op of ops) {
       if (ahead.breach(op) !== null) continue;
       ahead.apply(op);
-      const probes = defaultProbes(ahead.cfg, pasidsInUse(ahead.state));
-      let result: Promise<unknown>, observation: Promise<Observation>;
+      const view = this.aheadView = viewOf(ahead, this.aheadView);
+      let result: Promise<unknown>, observation: Promise<Observation | null>;
       try { result = Promise.resolve(this.adapter.apply(op)); } catch (e) { result = Promise.reject(e); }
-      try { observation = Promise.resolve(this.adapter.observe(probes)); } catch (e) { observation = Promise.reject(e); }
-      this.issued.push({ op, result: owed(result), observation: owed(observation) });
+      try { observation = Promise.resolve(this.observeFor(view)); } catch (e) { observation = Promise.reject(e); }
+      this.issued.push({ op, result: owed(result), observation: owed(observation), view });
     }
   }
 
@@ -172,14 +231,11 @@ export class Lockstep {
     this.trace.push(op);
     const n = this.trace.length;
     const applied = this.driver.apply(op);
-    const expected = applied.result;
-    const rules = [applied.rule, ...applied.effects];
     const pending = this.takeIssued(op);
-    const threw = (e: unknown): StepFailure => failedAt(n, op, rules, { check: 'crash', expected, error: errorText(e), detail: `the implementation threw: ${errorText(e)}` });
     let actual: unknown;
-    try { actual = pending ? pending.result : this.adapter.apply(op); } catch (e) { return threw(e); }
-    if (isPromise(actual)) return actual.then((a) => this.checkResult(n, op, rules, expected, a, pending), threw);
-    return this.checkResult(n, op, rules, expected, actual, pending);
+    try { actual = pending ? pending.result : this.adapter.apply(op); } catch (e) { return applyThrew(n, op, applied, e); }
+    if (isPromise(actual)) return actual.then((a) => this.checkResult(n, op, applied, a, pending), (e: unknown) => applyThrew(n, op, applied, e));
+    return this.checkResult(n, op, applied, actual, pending);
   }
 
   private takeIssued(op: Op): Issued | null {
@@ -190,16 +246,17 @@ export class Lockstep {
     return next;
   }
 
-  private checkResult(n: number, op: Op, rules: readonly string[], expected: Result, actual: unknown, pending: Issued | null): StepFailure | null | Promise<StepFailure | null> {
+  private checkResult(n: number, op: Op, applied: Applied, actual: unknown, pending: Issued | null): StepFailure | null | Promise<StepFailure | null> {
+    const expected = applied.result;
     if (!isResult(actual)) {
-      return failedAt(n, op, rules, { check: 'crash', expected, error: `malformed result ${JSON.stringify(actual)}`, detail: `the implementation returned ${JSON.stringify(actual)}, not a result` });
+      return failedAt(n, op, rulesOf(applied), { check: 'crash', expected, error: `malformed result ${JSON.stringify(actual)}`, detail: `the implementation returned ${JSON.stringify(actual)}, not a result` });
     }
     if (!sameResult(expected, actual)) {
-      return failedAt(n, op, rules, { check: 'result', expected, actual, detail: `spec ${formatResult(expected)}, impl ${formatResult(actual)}` });
+      return failedAt(n, op, rulesOf(applied), { check: 'result', expected, actual, detail: `spec ${formatResult(expected)}, impl ${formatResult(actual)}` });
     }
     const f = this.checkState(n, op, pending);
-    const withRules = (x: StepFailure | null): StepFailure | null => x && { ...x, rules };
-    return isPromise(f) ? f.then(withRules) : withRules(f);
+    if (f === null) return null;
+    return isPromise(f) ? f.then((x) => x && { ...x, rules: rulesOf(applied) }) : { ...f, rules: rulesOf(applied) };
   }
 
   /**
@@ -209,27 +266,31 @@ export class Lockstep {
    * rebuilt only when a step changed the state (lockstep.test.ts holds the spec to that).
    */
   private specView(): SpecView {
-    const state = this.driver.state;
-    if (this.view?.state !== state) {
-      const probes = defaultProbes(this.driver.cfg, pasidsInUse(state));
-      this.view = { state, probes, obs: this.driver.observe(probes) };
-    }
-    return this.view;
+    return this.view = viewOf(this.driver, this.view);
   }
 
   private checkState(n: number, op: Op | null, pending: Issued | null = null): StepFailure | null | Promise<StepFailure | null> {
-    const view = this.specView();
-    let impl: Observation | Promise<Observation>;
-    const threw = (e: unknown): StepFailure =>
-      ({ check: 'crash', step: n, op, error: errorText(e), message: `${where(n, op)}: observe threw: ${errorText(e)}`, detail: `observe threw: ${errorText(e)}` });
-    try { impl = pending ? pending.observation : this.adapter.observe(view.probes); } catch (e) { return threw(e); }
-    if (isPromise(impl)) return impl.then((o) => this.compare(n, op, view, o), threw);
+    const view = pending ? pending.view : this.specView();
+    let impl: Observation | null | Promise<Observation | null>;
+    try { impl = pending ? pending.observation : this.observeFor(view); } catch (e) { return observeThrew(n, op, e); }
+    if (isPromise(impl)) return impl.then((o) => this.compare(n, op, view, o), (e: unknown) => observeThrew(n, op, e));
     return this.compare(n, op, view, impl);
   }
 
-  /** Every invariant on the implementation's observation, then the observation against the spec's. */
-  private compare(n: number, op: Op | null, view: SpecView, impl: Observation): StepFailure | null {
+  /**
+   * Every invariant on the implementation's observation, then the observation against the
+   * spec's. An observation equal to the spec's (sameAsSpec; in digest mode, null: it has the
+   * digest of the spec's) passes both at once: nothing differs, and every invariant is a
+   * function of the observation as the abstraction sees it (lists in any order, fault kinds
+   * aside: lockstep.test.ts holds them to that), so on it the invariants give what they give on
+   * the spec's own observation, and those the spec breaks are the variant's findings, never
+   * the implementation's (below). Only an observation that may differ pays for the invariants
+   * and the diff, in the order and with the messages they always had.
+   */
+  private compare(n: number, op: Op | null, view: SpecView, impl: Observation | null): StepFailure | null {
+    if (impl === null) return null;
     const spec = view.obs;
+    if (sameAsSpecSafe(spec, impl)) return null;
     let violations: Violation[];
     try {
       // The spec is the oracle: an invariant the spec itself breaks here is a finding about the
@@ -248,9 +309,7 @@ export class Lockstep {
       return { check: 'invariant', step: n, op, invariant: v, specObservation: spec, implObservation: impl, diff: diffObservations(spec, impl),
         message: `${where(n, op)}: invariant ${v.invariant} (${v.rule}) fails: ${v.reason}`, detail: `breaks invariant ${v.invariant} (${v.rule}): ${v.reason}` };
     }
-    // Equal in the spec's order means equal (abstraction.ts); anything else gets the full diff,
-    // which decides. So every step is compared, and only a differing one pays for the diff.
-    if (sameAsSpecSafe(spec, impl)) return null;
+    // Not shown equal by sameAsSpec: the full diff decides (a long list in another order may still be equal).
     const diff = diffObservations(spec, impl);
     if (diff.length > 0) {
       return { check: 'observation', step: n, op, diff, specObservation: spec, implObservation: impl,
@@ -275,9 +334,9 @@ const sameAsSpecSafe = (spec: Observation, impl: Observation): boolean => {
  * a process that dies mid-batch answers none of that batch, and only op-at-a-time says which
  * op killed it.
  */
-export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: Target, ops: readonly Op[], options: { pipeline?: boolean } = {}):
+export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: Target, ops: readonly Op[], options: { pipeline?: boolean } & LockstepOptions = {}):
   Promise<{ trace: Op[]; failure: StepFailure | null; checked: number }> {
-  const ls = new Lockstep(adapter, setup, variant);
+  const ls = new Lockstep(adapter, setup, variant, options);
   let failure = await ls.start(options.pipeline ? ops : undefined);
   for (const op of ops) {
     if (failure) break;

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { bufferIo } from '../cli/io.ts';
-import { buildCExample } from '../conformance/protocol/index.ts';
+import { checkAdapter } from '../conformance/check.ts';
+import { buildCExample, openExecAdapter } from '../conformance/protocol/index.ts';
 import { buildKernelHarness } from '../kernel/build.ts';
 import { extractSvaDefinitions, readKernelTree } from '../kernel/tree.ts';
 
@@ -119,6 +120,24 @@ describe.skipIf(why !== null)('svacheck kernel on the fixture trees', () => {
     // The table names the points where the two trees differ: upstream keeps a failed first
     // bind's PASID (S6), v2 rolls it back (V7).
     expect(r.out).toMatch(tree === 'upstream' ? /handle .*ENOMEM \(N3, S6\)/ : /handle .*ENOMEM \(N3, V7\)/);
+  });
+
+  it.each([['upstream'], ['v2']] as const)('%s: the harness answers observes by digest (PROTOCOL.md §12), agreeing with the runner\'s', async (tree) => {
+    const read = await readKernelTree(path.join(FIXTURES, tree));
+    if (!read.ok) throw new Error(read.problem.message);
+    const built = await buildKernelHarness(read.tree);
+    if (!built.ok) throw new Error(built.headline);
+    const o = await openExecAdapter(`exec:${built.program} --variant ${tree}`);
+    if (!o.ok) throw new Error(`cannot start the harness: ${o.usage ?? o.failure?.detail}`);
+    try {
+      expect(o.adapter.capabilities.digest).toBe(1);
+      const r = await checkAdapter(o.adapter, { variant: tree, runs: 15, seed: 11 });
+      expect(r.ok, r.failure?.message ?? r.broke).toBe(true);
+      // Every observe but the decoy (one per configure) came back as its digest alone; a whole
+      // observation sent with a digest other than the runner's recomputation would be malformed.
+      expect(o.adapter.digests.asked).toBeGreaterThan(50);
+      expect(o.adapter.digests.matched).toBe(o.adapter.digests.asked - o.adapter.report().totals.configures);
+    } finally { await o.adapter.close(); }
   });
 
   it('v2 without iommu_free_global_pasid on out_free_iommu_mm: a short counterexample', async () => {

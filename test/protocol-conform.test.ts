@@ -33,6 +33,23 @@ suite('svacheck conform', () => {
     expect(r.out).toContain('Verdict: all checks held (exit 0)');
   });
 
+  it('--pipeline sends each random run ahead in batch lines; with or without it, observes carry digests (PROTOCOL.md §8, §12)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'svacheck-pipeline-'));
+    const sent = async (...extra: string[]) => {
+      const log = path.join(dir, `in${extra.length}.jsonl`);
+      const r = await conform('--impl', `exec:sh -c 'tee ${log} | examples/c/build/sva-v2'`, '--variant', 'v2', '--no-library', '--runs', '20', '--seed', '11', ...extra);
+      expect(r.code, r.out + r.err).toBe(0);
+      return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; requests?: { type: string; digest?: string }[]; digest?: string });
+    };
+    const opsPerLine = (msgs: Awaited<ReturnType<typeof sent>>) => Math.max(...msgs.map((m) => (m.type === 'batch' ? m.requests!.filter((q) => q.type === 'op').length : m.type === 'op' ? 1 : 0)));
+    const digests = (msgs: Awaited<ReturnType<typeof sent>>) => msgs.flatMap((m) => m.requests ?? [m]).filter((q) => q.type === 'observe' && typeof q.digest === 'string').length;
+    const pipelined = await sent('--pipeline'), plain = await sent();
+    expect(opsPerLine(pipelined)).toBeGreaterThan(1);
+    expect(opsPerLine(plain)).toBe(1);
+    expect(digests(pipelined)).toBeGreaterThan(20);
+    expect(digests(plain)).toBeGreaterThan(20);
+  });
+
   it('the planted v1 reuse bug: exit 1, a shrunk litmus file that replays the failure', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'svacheck-conform-'));
     const r = await conform('--impl', 'exec:examples/c/build/sva-v2-planted', '--variant', 'v2', '--runs', '100', '--seed', '7', '--out', out);

@@ -21,7 +21,7 @@ import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } fr
 import { SEED_SETUP, VARIANTS, type OpName, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import { helpText, intOption, MAX_TIMER_MS, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { isVariantPath, resolveVariantArg, variantArgs } from '../variants.ts';
-import { implVariantOf } from '../../conformance/lockstep.ts';
+import { implVariantOf, servesDigest, type DigestObserver } from '../../conformance/lockstep.ts';
 import type { Variant } from '../../spec/index.ts';
 import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
@@ -175,12 +175,17 @@ export const safeName = (name: string): string => {
 /** The adapter as runs see it: once a signal arrived, every call fails at once, so a run in progress ends. */
 function interruptible(adapter: SvaAdapter): SvaAdapter {
   const stop = () => new Error(`interrupted by ${stopSignal()}`);
-  return {
+  const wrapped: SvaAdapter & Partial<DigestObserver> & { readonly capabilities?: Readonly<Record<string, number>> } = {
     contractVersion: 1, name: adapter.name, variants: adapter.variants,
     configure: (setup, variant) => { if (interrupted()) throw stop(); return adapter.configure(setup, variant); },
     apply: (op) => { if (interrupted()) throw stop(); return adapter.apply(op); },
     observe: (probes) => { if (interrupted()) throw stop(); return adapter.observe(probes); },
+    // What the runner asks of the adapter itself (servesBatches, servesDigest) passes through:
+    // without it --pipeline and the digest capability would silently never be used.
+    get capabilities() { return (adapter as { capabilities?: Readonly<Record<string, number>> }).capabilities; },
   };
+  if (servesDigest(adapter)) wrapped.observeOrDigest = (probes, digest) => { if (interrupted()) throw stop(); return adapter.observeOrDigest(probes, digest); };
+  return wrapped;
 }
 
 export async function runConform(o: ConformOptions, impl: SvaAdapter, exec: Supervised | null, io: Io): Promise<ConformResult> {

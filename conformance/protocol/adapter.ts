@@ -8,7 +8,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { formatOp, type DmaProbe, type Observation, type Op, type OpName, type Result, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
-import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeResult, encodeOp, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
+import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeObserveAnswer, decodeResult, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
 import { ProtocolError, quoteLine, type FailureKind, type ProtocolFailure } from './failures.ts';
 import { parseExecSpec } from './words.ts';
 
@@ -25,7 +25,11 @@ export interface ExecOptions {
   readonly stderrIsError?: boolean;
   /** Coalesce apply() calls issued without awaiting into batch lines, when hello announces the batch capability (default true). */
   readonly batch?: boolean;
-  /** Largest batch sent in one line (default 1024). */
+  /**
+   * Largest batch sent in one line (default 128). A run issued ahead goes out as several lines,
+   * so the implementation works on the first while the runner writes the next and checks the
+   * answers already back: the two sides overlap.
+   */
   readonly maxBatch?: number;
   /** How many raw protocol lines the report keeps (the last N; default 40). */
   readonly lineLimit?: number;
@@ -73,10 +77,36 @@ interface Queued {
   readonly tracked: boolean;
   resolve(r: Result, info: FailNthInfo | null): void; reject(e: ProtocolError): void;
   /** An observe queued behind ops (batching only): how its answer is decoded and delivered instead. */
-  readonly observe?: { readonly probes: readonly DmaProbe[]; answered: boolean; resolve(o: Observation): void };
+  readonly observe?: { readonly probes: readonly DmaProbe[]; readonly digest: Sent; answered: boolean; resolve(o: Observation | null): void };
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const probeBody = (p: DmaProbe) => ({ dev: p.dev, pasid: p.pasid });
+const resultOnly = (result: Result): Result => result;
+const withInfo = (result: Result, info: FailNthInfo | null): { result: Result; info: FailNthInfo } => ({ result, info: info! });
+/** encodeOp's fields (the op as is, without absent members), written into the request body. */
+function encodeOpInto(body: Json, op: Op): void {
+  for (const k in op) {
+    const v = (op as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) body[k] = v;
+  }
+}
+/** The expected digest with its last hex digit changed: the digest of no observation the spec expects here. */
+const decoyOf = (digest: string): string => digest.slice(0, -1) + ((parseInt(digest.slice(-1), 16) + 1) % 16).toString(16);
+const sameProbes = (a: readonly DmaProbe[], b: readonly DmaProbe[]): boolean => {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].dev !== b[i].dev || a[i].pasid !== b[i].pasid) return false;
+  return true;
+};
+/** The digest an observe carried (§12), and whether it was the decoy sent once per configure. */
+type Sent = { readonly digest: string; readonly decoy: boolean } | null;
+/** The answer to an observe: an observation, or, when a digest was sent, null for "that digest". */
+const decodeObserve = (resp: Json, probes: readonly DmaProbe[], sent: Sent): Decoded<Observation | null> => {
+  if (sent !== null) return decodeObserveAnswer(resp, probes, sent.digest, sent.decoy);
+  return 'observation' in resp ? decodeObservation(resp.observation, probes) : { ok: false, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` };
+};
 
 // Children still running, killed if the runner itself goes away (exit, SIGINT, SIGTERM).
 const LIVE = new Set<ExecAdapter>();
@@ -161,6 +191,10 @@ export class ExecAdapter implements SvaAdapter {
   private transcript: TranscriptEntry[] = [];
   private configured: { variant: VariantName; setup: Setup } | null = null;
   private totals = { configures: 0, opsSent: 0, opsAnswered: 0 };
+  /** The probes of the last observe sent with probes and a digest since configure (§12: the next may leave them out). */
+  private lastProbes: readonly DmaProbe[] | null = null;
+  /** Whether the next observe with a digest carries the decoy (once per configure, §12). */
+  private decoyDue = false;
   private exit: { code: number | null; signal: string | null; byRunner?: boolean } | null = null;
   private killedByRunner = false;
   private shuttingDown = false;
@@ -179,7 +213,7 @@ export class ExecAdapter implements SvaAdapter {
       stderrLimit: options.stderrLimit ?? 64 * 1024,
       stderrIsError: options.stderrIsError ?? false,
       batch: options.batch ?? true,
-      maxBatch: options.maxBatch ?? 1024,
+      maxBatch: options.maxBatch ?? 128,
       lineLimit: options.lineLimit ?? 40,
       runner: options.runner ?? 'svacheck',
       maxLineLength: options.maxLineLength ?? 16 * 2 ** 20,
@@ -244,6 +278,8 @@ export class ExecAdapter implements SvaAdapter {
       throw this.fail(this.failureFor('unsupported_variant', `variant ${variant} is not among those announced: ${this.variants.join(', ') || '(none)'}`));
     this.flush();
     this.transcript = [];
+    this.lastProbes = null;
+    this.decoyDue = true;
     this.configured = { variant, setup };
     this.totals.configures++;
     await this.request({ type: 'configure', variant, setup: encodeSetup(setup) }, `configure ${variant}`, (resp) => {
@@ -254,7 +290,7 @@ export class ExecAdapter implements SvaAdapter {
 
   /** One operation. Calls issued without awaiting are sent together as one batch line. */
   apply(op: Op): Promise<Result> {
-    return this.send(op, false, undefined).then((r) => r.result);
+    return this.send(op, false, undefined, resultOnly);
   }
 
   /**
@@ -262,7 +298,7 @@ export class ExecAdapter implements SvaAdapter {
    * made, and, with `failNth` n, the n-th of them failed as out of memory if it was reached.
    */
   applyTracked(op: Op, failNth?: number): Promise<{ result: Result; info: FailNthInfo }> {
-    return this.send(op, true, failNth).then((r) => ({ result: r.result, info: r.info! }));
+    return this.send(op, true, failNth, withInfo);
   }
 
   /** The implementation tears everything down and says what it still holds (§11). */
@@ -279,7 +315,7 @@ export class ExecAdapter implements SvaAdapter {
   /** The capabilities hello announced, with their versions. */
   get capabilities(): Readonly<Record<string, number>> { return this.hello?.capabilities ?? {}; }
 
-  private send(op: Op, tracked: boolean, failNth: number | undefined): Promise<{ result: Result; info: FailNthInfo | null }> {
+  private send<T>(op: Op, tracked: boolean, failNth: number | undefined, answer: (result: Result, info: FailNthInfo | null) => T): Promise<T> {
     if (this.failure) return Promise.reject(new ProtocolError(this.failure));
     this.ensureRunning();
     // PROTOCOL.md §4: the runner never sends an op outside hello.ops. Callers filter first
@@ -289,10 +325,12 @@ export class ExecAdapter implements SvaAdapter {
     const entry: TranscriptEntry = { op };
     this.transcript.push(entry);
     this.totals.opsSent++;
-    return new Promise((resolveBoth, reject) => {
+    return new Promise<T>((resolveAnswer, reject) => {
       const id = this.nextId++;
-      const body: Json = { id, type: 'op', ...encodeOp(op), ...(failNth !== undefined ? { fail_nth: failNth } : {}) };
-      const resolve = (result: Result, info: FailNthInfo | null) => resolveBoth({ result, info });
+      const body: Json = { id, type: 'op' };
+      encodeOpInto(body, op);
+      if (failNth !== undefined) body.fail_nth = failNth;
+      const resolve = (result: Result, info: FailNthInfo | null) => resolveAnswer(answer(result, info));
       const q: Queued = { id, body, entry, tracked, resolve, reject };
       this.outbox.push(q);
       if (!this.batching || this.outbox.length >= this.opt.maxBatch) this.flush();
@@ -300,13 +338,13 @@ export class ExecAdapter implements SvaAdapter {
     });
   }
 
-  private queueObserve(probes: readonly DmaProbe[]): Promise<Observation> {
+  private queueObserve(probes: readonly DmaProbe[], digest: Sent): Promise<Observation | null> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      const body: Json = { id, type: 'observe', probes: probes.map((p) => ({ dev: p.dev, pasid: p.pasid })) };
+      const body: Json = { id, ...this.observeBody(probes, digest) };
       const entry: TranscriptEntry = { op: { op: 'dma', dev: '(observe)', pasid: 0 } };   // never recorded: summaries only
       const alone = this.outbox.length === 0;                            // nothing to join: go now, as a line of its own
-      this.outbox.push({ id, body, entry, tracked: false, resolve: () => {}, reject, observe: { probes, answered: false, resolve } });
+      this.outbox.push({ id, body, entry, tracked: false, resolve: () => {}, reject, observe: { probes, digest, answered: false, resolve } });
       if (alone || this.outbox.length >= this.opt.maxBatch) this.flush();
       else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
     });
@@ -325,11 +363,52 @@ export class ExecAdapter implements SvaAdapter {
    * requests); otherwise it is a line of its own, after the queued ops.
    */
   async observe(probes: readonly DmaProbe[]): Promise<Observation> {
-    this.ensureRunning();
-    if (this.batching) return this.queueObserve(probes);
+    return (await this.observeAsked(probes, null))!;
+  }
+
+  /**
+   * The digest capability (PROTOCOL.md §12): observe, telling the implementation the digest of
+   * the observation expected. Null when it answers that the digest of its observation is that
+   * one; otherwise its whole observation (which then differs from the expected one, unless its
+   * digest collides). Only for an implementation that announced `digest`.
+   */
+  observeOrDigest(probes: readonly DmaProbe[], digest: string): Promise<Observation | null> {
+    if ((this.hello?.capabilities.digest ?? 0) < 1) return Promise.reject(new Error(`runner bug: ${this.name} did not announce the digest capability`));
+    return this.observeAsked(probes, digest);
+  }
+
+  private observeAsked(probes: readonly DmaProbe[], expected: string | null): Promise<Observation | null> {
+    try { this.ensureRunning(); } catch (e) { return Promise.reject(e); }
+    // Once per configure, a decoy: a digest no observation it should have has (the expected one
+    // with its last digit changed). The implementation must come back with its whole
+    // observation and its own digest, which the runner recomputes: a program that echoed the
+    // digest it was sent, or computed digests its own way, is caught (malformed_response).
+    let digest: Sent = expected === null ? null : { digest: expected, decoy: false };
+    if (expected !== null && this.decoyDue) { this.decoyDue = false; digest = { digest: decoyOf(expected), decoy: true }; }
+    if (this.batching) return this.queueObserve(probes, digest);
     this.flush();
-    return this.request({ type: 'observe', probes: probes.map((p) => ({ dev: p.dev, pasid: p.pasid })) }, 'observe', (resp) =>
-      'observation' in resp ? decodeObservation(resp.observation, probes) : { ok: false, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` });
+    return this.request(this.observeBody(probes, digest), 'observe', (resp) => this.decodeObserve(resp, probes, digest));
+  }
+
+  /**
+   * An observe request; with the digest the runner expects, for an implementation serving
+   * `digest` (§12), which also lets the probes be left out when they are those of the last
+   * observe sent since configure (most steps: the spec's probes change only with the PASIDs in use).
+   */
+  private observeBody(probes: readonly DmaProbe[], sent: Sent): Json {
+    if (sent === null) { this.lastProbes = null; return { type: 'observe', probes: probes.map(probeBody) }; }
+    if (this.lastProbes !== null && sameProbes(this.lastProbes, probes)) return { type: 'observe', digest: sent.digest };
+    this.lastProbes = probes;
+    return { type: 'observe', probes: probes.map(probeBody), digest: sent.digest };
+  }
+
+  /** Observes sent with an expected digest (§12), and how many were answered by that digest alone. */
+  readonly digests = { asked: 0, matched: 0 };
+
+  private decodeObserve(resp: Json, probes: readonly DmaProbe[], sent: Sent): Decoded<Observation | null> {
+    const d = decodeObserve(resp, probes, sent);
+    if (sent !== null) { this.digests.asked++; if (d.ok && d.value === null) this.digests.matched++; }
+    return d;
   }
 
   /** Shut the child down (shutdown, then EOF, then SIGKILL); never throws. */
@@ -414,8 +493,7 @@ export class ExecAdapter implements SvaAdapter {
         if (q.observe) {
           if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (observe), got id ${JSON.stringify(resp.id)}`);
           if ('error' in resp) return this.errorFailure(resp.error, `#${q.id} observe`);
-          const d = 'observation' in resp ? decodeObservation(resp.observation, q.observe.probes)
-            : { ok: false as const, error: `observe must answer "observation", got ${quoteLine(JSON.stringify(resp))}` };
+          const d = this.decodeObserve(resp, q.observe.probes, q.observe.digest);
           if (!d.ok) return this.failureFor('malformed_response', d.error);
           q.observe.answered = true;
           q.observe.resolve(d.value);

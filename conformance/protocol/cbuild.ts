@@ -10,7 +10,7 @@ const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url)
 export const C_DIR = root('examples/c');
 export const C_SV2 = root('examples/c/build/sva-v2');
 export const C_PLANTED = root('examples/c/build/sva-v2-planted');
-const SOURCES = ['sva.c', 'json.c', 'json.h', 'build.sh'].map((f) => `${C_DIR}/${f}`);
+const SOURCES = ['sva.c', 'json.c', 'json.h', 'protocol.c', 'protocol.h', 'build.sh'].map((f) => `${C_DIR}/${f}`);
 
 export type BuildResult = { readonly ok: true; readonly v2: string; readonly planted: string } | { readonly ok: false; readonly reason: string; readonly noCompiler: boolean };
 

@@ -4,6 +4,7 @@
  */
 import { ERRNOS, isErrno, R, VARIANTS, OP_NAMES, type DmaProbe, type FailNthInfo, type Leaks, type FaultKind, type Observation, type Op, type OpName, type Result, type Setup, type VariantName } from '../../vocab/index.ts';
 import { resolveSetup } from '../../vocab/setup.ts';
+import { isDigest, observationDigest } from './digest.ts';
 
 export type { FailNthInfo, Leaks } from '../../vocab/index.ts';
 
@@ -169,4 +170,27 @@ export function decodeObservation(v: unknown, probes: readonly DmaProbe[]): Deco
     dma.push({ dev: probes[i].dev, pasid: probes[i].pasid, result: r.value });
   }
   return ok({ bonds, attaches, mms, globalPasids, dma });
+}
+
+/**
+ * The answer to an observe that carried the digest the runner expects (PROTOCOL.md §12): null
+ * when the implementation answers that very digest alone, else its whole observation, whose
+ * own digest must come with it and be right (a wrong one is a bug in the implementation's
+ * digest, which would hide divergences: malformed). To the `decoy` (a digest the runner knows
+ * is not the one expected) only a whole observation is a valid answer.
+ */
+export function decodeObserveAnswer(resp: Record<string, unknown>, probes: readonly DmaProbe[], expected: string, decoy = false): Decoded<Observation | null> {
+  const digest = resp.digest;
+  if (!('observation' in resp)) {
+    if (digest === expected && decoy) return bad(`observe answered the digest ${digest} alone, the very one it was sent, but that one was the decoy no expected observation has (sent once per configure, PROTOCOL.md §12): is the implementation echoing the digest instead of computing its own?`);
+    if (digest === expected) return ok(null);
+    if (!isDigest(digest)) return bad(`observe must answer "observation" or "digest" (16 lowercase hex digits), got ${show(resp)}`);
+    return bad(`observe answered the digest ${digest} alone, but the runner expects ${expected}: a digest alone means "it is the one you expect"; any other must come with the whole observation`);
+  }
+  const o = decodeObservation(resp.observation, probes);
+  if (!o.ok) return o;
+  if (!isDigest(digest)) return bad(`an observation answering an observe with "digest" carries its own "digest" (16 lowercase hex digits), got ${show(digest)}`);
+  const own = observationDigest(o.value);
+  if (own !== digest) return bad(`the observation's digest is ${own} (PROTOCOL.md §12), but it was sent with ${digest}`);
+  return ok(o.value);
 }

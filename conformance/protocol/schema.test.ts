@@ -49,7 +49,8 @@ withC('protocol JSON Schemas against the traffic of examples/c', () => {
     expect(problems(request, sent)).toEqual([]);
     expect(problems(response, got)).toEqual([]);
     expect(new Set(sent.map((m) => m.type))).toEqual(new Set(['hello', 'configure', 'op', 'observe', 'batch', 'shutdown']));
-    for (const key of ['hello', 'result', 'observation', 'responses']) expect(got.some((m) => key in m), key).toBe(true);
+    for (const key of ['hello', 'result', 'observation', 'responses', 'digest']) expect(got.some((m) => key in m), key).toBe(true);
+    expect(sent.some((m) => m.type === 'observe' && 'digest' in m), 'an observe with the expected digest (§12)').toBe(true);
   }, 60_000);
 
   it('error responses of the C implementation validate', () => {
@@ -67,7 +68,16 @@ withC('protocol JSON Schemas against the traffic of examples/c', () => {
   });
 });
 
-describe('protocol JSON Schemas: the optional capabilities of section 11, as PROTOCOL.md shows them', () => {
+describe('protocol JSON Schemas: the optional capabilities of sections 11 and 12, as PROTOCOL.md shows them', () => {
+  it('digest messages validate', () => {
+    expect(request({ id: 12, type: 'observe', probes: [{ dev: 'accel', pasid: 1 }], digest: '3f0c1a2b4d5e6f70' }), ajv.errorsText(request.errors)).toBe(true);
+    expect(response({ id: 12, digest: '3f0c1a2b4d5e6f70' }), ajv.errorsText(response.errors)).toBe(true);
+    expect(request({ id: 14, type: 'observe', digest: '3f0c1a2b4d5e6f70' }), ajv.errorsText(request.errors)).toBe(true);
+    const observation = { bonds: [], attaches: [], mms: [], global_pasids: [], dma: [{ dev: 'accel', pasid: 1, result: { fault: 'bad_cd' } }] };
+    expect(response({ id: 12, observation, digest: '0123456789abcdef' }), ajv.errorsText(response.errors)).toBe(true);
+    expect(response({ id: 20, responses: [{ id: 21, result: 'ok' }, { id: 22, digest: '3f0c1a2b4d5e6f70' }] }), ajv.errorsText(response.errors)).toBe(true);
+  });
+
   it('fail_nth and leaks messages validate', () => {
     expect(request({ id: 30, type: 'op', op: 'bind', dev: 'accel', mm: 'A', as: 'h1', fail_nth: 3 }), ajv.errorsText(request.errors)).toBe(true);
     expect(request({ id: 41, type: 'leaks' })).toBe(true);
@@ -85,6 +95,8 @@ describe('protocol JSON Schemas reject what PROTOCOL.md forbids', () => {
     ['an mm in an unknown state', { id: 1, observation: { bonds: [], attaches: [], mms: [{ mm: 'A', state: 'zombie', pasid: null, global: null, domains: [] }], global_pasids: [], dma: [] } }],
     ['an injected failure at an unknown point', { id: 1, result: { errno: 'ENOMEM' }, calls: 3, injected: { site: 'x.c:1 f', point: 'somewhere' } }],
     ['a leaks answer without its counts', { id: 1, leaks: { list: [] } }],
+    ['a digest that is not 16 lowercase hex digits', { id: 1, digest: '3F0C1A2B4D5E6F70' }],
+    ['a result with a digest', { id: 1, result: 'ok', digest: '3f0c1a2b4d5e6f70' }],
     ['a domain with no users', { id: 1, observation: { bonds: [], attaches: [], mms: [{ mm: 'A', state: 'live', pasid: 1, global: true, domains: [{ iommu: 's', users: 0 }] }], global_pasids: [1], dma: [] } }],
   ])('response: %s', (_what, msg) => { expect(response(msg)).toBe(false); });
 
@@ -95,5 +107,7 @@ describe('protocol JSON Schemas reject what PROTOCOL.md forbids', () => {
     ['an unknown variant', { id: 1, type: 'configure', variant: 'v3', setup: { devices: [], iommus: [], mms: [] } }],
     ['an unknown type', { id: 1, type: 'reset' }],
     ['fail_nth 0', { id: 1, type: 'op', op: 'bind', dev: 'a', mm: 'A', fail_nth: 0 }],
+    ['an observe with a short digest', { id: 1, type: 'observe', probes: [], digest: '3f0c' }],
+    ['an observe with neither probes nor digest', { id: 1, type: 'observe' }],
   ])('request: %s', (_what, msg) => { expect(request(msg)).toBe(false); });
 });

@@ -260,6 +260,14 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	buf_putn(b, tmp, n < 0 ? 0 : (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+void buf_uint(struct buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	do { tmp[--i] = (char)('0' + v % 10); v /= 10; } while (v);
+	buf_putn(b, tmp + i, sizeof(tmp) - i);
+}
+
 void buf_str(struct buf *b, const char *s)
 {
 	buf_putn(b, "\"", 1);

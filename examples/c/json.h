@@ -36,6 +36,8 @@ struct buf { char *p; size_t len, cap; };
 void buf_put(struct buf *b, const char *s);
 void buf_putn(struct buf *b, const char *s, size_t n);
 void buf_printf(struct buf *b, const char *fmt, ...);
+/* An unsigned integer in decimal (what buf_printf("%llu") writes, without its cost). */
+void buf_uint(struct buf *b, uint64_t v);
 /* A JSON string literal, escaped. */
 void buf_str(struct buf *b, const char *s);
 

@@ -21,6 +21,20 @@ void proto_put_id(struct buf *o, const struct jv *req);
 void proto_put_error(struct buf *o, const struct jv *req, const char *code, const char *msg, const char *what);
 
 /*
+ * Writes the observation object alone (`{"bonds":[...],...,"dma":[...]}`, PROTOCOL.md §7) for
+ * the probes asked (null when the request has none).
+ */
+typedef void (*proto_observer)(struct buf *o, const struct jv *probes);
+/*
+ * Answers an observe request with what `write` gives: the whole observation, or, when the
+ * request carries the digest the runner expects (capability `digest`, PROTOCOL.md §12) and
+ * the observation's digest equals it, that digest alone.
+ */
+void proto_observe(struct buf *o, const struct jv *req, proto_observer write);
+/* The digest of an observation (PROTOCOL.md §12) into out: 16 lowercase hex digits. */
+void proto_digest(const struct jv *obs, char out[17]);
+
+/*
  * Answers one request other than a batch, writing one whole response to o; `inner` when it
  * stands inside a batch (only op and observe may). Returns 1 after shutdown.
  */

@@ -435,20 +435,19 @@ static const char *configure(const struct jv *req)
 	return NULL;
 }
 
-static void observe(struct buf *o, const struct jv *req)
+/* The observation object (PROTOCOL.md §7); proto_observe answers with it or with its digest. */
+static void observe(struct buf *o, const struct jv *probes)
 {
-	const struct jv *probes = json_get(req, "probes");
 	bool first = true;
-	proto_put_id(o, req);
-	buf_put(o, "\"observation\":{\"bonds\":[");
+	buf_put(o, "{\"bonds\":[");
 	for (int i = 0; i < S.nslots; i++) {
 		struct slot *s = &S.slots[i];
 		if (s->kind != SLOT_SVA) continue;
 		if (!first) buf_put(o, ",");
 		first = false;
 		buf_put(o, "{\"dev\":"); buf_str(o, S.dev[s->dev].name);
-		buf_printf(o, ",\"pasid\":%u,\"mm\":", s->pasid); buf_str(o, S.mm[s->mm].name);
-		buf_printf(o, ",\"users\":%d}", s->users);
+		buf_put(o, ",\"pasid\":"); buf_uint(o, s->pasid); buf_put(o, ",\"mm\":"); buf_str(o, S.mm[s->mm].name);
+		buf_put(o, ",\"users\":"); buf_uint(o, (uint64_t)s->users); buf_put(o, "}");
 	}
 	buf_put(o, "],\"attaches\":[");
 	first = true;
@@ -457,7 +456,7 @@ static void observe(struct buf *o, const struct jv *req)
 		if (s->kind != SLOT_KERNEL) continue;
 		if (!first) buf_put(o, ",");
 		first = false;
-		buf_put(o, "{\"dev\":"); buf_str(o, S.dev[s->dev].name); buf_printf(o, ",\"pasid\":%u}", s->pasid);
+		buf_put(o, "{\"dev\":"); buf_str(o, S.dev[s->dev].name); buf_put(o, ",\"pasid\":"); buf_uint(o, s->pasid); buf_put(o, "}");
 	}
 	buf_put(o, "],\"mms\":[");
 	for (int m = 0; m < S.nmm; m++) {
@@ -465,14 +464,14 @@ static void observe(struct buf *o, const struct jv *req)
 		static const char *const states[] = { "live", "exited", "gone" };
 		bool firstd = true;
 		buf_put(o, m ? ",{\"mm\":" : "{\"mm\":"); buf_str(o, mm->name);
-		buf_printf(o, ",\"state\":\"%s\",", states[mm->state]);
-		if (mm->has_data) buf_printf(o, "\"pasid\":%u,\"global\":%s,", mm->pasid, mm->global ? "true" : "false");
+		buf_put(o, ",\"state\":\""); buf_put(o, states[mm->state]); buf_put(o, "\",");
+		if (mm->has_data) { buf_put(o, "\"pasid\":"); buf_uint(o, mm->pasid); buf_put(o, mm->global ? ",\"global\":true," : ",\"global\":false,"); }
 		else buf_put(o, "\"pasid\":null,\"global\":null,");
 		buf_put(o, "\"domains\":[");
 		for (int k = 0; k < S.niommu; k++) {
 			if (mm->domain_users[k] <= 0) continue;
 			buf_put(o, firstd ? "{\"iommu\":" : ",{\"iommu\":"); buf_str(o, S.iommu[k].name);
-			buf_printf(o, ",\"users\":%d}", mm->domain_users[k]);
+			buf_put(o, ",\"users\":"); buf_uint(o, (uint64_t)mm->domain_users[k]); buf_put(o, "}");
 			firstd = false;
 		}
 		buf_put(o, "]}");
@@ -482,7 +481,8 @@ static void observe(struct buf *o, const struct jv *req)
 	uint32_t listed = 0;
 	for (uint32_t w = 0; w < WORDS && listed < S.ida_count; w++) {
 		for (uint64_t bits = S.ida[w]; bits; bits &= bits - 1, listed++) {
-			buf_printf(o, first ? "%u" : ",%u", w * 64 + (uint32_t)__builtin_ctzll(bits));
+			if (!first) buf_put(o, ",");
+			buf_uint(o, w * 64 + (uint32_t)__builtin_ctzll(bits));
 			first = false;
 		}
 	}
@@ -494,11 +494,11 @@ static void observe(struct buf *o, const struct jv *req)
 		if (i) buf_put(o, ",");
 		buf_put(o, "{\"dev\":"); buf_str(o, json_str(p, "dev") ? json_str(p, "dev") : "?");
 		if (d < 0 || json_u32(p, "pasid", &pasid)) { buf_put(o, ",\"pasid\":null,\"result\":null}"); continue; }
-		buf_printf(o, ",\"pasid\":%u,\"result\":", pasid);
+		buf_put(o, ",\"pasid\":"); buf_uint(o, pasid); buf_put(o, ",\"result\":");
 		proto_put_result(o, dma(d, pasid));
 		buf_put(o, "}");
 	}
-	buf_put(o, "]}}");
+	buf_put(o, "]}");
 }
 
 /* One op request: the result, or an error response. */
@@ -579,7 +579,7 @@ static int request(struct buf *o, const struct jv *req, const char *type, int in
 #endif
 		buf_put(o, "\"variants\":[\"v2\",\"v1\",\"upstream\"],\"ops\":");
 		buf_put(o, OPS);
-		buf_put(o, ",\"capabilities\":{\"batch\":1}}}");
+		buf_put(o, ",\"capabilities\":{\"batch\":1,\"digest\":1}}}");
 	} else if (!strcmp(type, "configure")) {
 		const char *err = configure(req);
 		if (err && !strcmp(err, "unsupported_variant")) proto_put_error(o, req, "unsupported_variant", "variants: v2, v1, upstream; asked", json_str(req, "variant"));
@@ -591,7 +591,7 @@ static int request(struct buf *o, const struct jv *req, const char *type, int in
 	} else if (!strcmp(type, "op") || !strcmp(type, "observe")) {
 		if (!S.configured) proto_put_error(o, req, "not_configured", "configure first", NULL);
 		else if (type[0] == 'o' && type[1] == 'p') op(o, req);
-		else observe(o, req);
+		else proto_observe(o, req, observe);
 	} else {
 		proto_put_error(o, req, "bad_request", "unknown request type", type);
 	}

@@ -5,7 +5,8 @@
  * conformance runner can hold the real kernel code to the spec. Optional capabilities:
  * fail_nth (per-op fault injection: "fail_nth": n fails the n-th fallible call of the op; every
  * op response says "calls": k and, when injected, where), leaks ({"type":"leaks"}: tear down as
- * a caller would and count what is left) and batch.
+ * a caller would and count what is left), batch and digest (observe answers with the digest
+ * alone when it is the one the runner expects: PROTOCOL.md §12).
  *
  *   sva-kernel --variant v2 [--variant NAME ...] [--name TEXT]
  *
@@ -282,13 +283,12 @@ static const char *attach_dev_name(struct iommu_group *g, u32 pasid)
 	return a ? H.devs[a->dev].name : g->name;
 }
 
-static void observe(struct buf *o, const struct jv *req)
+/* The observation object (PROTOCOL.md §7); proto_observe answers with it or with its digest. */
+static void observe(struct buf *o, const struct jv *probes)
 {
-	const struct jv *probes = json_get(req, "probes");
 	bool first = true;
 
-	proto_put_id(o, req);
-	buf_put(o, "\"observation\":{\"bonds\":[");
+	buf_put(o, "{\"bonds\":[");
 	for (int g = 0; g < H.ngroup; g++) {
 		struct iommu_group *grp = H.groups[g].group;
 		for (int i = 0; i < grp->nentries; i++) {
@@ -363,7 +363,7 @@ static void observe(struct buf *o, const struct jv *req)
 		proto_put_result(o, dma_result(&H.devs[d].dev, pasid));
 		buf_put(o, "}");
 	}
-	buf_put(o, "]}}");
+	buf_put(o, "]}");
 }
 
 /* ---- leaks ---- */
@@ -566,7 +566,7 @@ static void put_hello(struct buf *o, const struct jv *req)
 #endif
 	buf_put(o, "\"unbind\",\"get_pasid\",\"enqcmd_pasid\",\"alloc_global\",\"free_global\","
 		   "\"attach_pasid\",\"detach_pasid\",\"mm_exit\",\"dma\"],"
-		   "\"capabilities\":{\"batch\":1,\"fail_nth\":1,\"leaks\":1}}}");
+		   "\"capabilities\":{\"batch\":1,\"digest\":1,\"fail_nth\":1,\"leaks\":1}}}");
 }
 
 /* One request other than a batch (protocol.c frames lines and batches); returns 1 after shutdown. */
@@ -587,7 +587,7 @@ static int request(struct buf *o, const struct jv *req, const char *type, int in
 	} else if (!strcmp(type, "op") || !strcmp(type, "observe") || !strcmp(type, "leaks")) {
 		if (!H.configured) proto_put_error(o, req, "not_configured", "configure first", NULL);
 		else if (!strcmp(type, "op")) op(o, req);
-		else if (!strcmp(type, "observe")) observe(o, req);
+		else if (!strcmp(type, "observe")) proto_observe(o, req, observe);
 		else leaks(o, req);
 	} else {
 		proto_put_error(o, req, "bad_request", "unknown request type", type);
