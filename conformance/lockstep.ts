@@ -330,9 +330,10 @@ const sameAsSpecSafe = (spec: Observation, impl: Observation): boolean => {
  *
  * With `pipeline` (for an adapter that serves batches: servesBatches), the ops are issued
  * ahead and checked step by step as they are answered (Lockstep.issue); the verdict and its
- * step are the same. The default stays one op at a time, as replays and crash shrinking want:
- * a process that dies mid-batch answers none of that batch, and only op-at-a-time says which
- * op killed it.
+ * step are the same, unless the program dies on an op sent after its first failing step (the
+ * caller that can start a fresh process runs it again one op at a time: conform's crash
+ * path). The default stays one op at a time, as replays and crash shrinking want: a process
+ * that dies mid-batch answers none of that batch, and only op-at-a-time says which op killed it.
  */
 export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: Target, ops: readonly Op[], options: { pipeline?: boolean } & LockstepOptions = {}):
   Promise<{ trace: Op[]; failure: StepFailure | null; checked: number }> {

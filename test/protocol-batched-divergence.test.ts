@@ -7,7 +7,12 @@
  *
  * The operations are seeded; replay with: SVACHECK_SEED=<n> npx vitest run test/protocol-batched-divergence.test.ts
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bufferIo } from '../cli/io.ts';
+import { main } from '../cli/main.ts';
 import { runTrace } from '../conformance/lockstep.ts';
 import { buildCExample, openExecAdapter, type ExecAdapter } from '../conformance/protocol/index.ts';
 import { nextOp, PROTOCOL_TEST_SETUP, rng } from '../conformance/protocol/gen.ts';
@@ -53,4 +58,25 @@ suite('a divergence planted after op k, over exec:', () => {
       } finally { await fast.close(); await slow.close(); }
     }, 60_000);
   }
+});
+
+suite('a program that dies on an op sent after its first failing step, over exec:', () => {
+  it('conform (runs sent ahead by default) reports the first failing step, as one op per line does, not a crash', async () => {
+    expect(build, build.ok ? '' : build.reason).toMatchObject({ ok: true });
+    const dir = mkdtempSync(path.join(tmpdir(), 'svacheck-died-'));
+    const conform = async (extra: string[]) => {
+      const io = bufferIo(process.cwd());
+      const code = await main(['conform', '--impl', 'exec:node conformance/protocol/fixtures/diverge-then-exit.mjs 3', '--variant', 'v2',
+        '--no-library', '--runs', '20', '--seed', String(SEED), '--out', dir, ...extra], io);
+      return { code, out: io.stdout };
+    };
+    const single = await conform(['--no-pipeline']), ahead = await conform([]);
+    expect(single.code, single.out).toBe(1);                            // failed, not broke (3)
+    expect(ahead.code, ahead.out).toBe(1);
+    const step = (out: string) => out.match(/step (\d+)/)?.[1];
+    expect(step(single.out)).toBe('3');
+    expect(step(ahead.out)).toBe('3');
+    expect(ahead.out).not.toContain('FAILED (crash)');
+    expect(ahead.out).toContain('one op at a time on a fresh process it fails at step 3');
+  }, 120_000);
 });
