@@ -79,7 +79,7 @@ export interface ConformOptions {
   readonly out: string;
   readonly timeoutMs?: number;
   readonly stderrIsError: boolean;
-  /** Random runs sent ahead to an implementation announcing batches (CheckOptions.pipeline). */
+  /** Random runs sent ahead to an implementation announcing batches (CheckOptions.pipeline; default true). */
   readonly pipeline?: boolean;
   /** The command printed replays start with (default: npx svacheck conform --impl IMPL). */
   readonly replayBase?: readonly string[];
@@ -303,7 +303,7 @@ async function shrinkBroken(o: ConformOptions, exec: Supervised, variant: Varian
   const setup = before.configured.setup, ops = before.transcript.map((e) => e.op);
   // Sent ahead, the program may have died on an op that one request per line never sends,
   // after an earlier failing step: run the same operations one at a time on a fresh process.
-  const earlier = o.pipeline ? await oneAtATime(o.reopen, setup, variant, ops) : null;
+  const earlier = o.pipeline !== false ? await oneAtATime(o.reopen, setup, variant, ops) : null;
   if (earlier === null && io.progress) io.err(`conform: the implementation broke (${before.failure?.kind}); shrinking its last run on fresh processes\n`);
   const shrunk = earlier === null ? await shrinkCrash(o.reopen, setup, variant, ops) : null;
   if (earlier === null && shrunk === null) return null;
