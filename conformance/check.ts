@@ -37,9 +37,12 @@ export interface CheckOptions {
    * Send each sequence ahead, whole, when the adapter serves batches (servesBatches), and check
    * the answers step by step: much faster over exec:, and every verdict and its step are those
    * of one op at a time, except that a program may die on an op sent after its first failing
-   * step, which one op at a time never sends: the run then ends in a crash, and `conform`, which
-   * can start a fresh process, runs its operations again one op at a time and reports what that
-   * run finds (cli/commands/conform.ts shrinkBroken). Default true.
+   * step, which one op at a time never sends. Dying within the run, the run ends in a crash, and
+   * `conform`, which can start a fresh process, runs its operations again one op at a time and
+   * reports what that run finds (cli/commands/conform.ts shrinkBroken). Dying after the run
+   * failed (on the ops sent beyond the failing step), the process is gone for fast-check's
+   * shrinking, whose next configure then fails as a crash. So it is asked for, not the
+   * default. Default false.
    */
   readonly pipeline?: boolean;
   /**
@@ -183,7 +186,7 @@ export async function checkAdapter(adapter: SvaAdapter, options: CheckOptions): 
   if (!adapter.variants.includes(implVariantOf(variant, adapter)))
     return { ...base, ok: false, path: null, runs: 0, shrinks: 0, checked: 0, timeMs: 0, broke: `${adapter.name} does not implement variant ${implVariantOf(variant, adapter)}` };
   const stats = { checked: 0 };
-  const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats, { pipeline: options.pipeline ?? true, digest: options.digest }));
+  const property = fc.asyncProperty(scenarioArb(variant, options), conformanceProperty(adapter, variant, stats, { pipeline: options.pipeline, digest: options.digest }));
   const details = await fc.check(property, { seed, numRuns: options.runs ?? 100, path: splitPath(options.path).path });
   const path = details.counterexample ? joinPath(details.counterexamplePath, details.counterexample[0][1]) : null;
   const common = { ...base, path, runs: details.numRuns, shrinks: details.numShrinks };

@@ -61,7 +61,7 @@ suite('a divergence planted after op k, over exec:', () => {
 });
 
 suite('a program that dies on an op sent after its first failing step, over exec:', () => {
-  it('conform (runs sent ahead by default) reports the first failing step, as one op per line does, not a crash', async () => {
+  it('conform --pipeline reports the first failing step, as one op per line does, not a crash', async () => {
     expect(build, build.ok ? '' : build.reason).toMatchObject({ ok: true });
     const dir = mkdtempSync(path.join(tmpdir(), 'svacheck-died-'));
     const conform = async (extra: string[]) => {
@@ -70,7 +70,7 @@ suite('a program that dies on an op sent after its first failing step, over exec
         '--no-library', '--runs', '20', '--seed', String(SEED), '--out', dir, ...extra], io);
       return { code, out: io.stdout };
     };
-    const single = await conform(['--no-pipeline']), ahead = await conform([]);
+    const single = await conform([]), ahead = await conform(['--pipeline']);
     expect(single.code, single.out).toBe(1);                            // failed, not broke (3)
     expect(ahead.code, ahead.out).toBe(1);
     const step = (out: string) => out.match(/step (\d+)/)?.[1];

@@ -45,8 +45,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/conform)' },
   { name: 'timeout', kind: 'number', valueName: 'ms', description: 'deadline of each response (exec:) or call (module) in ms (default 5000)' },
   { name: 'stderr-is-error', kind: 'boolean', description: "exec: treat the implementation's stderr output as a protocol failure" },
-  { name: 'pipeline', kind: 'boolean', description: 'exec: send each random run ahead in batch lines when the implementation announces batches (PROTOCOL.md §8), checked step by step; a run that ends in a crash is run again one op at a time (the default)' },
-  { name: 'no-pipeline', kind: 'boolean', description: 'exec: one request per line, even to an implementation that announces batches' },
+  { name: 'pipeline', kind: 'boolean', description: 'exec: send each random run ahead in batch lines when the implementation announces batches (PROTOCOL.md §8), checked step by step; a run whose process dies is run again one op at a time on a fresh process' },
   { name: 'fail-nth', kind: 'boolean', description: 'also fail every fallible call of every operation once (builtin, or an exec: program announcing fail_nth and leaks, PROTOCOL.md §11)' },
   { name: 'json', kind: 'boolean', description: 'print the stable JSON form instead of text' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
@@ -79,7 +78,7 @@ export interface ConformOptions {
   readonly out: string;
   readonly timeoutMs?: number;
   readonly stderrIsError: boolean;
-  /** Random runs sent ahead to an implementation announcing batches (CheckOptions.pipeline; default true). */
+  /** Random runs sent ahead to an implementation announcing batches (CheckOptions.pipeline). */
   readonly pipeline?: boolean;
   /** The command printed replays start with (default: npx svacheck conform --impl IMPL). */
   readonly replayBase?: readonly string[];
@@ -303,7 +302,7 @@ async function shrinkBroken(o: ConformOptions, exec: Supervised, variant: Varian
   const setup = before.configured.setup, ops = before.transcript.map((e) => e.op);
   // Sent ahead, the program may have died on an op that one request per line never sends,
   // after an earlier failing step: run the same operations one at a time on a fresh process.
-  const earlier = o.pipeline !== false ? await oneAtATime(o.reopen, setup, variant, ops) : null;
+  const earlier = o.pipeline ? await oneAtATime(o.reopen, setup, variant, ops) : null;
   if (earlier === null && io.progress) io.err(`conform: the implementation broke (${before.failure?.kind}); shrinking its last run on fresh processes\n`);
   const shrunk = earlier === null ? await shrinkCrash(o.reopen, setup, variant, ops) : null;
   if (earlier === null && shrunk === null) return null;
@@ -480,7 +479,6 @@ export const command: Command = {
   summary: 'check an implementation (builtin, a module, or exec:CMD) against the spec',
   async run(argv, io) {
     const { options, positional } = parseArgs(OPTIONS, argv);
-    if (options.pipeline && options['no-pipeline']) throw new UsageError('--pipeline and --no-pipeline contradict each other');
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (the implementation is given with --impl)`);
     const impl = options.impl as string | undefined;
@@ -516,7 +514,7 @@ export const command: Command = {
       result = await runConform({
         impl, variants: only, designs, runs, seed, path: fcPath, maxSteps, setups,
         litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
-        timeoutMs, stderrIsError: Boolean(options['stderr-is-error']), pipeline: !options['no-pipeline'],
+        timeoutMs, stderrIsError: Boolean(options['stderr-is-error']), pipeline: Boolean(options.pipeline),
         reopen: impl.startsWith('exec:') ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,
       }, adapter, exec, io);
       if (options['fail-nth'] && target !== null && !exec?.failed && !interrupted()) sweeps = await runFailNth(target, result.variants, setups, runs, seed, maxSteps, io);
