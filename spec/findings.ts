@@ -70,16 +70,16 @@ function taken(r: Reads, g: number, range: number, allocator: boolean): number {
 /** The finding a failing bind shows: op run in state r (before it) failed with errno; null when it shows none. */
 export function findingOf(r: Reads, op: SpecOp, errno: Errno | null): FindingKind | null {
   if (errno === null || (op.op !== 'bind' && op.op !== 'bind_pasid')) return null;
+  if (op.op === 'bind_pasid' ? errno !== 'ENOSPC' : errno !== 'ENOSPC' && errno !== 'EBUSY') return null;
   const g = groupOfDev(r.cfg, op.dev);
   if (g === null) return null;
   const range = rangeOf(r, g);
   if (op.op === 'bind_pasid') {
-    if (errno !== 'ENOSPC' || hasSvaDomain(r, op.mm)) return null;
+    if (hasSvaDomain(r, op.mm)) return null;
     return op.pasid > 0 && op.pasid < range && r.slotKind(g, op.pasid) === 'empty' ? 'idle-local-kept' : null;
   }
   if (r.pasid(op.mm) !== NONE || boundPasidIn(r, g, op.mm) !== NONE) return null;
   if (errno === 'ENOSPC') return taken(r, g, range, false) < range - 1 ? 'starved' : null;
-  if (errno !== 'EBUSY') return null;
   const want = lowestUnallocated(r);                                     // what the allocator hands out (A1)
   const kind = r.slotKind(g, want);
   if (kind === 'empty' || taken(r, g, range, true) >= range - 1) return null;
