@@ -134,7 +134,7 @@ function has(xs: readonly number[], x: number): boolean {
   return false;
 }
 
-/** Insert x into the ascending list xs, after any equal element (insertSorted, in place). */
+/** Insert x into the ascending list xs, in place, after any equal element. */
 function insertInPlace(xs: number[], x: number): void {
   let i = xs.length;
   xs.push(x);

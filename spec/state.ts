@@ -76,16 +76,3 @@ export function initialState(cfg: Config): State {
 
 export const slotAt = (st: State, group: number, pasid: number): Slot | undefined =>
   st.slots[group].get(pasid);
-
-export const insertSorted = (xs: readonly number[], x: number): number[] => {
-  const out = xs.slice();
-  let i = out.length;
-  while (i > 0 && out[i - 1] > x) i--;
-  out.splice(i, 0, x);
-  return out;
-};
-
-export const removeOne = (xs: readonly number[], x: number): number[] => {
-  const i = xs.indexOf(x);
-  return i < 0 ? xs.slice() : [...xs.slice(0, i), ...xs.slice(i + 1)];
-};
