@@ -88,11 +88,12 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const avail = new Map<FindingKind, { parent: number; t: number; count: number }>();
   let unexpected = false;
   const reads = new FlatWorld(space);                                    // the states read in place, for the invariants and findings
+  const binds = Uint8Array.from(space.templates, (op) => (op.op === 'bind' || op.op === 'bind_pasid' ? 1 : 0));
   const ex = explore(space, [variant], {
     transition(parent, t, engine) {
-      const o = engine.out[0], op = space.templates[t];
-      if (o.rk !== RK_ERRNO || (op.op !== 'bind' && op.op !== 'bind_pasid')) return false;
-      const kind = findingOf(reads.view(engine.before, 0), op, ERRNOS[o.rv]);
+      const o = engine.out[0];
+      if (o.rk !== RK_ERRNO || binds[t] === 0) return false;                // findings are about failing binds
+      const kind = findingOf(reads.view(engine.before, 0), space.templates[t], ERRNOS[o.rv]);
       if (kind === null) return false;
       const a = avail.get(kind);
       if (a) a.count++; else avail.set(kind, { parent, t, count: 1 });
