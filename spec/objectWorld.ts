@@ -7,6 +7,7 @@
 import { R, type Errno, type FaultKind, type Result } from '../vocab/index.ts';
 import { act } from './ops.ts';
 import type { ApiRuleId } from './rules.ts';
+import { SlotMap } from './slotMap.ts';
 import type { Config, Mm, Slot, State } from './state.ts';
 import type { SpecOp, Step, Variant } from './step.ts';
 import { NONE, type MmStatus, type SlotKind, type World } from './world.ts';
@@ -67,9 +68,8 @@ export class ObjectWorld implements World {
   private put(group: number, pasid: number, slot: Slot | null): void {
     const d = this.draft();
     if (!this.ownSlots) { d.slots = d.slots.slice(); this.ownSlots = true; }
-    if (!this.ownGroup[group]) { d.slots[group] = new Map(d.slots[group]); this.ownGroup[group] = true; }
-    const m = d.slots[group] as Map<number, Slot>;
-    if (slot === null) m.delete(pasid); else m.set(pasid, slot);
+    if (!this.ownGroup[group]) { d.slots[group] = SlotMap.writable(d.slots[group]); this.ownGroup[group] = true; }
+    (d.slots[group] as SlotMap).write(pasid, slot);
   }
   setStatus(mm: number, status: MmStatus): void { this.mm(mm, { status }); }
   setData(mm: number, pasid: number, global: boolean): void { this.mm(mm, { data: { pasid, global } }); }
