@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { checkAdapter, scenarioArb, scenarioOps } from '../conformance/check.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
-import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
+import { SpecDriver, BUILTIN_VARIANTS, VARIANT_BY_NAME } from '../spec/index.ts';
 import { SEED_SETUP, type Op, type Setup, type VariantName } from '../vocab/index.ts';
 import { rng as prng } from '../vocab/random.ts';
 import { recordGoal } from './goals.ts';
@@ -24,7 +24,7 @@ const SEED = Number(process.env.SVACHECK_SEED ?? 20260521);
 export function workload(setup: Setup, variant: VariantName, length: number, seed: number): Op[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+  const driver = new SpecDriver(setup, BUILTIN_VARIANTS[variant]);
   const devs = setup.devices.map((d) => d.name);
   const bits = new Map(setup.devices.map((d) => [d.name, d.ssidBits]));
   const pasidFor = (dev: string) => 1 + Math.floor(rnd() * Math.min(2 ** (bits.get(dev) ?? 0), 4096));
@@ -37,7 +37,7 @@ export function workload(setup: Setup, variant: VariantName, length: number, see
     const dev = pick(devs), mm = pick(setup.mms);
     let op: Op;
     if (r < 0.3) op = { op: 'bind', dev, mm, as: `h${++names}` };
-    else if (r < 0.45 && VARIANT_BY_NAME[variant].ops.includes('bind_pasid')) op = { op: 'bind_pasid', dev, mm, pasid: pasidFor(dev), as: `h${++names}` };
+    else if (r < 0.45 && BUILTIN_VARIANTS[variant].ops.includes('bind_pasid')) op = { op: 'bind_pasid', dev, mm, pasid: pasidFor(dev), as: `h${++names}` };
     else if (r < 0.65 && live.length > 0) op = { op: 'unbind', handle: live.splice(Math.floor(rnd() * live.length), 1)[0] };
     else if (r < 0.72) op = { op: 'alloc_global', dev };
     else if (r < 0.78 && held.length > 0) op = { op: 'free_global', pasid: held.splice(Math.floor(rnd() * held.length), 1)[0] };
@@ -69,7 +69,7 @@ const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >
 
 function compare(label: string, setup: Setup, variant: VariantName, length: number): void {
   const ops = workload(setup, variant, length, SEED);
-  const spec = opsPerSecond(() => new SpecDriver(setup, VARIANT_BY_NAME[variant]), (d, op) => d.apply(op), ops);
+  const spec = opsPerSecond(() => new SpecDriver(setup, BUILTIN_VARIANTS[variant]), (d, op) => d.apply(op), ops);
   const impl = opsPerSecond(() => {
     const a = createBuiltinAdapter();
     a.configure(setup, variant);
@@ -94,7 +94,7 @@ async function generationCeiling(variant: VariantName, runs: number): Promise<nu
   let ran = 0;
   const t = performance.now();
   await fc.check(fc.asyncProperty(scenarioArb(variant), async (scenario) => {
-    const driver = new SpecDriver(scenario[0], VARIANT_BY_NAME[variant]);
+    const driver = new SpecDriver(scenario[0], BUILTIN_VARIANTS[variant]);
     for (const op of scenarioOps(scenario)) if (driver.breach(op) === null) { driver.apply(op); ran++; }
   }), { seed: SEED, numRuns: runs });
   return ran / ((performance.now() - t) / 1000);

@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
-import { kit, VARIANT_BY_NAME, type Variant } from '../spec/index.ts';
+import { kit, BUILTIN_VARIANTS, type Variant } from '../spec/index.ts';
 import { OP_NAMES, VARIANTS, type VariantName } from '../vocab/index.ts';
 import { UsageError } from './args.ts';
 
@@ -18,7 +18,7 @@ function notAVariant(v: unknown): string | null {
   if (typeof v !== 'object' || v === null) return 'its default export is not a variant (an object, or a function of the kit returning one)';
   const x = v as Partial<Variant>;
   if (typeof x.name !== 'string' || x.name === '') return "the variant has no 'name'";
-  if ((VARIANTS as readonly string[]).includes(x.name) && VARIANT_BY_NAME[x.name as VariantName] !== v)
+  if ((VARIANTS as readonly string[]).includes(x.name) && BUILTIN_VARIANTS[x.name as VariantName] !== v)
     return `the variant is named '${x.name}', a built-in variant's name: give the design its own name`;
   if (!Array.isArray(x.ops) || x.ops.some((o) => !(OP_NAMES as readonly string[]).includes(o))) return "'ops' must list operations of the vocabulary";
   for (const f of ['bind', 'getPasid', 'enqcmdPasid', 'freesOnDrop'] as const)
@@ -86,7 +86,7 @@ function guardedDesign(v: Variant, file: string, path: string): Variant {
 /** One --variant value: a built-in name or a design file. */
 export async function resolveVariantArg(value: string, cwd: string): Promise<Variant> {
   if (isVariantPath(value)) return loadVariantFile(value, cwd);
-  const v = VARIANT_BY_NAME[value as VariantName];
+  const v = BUILTIN_VARIANTS[value as VariantName];
   if (!v) throw new UsageError(`unknown variant '${value}' (known: ${VARIANTS.join(', ')}; or the path of a design file, ./my-design.ts)`);
   return v;
 }

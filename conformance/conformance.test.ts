@@ -5,11 +5,12 @@
  */
 import { describe } from 'vitest';
 import { createBuiltinAdapter } from '../impl/index.ts';
+import { VARIANTS } from '../vocab/index.ts';
 import { createSpecAdapter } from './specAdapter.ts';
 import { registerConformanceTests } from './vitest.ts';
 
 describe('spec adapter against the spec', () => {
-  registerConformanceTests('spec', () => createSpecAdapter(), { runs: 60 });
+  registerConformanceTests('spec', () => createSpecAdapter(), { runs: 60, variants: VARIANTS });
 });
 
 describe('built-in implementation against the spec', () => {

@@ -7,7 +7,7 @@ import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { createBuiltinAdapter, type ImplPatch } from '../impl/index.ts';
 import type { Device, KResult, MmStruct, SvaDomain } from '../impl/types.ts';
 import { err, ok } from '../impl/types.ts';
-import { SEED_SETUP, VARIANTS, formatResult, type Op } from '../vocab/index.ts';
+import { SEED_SETUP, formatResult, type Op } from '../vocab/index.ts';
 import { failNthSweep, sweepTraces } from './failnth.ts';
 
 const SEED = 20260521;
@@ -47,7 +47,7 @@ describe('the spec says what a failed allocation leaves', () => {
 });
 
 describe('fail-nth sweep of the built-in implementation', () => {
-  it.each(VARIANTS.map((v) => [v]))('%s: every injected failure holds, nothing leaks', async (variant) => {
+  it.each(createBuiltinAdapter().variants.map((v) => [v]))('%s: every injected failure holds, nothing leaks', async (variant) => {
     const traces = sweepTraces(variant, [SEED_SETUP, null], 12, SEED, 30);
     const r = await failNthSweep(createBuiltinAdapter(), variant, traces);
     expect(r.broke).toBeNull();

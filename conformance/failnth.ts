@@ -13,7 +13,7 @@
  *   PASIDs, ASIDs, CD entries, mm references.
  */
 import fc from 'fast-check';
-import { checkInvariants, defaultProbes, pasidsInUse, SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
+import { checkInvariants, defaultProbes, pasidsInUse, SpecDriver, BUILTIN_VARIANTS } from '../spec/index.ts';
 import { FAIL_POINTS, formatOp, formatResult, sameResult, type FailNthCapable, type FailPoint, type Observation, type SvaAdapter, type Op, type OpName, type Result, type Setup, type VariantName } from '../vocab/index.ts';
 import { diffObservations } from './abstraction.ts';
 import { scenarioArb, scenarioOps } from './check.ts';
@@ -100,7 +100,7 @@ function perIommu(obs: Observation): Observation {
 
 /** The executed operations (contract-respecting) of a trace, with the spec's result of each. */
 function executed(setup: Setup, variant: VariantName, ops: readonly Op[]): { run: Op[]; results: Result[] } {
-  const d = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+  const d = new SpecDriver(setup, BUILTIN_VARIANTS[variant]);
   const run: Op[] = [], results: Result[] = [];
   for (const op of ops) {
     if (d.breach(op) !== null) continue;
@@ -196,7 +196,7 @@ async function shrinkFailure(adapter: FailNthTarget, variant: VariantName, setup
 
 /** Replay `prefix`, run `op` with its n-th fallible call failing, and hold the outcome to the spec. */
 async function attempt(adapter: FailNthTarget, variant: VariantName, setup: Setup, prefix: readonly Op[], op: Op, n: number) {
-  const driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+  const driver = new SpecDriver(setup, BUILTIN_VARIANTS[variant]);
   for (const p of prefix) driver.apply(p);
   await adapter.configure(setup, variant);
   const replies = await Promise.all([...prefix.map((p) => adapter.applyTracked(p)), adapter.applyTracked(op, n)]);

@@ -3,7 +3,7 @@
  * with itself must pass, which tests the conformance machinery; and it is the template a
  * TypeScript user copies to plug their own implementation in: configure, apply, observe.
  */
-import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
+import { SpecDriver, BUILTIN_VARIANTS } from '../spec/index.ts';
 import { VARIANTS, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 
 export class SpecAdapter implements SvaAdapter {
@@ -15,7 +15,7 @@ export class SpecAdapter implements SvaAdapter {
   constructor(name = 'spec') { this.name = name; }
 
   configure(setup: Setup, variant: VariantName): void {
-    this.driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+    this.driver = new SpecDriver(setup, BUILTIN_VARIANTS[variant]);
   }
 
   /** The spec's result. A caller-contract breach throws (ContractError): the runner never sends one. */

@@ -14,7 +14,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { VARIANTS, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
+import { DESIGNS_2026, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { conformanceProperty, counterexampleOf, freshSeed, scenarioArb, splitPath } from './check.ts';
 import { bundledSources, renderOutcome, runSources } from './litmus/index.ts';
 import { RULE_BY_ID } from '../spec/index.ts';
@@ -44,6 +44,7 @@ export function resolveSeed(env: NodeJS.ProcessEnv = process.env): SeedChoice {
 }
 
 export interface RegisterOptions {
+  /** The variants the implementation claims; default the 2026 designs (earlier ones by name). */
   readonly variants?: readonly VariantName[];
   /** Sequences per variant (fast-check numRuns), or per variant. Scaled by SVACHECK_RUNS_SCALE. */
   readonly runs?: number | Partial<Record<VariantName, number>>;
@@ -102,7 +103,7 @@ export function registerConformanceTests(name: string, makeAdapter: () => SvaAda
   const get = (): SvaAdapter => (adapter ??= makeAdapter());
   afterAll(async () => { await adapter?.close?.(); });
   const scale = Number(process.env.SVACHECK_RUNS_SCALE ?? '1') || 1;
-  for (const variant of options.variants ?? VARIANTS) {
+  for (const variant of options.variants ?? DESIGNS_2026) {
     const runs = typeof options.runs === 'number' ? options.runs : options.runs?.[variant] ?? options.numRuns ?? 100;
     if (options.litmus !== false) {
       plainTest(`${name} litmus: ${variant}`, async () => {

@@ -25,14 +25,14 @@ export function createImpl(setup: Setup, variant: VariantName, options: ImplOpti
   const problem = setupProblem(setup, RESERVED_NAMES);
   if (problem !== null) throw new ContractViolation(`bad setup: ${problem}`);
   const base = VARIANT_CLASSES[variant];
-  if (base === undefined) throw new ContractViolation(`unknown variant '${variant}'`);
+  if (base === undefined) throw new ContractViolation(`no implementation of variant '${variant}' (implemented: ${Object.keys(VARIANT_CLASSES).join(', ')})`);
   const Impl = options.patch ? options.patch(base) : base;
   return new Impl(resolveSetup(setup));
 }
 
 export interface BuiltinAdapterOptions extends ImplOptions {
   readonly name?: string;
-  /** Variants this adapter claims to implement; default all four. */
+  /** Variants this adapter claims to implement; default every one impl/ implements. */
   readonly variants?: readonly VariantName[];
 }
 
@@ -87,7 +87,7 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
   return {
     contractVersion: 1,
     name: options.name ?? 'builtin',
-    variants: options.variants ?? VARIANTS,
+    variants: options.variants ?? VARIANTS.filter((v) => VARIANT_CLASSES[v] !== undefined),
     capabilities: { fail_nth: 1, leaks: 1 },
     configure(setup: Setup, variant: VariantName): void {
       impl = createImpl(setup, variant, options);

@@ -127,11 +127,14 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
 
   // PASIDs a state may hold: the tried ones (bind_pasid may even leave an out-of-range one on
   // a v2 mm, V4), and every id the global allocator can hand out (at most one per mm plus the
-  // alloc_global holders, lowest first, so ids 1..nm+holders).
+  // alloc_global holders, lowest first, so ids 1..nm+holders; a design whose allocator starts
+  // higher or holds more ids says so, Variant.allocator).
   const maxDev = Math.max(0, ...cfg.devices.map((_, d) => maxPasidsOf(cfg, d)));
+  const alloc = variants.map((v) => v.allocator?.(cfg) ?? { from: 1, extra: 0 });
+  const from = Math.max(1, ...alloc.map((a) => a.from)), extra = Math.max(0, ...alloc.map((a) => a.extra));
   const u = new Set<number>();
   for (const t of tried) for (const p of t) if (p > 0) u.add(p);
-  for (let p = 1; p <= Math.min(maxDev - 1, nm + bounds.allocGlobalHolders); p++) u.add(p);
+  for (let p = 1; p <= Math.min(maxDev - 1, from - 1 + nm + bounds.allocGlobalHolders + extra); p++) u.add(p);
   const universe = [...u].sort((a, b) => a - b);
 
   // Interchangeable devices: same ssid_bits and IOMMU, each alone in its group.

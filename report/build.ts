@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { formatOp, OP_NAMES, SEED_SETUP, VARIANTS, type Setup, type VariantName } from '../vocab/index.ts';
-import { AVAILABILITY, RULES, RULE_BY_ID, SpecDriver, VARIANT_BY_NAME, variantArg, type Variant } from '../spec/index.ts';
+import { AVAILABILITY, RULES, RULE_BY_ID, SpecDriver, BUILTIN_VARIANTS, variantArg, type Variant } from '../spec/index.ts';
 import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } from '../conformance/litmus/index.ts';
 import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
@@ -96,7 +96,7 @@ export function version(): string {
 const plain = (s: string) => s.replace(/→/g, '->');
 
 /** The default pairs: upstream against each patch variant on upstream's operations, then v2 against per-device. */
-const DIFF_PAIRS: readonly (readonly [VariantName, VariantName])[] = [['upstream', 'v1'], ['upstream', 'v2'], ['upstream', 'per-device'], ['v2', 'per-device']];
+const DIFF_PAIRS: readonly (readonly [VariantName, VariantName])[] = [['upstream', 'v1'], ['upstream', 'v2'], ['upstream', 'per-device'], ['v2', 'per-device'], ['upstream', 'dma-pasid-2021']];
 
 /**
  * The catalogue's code/commit-message mismatches that the litmus run shows: per such rule, the
@@ -124,7 +124,7 @@ function codeMessageMismatches(outcomes: readonly FileOutcome[], run: readonly V
 
 export async function buildReport(o: ReportOptions): Promise<ReportData> {
   const seed = o.seed ?? DEFAULT_SEED;
-  const chosen = (o.variants ?? VARIANTS).map((v) => (typeof v === 'string' ? VARIANT_BY_NAME[v] : v));
+  const chosen = (o.variants ?? VARIANTS).map((v) => (typeof v === 'string' ? BUILTIN_VARIANTS[v] : v));
   const variants = chosen.map((v) => v.name);
   const builtins = VARIANTS.filter((v) => variants.includes(v));
   /** How a command line names a variant: a design by the file it came from. */
@@ -141,15 +141,19 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
     checks.push(check(mc, v, { ...o.limits, onProgress: o.onProgress && ((p) => o.onProgress!(`model check ${v.name}`, p)) }));
   }
   // The built-in pairs, then each design against the built-in design it answers to.
-  const pairs: [Variant, Variant][] = DIFF_PAIRS.filter(([a, b]) => builtins.includes(a) && builtins.includes(b)).map(([a, b]) => [VARIANT_BY_NAME[a], VARIANT_BY_NAME[b]]);
-  for (const v of chosen) if (VARIANT_BY_NAME[v.name as VariantName] !== v) { pairs.push([VARIANT_BY_NAME[v.litmusAs ?? 'v2'], v]); byName.set(v.litmusAs ?? 'v2', VARIANT_BY_NAME[v.litmusAs ?? 'v2']); }
+  const pairs: [Variant, Variant][] = DIFF_PAIRS.filter(([a, b]) => builtins.includes(a) && builtins.includes(b)).map(([a, b]) => [BUILTIN_VARIANTS[a], BUILTIN_VARIANTS[b]]);
+  for (const v of chosen) if (BUILTIN_VARIANTS[v.name as VariantName] !== v) { pairs.push([BUILTIN_VARIANTS[v.litmusAs ?? 'v2'], v]); byName.set(v.litmusAs ?? 'v2', BUILTIN_VARIANTS[v.litmusAs ?? 'v2']); }
   const diffs: DiffResult[] = [];
   for (const [a, b] of pairs) {
     o.onStep?.(`diff ${a.name} ${b.name}`);
     diffs.push(diff(mc, a, b, { ...o.limits, onProgress: o.onProgress && ((p) => o.onProgress!(`diff ${a.name} ${b.name}`, p)) }));
   }
   const conformance = [];
+  // The built-in implementation, on the variants it implements (a design answers through litmusAs).
+  const implemented = createBuiltinAdapter().variants;
   for (const v of chosen) {
+    const as = (implemented as readonly string[]).includes(v.name) ? v.name : v.litmusAs;
+    if (as === undefined || !(implemented as readonly string[]).includes(as)) continue;
     o.onStep?.(`conformance ${v.name}`);
     conformance.push(await checkAdapter(createBuiltinAdapter(), { variant: v, setup, runs: o.runs ?? 100, seed, replay: (s, path) => `npx svacheck conform --impl builtin --variant ${variantArg(v)} --seed ${s}${path ? ` --path '${path}'` : ''}` }));
   }
@@ -159,7 +163,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
   const simulated = builtins.length > 0 ? builtins : [...new Set(chosen.map((v) => v.litmusAs ?? 'v2'))];
   const costs = buildCosts(simulated, seed, o.costsPlot ?? null);
 
-  const findings = collectFindings(o.configArg, outcomes, checks, diffs, conformance, builtins, (name) => byName.get(name) ?? VARIANT_BY_NAME[name as VariantName]);
+  const findings = collectFindings(o.configArg, outcomes, checks, diffs, conformance, builtins, (name) => byName.get(name) ?? BUILTIN_VARIANTS[name as VariantName]);
   const failed = findings.some((f) => !f.expected && (f.kind === 'invariant-violation' || f.kind === 'conformance-failure' || f.kind === 'litmus-failure'))
     || checks.some((c) => c.missingExpected.length > 0);
   return {

@@ -8,7 +8,7 @@ import { FINDING_KINDS, type Finding } from './findings.ts';
 import type { ReportData } from './build.ts';
 import { costsMarkdown, costsText } from './costs.ts';
 
-const ABBREV: Record<VariantName, string> = { upstream: 'upstream', v1: 'v1', v2: 'v2', 'per-device': 'per-dev' };
+const ABBREV: Record<VariantName, string> = { upstream: 'upstream', v1: 'v1', v2: 'v2', 'per-device': 'per-dev', 'dma-pasid-2021': 'dma-2021' };
 
 /**
  * Words of `text` in lines of at most WIDTH columns: the first starts with `first`, the others
@@ -53,15 +53,19 @@ function header(r: ReportData): string[] {
 
 function litmusSection(r: ReportData): string[] {
   const vs = r.litmus.summary.map((s) => s.variant);
-  const nameWidth = WIDTH - vs.length * 9 - 1;
+  const abbrev = (v: string): string => ABBREV[v as VariantName] ?? (v.length > 8 ? `${v.slice(0, 7)}~` : v);
+  // Each variant's column: its abbreviation or the widest verdict (Crash), and a blank.
+  const col = (v: string): number => Math.max(abbrev(v).length, 5) + 1;
+  const nameWidth = WIDTH - vs.reduce((n, v) => n + col(v), 0) - 1;
   const lines = [`1. Litmus library: ${r.litmus.scenarios} scenarios x ${vs.length} variants (- : not applicable)`, ''];
-  lines.push(`${'scenario'.padEnd(nameWidth)} ${vs.map((v) => (ABBREV[v as VariantName] ?? (v.length > 8 ? `${v.slice(0, 7)}~` : v)).padEnd(9)).join('')}`.trimEnd());
+  lines.push(`${'scenario'.padEnd(nameWidth)} ${vs.map((v) => abbrev(v).padEnd(col(v))).join('')}`.trimEnd());
   for (const row of r.litmus.table) {
     const name = row.scenario.length > nameWidth ? `${row.scenario.slice(0, nameWidth - 1)}~` : row.scenario.padEnd(nameWidth);
-    lines.push(`${name} ${vs.map((v) => (row.verdicts[v] === 'Malformed' ? 'Malf' : row.verdicts[v]).padEnd(9)).join('')}`.trimEnd());
+    lines.push(`${name} ${vs.map((v) => (row.verdicts[v] === 'Malformed' ? 'Malf' : row.verdicts[v]).padEnd(col(v))).join('')}`.trimEnd());
   }
   lines.push('');
-  for (const s of r.litmus.summary) lines.push(`${s.variant.padEnd(11)} ${s.Ok} Ok, ${s.No} No, ${s.Malformed} Malformed, ${s.Crash} Crash`);
+  const vw = Math.max(11, ...vs.map((v) => v.length));
+  for (const s of r.litmus.summary) lines.push(`${s.variant.padEnd(vw)} ${s.Ok} Ok, ${s.No} No, ${s.Malformed} Malformed, ${s.Crash} Crash`);
   lines.push('', 'Any scenario step by step, with the rules that decided each result:', '  npx svacheck replay v2-sticky-local-mode');
   return lines;
 }
@@ -70,16 +74,17 @@ function modelSection(r: ReportData): string[] {
   const m = r.modelConfig;
   const b = m.bounds;
   const states = Math.max(8, ...r.model.map((x) => String(x.distinct).length));
+  const vw = Math.max(11, ...r.model.map((x) => x.variant.length));
   const lines = [
     ...para('2. Model checking: ', `configuration ${m.name} (${m.source})`, '   '),
     ...para('   ', `devices ${m.devices.map((d) => `${d.name}:${d.ssidBits}`).join(' ')}, ${m.processes} processes, operations ${m.ops.join(' ')}; bounds: handle users <= ${b.handleUsers}, alloc_global holders <= ${b.allocGlobalHolders}, local PASIDs tried ${b.pasids}, depth ${b.depth === 0 ? 'unbounded' : b.depth}; symmetry ${m.symmetry ? 'on' : 'off'}.`, '     '),
     '',
-    `${'variant'.padEnd(11)} ${'result'.padEnd(14)} ${'states'.padStart(states)} ${'depth'.padStart(5)} ${'time'.padStart(6)}  invariants      avail.`,
+    `${'variant'.padEnd(vw)} ${'result'.padEnd(14)} ${'states'.padStart(states)} ${'depth'.padStart(5)} ${'time'.padStart(6)}  invariants      avail.`,
   ];
   for (const x of r.model) {
     const result = x.exhaustive ? 'exhaustive' : 'NOT exhaustive';
     const inv = x.violations.length === 0 ? `${x.invariants} hold` : `${x.violations.length} broken${x.violations.every((v) => v.expected) ? ' (exp.)' : ''}`;
-    lines.push(`${x.variant.padEnd(11)} ${result.padEnd(14)} ${String(x.distinct).padStart(states)} ${String(x.depth).padStart(5)} ${`${x.seconds.toFixed(1)}s`.padStart(6)}  ${inv.padEnd(15)} ${x.availability.length}`);
+    lines.push(`${x.variant.padEnd(vw)} ${result.padEnd(14)} ${String(x.distinct).padStart(states)} ${String(x.depth).padStart(5)} ${`${x.seconds.toFixed(1)}s`.padStart(6)}  ${inv.padEnd(15)} ${x.availability.length}`);
     for (const v of x.violations) lines.push(...para(' '.repeat(12), `broken: ${v.invariant} (${v.rule})${v.expected ? ', expected' : ''}`, ' '.repeat(14)));
   }
   return lines;
@@ -100,8 +105,9 @@ function diffSection(r: ReportData): string[] {
 
 function conformanceSection(r: ReportData): string[] {
   const lines = ['4. Conformance of impl (builtin) against the spec', ''];
+  const vw = Math.max(11, ...r.conformance.map((c) => c.variant.length));
   for (const c of r.conformance) {
-    lines.push(`${c.variant.padEnd(11)} ${c.ok ? 'pass' : 'FAIL'}  ${c.runs} run${c.runs === 1 ? '' : 's'}, ${c.checked} op${c.checked === 1 ? '' : 's'} checked, seed ${c.seed}`);
+    lines.push(`${c.variant.padEnd(vw)} ${c.ok ? 'pass' : 'FAIL'}  ${c.runs} run${c.runs === 1 ? '' : 's'}, ${c.checked} op${c.checked === 1 ? '' : 's'} checked, seed ${c.seed}`);
     if (c.failure) lines.push(...para(' '.repeat(12), c.failure, ' '.repeat(14)));
   }
   return lines;

@@ -12,7 +12,7 @@ export { INVARIANTS, checkInvariants, stateInvariantsFor, type Invariant, type I
 export { ObservationReads } from './observationReads.ts';
 export { AVAILABILITY, findingOf, type FindingKind, type FindingRuleId } from './findings.ts';
 export { observeSpec, defaultProbes, pasidsInUse } from './observe.ts';
-export { VARIANT_BY_NAME, variantByName, variantOf } from './variants/index.ts';
+export { BUILTIN_VARIANTS, VARIANT_BY_NAME, variantByName, variantOf } from './variants/index.ts';
 export { EARLIER_VARIANTS } from './variants/earlier.ts';
 export { SpecDriver, ContractError, type Applied } from './driver.ts';
 export { kit, type Kit } from './kit.ts';

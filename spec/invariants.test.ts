@@ -3,7 +3,7 @@
 // covers whole state spaces).
 import { describe, expect, it } from 'vitest';
 import type { Observation, VariantName } from '../vocab/index.ts';
-import { VARIANT_BY_NAME } from './variants/index.ts';
+import { BUILTIN_VARIANTS } from './variants/index.ts';
 import { INVARIANTS, checkInvariants } from './invariants.ts';
 import { ObjectWorld } from './objectWorld.ts';
 import { SEED, allocGlobal, bind, bindPasid, exit, run } from './testkit.ts';
@@ -16,7 +16,7 @@ function healthy(): { driver: SpecDriver; obs: Observation } {
 }
 
 const violations = (driver: SpecDriver, obs: Observation, variant = 'v2', kernelHeld?: readonly number[]) =>
-  checkInvariants({ cfg: driver.cfg, variant: VARIANT_BY_NAME[variant as VariantName], obs, kernelHeld: kernelHeld ?? driver.state.kernelHeld });
+  checkInvariants({ cfg: driver.cfg, variant: BUILTIN_VARIANTS[variant as VariantName], obs, kernelHeld: kernelHeld ?? driver.state.kernelHeld });
 const names = (driver: SpecDriver, obs: Observation, variant = 'v2', kernelHeld?: readonly number[]) =>
   violations(driver, obs, variant, kernelHeld).map((v) => v.invariant);
 /** The reason the named invariant gives. */

@@ -88,6 +88,7 @@ function dma(w: World, dev: number, pasid: number): void {
 
 /** One operation of variant v on w. The caller has checked the contract (contract.ts). */
 export function act(v: Variant, w: World, op: SpecOp): void {
+  if (v.own?.(w, op)) return;                                            // the design states it itself
   switch (op.op) {
     case 'bind': return v.bind(w, op.dev, op.mm);
     case 'bind_pasid':
@@ -110,6 +111,12 @@ export function act(v: Variant, w: World, op: SpecOp): void {
  * of its operation templates (act, without the switch per transition).
  */
 export function actionOf(v: Variant, op: SpecOp): (w: World) => void {
+  const own = v.own;
+  if (own !== undefined) return (w) => { if (!own(w, op)) sharedActionOf(v, op)(w); };
+  return sharedActionOf(v, op);
+}
+
+function sharedActionOf(v: Variant, op: SpecOp): (w: World) => void {
   switch (op.op) {
     case 'bind': { const { dev, mm } = op; const bind = v.bind; return (w) => bind(w, dev, mm); }
     case 'bind_pasid': {

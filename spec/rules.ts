@@ -5,10 +5,9 @@
  * iommu_sva_bind_device, U* unbind and lifetime, G* reporting the PASID (ENQCMD), V* the v2
  * patch, K* the per-device design proposed in review as svacheck fixes it, M* Arm SMMUv3
  * behaviours, N* injected allocation failures, C* caller-contract rules (sequences no correct
- * caller issues).
+ * caller issues); the designs before 2026: D* the reserved DMA PASID (2021).
  */
-import type { EarlierRuleId } from './variants/earlier.ts';
-import type { Errno, VariantName } from '../vocab/index.ts';
+import { DESIGNS_2026, type Errno, type VariantName } from '../vocab/index.ts';
 
 interface RuleEntry {
   readonly id: string;
@@ -29,7 +28,12 @@ interface RuleEntry {
 /** Rules a litmus scenario can fire: API rules outside fail-nth fault injection. */
 export const isScenarioRule = (r: Rule): boolean => !r.contract && !r.failNth;
 
-const ALL: readonly VariantName[] = ['upstream', 'v1', 'v2', 'per-device'];
+/** Every variant: the shared core (spec/ops.ts, spec/sva.ts). */
+const ALL: readonly VariantName[] = ['upstream', 'v1', 'v2', 'per-device', 'dma-pasid-2021'];
+/** The 2026 designs, whose binds and alloc_global draw from [1, max_pasids(dev)-1]. */
+const Y2026: readonly VariantName[] = DESIGNS_2026;
+/** Upstream's reporting and failed-bind behaviour, which the 2021 design kept. */
+const UPSTREAM: readonly VariantName[] = ['upstream', 'dma-pasid-2021'];
 const PATCH: readonly VariantName[] = ['v1', 'v2'];
 const LOCAL: readonly VariantName[] = ['v1', 'v2', 'per-device'];
 const SVA = 'drivers/iommu/iommu-sva.c';
@@ -37,10 +41,12 @@ const CORE = 'drivers/iommu/iommu.c';
 const SMMU = 'drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c';
 /** The patch mail (the whole v2 diff) and the review that proposed the per-device design. */
 const V2 = '"[PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-20)';
+/** The 2021 reserved kernel DMA PASID. */
+const DMA2021 = '"[PATCH 1/4] ioasid: Reserve a global PASID for in-kernel DMA" (Jacob Pan, 2021-12-07)';
 const REVIEW = 'Kevin Tian, "RE: [PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-25)';
 
 const CATALOGUE = [
-  { id: 'A1', variants: ALL, source: `${CORE} iommu_alloc_global_pasid`,
+  { id: 'A1', variants: Y2026, source: `${CORE} iommu_alloc_global_pasid`,
     statement: 'alloc_global returns the lowest free id in [1, max_pasids(dev)-1] of one system-wide allocator.' },
   { id: 'A1-none', variants: ALL, source: `${CORE} iommu_alloc_global_pasid`,
     statement: 'alloc_global returns INVALID when no id in the device range is free or the device has no PASIDs (ssid_bits 0).' },
@@ -66,9 +72,9 @@ const CATALOGUE = [
     statement: "Binding an mm whose PASID is >= max_pasids(dev) fails with EOVERFLOW." },
   { id: 'S2-reuse', variants: ALL, source: `${SVA} iommu_alloc_mm_data`,
     statement: 'An mm that has a PASID uses it on every device it binds.' },
-  { id: 'S3', variants: ALL, source: `${SVA} iommu_alloc_mm_data`,
+  { id: 'S3', variants: Y2026, source: `${SVA} iommu_alloc_mm_data`,
     statement: 'An mm without a PASID gets the lowest free global id in the device range.' },
-  { id: 'S3-nospc', errno: 'ENOSPC', variants: ALL, source: `${SVA} iommu_alloc_mm_data`,
+  { id: 'S3-nospc', errno: 'ENOSPC', variants: Y2026, source: `${SVA} iommu_alloc_mm_data`,
     statement: 'A bind that needs a global PASID fails with ENOSPC when none is free in the device range.' },
   { id: 'S4-busy', errno: 'EBUSY', variants: ALL, source: `${SVA} iommu_sva_bind_device (iommu_attach_handle_get)`,
     statement: "A bind whose group slot holds another mm's SVA handle fails with EBUSY." },
@@ -80,7 +86,7 @@ const CATALOGUE = [
     statement: "A new bond reuses the mm's SVA domain of the device's IOMMU instance." },
   { id: 'S5-new', variants: ALL, source: `${SVA} iommu_sva_bind_device, iommu_sva_domain_alloc`,
     statement: 'A new bond with no reusable domain allocates an SVA domain (per mm and IOMMU instance).' },
-  { id: 'S6', variants: ['upstream'], source: `${SVA} iommu_alloc_mm_data (smp_store_release before attach)`,
+  { id: 'S6', variants: UPSTREAM, source: `${SVA} iommu_alloc_mm_data (smp_store_release before attach)`,
     statement: 'Upstream publishes the new PASID before attach and keeps it after a failed first bind.' },
   { id: 'U1', variants: ALL, source: `${SVA} iommu_sva_unbind_device`,
     statement: 'Unbind drops one handle user; at zero it detaches the PASID and drops the domain, freeing it at zero users.' },
@@ -90,7 +96,7 @@ const CATALOGUE = [
     statement: 'The PASID is freed only when the mm is gone: at exit without SVA domains, or at the last unbind after exit.' },
   { id: 'U3-exit', variants: ALL, source: `${SMMU} arm_smmu_mm_release (via the SVA mmu_notifier)`,
     statement: 'Process exit makes every CD of the mm fault; bonds and slots stay until unbound.' },
-  { id: 'G1', variants: ['upstream'], source: `${SVA} iommu_sva_get_pasid`,
+  { id: 'G1', variants: UPSTREAM, source: `${SVA} iommu_sva_get_pasid`,
     statement: "Upstream iommu_sva_get_pasid returns the mm's PASID (mm_get_enqcmd_pasid)." },
   { id: 'G2', variants: ALL, source: 'arch/x86/kernel/traps.c try_fixup_enqcmd_gp; include/linux/iommu.h mm_get_enqcmd_pasid',
     statement: "mm_get_enqcmd_pasid returns the mm's global PASID, INVALID if it has none; that PASID must mean the mm on every device it is bound to." },
@@ -146,9 +152,9 @@ const CATALOGUE = [
     statement: 'A new SVA domain takes the lowest ASID in [1, 2^asid_bits - 1] of its SMMU that no SVA domain behind any SMMU holds (one system-wide xarray); none fails with EBUSY.' },
   { id: 'M7', errno: 'EOPNOTSUPP', variants: ALL, source: `${SVA} iommu_sva_domain_alloc (no domain_alloc_sva)`,
     statement: 'An IOMMU without SVA domain support fails a new SVA domain with EOPNOTSUPP.' },
-  { id: 'N1', failNth: true, errno: 'ENOMEM', variants: ALL, source: `${SVA} iommu_alloc_mm_data (kzalloc of struct iommu_mm_data)`,
+  { id: 'N1', failNth: true, errno: 'ENOMEM', variants: Y2026, source: `${SVA} iommu_alloc_mm_data (kzalloc of struct iommu_mm_data)`,
     statement: 'An mm without mm data whose mm data cannot be allocated fails the bind with ENOMEM; nothing changes.' },
-  { id: 'N2', failNth: true, errno: 'ENOSPC', variants: ALL, source: `${CORE} iommu_alloc_global_pasid (ida_alloc_range fails)`,
+  { id: 'N2', failNth: true, errno: 'ENOSPC', variants: Y2026, source: `${CORE} iommu_alloc_global_pasid (ida_alloc_range fails)`,
     statement: 'A global PASID allocation that fails for lack of memory looks like an exhausted allocator: INVALID, so a bind fails with ENOSPC.' },
   { id: 'N3', failNth: true, errno: 'ENOMEM', variants: ALL, source: `${SVA} iommu_sva_bind_device (kzalloc of the handle; out_free_iommu_mm / out_unlock)`,
     statement: 'A handle that cannot be allocated fails the bind with ENOMEM, unwound as a failed attach is (upstream keeps a new PASID, S6; v2 rolls it back, V7).' },
@@ -160,6 +166,12 @@ const CATALOGUE = [
     statement: "When attaching the mm's existing SVA domain fails for lack of memory, the failure is swallowed and a second SVA domain (another ASID) is allocated for the same mm and IOMMU." },
   { id: 'N7', failNth: true, variants: ALL, source: `${SVA} iommu_sva_bind_device ("Search for an existing domain": failures are swallowed)`,
     statement: "A failed try of the mm's SVA domain behind another IOMMU is swallowed, whatever made it fail: the bind goes on." },
+  { id: 'D1', variants: ['dma-pasid-2021'], source: `${DMA2021}; drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c __arm_smmu_sva_bind (iommu_sva_alloc_pasid(mm, IOASID_ALLOC_BASE, max))`,
+    statement: "An SVA bind of an mm without a PASID allocates the lowest free global id in [IOASID_ALLOC_BASE (2), max_pasids(dev)-1]: the reserved in-kernel DMA PASID 1 is never a process's." },
+  { id: 'D2', errno: 'ENOMEM', variants: ['dma-pasid-2021'], source: `${DMA2021}; drivers/iommu/iommu-sva-lib.c iommu_sva_alloc_pasid (ioasid_alloc gives INVALID_IOASID: -ENOMEM)`,
+    statement: 'No free id in that range fails the bind with ENOMEM: a device with one SSID (only PASID 1 usable) can never be bound, its only PASID being the kernel\'s.' },
+  { id: 'D3', variants: ['dma-pasid-2021'], source: `${DMA2021} ("This global IOASID is excluded from the IOASID allocator"); drivers/iommu/ioasid.c ioasid_alloc`,
+    statement: 'alloc_global (another kernel user of the IOASID allocator) returns the lowest free id in [IOASID_ALLOC_BASE (2), max_pasids(dev)-1]: the reserved id is not in the allocator at all.' },
   { id: 'C1', contract: true, variants: ALL, source: `${SVA} iommu_sva_unbind_device`,
     statement: 'A handle is used only between its bind and its last unbind.' },
   { id: 'C2', contract: true, variants: ALL, source: `${SVA} iommu_sva_bind_device (the caller holds a reference to mm_users)`,
@@ -179,11 +191,8 @@ export type RuleId = (typeof CATALOGUE)[number]['id'];
 /** A caller-contract rule id (C*). */
 export type ContractRuleId = Extract<(typeof CATALOGUE)[number], { readonly contract: true }>['id'];
 
-/**
- * An API rule id: what a step of the spec names as the rule that decided its result — the
- * catalogue's, or one an earlier design's variant states beside itself (variants/earlier.ts).
- */
-export type ApiRuleId = Exclude<RuleId, ContractRuleId> | EarlierRuleId;
+/** An API rule id: what a step of the spec names as the rule that decided its result. */
+export type ApiRuleId = Exclude<RuleId, ContractRuleId>;
 
 export interface Rule extends RuleEntry { readonly id: RuleId }
 

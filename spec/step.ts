@@ -1,6 +1,6 @@
 import type { OpName, Result, VariantName } from '../vocab/index.ts';
 import type { ApiRuleId } from './rules.ts';
-import type { MmData, State } from './state.ts';
+import type { Config, MmData, State } from './state.ts';
 import type { World } from './world.ts';
 
 /** One transition on the object state: the result, the state after, and the rule that decided the result. */
@@ -67,4 +67,21 @@ export interface Variant {
   enqcmdPasid(w: World, mm: number): void;
   /** mm_pasid_drop: whether the mm's PASID goes back to the global allocator. */
   freesOnDrop(data: MmData): boolean;
+  /**
+   * An operation this design states itself, in place of the shared one of ops.ts (e.g.
+   * dma-pasid-2021's alloc_global, which never hands out the reserved DMA PASID): it acts on
+   * w and returns true, or returns false (having done nothing) where the shared one decides.
+   */
+  own?(w: World, op: SpecOp): boolean;
+  /**
+   * A design from before 2026 numbers PASIDs and fails binds its own way: it runs only the
+   * litmus scenarios that name it in `variants`, not every scenario whose operations it has.
+   */
+  namedScenariosOnly?: true;
+  /**
+   * For the model checker's PASID universe: the lowest id this design's allocator hands out
+   * (default 1) and how many ids it can hold beyond one per mm and the alloc_global holders
+   * (default 0).
+   */
+  allocator?(cfg: Config): { readonly from: number; readonly extra: number };
 }

@@ -1,7 +1,7 @@
 /** Helpers for the spec's unit tests: drive a variant by name and read results as litmus text. */
 import { formatResult, type Op, type Setup, type VariantName } from '../vocab/index.ts';
 import { SpecDriver } from './driver.ts';
-import { VARIANT_BY_NAME } from './variants/index.ts';
+import { BUILTIN_VARIANTS } from './variants/index.ts';
 
 export const setup = (devices: Setup['devices'], extra: Partial<Setup> = {}): Setup => ({
   devices, mms: ['A', 'B', 'C'], ...extra,
@@ -14,7 +14,7 @@ export const SEED: Setup = setup([
 
 /** Apply ops in order; each result as litmus text, followed by `[rule+effects]`. */
 export function run(variant: VariantName, s: Setup, ops: readonly Op[]): { results: string[]; rules: string[]; driver: SpecDriver } {
-  const driver = new SpecDriver(s, VARIANT_BY_NAME[variant]);
+  const driver = new SpecDriver(s, BUILTIN_VARIANTS[variant]);
   const results: string[] = [];
   const rules: string[] = [];
   for (const op of ops) {

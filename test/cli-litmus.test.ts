@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bufferIo } from '../cli/io.ts';
 import { main } from '../cli/main.ts';
+import { VARIANTS } from '../vocab/index.ts';
 
 const OK_FILE = `name: ok-one
 doc: d
@@ -86,7 +87,7 @@ describe('svacheck litmus', () => {
     expect(one.out.match(/^Ok /gm)).toHaveLength(3);
     const bad = await run(['litmus', '--variant', 'v3', 'n.litmus.yaml'], dir);
     expect(bad.code).toBe(2);
-    expect(bad.err).toBe("svacheck litmus: unknown variant 'v3' (known: upstream, v1, v2, per-device; or the path of a design file, ./my-design.ts)\n");
+    expect(bad.err).toBe(`svacheck litmus: unknown variant 'v3' (known: ${VARIANTS.join(', ')}; or the path of a design file, ./my-design.ts)\n`);
   });
 
   it('a missing path or an unknown option is a usage error (exit 2), no stack trace', async () => {
@@ -102,7 +103,8 @@ describe('svacheck litmus', () => {
     expect(r.code).toBe(2);
     const j = JSON.parse(r.out);
     expect(j.version).toBe(1);
-    expect(j.variants).toEqual(['upstream', 'v1', 'v2', 'per-device']);
+    expect(j.variants).toEqual([...VARIANTS]);
+    expect(j.variants).toContain('dma-pasid-2021');
     expect(j.files.map((f: { file: string }) => f.file)).toEqual(['a.litmus.yaml', 'b.litmus.yaml', 'n.litmus.yaml']);
     expect(j.files[1]).toMatchObject({ name: null, verdicts: [], errors: [{ file: 'b.litmus.yaml', line: 7, step: 1 }] });
     const no = j.files[2].verdicts.find((v: { variant: string }) => v.variant === 'v2');
@@ -166,11 +168,12 @@ describe('svacheck (no arguments)', () => {
   it('the report opens with the scenario x variant table and a summary per variant, exit 0', async () => {
     const r = await run(['--runs', '5']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^scenario +upstream +v1 +v2 +per-dev$/m);
-    expect(r.out).toMatch(/^v1-reuse-bug +- +Ok +Ok +Ok$/m);
-    expect(r.out).toMatch(/^refcounted-rebind +Ok +Ok +Ok +Ok$/m);
-    expect(r.out).toMatch(/^per-device-lifts-limits +- +- +- +Ok$/m);
-    for (const v of ['upstream', 'v1', 'v2', 'per-device']) expect(r.out).toMatch(new RegExp(`^${v} +\\d+ Ok, 0 No, 0 Malformed, 0 Crash`, 'm'));
+    expect(r.out).toMatch(/^scenario +upstream +v1 +v2 +per-dev +dma-2021$/m);
+    expect(r.out).toMatch(/^v1-reuse-bug +- +Ok +Ok +Ok +-$/m);
+    expect(r.out).toMatch(/^refcounted-rebind +Ok +Ok +Ok +Ok +-$/m);
+    expect(r.out).toMatch(/^per-device-lifts-limits +- +- +- +Ok +-$/m);
+    expect(r.out).toMatch(/^dma-pasid-2021-one-ssid-device +Ok +- +- +- +Ok$/m);
+    for (const v of ['upstream', 'v1', 'v2', 'per-device', 'dma-pasid-2021']) expect(r.out).toMatch(new RegExp(`^${v} +\\d+ Ok, 0 No, 0 Malformed, 0 Crash`, 'm'));
     noStackOrWideLines(r.out);
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffObservations } from '../conformance/abstraction.ts';
 import { buildCExample, openExecAdapter, type ExecAdapter } from '../conformance/protocol/index.ts';
 import { nextOp, PROTOCOL_TEST_SETUP, rng } from '../conformance/protocol/gen.ts';
-import { SpecDriver, VARIANT_BY_NAME, defaultProbes, pasidsInUse } from '../spec/index.ts';
+import { SpecDriver, BUILTIN_VARIANTS, VARIANT_BY_NAME, defaultProbes, pasidsInUse } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, SEED_SETUP, type Op, type Result, type Setup, type VariantName } from '../vocab/index.ts';
 
 const build = buildCExample();
@@ -43,7 +43,7 @@ suite('examples/c reference implementation over the protocol', () => {
 
   /** Run ops on the spec and on C; every result must agree. Returns the C results. */
   async function scripted(setup: Setup, variant: VariantName, ops: readonly Op[]): Promise<string[]> {
-    const spec = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
+    const spec = new SpecDriver(setup, BUILTIN_VARIANTS[variant]);
     await c.configure(setup, variant);
     const out: string[] = [];
     for (const op of ops) {
@@ -91,10 +91,10 @@ suite('examples/c reference implementation over the protocol', () => {
     for (const seed of SEEDS) {
       it(`${variant}: 400 seeded random ops agree with the spec step by step (seed ${seed})`, async () => {
         const random = rng(seed);
-        const ops = VARIANT_BY_NAME[variant].ops;
+        const ops = BUILTIN_VARIANTS[variant].ops;
         let checked = 0, errnos = 0;
         for (let segment = 0; segment < 5; segment++) {
-          const spec = new SpecDriver(PROTOCOL_TEST_SETUP, VARIANT_BY_NAME[variant]);
+          const spec = new SpecDriver(PROTOCOL_TEST_SETUP, BUILTIN_VARIANTS[variant]);
           await c.configure(PROTOCOL_TEST_SETUP, variant);
           for (let i = 0; i < 80; i++) {
             const op = nextOp(spec, PROTOCOL_TEST_SETUP, random, ops);

@@ -9,8 +9,13 @@ export const ERRNOS = ['EBUSY', 'ENOSPC', 'EOVERFLOW', 'EINVAL', 'ENODEV', 'ENOM
 export type Errno = (typeof ERRNOS)[number];
 export const isErrno = (s: string): s is Errno => (ERRNOS as readonly string[]).includes(s);
 
-export const VARIANTS = ['upstream', 'v1', 'v2', 'per-device'] as const;
+/** The 2026 designs: mainline before the patch, the patch's two postings, the reviewers' design. */
+export const DESIGNS_2026 = ['upstream', 'v1', 'v2', 'per-device'] as const;
+/** Designs from the record before 2026, each stated from its mail (spec/variants/, on the spec alone). */
+export const EARLIER_DESIGNS = ['dma-pasid-2021'] as const;
+export const VARIANTS = [...DESIGNS_2026, ...EARLIER_DESIGNS] as const;
 export type VariantName = (typeof VARIANTS)[number];
+export type Design2026 = (typeof DESIGNS_2026)[number];
 
 /** Largest ssid_bits a device may have (PCIe PASIDs are 20 bits). */
 export const MAX_SSID_BITS = 20;

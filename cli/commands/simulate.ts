@@ -6,7 +6,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EARLIER_VARIANTS, VARIANT_BY_NAME } from '../../spec/index.ts';
 import {
   LockstepDifference, loadWorkloadFile, renderJson, renderSvg, renderText, seedWorkload, simulate, SimulateError, WorkloadError,
   type EngineChoice, type Sweep,
@@ -15,6 +14,7 @@ import { helpText, intOption, parseArgs, UsageError, type OptionSpec } from '../
 import { EXIT } from '../io.ts';
 import type { Command } from '../main.ts';
 import { shq } from '../shell.ts';
+import { VARIANTS } from '../../vocab/index.ts';
 
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'variant', kind: 'list', valueName: 'name', description: 'variants to run (repeatable, comma list; default: every variant)' },
@@ -58,7 +58,7 @@ export function parseSweep(text: string): Sweep {
 
 /** --variant values against the spec's variants: comma lists, no repeats; default all. */
 export function simulateVariants(values: readonly string[] | undefined): string[] {
-  const known = [...Object.keys(VARIANT_BY_NAME), ...Object.keys(EARLIER_VARIANTS)];
+  const known: string[] = [...VARIANTS];
   if (values === undefined) return known;
   const out: string[] = [];
   for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {

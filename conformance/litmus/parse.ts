@@ -11,7 +11,7 @@ import {
 } from '../../vocab/index.ts';
 import type { Expectation, LitmusDoc, LitmusStep } from '../../vocab/litmus.ts';
 import { setupProblem } from '../../vocab/setup.ts';
-import { INVARIANTS, VARIANT_BY_NAME } from '../../spec/index.ts';
+import { INVARIANTS, BUILTIN_VARIANTS } from '../../spec/index.ts';
 
 /** A problem in a litmus file: where (line 1-based, step 1-based when in a step) and why. */
 export interface LitmusError {
@@ -240,7 +240,8 @@ export function parseLitmus(text: string, file: string): ParseResult {
     return { op, dev, ...(mm !== undefined ? { mm } : {}), ...(pasid !== undefined ? { pasid } : {}), ...(handle ? { handle: true } : {}) } as Op;
   }
 
-  // variants: declared, or every variant whose spec has all the ops used
+  // variants: declared, or every variant whose spec has all the ops used (but for designs that
+  // run only the scenarios naming them)
   let variants: VariantName[] = [];
   const vPair = top.get('variants');
   if (vPair) {
@@ -249,11 +250,11 @@ export function parseLitmus(text: string, file: string): ParseResult {
       const v = variantName(n as Node, 'variants');
       if (v === null) continue;
       if (variants.includes(v)) { err(n as Node, `variants: '${v}' is listed twice`); continue; }
-      const lacking = [...usedOps].filter((o) => !VARIANT_BY_NAME[v].ops.includes(o));
+      const lacking = [...usedOps].filter((o) => !BUILTIN_VARIANTS[v].ops.includes(o));
       if (lacking.length > 0) err(n as Node, `variants: ${v} has no ${lacking.join(', ')}`);
       else variants.push(v);
     }
-  } else variants = VARIANTS.filter((v) => [...usedOps].every((o) => VARIANT_BY_NAME[v].ops.includes(o)));
+  } else variants = VARIANTS.filter((v) => !BUILTIN_VARIANTS[v].namedScenariosOnly && [...usedOps].every((o) => BUILTIN_VARIANTS[v].ops.includes(o)));
 
   const mms = declaredMms ?? usedMms;
   const setup = { devices, ...(iommus.length > 0 ? { iommus } : {}), mms };

@@ -14,7 +14,7 @@
  *   listed in `violates` for the variant fails the verdict (first step it breaks), one listed
  *   that never breaks fails it too.
  */
-import { checkInvariants, ContractError, defaultProbes, pasidsInUse, SpecDriver, VARIANT_BY_NAME, variantOf, type Variant } from '../../spec/index.ts';
+import { checkInvariants, ContractError, defaultProbes, pasidsInUse, SpecDriver, BUILTIN_VARIANTS, variantOf, type Variant } from '../../spec/index.ts';
 import { implVariantOf } from '../lockstep.ts';
 import { formatOp, formatResult, sameResult, type Errno, type Op, type Result, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import type { Expectation } from '../../vocab/litmus.ts';
@@ -176,11 +176,11 @@ export async function runLitmus(parsed: ParsedLitmus, variantArg: VariantName | 
  */
 export function variantsOf(parsed: ParsedLitmus, only?: readonly (VariantName | Variant)[]): Variant[] {
   const own = parsed.doc.variants ?? [];
-  if (!only) return own.map((v) => VARIANT_BY_NAME[v]);
+  if (!only) return own.map((v) => BUILTIN_VARIANTS[v]);
   const used = new Set(parsed.doc.steps.map((s) => s.op.op));
   return only.map(variantOf).filter((v) => {
     if ((own as readonly string[]).includes(v.name)) return true;
-    if (VARIANT_BY_NAME[v.name as VariantName] === v) return false;               // a built-in the file leaves out
+    if (BUILTIN_VARIANTS[v.name as VariantName] === v) return false;               // a built-in the file leaves out
     return [...used].every((o) => v.ops.includes(o)) && (v.litmusAs === undefined || own.includes(v.litmusAs));
   });
 }

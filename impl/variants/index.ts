@@ -10,7 +10,8 @@ import { V2Sva } from './v2.ts';
 /** A constructible implementation class (a variant, or a variant patched by a mutant). */
 export type SvaImplClass = new (setup: ResolvedSetup) => IommuSvaCore;
 
-export const VARIANT_CLASSES: Readonly<Record<VariantName, SvaImplClass>> = {
+/** The variants impl/ implements: the 2026 designs (the earlier designs exist on the spec alone). */
+export const VARIANT_CLASSES: Readonly<Partial<Record<VariantName, SvaImplClass>>> = {
   upstream: UpstreamSva,
   v1: V1Sva,
   v2: V2Sva,

@@ -21,21 +21,13 @@
  * from alloc_global too, so in this file alloc_global can still hand out 1.
  */
 import { lowestFreeGlobal, svaAttach } from '../sva.ts';
-import type { Variant } from '../step.ts';
+import type { SpecOp, Variant } from '../step.ts';
 import { NONE, groupOfDev, maxPasidsOf, type World } from '../world.ts';
 import { upstream } from './upstream.ts';
 
 /** IOASID_DMA_PASID and IOASID_ALLOC_BASE of include/linux/ioasid.h in the patch. */
 export const IOASID_DMA_PASID = 1;
 export const IOASID_ALLOC_BASE = IOASID_DMA_PASID + 1;
-
-/** The rules this variant adds (ids for the rule catalogue, statements, sources). */
-export const DMA_PASID_2021_RULES = [
-  { id: 'D1', statement: 'An SVA bind allocates the lowest free global id in [IOASID_ALLOC_BASE (2), max_pasids(dev)-1]: the reserved kernel DMA PASID 1 is never a process\'s.',
-    source: '"[PATCH 1/4] ioasid: Reserve a global PASID for in-kernel DMA", 2021-12-07; drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c __arm_smmu_sva_bind' },
-  { id: 'D2', errno: 'ENOMEM', statement: 'No free id in that range: iommu_sva_alloc_pasid fails with ENOMEM; a device with one SSID can never be bound.',
-    source: 'drivers/iommu/iommu-sva-lib.c iommu_sva_alloc_pasid (v5.16): ioasid_alloc gives INVALID_IOASID -> -ENOMEM' },
-] as const;
 
 /** __arm_smmu_sva_bind → iommu_sva_alloc_pasid(mm, IOASID_ALLOC_BASE, max), then the attach. */
 function bind(w: World, dev: number, mm: number): void {
@@ -54,10 +46,24 @@ function bind(w: World, dev: number, mm: number): void {
   w.also(w.failed() ? 'S6' : 'D1');
 }
 
+/** alloc_global (ioasid_alloc for a kernel user): the reserved DMA PASID is not in the allocator (D3). */
+function own(w: World, op: SpecOp): boolean {
+  if (op.op !== 'alloc_global') return false;
+  const pasid = lowestFreeGlobal(w, op.dev, IOASID_ALLOC_BASE);
+  if (pasid === NONE) { w.invalid('A1-none'); return true; }            // INVALID_IOASID
+  w.allocate(pasid);
+  w.hold(pasid);
+  w.gave(pasid, 'D3');
+  return true;
+}
+
 /** Reporting the PASID and the ENQCMD fixup are upstream's: one global PASID per mm. */
 export const dmaPasid2021: Variant = {
   ...upstream,
   name: 'dma-pasid-2021',
   doc: 'the 2021 proposal: global PASID 1 reserved for in-kernel DMA, SVA PASIDs allocated from 2 (IOASID_ALLOC_BASE); otherwise upstream',
+  namedScenariosOnly: true,
+  allocator: () => ({ from: IOASID_ALLOC_BASE, extra: 0 }),
   bind,
+  own,
 };
