@@ -24,7 +24,7 @@ function notAVariant(v: unknown): string | null {
   for (const f of ['bind', 'getPasid', 'enqcmdPasid', 'freesOnDrop'] as const)
     if (typeof x[f] !== 'function') return `the variant has no '${f}' function`;
   if (x.ops.includes('bind_pasid') && typeof x.bindPasid !== 'function') return "'ops' lists bind_pasid but the variant has no 'bindPasid' function";
-  if (x.pasidsPerMm !== 'one' && x.pasidsPerMm !== 'global-plus-local') return "'pasidsPerMm' must be 'one' or 'global-plus-local'";
+  if (x.pasidsPerMm !== 'one' && x.pasidsPerMm !== 'global-plus-local' && x.pasidsPerMm !== 'shared-plus-private') return "'pasidsPerMm' must be 'one', 'global-plus-local' or 'shared-plus-private'";
   if (x.litmusAs !== undefined && !(VARIANTS as readonly string[]).includes(x.litmusAs)) return `'litmusAs' must name a built-in variant (${VARIANTS.join(', ')})`;
   // The functions of a design take the state interface (a World) and report on it; before
   // svacheck 0.2 they took (cfg, state, ...) and returned a step, one parameter more.

@@ -81,6 +81,7 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
         case 'detach_pasid': k.detachDevicePasid(op.dev, op.pasid); return R.ok;
         case 'mm_exit': k.mmExit(op.mm); return R.ok;
         case 'dma': return k.dma(op.dev, op.pasid);
+        default: throw new ContractViolation(`${op.op} is an operation of a design before 2026, which impl/ does not implement`);
       }
   };
 

@@ -4,7 +4,6 @@
 // configurations (enabledness, result, rules, successor), and show a divergence is caught.
 import { describe, expect, it, vi } from 'vitest';
 import { initialState, variantByName } from '../spec/index.ts';
-import { VARIANTS } from '../vocab/index.ts';
 import { check } from './check.ts';
 import { bundledConfigNames, loadBundledConfig, loadConfigFile, loadManifest } from './config.ts';
 import { diff } from './diff.ts';
@@ -16,7 +15,7 @@ import { StateStore } from './store.ts';
 const manifest = loadManifest().configs;
 
 describe('verify engine: the flat and the object backend agree on every transition', () => {
-  const cases = bundledConfigNames().flatMap((name) => VARIANTS.map((v) => [name, v] as const));
+  const cases = bundledConfigNames().flatMap((name) => loadBundledConfig(name).variants.map((v) => [name, v] as const));
   it.each(cases)('%s / %s, exhaustively', (name, variant) => {
     const r = check(loadBundledConfig(name), variant, { engine: 'verify', continue: true });
     expect(r.engine).toBe('verify');
@@ -58,7 +57,7 @@ describe('verify engine: the flat and the object backend agree on every transiti
 });
 
 describe('incremental packing: a successor packed from its parent\'s words equals its full packing', () => {
-  it.each(bundledConfigNames().flatMap((name) => VARIANTS.map((v) => [name, v] as const)))('%s / %s, every successor of every reachable state (symmetry off)', (name, variant) => {
+  it.each(bundledConfigNames().flatMap((name) => loadBundledConfig(name).variants.map((v) => [name, v] as const)))('%s / %s, every successor of every reachable state (symmetry off)', (name, variant) => {
     const v = variantByName(variant)!;
     const space = buildSpace(loadBundledConfig(name), [v], { symmetry: false });
     const engine = new FlatEngine(space, [v]), packer = new Packer(space), store = new StateStore(space.words);

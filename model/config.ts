@@ -27,7 +27,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { INVARIANTS } from '../spec/index.ts';
-import { OP_NAMES, RESERVED_NAMES, VARIANTS, type DeviceSetup, type IommuSetup, type OpName, type Setup, type VariantName } from '../vocab/index.ts';
+import { OP_NAMES, RESERVED_NAMES, VARIANTS, type DeviceSetup, type IoasidSetup, type IommuSetup, type OpName, type Setup, type VariantName } from '../vocab/index.ts';
 import { setupProblem } from '../vocab/setup.ts';
 import { readInputFile } from '../vocab/files.ts';
 
@@ -83,7 +83,7 @@ export function parseConfig(text: string, file: string): ModelConfig {
   const root = doc.contents;
   if (!isMap(root)) throw new ConfigError(file, lineOf(root), 'a model configuration is a YAML mapping');
   const fail = (node: unknown, reason: string): never => { throw new ConfigError(file, lineOf(node), reason); };
-  const known = ['name', 'doc', 'variants', 'devices', 'iommus', 'processes', 'mms', 'ops', 'bounds', 'invariants', 'symmetry', 'expect'];
+  const known = ['name', 'doc', 'variants', 'devices', 'iommus', 'ioasid', 'processes', 'mms', 'ops', 'bounds', 'invariants', 'symmetry', 'expect'];
   for (const item of root.items) {
     const key = isScalar(item.key) ? String(item.key.value) : '';
     if (!known.includes(key)) fail(item.key, `unknown key '${key}' (known: ${known.join(', ')})`);
@@ -118,13 +118,16 @@ export function parseConfig(text: string, file: string): ModelConfig {
     if (!isMap(v)) return fail(v ?? item.key, `device ${dname}: expected { ssid_bits: N }`);
     for (const it of v.items) {
       const k = isScalar(it.key) ? String(it.key.value) : '';
-      if (!['ssid_bits', 'group', 'iommu'].includes(k)) fail(it.key, `device ${dname}: unknown key '${k}'`);
+      if (!['ssid_bits', 'group', 'iommu', 'min_pasid', 'max_pasid'].includes(k)) fail(it.key, `device ${dname}: unknown key '${k}' (known: ssid_bits, group, iommu, min_pasid, max_pasid)`);
     }
     const bits = v.get('ssid_bits', true) as Node | undefined;
     if (bits === undefined) return fail(v, `device ${dname}: missing ssid_bits`);
     const group = v.get('group', true) as Node | undefined;
     const iommu = v.get('iommu', true) as Node | undefined;
-    const out: { name: string; ssidBits: number; group?: string; iommu?: string | null } = { name: dname, ssidBits: intOf(bits, `device ${dname}: ssid_bits`, 0, 20) };
+    const out: { name: string; ssidBits: number; group?: string; iommu?: string | null; minPasid?: number; maxPasid?: number } = { name: dname, ssidBits: intOf(bits, `device ${dname}: ssid_bits`, 0, 20) };
+    const minP = v.get('min_pasid', true) as Node | undefined, maxP = v.get('max_pasid', true) as Node | undefined;
+    if (minP !== undefined) out.minPasid = intOf(minP, `device ${dname}: min_pasid`, 1, 2 ** 20 - 1);
+    if (maxP !== undefined) out.maxPasid = intOf(maxP, `device ${dname}: max_pasid`, 0, 2 ** 20 - 1);
     if (group !== undefined) out.group = isScalar(group) ? String(group.value) : fail(group, `device ${dname}: group must be a name`);
     if (iommu !== undefined) out.iommu = isScalar(iommu) && iommu.value === null ? null : isScalar(iommu) ? String(iommu.value) : fail(iommu, `device ${dname}: iommu must be a name or null`);
     return out;
@@ -157,7 +160,27 @@ export function parseConfig(text: string, file: string): ModelConfig {
   else if (isSeq(procNode)) mms = names(procNode, 'processes');
   else mms = [...MM_NAMES.slice(0, intOf(procNode, 'processes', 1, MM_NAMES.length))];
 
-  const setup: Setup = iommus ? { devices, iommus, mms } : { devices, mms };
+  // ioasid-2020: { capacity?, system_quota?, sets?: { name: quota } }
+  const ioasidNode = get('ioasid');
+  let ioasid: IoasidSetup | undefined;
+  if (ioasidNode !== undefined) {
+    if (!isMap(ioasidNode)) fail(ioasidNode, "'ioasid' must map capacity?, system_quota?, sets? to values");
+    const x: { capacity?: number; systemQuota?: number; sets?: { name: string; quota: number }[] } = {};
+    for (const it of (ioasidNode as { items: { key: Node; value: Node }[] }).items) {
+      const k = isScalar(it.key) ? String(it.key.value) : '';
+      if (k === 'capacity') x.capacity = intOf(it.value, 'ioasid.capacity', 0, 2 ** 20);
+      else if (k === 'system_quota') x.systemQuota = intOf(it.value, 'ioasid.system_quota', 0, 2 ** 20);
+      else if (k === 'sets') {
+        if (!isMap(it.value)) fail(it.value, "'ioasid.sets' must map set names to quotas");
+        x.sets = (it.value as unknown as { items: { key: Node; value: Node }[] }).items.map((s) => {
+          const sname = isScalar(s.key) ? String(s.key.value) : fail(s.key, 'a set name');
+          return { name: sname, quota: intOf(s.value, `ioasid.sets.${sname}`, 0, 2 ** 20) };
+        });
+      } else fail(it.key, `ioasid: unknown key '${k}' (known: capacity, system_quota, sets)`);
+    }
+    ioasid = x;
+  }
+  const setup: Setup = { devices, ...(iommus ? { iommus } : {}), mms, ...(ioasid ? { ioasid } : {}) };
   const problem = setupProblem(setup, RESERVED_NAMES);
   if (problem) fail(devicesNode, problem);
 

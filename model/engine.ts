@@ -11,7 +11,7 @@
  *   differ (enabledness, result, rules, successor): `svacheck check --engine verify`, and the
  *   test that holds the two backends to each other on every reachable state.
  */
-import { ObjectWorld, actionOf, contractRule, staticContractRule, stateContractOf, step, type SpecOp, type State, type Variant } from '../spec/index.ts';
+import { ObjectWorld, actionOf, contractRule, staticContractRule, variantContractOf, step, type SpecOp, type State, type Variant } from '../spec/index.ts';
 import { FlatWorld } from './flatWorld.ts';
 import { Outcome } from './outcome.ts';
 import { Packer, beyondBoundsFlat, fromFlat, toFlat, type Space } from './space.ts';
@@ -98,7 +98,7 @@ export class FlatEngine extends Base implements Engine {
   /** Per variant and template: its action, dispatched once. */
   private readonly actions: readonly (readonly ((w: FlatWorld) => void)[])[];
   /** Per template: the state-dependent part of the caller contract, dispatched once. */
-  private readonly contracts: readonly ((w: FlatWorld) => string | null)[];
+  private readonly contracts: readonly (readonly ((w: FlatWorld) => string | null)[])[];
   constructor(space: Space, variants: readonly Variant[]) {
     super(space, variants);
     this.worlds = variants.map(() => new FlatWorld(space));
@@ -106,7 +106,7 @@ export class FlatEngine extends Base implements Engine {
     this.holders = space.bounds.allocGlobalHolders;
     this.alloc = Uint8Array.from(space.templates, (op) => (op.op === 'alloc_global' ? 1 : 0));
     this.actions = variants.map((v) => space.templates.map((op) => actionOf(v, op)));
-    this.contracts = space.templates.map(stateContractOf);
+    this.contracts = variants.map((v) => space.templates.map((op) => variantContractOf(v, op)));
   }
   /** The state to expand, and its copy where each transition builds its successor in place. */
   override load(words: Uint32Array, base: number): void {
@@ -140,7 +140,7 @@ export class FlatEngine extends Base implements Engine {
     for (let k = 0; k < V.length; k++) {
       const w = W[k];
       w.begin(this.out[k], t);
-      if (this.contracts[t](w) !== null) return false;
+      if (this.contracts[k][t](w) !== null) return false;
       if (alloc && w.heldCount() >= this.holders) return false;          // the bound on holders
     }
     for (let k = 0; k < V.length; k++) {

@@ -14,7 +14,7 @@ import type { ApiRuleId, MmStatus, Reads, SlotKind, World } from '../spec/index.
 import type { Config } from '../spec/index.ts';
 import { FAULTS, Outcome, RK_ERRNO, RK_FAULT, RK_INVALID, RK_KERNEL, RK_MM, RK_OK, RK_PASID, ruleId } from './outcome.ts';
 import {
-  EncodingError, K_EMPTY, K_HANDLE, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
+  EncodingError, privateBondsBeyond, K_EMPTY, K_HANDLE, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
   S_DEV, S_KIND, S_MM, S_USERS, type Layout, type Space,
 } from './space.ts';
 
@@ -154,6 +154,7 @@ export class FlatWorld implements World, Reads {
    */
   beyond(h: number): boolean {
     const d = this.to, y = this.tb, L = this.L, base = y + L.slotBase;
+    if (L.privateCut && privateBondsBeyond(L, d, y)) return true;        // sva-2018's bound on private bonds
     if (this.nt > this.touched.length) {
       for (let k = 0, o = base; k < L.slots; k++, o += SLOT_REC) if (d[o + S_KIND] === K_SVA && d[o + S_USERS] > h) return true;
       return false;

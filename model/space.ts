@@ -97,6 +97,8 @@ export interface Layout {
   readonly slotW: number;
   /** The identity slot map, per entry of groupPerms: canonical slot index → original slot index. */
   readonly slotMaps: readonly Int32Array[];
+  /** sva-2018's bound applies (the space offers bind_private): one private bond per (mm, group). */
+  readonly privateCut: boolean;
 }
 
 export const ST_LIVE = 0, ST_EXITED = 1, ST_GONE = 2;
@@ -181,9 +183,13 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
     if (has('dma')) templates.push({ op: 'dma', dev: d, pasid: p });
   }
 
+  // The earlier designs' own operations (sva-2018).
+  for (let m = 0; m < nm; m++) for (let d = 0; d < nd; d++) if (has('bind_private')) templates.push({ op: 'bind_private', dev: d, mm: m });
+  for (let g = 0; g < ng; g++) for (const p of slotPasidsOf(g)) if (has('mm_exit_done')) templates.push({ op: 'mm_exit_done', group: g, pasid: p });
+
   const arity = variants.length;
   const handles = templates.some((t) => t.op === 'attach_pasid' && t.handle);
-  const layout = buildLayout(cfg, bounds, universe, groupPerms, range, slotPasidsOf, handles);
+  const layout = buildLayout(cfg, bounds, universe, groupPerms, range, slotPasidsOf, handles, has('bind_private'));
   const L = layout;
   const recordBits = 2 + L.dataW + L.domW.reduce((a, b) => a + b, 0) + L.ni * L.asidW;
   const totalBits = arity * (nm * recordBits + L.slots * L.slotW + 2 * L.u);
@@ -223,7 +229,7 @@ function asidBitsOf(cfg: Config): number {
 }
 
 function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], groupPerms: readonly (readonly number[])[],
-  range: Float64Array, slotPasidsOf: (g: number) => number[], handles: boolean): Layout {
+  range: Float64Array, slotPasidsOf: (g: number) => number[], handles: boolean, privateCut: boolean): Layout {
   const nm = cfg.mms.length, ni = cfg.iommus.length, U = universe.length, ng = cfg.groups.length;
   const uIndex = new Map(universe.map((p, i) => [p, i]));
   const slotOfU = cfg.groups.map(() => new Int32Array(U).fill(-1));
@@ -247,7 +253,7 @@ function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], g
     slotOfU, slotGroup: Int32Array.from(slotGroup), slotU: Int32Array.from(slotU),
     devInGroup: Int32Array.from(cfg.devices, (d, i) => (d.iommu === null ? 0 : cfg.groups[d.group].devices.indexOf(i))),
     values: Int32Array.from(universe), range, g: G, h: H, kc: handles ? 2 : 1, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor),
-    slotW: bitsFor((handles ? 2 : 1) * G + nm * G * H), slotMaps,
+    slotW: bitsFor((handles ? 2 : 1) * G + nm * G * H), slotMaps, privateCut,
   };
 }
 
@@ -275,6 +281,18 @@ export function lowestUnheld(L: Layout, a: Int32Array, b: number): number {
 /** Whether a flat successor lies beyond the bounds (a handle with too many users): it is cut. */
 export function beyondBoundsFlat(L: Layout, f: Int32Array, base: number): boolean {
   for (let k = 0, o = base + L.slotBase; k < L.slots; k++, o += SLOT_REC) if (f[o + S_KIND] === K_SVA && f[o + S_USERS] > L.h) return true;
+  return L.privateCut && privateBondsBeyond(L, f, base);
+}
+
+/** sva-2018's bound: two private bonds (away from their mm's PASID) of one mm in one group. */
+export function privateBondsBeyond(L: Layout, f: Int32Array, base: number): boolean {
+  for (let k = 0, o = base + L.slotBase; k < L.slots; k++, o += SLOT_REC) {
+    if (f[o + S_KIND] !== K_SVA) continue;
+    const mm = f[o + S_MM], own = f[base + mm * L.mmRec + M_PASID];
+    if (L.slotU[k] === own) continue;
+    for (let q = k + 1, qo = o + SLOT_REC; q < L.slots && L.slotGroup[q] === L.slotGroup[k]; q++, qo += SLOT_REC)
+      if (f[qo + S_KIND] === K_SVA && f[qo + S_MM] === mm && L.slotU[q] !== own) return true;
+  }
   return false;
 }
 
@@ -839,6 +857,15 @@ export function decode(space: Space, words: Uint32Array, base: number, t = 0): S
 
 /** Whether a spec state lies beyond the bounds (a handle with too many users). */
 export function beyondBounds(space: Space, st: State): boolean {
-  for (const g of st.slots) for (const s of g.values()) if (s.kind === 'sva' && s.users > space.bounds.handleUsers) return true;
+  for (const g of st.slots) {
+    const privates = new Set<number>();
+    for (const [p, s] of g) {
+      if (s.kind !== 'sva') continue;
+      if (s.users > space.bounds.handleUsers) return true;
+      if (p === st.mms[s.mm].data?.pasid) continue;                     // sva-2018: one private bond per (mm, group)
+      if (privates.has(s.mm)) return true;
+      privates.add(s.mm);
+    }
+  }
   return false;
 }

@@ -231,6 +231,7 @@ export function simulateRun(w: Workload, variant: string, opts: RunOptions): Run
     const hc = w.holders[h];
     agenda.push(now + exp(holdArrivals[h], hc.rate!), { kind: 'hold', cls: h });
     const time = exp(holdTimes[h], 1 / hc.hold!);
+    if (!target.hasAllocGlobal) return;                        // no such kernel users in this design
     const dev = devIndex.get(hc.device)!;
     const pasid = target.allocGlobal(dev);
     if (pasid === null) { if (counting()) count(holders[hc.name], 'INVALID'); return; }
@@ -245,7 +246,7 @@ export function simulateRun(w: Workload, variant: string, opts: RunOptions): Run
   // Time 0: permanent holders take their ids; every class's first start is scheduled.
   w.holders.forEach((hc, h) => {
     const dev = devIndex.get(hc.device)!;
-    for (let i = 0; i < (hc.permanent ?? 0); i++) {
+    for (let i = 0; i < (target.hasAllocGlobal ? hc.permanent ?? 0 : 0); i++) {
       const pasid = target.allocGlobal(dev);
       if (pasid !== null && hc.attach && target.attach(dev, pasid) !== null) target.freeGlobal(pasid);
     }

@@ -20,6 +20,8 @@ export type BindOutcome = { readonly ok: true; readonly pasid: number; readonly 
 export interface Target {
   readonly engine: Engine;
   readonly hasBindPasid: boolean;
+  /** Whether the design has other kernel users of global PASIDs (alloc_global); sva-2018 has none. */
+  readonly hasAllocGlobal: boolean;
   /** Kernel calls made so far. */
   ops: number;
   bind(dev: number, mm: number): BindOutcome;
@@ -52,6 +54,7 @@ export function createTarget(engine: Engine, setup: Setup, variant: string): Tar
 class ImplTarget implements Target {
   readonly engine = 'impl' as const;
   readonly hasBindPasid: boolean;
+  readonly hasAllocGlobal: boolean;
   ops = 0;
   private readonly k: IommuSvaCore;
   private readonly devs: string[];
@@ -62,6 +65,7 @@ class ImplTarget implements Target {
     this.devs = setup.devices.map((d) => d.name);
     this.mms = [...setup.mms];
     this.hasBindPasid = variantByName(variant)?.ops.includes('bind_pasid') ?? false;
+    this.hasAllocGlobal = true;
   }
 
   bind(dev: number, mm: number): BindOutcome {
@@ -96,6 +100,7 @@ class ImplTarget implements Target {
 class SpecTarget implements Target {
   readonly engine = 'spec' as const;
   readonly hasBindPasid: boolean;
+  readonly hasAllocGlobal: boolean;
   ops = 0;
   readonly driver: SpecDriver;
   private readonly devs: string[];
@@ -109,6 +114,7 @@ class SpecTarget implements Target {
     this.devs = setup.devices.map((d) => d.name);
     this.mms = [...setup.mms];
     this.hasBindPasid = v.ops.includes('bind_pasid');
+    this.hasAllocGlobal = v.ops.includes('alloc_global');
   }
 
   apply(op: Op): Result {
@@ -128,7 +134,11 @@ class SpecTarget implements Target {
     const as = `h${++this.handles}`;
     return this.bound(this.apply({ op: 'bind_pasid', dev: this.devs[dev], mm: this.mms[mm], pasid, as }), as);
   }
-  unbind(handle: unknown): void { this.apply({ op: 'unbind', handle: handle as string }); }
+  /** After exit, a design whose drivers answer the core's mm_exit callback (sva-2018, C7) releases the bond that way. */
+  unbind(handle: unknown): void {
+    const op = this.driver.breach({ op: 'unbind', handle: handle as string })?.rule === 'C7' ? 'mm_exit_done' : 'unbind';
+    this.apply({ op, handle: handle as string });
+  }
   mmExit(mm: number): void { this.apply({ op: 'mm_exit', mm: this.mms[mm] }); }
   mmGone(mm: number): boolean { return this.driver.state.mms[mm].status === 'gone'; }
   revive(mm: number): void {
@@ -165,6 +175,7 @@ export class LockstepDifference extends Error {
 export class LockstepTarget implements Target {
   readonly engine = 'impl' as const;
   readonly hasBindPasid: boolean;
+  readonly hasAllocGlobal: boolean;
   ops = 0;
   /** Operations compared with the spec so far. */
   checked = 0;
@@ -175,6 +186,7 @@ export class LockstepTarget implements Target {
   constructor(setup: Setup, variant: string, private readonly budget: number, private readonly impl: Target = new ImplTarget(setup, variant)) {
     this.spec = budget > 0 ? new SpecTarget(setup, variant) : null;
     this.hasBindPasid = impl.hasBindPasid;
+    this.hasAllocGlobal = impl.hasAllocGlobal;
     this.devs = setup.devices.map((d) => d.name);
     this.mms = [...setup.mms];
   }

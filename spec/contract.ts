@@ -21,7 +21,13 @@ export function contractBreach(v: Variant, w: Reads, op: SpecOp): ContractBreach
 
 /** The contract rule op breaks in w, or null. */
 export function contractRule(v: Variant, w: Reads, op: SpecOp): ContractRuleId | null {
-  return staticContractRule(v, op) ?? stateContractRule(w, op);
+  return staticContractRule(v, op) ?? stateContractRule(w, op) ?? v.contract?.(w, op) ?? null;
+}
+
+/** The state-dependent contract of op for variant v (the shared rules, then the design's own), dispatched once. */
+export function variantContractOf(v: Variant, op: SpecOp): (w: Reads) => ContractRuleId | null {
+  const shared = stateContractOf(op), own = v.contract;
+  return own === undefined ? shared : (w) => shared(w) ?? own(w, op);
 }
 
 /** C5, which no state changes: an operation the variant lacks, a PASID that is no u32. */
@@ -42,11 +48,11 @@ export function stateContractRule(w: Reads, op: SpecOp): ContractRuleId | null {
  */
 export function stateContractOf(op: SpecOp): (w: Reads) => ContractRuleId | null {
   switch (op.op) {
-    case 'bind': case 'bind_pasid': case 'enqcmd_pasid': case 'mm_exit': {
+    case 'bind': case 'bind_pasid': case 'bind_private': case 'enqcmd_pasid': case 'mm_exit': {
       const mm = op.mm;
       return (w) => (w.status(mm) !== 'live' ? 'C2' : null);           // the caller holds mm_users
     }
-    case 'unbind': case 'get_pasid': {
+    case 'unbind': case 'get_pasid': case 'mm_exit_done': {
       const { group, pasid } = op;
       return (w) => (w.slotKind(group, pasid) !== 'sva' ? 'C1' : null); // a handle not yet released
     }
@@ -76,9 +82,12 @@ function reasonOf(v: Variant, w: Reads, op: SpecOp, rule: ContractRuleId): strin
   const cfg = w.cfg;
   if (rule === 'C5') return !v.ops.includes(op.op) ? `variant ${v.name} has no ${op.op}` : `PASID ${'pasid' in op ? op.pasid : '?'} is not a 32-bit unsigned integer`;
   switch (op.op) {
-    case 'bind': case 'bind_pasid': case 'enqcmd_pasid': case 'mm_exit':
+    case 'bind': case 'bind_pasid': case 'bind_private': case 'enqcmd_pasid': case 'mm_exit':
       return `mm ${cfg.mms[op.mm]} has exited: no caller holds a reference to its mm_users`;
-    case 'unbind': case 'get_pasid':
+    case 'unbind': case 'get_pasid': case 'mm_exit_done':
+      if (rule === 'C7') return w.status(w.slotMm(op.group, op.pasid)) === 'live'
+        ? `mm ${cfg.mms[w.slotMm(op.group, op.pasid)]} has not exited: the core has called no mm_exit callback`
+        : `mm ${cfg.mms[w.slotMm(op.group, op.pasid)]} has exited: its bond is released when the driver's mm_exit callback returns (mm_exit_done)`;
       return 'the handle was released by its last unbind';
     case 'alloc_global':
       return `${cfg.devices[op.dev].name} sits behind no IOMMU: iommu_alloc_global_pasid would dereference its NULL dev->iommu`;

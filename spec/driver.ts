@@ -77,11 +77,11 @@ export class SpecDriver {
   }
 
   private track(op: Op, lowered: SpecOp, after: State): void {
-    if (lowered.op === 'unbind') {
+    if (lowered.op === 'unbind' || lowered.op === 'mm_exit_done') {
       if (slotAt(after, lowered.group, lowered.pasid)?.kind !== 'sva') this.live.delete(slotKey(lowered.group, lowered.pasid));
       return;
     }
-    if ((op.op !== 'bind' && op.op !== 'bind_pasid') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid')) return;
+    if ((op.op !== 'bind' && op.op !== 'bind_pasid' && op.op !== 'bind_private') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid' && lowered.op !== 'bind_private')) return;
     const group = groupOfDev(this.cfg, lowered.dev);
     if (group === null || after.slots[group] === this.state.slots[group]) return;   // no slot of the group written
     for (const [pasid, slot] of after.slots[group]) {
@@ -97,15 +97,15 @@ export class SpecDriver {
   private lower(op: Op): SpecOp | ContractBreach {
     const cfg = this.cfg;
     switch (op.op) {
-      case 'bind': case 'bind_pasid': {
+      case 'bind': case 'bind_pasid': case 'bind_private': {
         const d = deviceIndex(cfg, op.dev), m = cfg.mms.indexOf(op.mm);
         if (d < 0) return unknownDev(op.dev);
         if (m < 0) return unknownMm(op.mm);
-        if (op.as !== undefined && this.isLive(op.as) && !this.aliases(op.as, d, m))
+        if (op.as !== undefined && this.isLive(op.as) && (op.op === 'bind_private' || !this.aliases(op.as, d, m)))
           return { rule: 'C1', reason: `handle name '${op.as}' still names a bound handle` };
-        return op.op === 'bind' ? { op: 'bind', dev: d, mm: m } : { op: 'bind_pasid', dev: d, mm: m, pasid: op.pasid };
+        return op.op === 'bind_pasid' ? { op: 'bind_pasid', dev: d, mm: m, pasid: op.pasid } : { op: op.op, dev: d, mm: m };
       }
-      case 'unbind': case 'get_pasid': {
+      case 'unbind': case 'get_pasid': case 'mm_exit_done': {
         const h = this.names.get(op.handle);
         if (h === undefined) return { rule: 'C1', reason: `unknown handle '${op.handle}'` };
         if (!this.isLive(op.handle)) return { rule: 'C1', reason: `handle '${op.handle}' was released by its last unbind` };
@@ -127,6 +127,14 @@ export class SpecDriver {
       case 'detach_pasid': case 'dma': {
         const d = deviceIndex(cfg, op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: op.op, dev: d, pasid: op.pasid };
+      }
+      case 'ioasid_alloc': case 'ioasid_free_set': case 'ioasid_adjust_set': {
+        const s = cfg.ioasid.sets.findIndex((x) => x.name === op.set);
+        if (s < 0) return breach(`unknown IOASID set '${op.set}'`);
+        if (op.op === 'ioasid_free_set') return { op: op.op, set: s };
+        if (op.op === 'ioasid_adjust_set') return { op: op.op, set: s, quota: op.quota };
+        const d = deviceIndex(cfg, op.dev);
+        return d < 0 ? unknownDev(op.dev) : { op: op.op, set: s, dev: d };
       }
     }
   }

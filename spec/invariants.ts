@@ -254,7 +254,7 @@ const bonds = (n: number, verb: boolean): string => `${n} bond${n === 1 ? '' : '
 
 const STATE_INVARIANTS: readonly StateInvariant[] = [
   {
-    name: 'globalPasidHasExactlyOneOwner', rule: 'A3', scope: 'state',
+    name: 'globalPasidHasExactlyOneOwner', rule: 'A3', scope: 'state', appliesTo: (v) => v.pasidsPerMm !== 'shared-plus-private',
     statement: 'Every id the global allocator holds has exactly one owner: a global mm not yet gone, or an alloc_global holder.',
     check(r) {
       for (const p of r.idaPasids()) {
@@ -354,6 +354,41 @@ const STATE_INVARIANTS: readonly StateInvariant[] = [
           if (r.slotKind(g, p) !== 'sva') continue;
           const m = r.slotMm(g, p), own = r.pasid(m);
           if (own !== p) return `mm ${mmName(r, m)} is bound on ${devName(r, r.slotDev(g, p))} at PASID ${p} but its PASID is ${own === NONE ? 'none' : own}`;
+        }
+      }
+      return null;
+    },
+  },
+  {
+    name: 'pasidHasOneOwnerWithPrivateBonds', rule: 'R7', scope: 'state', appliesTo: (v) => v.pasidsPerMm === 'shared-plus-private',
+    statement: "Every id the allocator holds has exactly one owner: a process not yet gone whose shared PASID it is, or one private bond (sva-2018's private PASIDs).",
+    check(r) {
+      for (const p of r.idaPasids()) {
+        if (!r.allocated(p)) continue;
+        let n = 0;
+        for (let m = 0; m < r.cfg.mms.length; m++) if (r.pasid(m) === p && r.status(m) !== 'gone') n++;
+        for (let g = 0; g < r.cfg.groups.length; g++)
+          if (r.slotKind(g, p) === 'sva' && r.pasid(r.slotMm(g, p)) !== p) n++;  // a private bond at p
+        if (n === 0) return `the allocator holds PASID ${p}, which nobody owns (leaked)`;
+        if (n > 1) return `PASID ${p} has ${n} owners`;
+      }
+      return null;
+    },
+  },
+  {
+    // Designs where the driver tells the core when it is done with an exited process's PASID.
+    name: 'exitedPasidNotReusedWhileBound', rule: 'R6', scope: 'state', appliesTo: (v) => v.ops.includes('mm_exit_done'),
+    statement: "While an exited process still has a bond (its driver may still use the PASID: its mm_exit callback has not returned), the allocator holds that PASID and no other process has it.",
+    check(r) {
+      for (let g = 0; g < r.cfg.groups.length; g++) {
+        for (const p of r.slotPasids(g)) {
+          if (r.slotKind(g, p) !== 'sva' || r.status(r.slotMm(g, p)) !== 'exited') continue;
+          const mm = r.slotMm(g, p), dev = devName(r, r.slotDev(g, p));
+          if (!r.allocated(p)) return `PASID ${p} of exited mm ${mmName(r, mm)}'s bond on ${dev} is free in the allocator while the bond remains`;
+          for (let m = 0; m < r.cfg.mms.length; m++)
+            if (m !== mm && r.status(m) !== 'gone' && r.pasid(m) === p) return `PASID ${p}, still bound for exited mm ${mmName(r, mm)} on ${dev}, is mm ${mmName(r, m)}'s too`;
+          for (let h = 0; h < r.cfg.groups.length; h++)
+            if (r.slotKind(h, p) === 'sva' && r.slotMm(h, p) !== mm) return `PASID ${p}, still bound for exited mm ${mmName(r, mm)} on ${dev}, is mm ${mmName(r, r.slotMm(h, p))}'s too`;
         }
       }
       return null;

@@ -6,14 +6,15 @@
  * through one. Its actions are written against the World they are given, like the built-in
  * ones, so the model checker runs them at full speed on its flat states.
  */
-import { OP_NAMES } from '../vocab/index.ts';
+import { OPS_2026 } from '../vocab/index.ts';
 import { attachRefusal, lowestFreeAsid, lowestFreeGlobal, svaAttach } from './sva.ts';
 import { NONE, boundPasidIn, groupOfDev, hasSvaDomain, maxPasidsOf } from './world.ts';
 import { VARIANT_BY_NAME } from './variants/index.ts';
 
 export const kit = {
   variants: VARIANT_BY_NAME,
-  OP_NAMES,
+  /** The operations of the 2026 designs (what a design written over them has). */
+  OP_NAMES: OPS_2026,
   NONE,
   sva: { attachRefusal, lowestFreeAsid, lowestFreeGlobal, svaAttach },
   reads: { boundPasidIn, groupOfDev, hasSvaDomain, maxPasidsOf },

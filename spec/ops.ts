@@ -103,6 +103,7 @@ export function act(v: Variant, w: World, op: SpecOp): void {
     case 'detach_pasid': return detachPasid(w, op.dev, op.pasid);
     case 'mm_exit': return mmExit(v, w, op.mm);
     case 'dma': return dma(w, op.dev, op.pasid);
+    default: throw new Error(`variant ${v.name} states no ${op.op}`);   // an earlier design's own operation (Variant.own)
   }
 }
 
@@ -133,5 +134,6 @@ function sharedActionOf(v: Variant, op: SpecOp): (w: World) => void {
     case 'detach_pasid': { const { dev, pasid } = op; return (w) => detachPasid(w, dev, pasid); }
     case 'mm_exit': { const { mm } = op; return (w) => mmExit(v, w, mm); }
     case 'dma': { const { dev, pasid } = op; return (w) => dma(w, dev, pasid); }
+    default: return () => { throw new Error(`variant ${v.name} states no ${op.op}`); };
   }
 }

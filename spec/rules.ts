@@ -5,7 +5,8 @@
  * iommu_sva_bind_device, U* unbind and lifetime, G* reporting the PASID (ENQCMD), V* the v2
  * patch, K* the per-device design proposed in review as svacheck fixes it, M* Arm SMMUv3
  * behaviours, N* injected allocation failures, C* caller-contract rules (sequences no correct
- * caller issues); the designs before 2026: D* the reserved DMA PASID (2021).
+ * caller issues); the designs before 2026: R* the 2018 SVA API (io_mm, mm_exit), D* the
+ * reserved DMA PASID (2021).
  */
 import { DESIGNS_2026, type Errno, type VariantName } from '../vocab/index.ts';
 
@@ -32,6 +33,8 @@ export const isScenarioRule = (r: Rule): boolean => !r.contract && !r.failNth;
 const ALL: readonly VariantName[] = ['upstream', 'v1', 'v2', 'per-device', 'dma-pasid-2021'];
 /** The 2026 designs, whose binds and alloc_global draw from [1, max_pasids(dev)-1]. */
 const Y2026: readonly VariantName[] = DESIGNS_2026;
+/** Rules of the bind path's domain and hardware side that the 2018 design shares too. */
+const WITH_2018: readonly VariantName[] = [...ALL, 'sva-2018'];
 /** Upstream's reporting and failed-bind behaviour, which the 2021 design kept. */
 const UPSTREAM: readonly VariantName[] = ['upstream', 'dma-pasid-2021'];
 const PATCH: readonly VariantName[] = ['v1', 'v2'];
@@ -41,6 +44,8 @@ const CORE = 'drivers/iommu/iommu.c';
 const SMMU = 'drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c';
 /** The patch mail (the whole v2 diff) and the review that proposed the per-device design. */
 const V2 = '"[PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-20)';
+/** The 2018 SVA API thread, amdgpu's requirements. */
+const SVA2018 = '"[PATCH v2 01/40] iommu: Introduce Shared Virtual Addressing API" (Jean-Philippe Brucker and Christian König, 2018-09-07)';
 /** The 2021 reserved kernel DMA PASID. */
 const DMA2021 = '"[PATCH 1/4] ioasid: Reserve a global PASID for in-kernel DMA" (Jacob Pan, 2021-12-07)';
 const REVIEW = 'Kevin Tian, "RE: [PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-25)';
@@ -62,7 +67,7 @@ const CATALOGUE = [
     statement: "Attaching at a PASID whose group slot is taken fails with EBUSY." },
   { id: 'B1', variants: ALL, source: `${CORE} iommu_attach_device_pasid`,
     statement: 'A successful attach fills the group slot and programs every device of the group.' },
-  { id: 'B2', variants: ALL, source: `${CORE} group->pasid_array`,
+  { id: 'B2', variants: WITH_2018, source: `${CORE} group->pasid_array`,
     statement: 'PASID slots belong to the group: a bond made through one device is seen by every device of its group.' },
   { id: 'B3', variants: ALL, source: `${CORE} iommu_detach_device_pasid`,
     statement: 'Detach never fails: the slot is emptied and the PASID blocked.' },
@@ -82,9 +87,9 @@ const CATALOGUE = [
     statement: 'A bind whose group slot holds a non-SVA domain attached with an attach handle fails with EBUSY, before any domain allocation; a bare attach (no handle) is "no bond yet" and the bind goes on to attach.' },
   { id: 'S4-ref', variants: ALL, source: `${SVA} iommu_sva_bind_device (refcount_inc)`,
     statement: "Binding again where the slot holds this mm's handle returns that handle with one more user." },
-  { id: 'S5-reuse', variants: ALL, source: `${SVA} iommu_sva_bind_device (sva_domains loop)`,
+  { id: 'S5-reuse', variants: WITH_2018, source: `${SVA} iommu_sva_bind_device (sva_domains loop)`,
     statement: "A new bond reuses the mm's SVA domain of the device's IOMMU instance." },
-  { id: 'S5-new', variants: ALL, source: `${SVA} iommu_sva_bind_device, iommu_sva_domain_alloc`,
+  { id: 'S5-new', variants: WITH_2018, source: `${SVA} iommu_sva_bind_device, iommu_sva_domain_alloc`,
     statement: 'A new bond with no reusable domain allocates an SVA domain (per mm and IOMMU instance).' },
   { id: 'S6', variants: UPSTREAM, source: `${SVA} iommu_alloc_mm_data (smp_store_release before attach)`,
     statement: 'Upstream publishes the new PASID before attach and keeps it after a failed first bind.' },
@@ -92,7 +97,7 @@ const CATALOGUE = [
     statement: 'Unbind drops one handle user; at zero it detaches the PASID and drops the domain, freeing it at zero users.' },
   { id: 'U2', variants: ALL, source: `${SVA} iommu_sva_unbind_device`,
     statement: "Unbind never frees the mm's PASID: the mm binding again gets the same one." },
-  { id: 'U3', variants: ALL, source: `kernel/fork.c __mmdrop → ${SVA} mm_pasid_drop`,
+  { id: 'U3', variants: WITH_2018, source: `kernel/fork.c __mmdrop → ${SVA} mm_pasid_drop`,
     statement: 'The PASID is freed only when the mm is gone: at exit without SVA domains, or at the last unbind after exit.' },
   { id: 'U3-exit', variants: ALL, source: `${SMMU} arm_smmu_mm_release (via the SVA mmu_notifier)`,
     statement: 'Process exit makes every CD of the mm fault; bonds and slots stay until unbound.' },
@@ -138,17 +143,17 @@ const CATALOGUE = [
     statement: 'A failed bind frees the global PASID it allocated.' },
   { id: 'K5', variants: ['per-device'], source: `${REVIEW} ("match [dev, pasid]"); ${SVA} iommu_sva_get_pasid`,
     statement: 'iommu_sva_get_pasid returns the PASID of the bond, global or local.' },
-  { id: 'M1', variants: ALL, source: `${SMMU} (C_BAD_SUBSTREAMID)`,
+  { id: 'M1', variants: WITH_2018, source: `${SMMU} (C_BAD_SUBSTREAMID)`,
     statement: 'A DMA with SSID >= 2^S1CDMAX faults (bad substream).' },
-  { id: 'M2', variants: ALL, source: `${SMMU} (C_BAD_CD)`,
+  { id: 'M2', variants: WITH_2018, source: `${SMMU} (C_BAD_CD)`,
     statement: 'A DMA at a PASID whose CD is invalid faults (bad CD).' },
-  { id: 'M3', variants: ALL, source: `${SMMU} arm_smmu_mm_release`,
+  { id: 'M3', variants: WITH_2018, source: `${SMMU} arm_smmu_mm_release`,
     statement: "A DMA through an exited mm's CD faults (translation)." },
-  { id: 'M4', variants: ALL, source: `${SMMU} (CD of a valid, live mm)`,
+  { id: 'M4', variants: WITH_2018, source: `${SMMU} (CD of a valid, live mm)`,
     statement: "A DMA through a valid CD of a live mm reaches that mm." },
-  { id: 'M5', variants: ALL, source: `${SMMU} (CD 0 / kernel domains)`,
+  { id: 'M5', variants: WITH_2018, source: `${SMMU} (CD 0 / kernel domains)`,
     statement: 'A DMA at PASID 0, or at a PASID with a non-SVA domain, reaches a kernel domain.' },
-  { id: 'M6', errno: 'EBUSY', variants: ALL, source: `drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c arm_smmu_sva_domain_alloc (xa_alloc on arm_smmu_asid_xa, XA_LIMIT(1, (1 << smmu->asid_bits) - 1))`,
+  { id: 'M6', errno: 'EBUSY', variants: WITH_2018, source: `drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c arm_smmu_sva_domain_alloc (xa_alloc on arm_smmu_asid_xa, XA_LIMIT(1, (1 << smmu->asid_bits) - 1))`,
     statement: 'A new SVA domain takes the lowest ASID in [1, 2^asid_bits - 1] of its SMMU that no SVA domain behind any SMMU holds (one system-wide xarray); none fails with EBUSY.' },
   { id: 'M7', errno: 'EOPNOTSUPP', variants: ALL, source: `${SVA} iommu_sva_domain_alloc (no domain_alloc_sva)`,
     statement: 'An IOMMU without SVA domain support fails a new SVA domain with EOPNOTSUPP.' },
@@ -172,6 +177,28 @@ const CATALOGUE = [
     statement: 'No free id in that range fails the bind with ENOMEM: a device with one SSID (only PASID 1 usable) can never be bound, its only PASID being the kernel\'s.' },
   { id: 'D3', variants: ['dma-pasid-2021'], source: `${DMA2021} ("This global IOASID is excluded from the IOASID allocator"); drivers/iommu/ioasid.c ioasid_alloc`,
     statement: 'alloc_global (another kernel user of the IOASID allocator) returns the lowest free id in [IOASID_ALLOC_BASE (2), max_pasids(dev)-1]: the reserved id is not in the allocator at all.' },
+  { id: 'R1', variants: ['sva-2018'], source: `${SVA2018}; drivers/iommu/iommu-sva.c (2018) iommu_sva_device_init, io_mm_alloc (idr_alloc(min_pasid, max_pasid + 1))`,
+    statement: "A process's first bind allocates its io_mm's PASID: the lowest free id in the device's [min_pasid, max_pasid], the range its driver stated at iommu_sva_device_init; a failed attach puts the new io_mm and its PASID back." },
+  { id: 'R1-nospc', errno: 'ENOSPC', variants: ['sva-2018'], source: `drivers/iommu/iommu-sva.c (2018) io_mm_alloc (idr_alloc: -ENOSPC)`,
+    statement: "A bind that needs a new PASID fails with ENOSPC when none is free in the device's [min_pasid, max_pasid]." },
+  { id: 'R2', errno: 'ERANGE', variants: ['sva-2018'], source: `${SVA2018}; drivers/iommu/iommu-sva.c (2018) io_mm_attach`,
+    statement: "The PASID is the process's (its io_mm's) on every device; binding it to a device whose [min_pasid, max_pasid] excludes it fails with ERANGE." },
+  { id: 'R3', variants: ['sva-2018'], source: `drivers/iommu/iommu-sva.c (2018) __iommu_sva_bind_device ("Unless it's already bound to this device")`,
+    statement: "Binding the same device and process again returns the bond's PASID, without another reference: one unbind releases it." },
+  { id: 'R4', variants: ['sva-2018'], source: `drivers/iommu/iommu-sva.c (2018) io_mm_detach_locked, io_mm_release (idr_remove)`,
+    statement: 'The io_mm and its PASID are freed with its last bond: unbinding every device frees the PASID (upstream keeps it until the mm is gone, U2).' },
+  { id: 'R5', variants: ['sva-2018'], source: `${SVA2018} ("The process dies, iommu-sva is notified and calls the mm_exit() function"); drivers/iommu/iommu-sva.c (2018) iommu_notifier_release, iommu_signal_mm_exit`,
+    statement: "Process exit calls each bond's mm_exit callback; the bonds and the PASID stay while the callbacks run (the device may still use the PASID)." },
+  { id: 'R6', variants: ['sva-2018'], source: `${SVA2018} ("When the device driver returns from mm_exit(), it effectively tells the core that it has finished using the PASID"); drivers/iommu/iommu-sva.c (2018) iommu_notifier_release`,
+    statement: 'When a bond\'s mm_exit callback returns, the core detaches the bond; the PASID is freed, and may go to another process, only after the last callback returned.' },
+  { id: 'R7', variants: ['sva-2018'], source: `${SVA2018} ("Two PASIDs pointing to the same process pgd? ... maybe with a flag passed to bind()"); Intel SVM_FLAG_PRIVATE_PASID`,
+    statement: 'bind_private, the private-PASID flag amdgpu asked for: the bond gets a PASID of its own (the lowest free in the range), several per process, each freed with its bond.' },
+  { id: 'R8', variants: ['sva-2018'], source: `drivers/iommu/iommu-sva.c (2018) __iommu_sva_bind_device (*pasid)`,
+    statement: "get_pasid is the PASID the bind returned: the bond's own (shared or private)." },
+  { id: 'R9', errno: 'EINVAL', variants: ['sva-2018'], source: `drivers/iommu/iommu-sva.c (2018) __iommu_sva_bind_device (iommu_get_domain_for_dev)`,
+    statement: 'A bind on a device without an IOMMU domain fails with EINVAL.' },
+  { id: 'R9-nosva', errno: 'ENODEV', variants: ['sva-2018'], source: `drivers/iommu/iommu-sva.c (2018) io_mm_alloc (!domain->ops->mm_alloc)`,
+    statement: 'A bind behind an IOMMU whose driver has no mm_alloc (no SVA support) fails with ENODEV.' },
   { id: 'C1', contract: true, variants: ALL, source: `${SVA} iommu_sva_unbind_device`,
     statement: 'A handle is used only between its bind and its last unbind.' },
   { id: 'C2', contract: true, variants: ALL, source: `${SVA} iommu_sva_bind_device (the caller holds a reference to mm_users)`,
@@ -182,6 +209,8 @@ const CATALOGUE = [
     statement: 'detach_pasid detaches only a non-SVA domain attached at that PASID of that group.' },
   { id: 'C6', contract: true, variants: ALL, source: `${CORE} iommu_alloc_global_pasid (dev->iommu->max_pasids, no NULL check)`,
     statement: 'alloc_global names a device behind an IOMMU: on a device without one the kernel dereferences a NULL dev->iommu.' },
+  { id: 'C7', contract: true, variants: ['sva-2018'], source: 'drivers/iommu/iommu-sva.c (2018) iommu_notifier_release, __iommu_sva_unbind_device',
+    statement: "After its process exited, a bond is released by its driver's mm_exit callback returning (mm_exit_done), not by unbind; mm_exit_done names only an exited process's bond." },
   { id: 'C5', contract: true, variants: ALL, source: 'svacheck operation vocabulary (docs/litmus.md, "Operations")',
     statement: 'Operations name known devices and mms, PASIDs are 32-bit unsigned integers, and the variant has the operation.' },
 ] as const satisfies readonly RuleEntry[];

@@ -1,7 +1,7 @@
 import type { OpName, Result, VariantName } from '../vocab/index.ts';
-import type { ApiRuleId } from './rules.ts';
+import type { ApiRuleId, ContractRuleId } from './rules.ts';
 import type { Config, MmData, State } from './state.ts';
-import type { World } from './world.ts';
+import type { Reads, World } from './world.ts';
 
 /** One transition on the object state: the result, the state after, and the rule that decided the result. */
 export interface Step {
@@ -30,12 +30,22 @@ export type SpecOp =
   | { readonly op: 'attach_pasid'; readonly dev: number; readonly pasid: number; readonly handle: boolean }
   | { readonly op: 'detach_pasid'; readonly dev: number; readonly pasid: number }
   | { readonly op: 'mm_exit'; readonly mm: number }
-  | { readonly op: 'dma'; readonly dev: number; readonly pasid: number };
+  | { readonly op: 'dma'; readonly dev: number; readonly pasid: number }
+  // The operations only the designs before 2026 have (their Variant.own states them):
+  | { readonly op: 'bind_private'; readonly dev: number; readonly mm: number }
+  | { readonly op: 'mm_exit_done'; readonly group: number; readonly pasid: number }
+  | { readonly op: 'ioasid_alloc'; readonly set: number; readonly dev: number }
+  | { readonly op: 'ioasid_free_set'; readonly set: number }
+  | { readonly op: 'ioasid_adjust_set'; readonly set: number; readonly quota: number };
 
 /**
  * A variant: a named set of rules. The operations every variant shares live in ops.ts; a
  * variant supplies the ones where the designs differ, in its own file.
  */
+/** Every operation (the earlier designs' own included), and those only the earlier designs have. */
+export type AnySpecOp = SpecOp;
+export type EarlierSpecOp = Extract<SpecOp, { readonly op: 'bind_private' | 'mm_exit_done' | 'ioasid_alloc' | 'ioasid_free_set' | 'ioasid_adjust_set' }>;
+
 export interface Variant {
   readonly name: string;
   readonly doc: string;
@@ -43,10 +53,12 @@ export interface Variant {
   /**
    * How the design gives PASIDs to an mm: 'one' — one PASID per mm, every bond of the mm at
    * it (upstream, v1, v2); 'global-plus-local' — at most one global PASID per mm plus
-   * device-local bonds, each at its own PASID (per-device). Invariants that hold in only one
-   * of the two ask this, never the variant's name.
+   * device-local bonds, each at its own PASID (per-device); 'shared-plus-private' — one
+   * PASID per mm shared by its bonds plus private bonds, each holding a PASID of the one
+   * allocator (sva-2018's requested private PASIDs). Invariants that hold in only some ask
+   * this, never the variant's name.
    */
-  readonly pasidsPerMm: 'one' | 'global-plus-local';
+  readonly pasidsPerMm: 'one' | 'global-plus-local' | 'shared-plus-private';
   /**
    * A design written outside svacheck (a file given to --variant) names the built-in design
    * whose litmus expectations it is held to where a scenario has none under its own name
@@ -73,6 +85,8 @@ export interface Variant {
    * w and returns true, or returns false (having done nothing) where the shared one decides.
    */
   own?(w: World, op: SpecOp): boolean;
+  /** A caller-contract rule of this design's own, checked after the shared ones (contract.ts). */
+  contract?(w: Reads, op: SpecOp): ContractRuleId | null;
   /**
    * A design from before 2026 numbers PASIDs and fails binds its own way: it runs only the
    * litmus scenarios that name it in `variants`, not every scenario whose operations it has.

@@ -27,12 +27,12 @@ describe('svacheck check', () => {
   it('checks a bundled configuration clean, with statistics and the documented per-device finding (exit 0)', async () => {
     const r = await run(['check', TWINS, '--coverage']);
     expect(r.code).toBe(0);
-    for (const v of ['upstream', 'v1', 'v2', 'per-device', 'dma-pasid-2021']) expect(r.out).toContain(`== check twins / ${v} (symmetry on, group order 4) ==`);
+    for (const v of ['upstream', 'v1', 'v2', 'per-device', 'sva-2018', 'dma-pasid-2021']) expect(r.out).toContain(`== check twins / ${v} (symmetry on, group order 4) ==`);
     expect(r.out).toContain('Documented finding: enqcmdPasidIsGlobalAndMeansItsMm (rule G2)');
     expect(r.out).toMatch(/\d[\d,]* transitions, [\d,]+ states generated, 1,956 distinct states/);
     expect(r.out).toContain('Coverage (transitions per operation, by result):');
     expect(r.out).toMatch(/bind_pasid +[\d,]+ +.*EINVAL/);
-    expect(r.out).toContain('Summary: 5 runs; 0 with violations; all exhaustive.');
+    expect(r.out).toContain('Summary: 6 runs; 0 with violations; all exhaustive.');
     expect(r.err).toBe('');                                             // progress only on a terminal
   });
 
@@ -67,7 +67,7 @@ describe('svacheck check', () => {
     writeFileSync(path.join(dir, 'bad.yaml'), 'name: bad\ndevices:\n  a: { ssid_bits: 2 }\nops: [bind, teleport]\n');
     const r = await run(['check', '--config', 'bad.yaml'], dir);
     expect(r.code).toBe(2);
-    expect(r.err).toBe("svacheck check: " + path.join(dir, 'bad.yaml') + ":4: unknown operation 'teleport' (known: bind, bind_pasid, unbind, get_pasid, enqcmd_pasid, alloc_global, free_global, attach_pasid, detach_pasid, mm_exit, dma)\n");
+    expect(r.err).toBe("svacheck check: " + path.join(dir, 'bad.yaml') + ":4: unknown operation 'teleport' (known: bind, bind_pasid, unbind, get_pasid, enqcmd_pasid, alloc_global, free_global, attach_pasid, detach_pasid, mm_exit, dma, bind_private, mm_exit_done, ioasid_alloc, ioasid_free_set, ioasid_adjust_set)\n");
     expect((await run(['check', 'nosuch'])).code).toBe(2);
     expect((await run(['check', '--variant', 'v9'])).code).toBe(2);
     expect((await run(['check', '--config', 'missing.yaml'], dir)).err).toMatch(/missing\.yaml: cannot read: ENOENT/);

@@ -28,14 +28,15 @@ describe('svacheck simulate', () => {
     expect(r.code, r.err).toBe(0);
     mailSafe(r.out);
     expect(r.out).toMatch(/^accel \(ssid_bits 2\): ml bind_pasid, mixed bind_pasid$/m);
-    expect(r.out).toMatch(/^                                     per-      dma-pasid$/m);
-    expect(r.out).toMatch(/^  load upstream  v1        v2        device    -2021$/m);
+    expect(r.out).toMatch(/^                                     per-                dma-pasid$/m);
+    expect(r.out).toMatch(/^  load upstream  v1        v2        device    sva-2018  -2021$/m);
+    expect(r.out).toMatch(/^    sva-2018        ENOSPC 100%$/m);
     expect(r.out).toMatch(/^    dma-pasid-2021  ENOMEM 100%$/m);
     expect(r.out).toMatch(/^     8 \d+\.\d\+-[\d.]+ +\d/m);
     expect(r.out).toMatch(/^    upstream +ENOSPC 100%$/m);
     expect(r.out.replace(/\s+/g, ' ')).toMatch(/compared with the spec step by step \(no difference\)/);
     expect(r.out.replace(/\s+/g, ' ')).toContain('2 independent runs of 60 time units per point (the first 6 not counted)');
-    expect(r.out).toContain('Replay:\n  npx svacheck simulate --variant upstream,v1,v2,per-device,dma-pasid-2021 \\\n    --seed 3 --sweep load=2,8 --replications 2 --horizon 60\n');
+    expect(r.out).toContain('Replay:\n  npx svacheck simulate \\\n    --variant upstream,v1,v2,per-device,sva-2018,dma-pasid-2021 --seed 3 \\\n    --sweep load=2,8 --replications 2 --horizon 60\n');
     const again = await run(['simulate', ...SMALL, '--seed', '3']);
     expect(again.out).toBe(r.out);
   });

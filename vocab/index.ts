@@ -5,14 +5,14 @@
  */
 
 /** Errors are values named as in the kernel. */
-export const ERRNOS = ['EBUSY', 'ENOSPC', 'EOVERFLOW', 'EINVAL', 'ENODEV', 'ENOMEM', 'EOPNOTSUPP'] as const;
+export const ERRNOS = ['EBUSY', 'ENOSPC', 'EOVERFLOW', 'EINVAL', 'ENODEV', 'ENOMEM', 'EOPNOTSUPP', 'ERANGE'] as const;
 export type Errno = (typeof ERRNOS)[number];
 export const isErrno = (s: string): s is Errno => (ERRNOS as readonly string[]).includes(s);
 
 /** The 2026 designs: mainline before the patch, the patch's two postings, the reviewers' design. */
 export const DESIGNS_2026 = ['upstream', 'v1', 'v2', 'per-device'] as const;
 /** Designs from the record before 2026, each stated from its mail (spec/variants/, on the spec alone). */
-export const EARLIER_DESIGNS = ['dma-pasid-2021'] as const;
+export const EARLIER_DESIGNS = ['sva-2018', 'dma-pasid-2021'] as const;
 export const VARIANTS = [...DESIGNS_2026, ...EARLIER_DESIGNS] as const;
 export type VariantName = (typeof VARIANTS)[number];
 export type Design2026 = (typeof DESIGNS_2026)[number];
@@ -116,12 +116,27 @@ export type Op =
   | { readonly op: 'attach_pasid'; readonly dev: string; readonly pasid: number; readonly handle?: true }
   | { readonly op: 'detach_pasid'; readonly dev: string; readonly pasid: number }
   | { readonly op: 'mm_exit'; readonly mm: string }
-  | { readonly op: 'dma'; readonly dev: string; readonly pasid: number };
+  | { readonly op: 'dma'; readonly dev: string; readonly pasid: number }
+  // The designs before 2026 (sva-2018, ioasid-2020) add these:
+  /** sva-2018: bind with the private-PASID flag amdgpu asked for: a PASID of the bond's own. */
+  | { readonly op: 'bind_private'; readonly dev: string; readonly mm: string; readonly as?: string }
+  /** sva-2018: the driver's mm_exit callback for this bond returns: it no longer uses the PASID. */
+  | { readonly op: 'mm_exit_done'; readonly handle: string }
+  /** ioasid-2020: ioasid_alloc from a set, within the device's PASID range. */
+  | { readonly op: 'ioasid_alloc'; readonly set: string; readonly dev: string }
+  /** ioasid-2020: ioasid_free_set: every IOASID of the set is freed. */
+  | { readonly op: 'ioasid_free_set'; readonly set: string }
+  /** ioasid-2020: ioasid_adjust_set: the set's quota becomes `quota`. */
+  | { readonly op: 'ioasid_adjust_set'; readonly set: string; readonly quota: number };
 
 export type OpName = Op['op'];
-export const OP_NAMES: readonly OpName[] = [
+/** The operations of the 2026 designs (the adapter contract's, impl/'s). */
+export const OPS_2026 = [
   'bind', 'bind_pasid', 'unbind', 'get_pasid', 'enqcmd_pasid', 'alloc_global', 'free_global',
   'attach_pasid', 'detach_pasid', 'mm_exit', 'dma',
+] as const satisfies readonly OpName[];
+export const OP_NAMES: readonly OpName[] = [
+  ...OPS_2026, 'bind_private', 'mm_exit_done', 'ioasid_alloc', 'ioasid_free_set', 'ioasid_adjust_set',
 ];
 
 /** One line, litmus-like: `bind {dev: accel, mm: A} as h1`. */
@@ -129,7 +144,11 @@ export function formatOp(o: Op): string {
   switch (o.op) {
     case 'bind': return `bind {dev: ${o.dev}, mm: ${o.mm}}${o.as ? ` as ${o.as}` : ''}`;
     case 'bind_pasid': return `bind_pasid {dev: ${o.dev}, mm: ${o.mm}, pasid: ${o.pasid}}${o.as ? ` as ${o.as}` : ''}`;
-    case 'unbind': case 'get_pasid': return `${o.op} ${o.handle}`;
+    case 'bind_private': return `bind_private {dev: ${o.dev}, mm: ${o.mm}}${o.as ? ` as ${o.as}` : ''}`;
+    case 'unbind': case 'get_pasid': case 'mm_exit_done': return `${o.op} ${o.handle}`;
+    case 'ioasid_alloc': return `ioasid_alloc {set: ${o.set}, dev: ${o.dev}}`;
+    case 'ioasid_free_set': return `ioasid_free_set ${o.set}`;
+    case 'ioasid_adjust_set': return `ioasid_adjust_set {set: ${o.set}, quota: ${o.quota}}`;
     case 'enqcmd_pasid': case 'mm_exit': return `${o.op} ${o.mm}`;
     case 'alloc_global': return `alloc_global ${o.dev}`;
     case 'free_global': return `free_global ${o.pasid}`;
@@ -146,6 +165,22 @@ export interface DeviceSetup {
   readonly group?: string;
   /** IOMMU instance; default `smmu0`; `null`: the device sits behind no IOMMU. */
   readonly iommu?: string | null;
+  /**
+   * sva-2018: the PASID range the driver states at iommu_sva_device_init, [minPasid,
+   * maxPasid]; default [1, 2^ssidBits - 1]. The other designs take the range from ssidBits.
+   */
+  readonly minPasid?: number;
+  readonly maxPasid?: number;
+}
+
+/** ioasid-2020: the system capacity, the system set's quota, and the sets (one per VM) with theirs. */
+export interface IoasidSetup {
+  /** ioasid_install_capacity; default 2^20. */
+  readonly capacity?: number;
+  /** ioasid_alloc_system_set's quota; default what the sets leave of the capacity. */
+  readonly systemQuota?: number;
+  /** ioasid_alloc_set: each set's name and quota. */
+  readonly sets?: readonly { readonly name: string; readonly quota: number }[];
 }
 
 /** An IOMMU instance (an Arm SMMUv3): its ASID width, and whether it supports SVA domains. */
@@ -163,6 +198,8 @@ export interface Setup {
   readonly iommus?: readonly IommuSetup[];
   /** Process address spaces the operations may name. */
   readonly mms: readonly string[];
+  /** ioasid-2020's IOASID sets (the other designs have none). */
+  readonly ioasid?: IoasidSetup;
 }
 
 export const DEFAULT_IOMMU = 'smmu0';

@@ -43,6 +43,11 @@ function opValue(op: Op): Record<string, unknown> {
     case 'free_global': return { free_global: op.pasid };
     case 'attach_pasid': return { attach_pasid: { dev: op.dev, pasid: op.pasid, ...(op.handle ? { handle: true } : {}) } };
     case 'detach_pasid': case 'dma': return { [op.op]: { dev: op.dev, pasid: op.pasid } };
+    case 'bind_private': return { bind_private: { dev: op.dev, mm: op.mm } };
+    case 'mm_exit_done': return { mm_exit_done: op.handle };
+    case 'ioasid_alloc': return { ioasid_alloc: { set: op.set, dev: op.dev } };
+    case 'ioasid_free_set': return { ioasid_free_set: op.set };
+    case 'ioasid_adjust_set': return { ioasid_adjust_set: { set: op.set, quota: op.quota } };
   }
 }
 
@@ -53,6 +58,8 @@ export function writeLitmus(doc: LitmusDoc, comments: readonly string[] = []): s
     const entry: Record<string, unknown> = { ssid_bits: d.ssidBits };
     if (d.group !== undefined) entry.group = d.group;
     if (d.iommu !== undefined) entry.iommu = d.iommu;
+    if (d.minPasid !== undefined) entry.min_pasid = d.minPasid;
+    if (d.maxPasid !== undefined) entry.max_pasid = d.maxPasid;
     devices[d.name] = entry;
   }
   const iommus: Record<string, Record<string, unknown>> = {};
@@ -64,7 +71,7 @@ export function writeLitmus(doc: LitmusDoc, comments: readonly string[] = []): s
   }
   const steps = doc.steps.map((s) => {
     const out: Record<string, unknown> = opValue(s.op);
-    if ((s.op.op === 'bind' || s.op.op === 'bind_pasid') && s.op.as !== undefined) out.as = s.op.as;
+    if ((s.op.op === 'bind' || s.op.op === 'bind_pasid' || s.op.op === 'bind_private') && s.op.as !== undefined) out.as = s.op.as;
     if (s.expect !== undefined) {
       if (s.expect === 'any' || 'kind' in s.expect) out.expect = expectationValue(s.expect as Expectation);
       else out.expect = Object.fromEntries(Object.entries(s.expect).map(([v, e]) => [v, expectationValue(e as Expectation)]));
@@ -77,6 +84,13 @@ export function writeLitmus(doc: LitmusDoc, comments: readonly string[] = []): s
   if (doc.variants) body.variants = [...doc.variants];
   body.devices = devices;
   if (Object.keys(iommus).length > 0) body.iommus = iommus;
+  const ia = doc.setup.ioasid;
+  if (ia !== undefined) {
+    body.ioasid = {
+      ...(ia.capacity !== undefined ? { capacity: ia.capacity } : {}), ...(ia.systemQuota !== undefined ? { system_quota: ia.systemQuota } : {}),
+      ...(ia.sets?.length ? { sets: Object.fromEntries(ia.sets.map((s) => [s.name, s.quota])) } : {}),
+    };
+  }
   body.mms = [...doc.setup.mms];
   body.steps = steps;
   if (doc.violates) body.violates = doc.violates;
@@ -88,6 +102,7 @@ export function writeLitmus(doc: LitmusDoc, comments: readonly string[] = []): s
     for (const item of map?.items ?? []) flow(item.value);
   }
   flow(yaml.get('mms'));
+  flow((yaml.get('ioasid') as YAMLMap | undefined)?.get('sets'));
   flow(yaml.get('variants'));
   for (const step of (yaml.get('steps') as YAMLSeq<YAMLMap>).items) for (const item of step.items) flow(item.value);
   const violates = yaml.get('violates') as YAMLMap | undefined;

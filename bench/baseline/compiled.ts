@@ -93,7 +93,7 @@ export class Compiled {
     this.th = new Uint8Array(n);
     this.tp = new Int32Array(n); this.tpu = new Int32Array(n).fill(-1); this.tg = new Int32Array(n).fill(-1); this.tk = new Int32Array(n).fill(-1);
     T.forEach((op: SpecOp, t) => {
-      this.top[t] = OPS.indexOf(op.op);
+      this.top[t] = OPS.indexOf(op.op as (typeof OPS)[number]);   // the 2026 operations: the baseline runs only their variants
       if ('dev' in op) { this.tdev[t] = op.dev; this.tg[t] = this.dGroup[op.dev]; }
       if ('mm' in op) this.tmm[t] = op.mm;
       if (op.op === 'attach_pasid' && op.handle) this.th[t] = 1;

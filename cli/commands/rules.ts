@@ -74,6 +74,7 @@ const GROUPS: readonly [string, string][] = [
   ['G', 'Reporting the PASID; ENQCMD and ST64BV0'],
   ['V', 'The v2 patch: iommu_sva_bind_device_pasid'],
   ['K', 'The per-device design proposed in review'],
+  ['R', 'The 2018 SVA API: device init range, io_mm, mm_exit callbacks, private PASIDs'],
   ['D', 'The 2021 design: a global PASID reserved for in-kernel DMA'],
   ['M', 'Arm SMMUv3 behaviour (drivers/iommu/arm/arm-smmu-v3/)'],
   ['N', 'Allocation failures (injected by the fail-nth runs of svacheck kernel)'],

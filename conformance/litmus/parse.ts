@@ -7,7 +7,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import {
   ERRNOS, formatResult, isErrno, OP_NAMES, R, RESERVED_NAMES, VARIANTS,
-  type DeviceSetup, type IommuSetup, type Op, type OpName, type Result, type VariantName,
+  type DeviceSetup, type IoasidSetup, type IommuSetup, type Op, type OpName, type Result, type VariantName,
 } from '../../vocab/index.ts';
 import type { Expectation, LitmusDoc, LitmusStep } from '../../vocab/litmus.ts';
 import { setupProblem } from '../../vocab/setup.ts';
@@ -31,21 +31,26 @@ export interface ParsedLitmus {
 
 export type ParseResult = { readonly ok: true; readonly litmus: ParsedLitmus } | { readonly ok: false; readonly errors: readonly LitmusError[] };
 
-const TOP_KEYS = ['name', 'doc', 'source', 'variants', 'devices', 'iommus', 'mms', 'steps', 'violates'];
-const DEVICE_KEYS = ['ssid_bits', 'group', 'iommu'];
+const TOP_KEYS = ['name', 'doc', 'source', 'variants', 'devices', 'iommus', 'ioasid', 'mms', 'steps', 'violates'];
+const DEVICE_KEYS = ['ssid_bits', 'group', 'iommu', 'min_pasid', 'max_pasid'];
+const IOASID_KEYS = ['capacity', 'system_quota', 'sets'];
 const IOMMU_KEYS = ['asid_bits', 'sva'];
 const STEP_KEYS = ['as', 'expect'];
 /** Each op's argument: a bare name/number, or a map with these keys. */
-const OP_ARGS: Record<OpName, 'mm' | 'dev' | 'handle' | 'pasid' | readonly string[]> = {
+const OP_ARGS: Record<OpName, 'mm' | 'dev' | 'handle' | 'pasid' | 'set' | readonly string[]> = {
   bind: ['dev', 'mm'], bind_pasid: ['dev', 'mm', 'pasid'], unbind: 'handle', get_pasid: 'handle',
   enqcmd_pasid: 'mm', mm_exit: 'mm', alloc_global: 'dev', free_global: 'pasid',
   attach_pasid: ['dev', 'pasid'], detach_pasid: ['dev', 'pasid'], dma: ['dev', 'pasid'],
+  bind_private: ['dev', 'mm'], mm_exit_done: 'handle',
+  ioasid_alloc: ['set', 'dev'], ioasid_free_set: 'set', ioasid_adjust_set: ['set', 'quota'],
 };
 /** The result kinds each operation can give: an expectation of another kind is a typo. */
 const RESULT_KINDS: Record<OpName, readonly Result['kind'][]> = {
   bind: ['pasid', 'errno'], bind_pasid: ['pasid', 'errno'], unbind: ['ok'], get_pasid: ['pasid', 'invalid'],
   enqcmd_pasid: ['pasid', 'invalid'], alloc_global: ['pasid', 'invalid'], free_global: ['ok'],
   attach_pasid: ['ok', 'errno'], detach_pasid: ['ok'], mm_exit: ['ok'], dma: ['mm', 'fault', 'kernel'],
+  bind_private: ['pasid', 'errno'], mm_exit_done: ['ok'],
+  ioasid_alloc: ['pasid', 'invalid'], ioasid_free_set: ['ok'], ioasid_adjust_set: ['ok', 'errno'],
 };
 const KIND_WORD: Record<Result['kind'], string> = {
   pasid: 'a PASID', ok: 'ok', invalid: 'INVALID', fault: 'fault', kernel: 'kernel', mm: 'an mm name', errno: 'an errno',
@@ -116,7 +121,14 @@ export function parseLitmus(text: string, file: string): ParseResult {
     const b = bits && isScalar(bits.value) ? bits.value.value : undefined;
     if (!bits) { err(p as Pair, `device ${dname}: missing ssid_bits`); continue; }
     if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 20) { err(bits, `device ${dname}: ssid_bits must be an integer in 0..20, got ${isScalar(bits.value) ? String(bits.value.value) : 'a collection'}`); continue; }
-    const d: { name: string; ssidBits: number; group?: string; iommu?: string | null } = { name: dname, ssidBits: b };
+    const d: { name: string; ssidBits: number; group?: string; iommu?: string | null; minPasid?: number; maxPasid?: number } = { name: dname, ssidBits: b };
+    for (const [key, field] of [['min_pasid', 'minPasid'], ['max_pasid', 'maxPasid']] as const) {
+      const x = f.get(key);
+      if (!x) continue;
+      const n = isScalar(x.value) ? x.value.value : undefined;
+      if (typeof n === 'number' && Number.isInteger(n) && n >= 0) d[field] = n;
+      else err(x, `device ${dname}: ${key} must be an integer >= 0, got ${isScalar(x.value) ? String(x.value.value) : 'a collection'}`);
+    }
     const g = f.get('group');
     if (g) { if (isScalar(g.value) && typeof g.value.value === 'string') d.group = g.value.value; else err(g, `device ${dname}: group must be a name`); }
     const io = f.get('iommu');
@@ -144,6 +156,37 @@ export function parseLitmus(text: string, file: string): ParseResult {
       iommus.push(i);
     }
   }
+  // ioasid-2020: capacity, system set quota, sets
+  let ioasid: IoasidSetup | undefined;
+  const iaPair = top.get('ioasid');
+  if (iaPair) {
+    if (!isMap(iaPair.value)) err(iaPair, "'ioasid' must be a map { capacity?, system_quota?, sets? }");
+    else {
+      const f = pairs(iaPair.value, IOASID_KEYS, 'ioasid');
+      const count = (key: string): number | undefined => {
+        const x = f.get(key);
+        if (!x) return undefined;
+        const n = isScalar(x.value) ? x.value.value : undefined;
+        if (typeof n === 'number' && Number.isInteger(n) && n >= 0) return n;
+        err(x, `ioasid: ${key} must be an integer >= 0, got ${isScalar(x.value) ? String(x.value.value) : 'a collection'}`);
+        return undefined;
+      };
+      const capacity = count('capacity'), systemQuota = count('system_quota');
+      const sets: { name: string; quota: number }[] = [];
+      const sp = f.get('sets');
+      if (sp) {
+        if (!isMap(sp.value)) err(sp, "ioasid: 'sets' must be a map: set name → quota");
+        else for (const p of sp.value.items) {
+          const sname = isScalar(p.key) ? String(p.key.value) : '?';
+          const q = isScalar(p.value) ? p.value.value : undefined;
+          if (typeof q === 'number' && Number.isInteger(q) && q >= 0) sets.push({ name: sname, quota: q });
+          else err(p as Pair, `ioasid: set ${sname}: its quota must be an integer >= 0`);
+        }
+      }
+      ioasid = { ...(capacity !== undefined ? { capacity } : {}), ...(systemQuota !== undefined ? { systemQuota } : {}), ...(sets.length > 0 ? { sets } : {}) };
+    }
+  }
+  const setNames = ioasid?.sets?.map((s) => s.name) ?? [];
   const devNames = devices.map((d) => d.name);
   const declaredMms: string[] | null = (() => {
     const p = top.get('mms');
@@ -185,7 +228,7 @@ export function parseLitmus(text: string, file: string): ParseResult {
     const asPair = node.items.find((p) => isScalar(p.key) && p.key.value === 'as') as Pair | undefined;
     let full: Op = op;
     if (asPair) {
-      if (op.op !== 'bind' && op.op !== 'bind_pasid') { err(asPair, `'as' names the handle of a bind; ${op.op} makes none`); return null; }
+      if (op.op !== 'bind' && op.op !== 'bind_pasid' && op.op !== 'bind_private') { err(asPair, `'as' names the handle of a bind; ${op.op} makes none`); return null; }
       const h = isScalar(asPair.value) ? String(asPair.value.value) : '';
       if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(h) || RESERVED_NAMES.includes(h)) { err(asPair, `'${h}' cannot name a handle`); return null; }
       handles.add(h);
@@ -200,9 +243,10 @@ export function parseLitmus(text: string, file: string): ParseResult {
   function parseOp(op: OpName, pair: Pair): Op | null {
     const shape = OP_ARGS[op];
     const v = pair.value as Node | null;
-    const nameArg = (n: Node | null | undefined, kind: 'dev' | 'mm' | 'handle'): string | null => {
+    const nameArg = (n: Node | null | undefined, kind: 'dev' | 'mm' | 'handle' | 'set'): string | null => {
       const s = isScalar(n) && (typeof n.value === 'string' || typeof n.value === 'number') ? String(n.value) : null;
       if (s === null) { err(n ?? pair, `${op}: ${kind} must be a name`); return null; }
+      if (kind === 'set' && !setNames.includes(s)) { err(n, `${op}: unknown IOASID set '${s}' (sets under ioasid: ${setNames.join(', ') || 'none'})`); return null; }
       if (kind === 'dev' && !devNames.includes(s)) { err(n, `${op}: unknown device '${s}' (devices: ${devNames.join(', ')})`); return null; }
       if (kind === 'mm') {
         if (devNames.includes(s) || RESERVED_NAMES.includes(s)) { err(n, `${op}: '${s}' cannot name an mm`); return null; }
@@ -224,12 +268,20 @@ export function parseLitmus(text: string, file: string): ParseResult {
       if (shape === 'pasid') { const p = pasidArg(v); return p === null ? null : ({ op, pasid: p } as Op); }
       const s = nameArg(v, shape);
       if (s === null) return null;
-      return (shape === 'handle' ? { op, handle: s } : shape === 'mm' ? { op, mm: s } : { op, dev: s }) as Op;
+      return (shape === 'handle' ? { op, handle: s } : shape === 'mm' ? { op, mm: s } : shape === 'set' ? { op, set: s } : { op, dev: s }) as Op;
     }
     if (!isMap(v)) { err(pair, `${op} takes { ${shape.join(', ')} }`); return null; }
     const f = pairs(v, [...shape, ...(OP_OPTIONAL[op] ?? [])], op);
     const missing = shape.filter((k) => !f.has(k));
     if (missing.length > 0) { err(pair, `${op}: missing ${missing.join(', ')}`); return null; }
+    if (f.has('set')) {
+      const set = nameArg(f.get('set')!.value as Node, 'set');
+      if (set === null) return null;
+      if (op === 'ioasid_alloc') { const dev = nameArg(f.get('dev')!.value as Node, 'dev'); return dev === null ? null : { op, set, dev }; }
+      const qn = f.get('quota')!.value as Node, q = isScalar(qn) ? qn.value : undefined;
+      if (typeof q !== 'number' || !Number.isInteger(q) || q < 0 || q >= 2 ** 31) { err(qn ?? pair, `${op}: quota must be an integer in 0..2^31-1`); return null; }
+      return { op: 'ioasid_adjust_set', set, quota: q };
+    }
     const dev = nameArg(f.get('dev')!.value as Node, 'dev');
     const mm = f.has('mm') ? nameArg(f.get('mm')!.value as Node, 'mm') : undefined;
     const pasid = f.has('pasid') ? pasidArg(f.get('pasid')!.value as Node) : undefined;
@@ -257,7 +309,7 @@ export function parseLitmus(text: string, file: string): ParseResult {
   } else variants = VARIANTS.filter((v) => !BUILTIN_VARIANTS[v].namedScenariosOnly && [...usedOps].every((o) => BUILTIN_VARIANTS[v].ops.includes(o)));
 
   const mms = declaredMms ?? usedMms;
-  const setup = { devices, ...(iommus.length > 0 ? { iommus } : {}), mms };
+  const setup = { devices, ...(iommus.length > 0 ? { iommus } : {}), mms, ...(ioasid ? { ioasid } : {}) };
   if (errors.length === 0) {
     const problem = setupProblem(setup, RESERVED_NAMES);
     if (problem) err(devPair ?? root, problem);

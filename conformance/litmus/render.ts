@@ -102,7 +102,7 @@ export function renderTable(outcomes: readonly FileOutcome[], variants: readonly
   return lines;
 }
 
-const ABBREV: Record<VariantName, string> = { upstream: 'up', v1: 'v1', v2: 'v2', 'per-device': 'pd', 'dma-pasid-2021': 'd21' };
+const ABBREV: Record<VariantName, string> = { upstream: 'up', v1: 'v1', v2: 'v2', 'per-device': 'pd', 'sva-2018': 's18', 'dma-pasid-2021': 'd21' };
 
 /**
  * Per rule: a mark per variant (`x` fired, `.` applies but not fired, blank: does not apply),

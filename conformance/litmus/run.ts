@@ -59,7 +59,7 @@ export interface RunOptions {
   readonly subject?: SvaAdapter;
 }
 
-const usesHandle = (op: Op): string | null => (op.op === 'unbind' || op.op === 'get_pasid' ? op.handle : null);
+const usesHandle = (op: Op): string | null => (op.op === 'unbind' || op.op === 'get_pasid' || op.op === 'mm_exit_done' ? op.handle : null);
 
 /** A per-variant entry of a file: under the variant's own name, else under the design it answers to. */
 function perVariant<T>(map: Partial<Record<string, T>> | undefined, v: Variant): T | undefined {
@@ -128,7 +128,7 @@ export async function runLitmus(parsed: ParsedLitmus, variantArg: VariantName | 
     if (subject) {
       try { actual = await subject.apply(op); } catch (e) { crash(i, subject.name, e); break; }
     }
-    if ((op.op === 'bind' || op.op === 'bind_pasid') && op.as !== undefined) {
+    if ((op.op === 'bind' || op.op === 'bind_pasid' || op.op === 'bind_private') && op.as !== undefined) {
       if (actual.kind === 'pasid') boundNames.add(op.as); else boundNames.delete(op.as);
     }
     const miss = unmet(op, expectationFor(expect, spec), actual);

@@ -10,7 +10,7 @@
  * - iommu_sva_get_pasid is the bond's PASID (K5); ENQCMD uses the global one (G2);
  * - local PASIDs stay unknown to the global allocator (V10 collisions remain).
  */
-import { OP_NAMES } from '../../vocab/index.ts';
+import { OPS_2026 } from '../../vocab/index.ts';
 import { lowestFreeGlobal, svaAttach } from '../sva.ts';
 import type { Variant } from '../step.ts';
 import { NONE, boundPasidIn, groupOfDev, maxPasidsOf, type World } from '../world.ts';
@@ -75,7 +75,7 @@ export const perDevice: Variant = {
   name: 'per-device',
   doc: "the reviewers' design: one global PASID per mm (ENQCMD) plus device-local [dev, pasid] bonds, mixing allowed",
   pasidsPerMm: 'global-plus-local',
-  ops: OP_NAMES,
+  ops: OPS_2026,
   bind,
   bindPasid,
   getPasid,

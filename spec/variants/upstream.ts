@@ -3,7 +3,7 @@
  * One global PASID per mm from the system-wide allocator, published on the mm before the
  * attach and kept until the mm is gone — even after a failed first bind (S6). No bind_pasid.
  */
-import { OP_NAMES } from '../../vocab/index.ts';
+import { OPS_2026 } from '../../vocab/index.ts';
 import { lowestFreeGlobal, svaAttach } from '../sva.ts';
 import type { Variant } from '../step.ts';
 import { NONE, groupOfDev, maxPasidsOf, type World } from '../world.ts';
@@ -45,7 +45,7 @@ export const upstream: Variant = {
   name: 'upstream',
   doc: 'mainline before the patch: one global PASID per mm, published before attach, kept after failure; no bind_pasid',
   pasidsPerMm: 'one',
-  ops: OP_NAMES.filter((op) => op !== 'bind_pasid'),
+  ops: OPS_2026.filter((op) => op !== 'bind_pasid'),
   bind,
   getPasid,
   enqcmdPasid,

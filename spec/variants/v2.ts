@@ -9,7 +9,7 @@
  * - mm_get_enqcmd_pasid is INVALID for a local mm; iommu_sva_get_pasid returns iommu_mm->pasid (V8);
  * - mm_pasid_drop frees only a global PASID (V9).
  */
-import { OP_NAMES } from '../../vocab/index.ts';
+import { OPS_2026 } from '../../vocab/index.ts';
 import { lowestFreeGlobal, svaAttach } from '../sva.ts';
 import type { ApiRuleId } from '../rules.ts';
 import type { Variant } from '../step.ts';
@@ -114,7 +114,7 @@ export function v2Family(name: string, doc: string, opt: V2Options): Variant {
     name,
     doc,
     pasidsPerMm: 'one',
-    ops: OP_NAMES,
+    ops: OPS_2026,
     bind: (w, dev, mm) => bindInternal(w, dev, mm, GLOBAL_ANY, opt),
     bindPasid: (w, dev, mm, pasid) => (pasid === GLOBAL_ANY ? w.errno('EINVAL', 'V1') : bindInternal(w, dev, mm, pasid, opt)),
     getPasid,
