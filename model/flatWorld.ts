@@ -218,6 +218,13 @@ export class FlatWorld implements World, Reads {
     for (let i = 0, o = this.cb + this.heldBase, u = this.L.u; i < u; i++) n += this.cur[o + i];
     return n;
   }
+  /** ioasid-2020's sets: kept in the layout only where the space runs their operations (else the setup's). */
+  private setAt(set: number): number { return this.L.setBase + set * (1 + this.L.u); }
+  setQuota(set: number): number { return set < this.L.ns ? this.cur[this.cb + this.setAt(set)] : this.cfg.ioasid.sets[set].quota; }
+  setHolds(set: number, pasid: number): boolean {
+    const i = this.u(pasid);
+    return set < this.L.ns && i >= 0 && this.cur[this.cb + this.setAt(set) + 1 + i] === 1;
+  }
 
   // --- writes
   /**
@@ -277,6 +284,16 @@ export class FlatWorld implements World, Reads {
   allocate(pasid: number): void { this.put(this.idaBase + this.uOf(pasid, 'an allocated'), 1); }
   release(pasid: number): void { const i = this.u(pasid); if (i >= 0) this.put(this.idaBase + i, 0); }
   hold(pasid: number): void { this.put(this.heldBase + this.uOf(pasid, 'a held'), 1); }
+  putSetQuota(set: number, quota: number): void {
+    if (set >= this.L.ns) throw new EncodingError('an IOASID set the layout does not keep');
+    if (quota >= 2 ** this.L.quotaW) throw new EncodingError(`IOASID set ${this.cfg.ioasid.sets[set].name}'s quota ${quota} does not fit the encoding (${this.L.quotaW} bits)`);
+    this.put(this.setAt(set), quota);
+  }
+  setTake(set: number, pasid: number): void {
+    if (set >= this.L.ns) throw new EncodingError('an IOASID set the layout does not keep');
+    this.put(this.setAt(set) + 1 + this.uOf(pasid, 'a set\'s'), 1);
+  }
+  setGive(set: number, pasid: number): void { const i = this.u(pasid); if (set < this.L.ns && i >= 0) this.put(this.setAt(set) + 1 + i, 0); }
   unhold(pasid: number): void { const i = this.u(pasid); if (i >= 0) this.put(this.heldBase + i, 0); }
 
   // --- outcome

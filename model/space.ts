@@ -99,6 +99,13 @@ export interface Layout {
   readonly slotMaps: readonly Int32Array[];
   /** sva-2018's bound applies (the space offers bind_private): one private bond per (mm, group). */
   readonly privateCut: boolean;
+  /**
+   * ioasid-2020's sets, kept only where the space runs their operations (0 sets otherwise):
+   * per set [quota, a held flag per PASID of U] from setBase; quotaW bits per packed quota.
+   */
+  readonly ns: number;
+  readonly setBase: number;
+  readonly quotaW: number;
 }
 
 export const ST_LIVE = 0, ST_EXITED = 1, ST_GONE = 2;
@@ -186,13 +193,23 @@ export function buildSpace(mc: ModelConfig, variants: readonly Variant[], opts: 
   // The earlier designs' own operations (sva-2018).
   for (let m = 0; m < nm; m++) for (let d = 0; d < nd; d++) if (has('bind_private')) templates.push({ op: 'bind_private', dev: d, mm: m });
   for (let g = 0; g < ng; g++) for (const p of slotPasidsOf(g)) if (has('mm_exit_done')) templates.push({ op: 'mm_exit_done', group: g, pasid: p });
+  // ioasid-2020: per set, ioasid_alloc per device, ioasid_free_set, and ioasid_adjust_set to
+  // every quota from 0 to one above the largest initial quota.
+  const sets = cfg.ioasid.sets;
+  const quotaTop = Math.max(0, ...sets.map((s) => s.quota)) + 1;
+  sets.forEach((_, s) => {
+    if (has('ioasid_alloc')) for (let d = 0; d < nd; d++) if (cfg.devices[d].iommu !== null) templates.push({ op: 'ioasid_alloc', set: s, dev: d });
+    if (has('ioasid_free_set')) templates.push({ op: 'ioasid_free_set', set: s });
+    if (has('ioasid_adjust_set')) for (let q = 0; q <= quotaTop; q++) templates.push({ op: 'ioasid_adjust_set', set: s, quota: q });
+  });
+  const keepSets = sets.length > 0 && (has('ioasid_alloc') || has('ioasid_free_set') || has('ioasid_adjust_set'));
 
   const arity = variants.length;
   const handles = templates.some((t) => t.op === 'attach_pasid' && t.handle);
-  const layout = buildLayout(cfg, bounds, universe, groupPerms, range, slotPasidsOf, handles, has('bind_private'));
+  const layout = buildLayout(cfg, bounds, universe, groupPerms, range, slotPasidsOf, handles, has('bind_private'), keepSets ? sets.length : 0, bitsFor(quotaTop));
   const L = layout;
   const recordBits = 2 + L.dataW + L.domW.reduce((a, b) => a + b, 0) + L.ni * L.asidW;
-  const totalBits = arity * (nm * recordBits + L.slots * L.slotW + 2 * L.u);
+  const totalBits = arity * (nm * recordBits + L.slots * L.slotW + 2 * L.u + L.ns * (L.quotaW + L.u));
   const words = Math.max(1, Math.ceil(totalBits / 32));
   return { cfg, bounds, templates, universe, tried, words, arity, groupPerms, symmetry, symmetryOrder, groupClasses, layout };
 }
@@ -229,7 +246,7 @@ function asidBitsOf(cfg: Config): number {
 }
 
 function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], groupPerms: readonly (readonly number[])[],
-  range: Float64Array, slotPasidsOf: (g: number) => number[], handles: boolean, privateCut: boolean): Layout {
+  range: Float64Array, slotPasidsOf: (g: number) => number[], handles: boolean, privateCut: boolean, ns: number, quotaW: number): Layout {
   const nm = cfg.mms.length, ni = cfg.iommus.length, U = universe.length, ng = cfg.groups.length;
   const uIndex = new Map(universe.map((p, i) => [p, i]));
   const slotOfU = cfg.groups.map(() => new Int32Array(U).fill(-1));
@@ -249,7 +266,8 @@ function buildLayout(cfg: Config, bounds: Bounds, universe: readonly number[], g
   });
   const mmRec = 3 + 2 * ni, slotBase = nm * mmRec, idaBase = slotBase + SLOT_REC * S, heldBase = idaBase + U;
   return {
-    nm, ni, slots: S, u: U, mmRec, asidOff: M_DOM + ni, asidW: asidBitsOf(cfg), slotBase, idaBase, heldBase, n: heldBase + U,
+    nm, ni, slots: S, u: U, mmRec, asidOff: M_DOM + ni, asidW: asidBitsOf(cfg), slotBase, idaBase, heldBase, n: heldBase + U + ns * (1 + U),
+    ns, setBase: heldBase + U, quotaW,
     slotOfU, slotGroup: Int32Array.from(slotGroup), slotU: Int32Array.from(slotU),
     devInGroup: Int32Array.from(cfg.devices, (d, i) => (d.iommu === null ? 0 : cfg.groups[d.group].devices.indexOf(i))),
     values: Int32Array.from(universe), range, g: G, h: H, kc: handles ? 2 : 1, dataW: bitsFor(2 * U), domW: domMax.map(bitsFor),
@@ -334,6 +352,12 @@ export function toFlat(space: Space, st: State, f: Int32Array, base: number): vo
       f[o] = 1;
     }
   }
+  for (let s = 0; s < L.ns; s++) {
+    const set = st.ioasidSets![s], o = base + L.setBase + s * (1 + L.u);
+    if (set.quota >= 2 ** L.quotaW) throw new EncodingError(`IOASID set ${space.cfg.ioasid.sets[s].name}'s quota ${set.quota} does not fit the encoding (${L.quotaW} bits)`);
+    f[o] = set.quota;
+    for (const p of set.held) f[o + 1 + uidx(p)] = 1;
+  }
 }
 
 const indexIn = (sorted: readonly number[], p: number): number => {
@@ -365,7 +389,16 @@ export function fromFlat(space: Space, f: Int32Array, base: number): State {
     if (f[base + L.idaBase + i]) ida.push(U[i]);
     if (f[base + L.heldBase + i]) kernelHeld.push(U[i]);
   }
-  return { mms, slots, ida, kernelHeld };
+  // Sets the space does not keep never change: they are the setup's (spec/state.ts initialState).
+  const sets = cfg.ioasid.sets;
+  if (sets.length === 0) return { mms, slots, ida, kernelHeld };
+  const ioasidSets = sets.map((s, k) => {
+    if (k >= L.ns) return { quota: s.quota, held: [] };
+    const o = base + L.setBase + k * (1 + L.u), held: number[] = [];
+    for (let i = 0; i < L.u; i++) if (f[o + 1 + i]) held.push(U[i]);
+    return { quota: f[o], held };
+  });
+  return { mms, slots, ida, kernelHeld, ioasidSets };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,7 +528,7 @@ export class Packer {
     for (let t = 0; t < A; t++) {
       const offs = written[t];
       if (offs === null) continue;
-      const block = slotsAt + t * (S * L.slotW + 2 * L.u);
+      const block = slotsAt + t * (S * L.slotW + 2 * L.u + L.ns * (L.quotaW + L.u));
       for (let j = 0; j < counts[t]; j++) {
         const off = offs[j];
         if (off < L.slotBase) {
@@ -511,9 +544,14 @@ export class Packer {
         } else if (off < L.idaBase) {
           const k = ((off - L.slotBase) / SLOT_REC) | 0;
           setBits(out, block + k * L.slotW, L.slotW, this.slotCode(f, t * n + L.slotBase + k * SLOT_REC));
-        } else {
+        } else if (off < L.setBase) {
           const i = off - L.idaBase;                                         // the allocator's bits, then the holders'
           setBits(out, block + S * L.slotW + i, 1, f[t * n + off] ? 1 : 0);
+        } else {                                                             // ioasid-2020's sets: a quota, then held bits
+          const s = ((off - L.setBase) / (1 + L.u)) | 0, r = (off - L.setBase) % (1 + L.u);
+          const at = block + S * L.slotW + 2 * L.u + s * (L.quotaW + L.u);
+          if (r === 0) setBits(out, at, L.quotaW, f[t * n + off]);
+          else setBits(out, at + L.quotaW + r - 1, 1, f[t * n + off] ? 1 : 0);
         }
       }
     }
@@ -743,6 +781,11 @@ export class Packer {
       for (let i = 0; i < L.u; i++, pos++) if (f[t * n + L.idaBase + i]) dst[pos >>> 5] |= 1 << (pos & 31);
       for (let i = 0; i < L.u; i++, pos++) if (f[t * n + L.heldBase + i]) dst[pos >>> 5] |= 1 << (pos & 31);
       this.pos = pos;
+      for (let s = 0; s < L.ns; s++) {                                   // ioasid-2020's sets: quota, held flags
+        const o = t * n + L.setBase + s * (1 + L.u);
+        this.put(f[o], L.quotaW);
+        for (let i = 0; i < L.u; i++) this.put(f[o + 1 + i], 1);
+      }
     }
   }
 
@@ -794,6 +837,11 @@ export class Packer {
       }
       for (let i = 0; i < L.u; i++) f[t * L.n + L.idaBase + i] = this.get(words, base, 1);
       for (let i = 0; i < L.u; i++) f[t * L.n + L.heldBase + i] = this.get(words, base, 1);
+      for (let s = 0; s < L.ns; s++) {
+        const o = t * L.n + L.setBase + s * (1 + L.u);
+        f[o] = this.get(words, base, L.quotaW);
+        for (let i = 0; i < L.u; i++) f[o + 1 + i] = this.get(words, base, 1);
+      }
     }
   }
 }

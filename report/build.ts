@@ -96,7 +96,7 @@ export function version(): string {
 const plain = (s: string) => s.replace(/→/g, '->');
 
 /** The default pairs: upstream against each patch variant on upstream's operations, then v2 against per-device. */
-const DIFF_PAIRS: readonly (readonly [VariantName, VariantName])[] = [['upstream', 'v1'], ['upstream', 'v2'], ['upstream', 'per-device'], ['v2', 'per-device'], ['upstream', 'sva-2018'], ['upstream', 'dma-pasid-2021']];
+const DIFF_PAIRS: readonly (readonly [VariantName, VariantName])[] = [['upstream', 'v1'], ['upstream', 'v2'], ['upstream', 'per-device'], ['v2', 'per-device'], ['upstream', 'sva-2018'], ['upstream', 'ioasid-2020'], ['upstream', 'dma-pasid-2021']];
 
 /**
  * The catalogue's code/commit-message mismatches that the litmus run shows: per such rule, the

@@ -8,7 +8,7 @@ import { FINDING_KINDS, type Finding } from './findings.ts';
 import type { ReportData } from './build.ts';
 import { costsMarkdown, costsText } from './costs.ts';
 
-const ABBREV: Record<VariantName, string> = { upstream: 'upstream', v1: 'v1', v2: 'v2', 'per-device': 'per-dev', 'sva-2018': 'sva-2018', 'dma-pasid-2021': 'dma-2021' };
+const ABBREV: Record<VariantName, string> = { upstream: 'upstream', v1: 'v1', v2: 'v2', 'per-device': 'per-dev', 'sva-2018': 'sva18', 'ioasid-2020': 'ioas20', 'dma-pasid-2021': 'dma21' };
 
 /**
  * Words of `text` in lines of at most WIDTH columns: the first starts with `first`, the others

@@ -228,7 +228,7 @@ describe('finding ids and parts of the report', () => {
     const lines = renderText(big, { sections: ['model'] }).split('\n');
     const head = lines.find((l) => l.startsWith('variant '))!;
     const end = head.indexOf('states') + 'states'.length;
-    const rows = lines.filter((l) => /^(upstream|v1|v2|per-device|sva-2018|dma-pasid-2021) /.test(l));
+    const rows = lines.filter((l) => /^(upstream|v1|v2|per-device|sva-2018|ioasid-2020|dma-pasid-2021) /.test(l));
     expect(rows.length).toBe(report.model.length);
     for (const r of rows) {
       expect(r[end - 1], r).toMatch(/\d/);

@@ -92,6 +92,7 @@ function reasonOf(v: Variant, w: Reads, op: SpecOp, rule: ContractRuleId): strin
     case 'alloc_global':
       return `${cfg.devices[op.dev].name} sits behind no IOMMU: iommu_alloc_global_pasid would dereference its NULL dev->iommu`;
     case 'free_global':
+      if (rule === 'C8') return `PASID ${op.pasid} belongs to an IOASID set: it is freed with its set (ioasid_free_set)`;
       return `PASID ${op.pasid} is not held by an alloc_global caller: freeing it would create a second owner later`;
     case 'detach_pasid':
       return `no non-SVA domain is attached to ${cfg.devices[op.dev].name} at PASID ${op.pasid}`;

@@ -8,7 +8,7 @@ import { R, type Errno, type FaultKind, type Result } from '../vocab/index.ts';
 import { act } from './ops.ts';
 import type { ApiRuleId } from './rules.ts';
 import { SlotMap } from './slotMap.ts';
-import type { Config, Mm, Slot, State } from './state.ts';
+import type { Config, IoasidSet, Mm, Slot, State } from './state.ts';
 import type { SpecOp, Step, Variant } from './step.ts';
 import { NONE, type MmStatus, type SlotKind, type World } from './world.ts';
 
@@ -45,6 +45,8 @@ export class ObjectWorld implements World {
   idaPasids(): readonly number[] { return [...new Set([...this.st.ida, ...this.st.kernelHeld])].sort((a, b) => a - b); }
   held(pasid: number): boolean { return has(this.st.kernelHeld, pasid); }
   heldCount(): number { return this.st.kernelHeld.length; }
+  setQuota(set: number): number { return this.st.ioasidSets?.[set].quota ?? this.cfg.ioasid.sets[set].quota; }
+  setHolds(set: number, pasid: number): boolean { return this.st.ioasidSets?.[set].held.includes(pasid) ?? false; }
 
   // --- writes
   // Copy-on-write, once per step: the first write of a step copies the state object and the
@@ -109,6 +111,16 @@ export class ObjectWorld implements World {
     const i = d.kernelHeld.indexOf(pasid);
     if (i >= 0) d.kernelHeld.splice(i, 1);
   }
+
+  private ioasidSet(set: number, patch: (s: IoasidSet) => IoasidSet): void {
+    const d = this.draft();
+    const sets = (this.st.ioasidSets ?? this.cfg.ioasid.sets.map((s) => ({ quota: s.quota, held: [] }))).slice();
+    sets[set] = patch(sets[set]);
+    d.ioasidSets = sets;
+  }
+  putSetQuota(set: number, quota: number): void { this.ioasidSet(set, (s) => ({ ...s, quota })); }
+  setTake(set: number, pasid: number): void { this.ioasidSet(set, (s) => { const held = s.held.slice(); insertInPlace(held, pasid); return { ...s, held }; }); }
+  setGive(set: number, pasid: number): void { this.ioasidSet(set, (s) => ({ ...s, held: s.held.filter((p) => p !== pasid) })); }
 
   // --- outcome
   private set(result: Result, rule: ApiRuleId): void { this.result = result; this.rule = rule; }

@@ -107,4 +107,7 @@ export class ObservationReads implements Reads {
   idaPasids(): readonly number[] { return this.ids; }
   held(pasid: number): boolean { return this.holders.has(pasid); }
   heldCount(): number { return this.kernelHeld.length; }
+  /** An observation carries no IOASID sets (ioasid-2020 is spec-only): the setup's quotas, nothing held. */
+  setQuota(set: number): number { return this.cfg.ioasid.sets[set].quota; }
+  setHolds(): boolean { return false; }
 }

@@ -5,8 +5,8 @@
  * iommu_sva_bind_device, U* unbind and lifetime, G* reporting the PASID (ENQCMD), V* the v2
  * patch, K* the per-device design proposed in review as svacheck fixes it, M* Arm SMMUv3
  * behaviours, N* injected allocation failures, C* caller-contract rules (sequences no correct
- * caller issues); the designs before 2026: R* the 2018 SVA API (io_mm, mm_exit), D* the
- * reserved DMA PASID (2021).
+ * caller issues); the designs before 2026: R* the 2018 SVA API (io_mm, mm_exit), Q* the
+ * 2020 IOASID sets and quotas, D* the reserved DMA PASID (2021).
  */
 import { DESIGNS_2026, type Errno, type VariantName } from '../vocab/index.ts';
 
@@ -30,13 +30,15 @@ interface RuleEntry {
 export const isScenarioRule = (r: Rule): boolean => !r.contract && !r.failNth;
 
 /** Every variant: the shared core (spec/ops.ts, spec/sva.ts). */
-const ALL: readonly VariantName[] = ['upstream', 'v1', 'v2', 'per-device', 'dma-pasid-2021'];
+const ALL: readonly VariantName[] = ['upstream', 'v1', 'v2', 'per-device', 'ioasid-2020', 'dma-pasid-2021'];
 /** The 2026 designs, whose binds and alloc_global draw from [1, max_pasids(dev)-1]. */
 const Y2026: readonly VariantName[] = DESIGNS_2026;
+/** ... and the 2020 design, whose bind and alloc_global draw from the same range, within the system set's quota. */
+const WITH_2020: readonly VariantName[] = [...DESIGNS_2026, 'ioasid-2020'];
 /** Rules of the bind path's domain and hardware side that the 2018 design shares too. */
 const WITH_2018: readonly VariantName[] = [...ALL, 'sva-2018'];
 /** Upstream's reporting and failed-bind behaviour, which the 2021 design kept. */
-const UPSTREAM: readonly VariantName[] = ['upstream', 'dma-pasid-2021'];
+const UPSTREAM: readonly VariantName[] = ['upstream', 'ioasid-2020', 'dma-pasid-2021'];
 const PATCH: readonly VariantName[] = ['v1', 'v2'];
 const LOCAL: readonly VariantName[] = ['v1', 'v2', 'per-device'];
 const SVA = 'drivers/iommu/iommu-sva.c';
@@ -46,12 +48,14 @@ const SMMU = 'drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c';
 const V2 = '"[PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-20)';
 /** The 2018 SVA API thread, amdgpu's requirements. */
 const SVA2018 = '"[PATCH v2 01/40] iommu: Introduce Shared Virtual Addressing API" (Jean-Philippe Brucker and Christian König, 2018-09-07)';
+/** The 2020 IOASID sets. */
+const IOASID2020 = '"[PATCH 00/10] IOASID extensions for guest SVA" (Jacob Pan, 2020-03-25)';
 /** The 2021 reserved kernel DMA PASID. */
 const DMA2021 = '"[PATCH 1/4] ioasid: Reserve a global PASID for in-kernel DMA" (Jacob Pan, 2021-12-07)';
 const REVIEW = 'Kevin Tian, "RE: [PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-25)';
 
 const CATALOGUE = [
-  { id: 'A1', variants: Y2026, source: `${CORE} iommu_alloc_global_pasid`,
+  { id: 'A1', variants: WITH_2020, source: `${CORE} iommu_alloc_global_pasid`,
     statement: 'alloc_global returns the lowest free id in [1, max_pasids(dev)-1] of one system-wide allocator.' },
   { id: 'A1-none', variants: ALL, source: `${CORE} iommu_alloc_global_pasid`,
     statement: 'alloc_global returns INVALID when no id in the device range is free or the device has no PASIDs (ssid_bits 0).' },
@@ -77,9 +81,9 @@ const CATALOGUE = [
     statement: "Binding an mm whose PASID is >= max_pasids(dev) fails with EOVERFLOW." },
   { id: 'S2-reuse', variants: ALL, source: `${SVA} iommu_alloc_mm_data`,
     statement: 'An mm that has a PASID uses it on every device it binds.' },
-  { id: 'S3', variants: Y2026, source: `${SVA} iommu_alloc_mm_data`,
+  { id: 'S3', variants: WITH_2020, source: `${SVA} iommu_alloc_mm_data`,
     statement: 'An mm without a PASID gets the lowest free global id in the device range.' },
-  { id: 'S3-nospc', errno: 'ENOSPC', variants: Y2026, source: `${SVA} iommu_alloc_mm_data`,
+  { id: 'S3-nospc', errno: 'ENOSPC', variants: WITH_2020, source: `${SVA} iommu_alloc_mm_data`,
     statement: 'A bind that needs a global PASID fails with ENOSPC when none is free in the device range.' },
   { id: 'S4-busy', errno: 'EBUSY', variants: ALL, source: `${SVA} iommu_sva_bind_device (iommu_attach_handle_get)`,
     statement: "A bind whose group slot holds another mm's SVA handle fails with EBUSY." },
@@ -157,9 +161,9 @@ const CATALOGUE = [
     statement: 'A new SVA domain takes the lowest ASID in [1, 2^asid_bits - 1] of its SMMU that no SVA domain behind any SMMU holds (one system-wide xarray); none fails with EBUSY.' },
   { id: 'M7', errno: 'EOPNOTSUPP', variants: ALL, source: `${SVA} iommu_sva_domain_alloc (no domain_alloc_sva)`,
     statement: 'An IOMMU without SVA domain support fails a new SVA domain with EOPNOTSUPP.' },
-  { id: 'N1', failNth: true, errno: 'ENOMEM', variants: Y2026, source: `${SVA} iommu_alloc_mm_data (kzalloc of struct iommu_mm_data)`,
+  { id: 'N1', failNth: true, errno: 'ENOMEM', variants: WITH_2020, source: `${SVA} iommu_alloc_mm_data (kzalloc of struct iommu_mm_data)`,
     statement: 'An mm without mm data whose mm data cannot be allocated fails the bind with ENOMEM; nothing changes.' },
-  { id: 'N2', failNth: true, errno: 'ENOSPC', variants: Y2026, source: `${CORE} iommu_alloc_global_pasid (ida_alloc_range fails)`,
+  { id: 'N2', failNth: true, errno: 'ENOSPC', variants: WITH_2020, source: `${CORE} iommu_alloc_global_pasid (ida_alloc_range fails)`,
     statement: 'A global PASID allocation that fails for lack of memory looks like an exhausted allocator: INVALID, so a bind fails with ENOSPC.' },
   { id: 'N3', failNth: true, errno: 'ENOMEM', variants: ALL, source: `${SVA} iommu_sva_bind_device (kzalloc of the handle; out_free_iommu_mm / out_unlock)`,
     statement: 'A handle that cannot be allocated fails the bind with ENOMEM, unwound as a failed attach is (upstream keeps a new PASID, S6; v2 rolls it back, V7).' },
@@ -171,6 +175,22 @@ const CATALOGUE = [
     statement: "When attaching the mm's existing SVA domain fails for lack of memory, the failure is swallowed and a second SVA domain (another ASID) is allocated for the same mm and IOMMU." },
   { id: 'N7', failNth: true, variants: ALL, source: `${SVA} iommu_sva_bind_device ("Search for an existing domain": failures are swallowed)`,
     statement: "A failed try of the mm's SVA domain behind another IOMMU is swallowed, whatever made it fail: the bind goes on." },
+  { id: 'Q1', variants: ['ioasid-2020'], source: `${IOASID2020} ("This default/system set is used for baremetal SVA"); drivers/iommu/ioasid.c (2020) ioasid_alloc_system_set, ioasid_alloc`,
+    statement: "SVA binds and other kernel users (alloc_global) draw from the system set: the lowest free id of the one id space, counted against the system set's quota." },
+  { id: 'Q1-quota', errno: 'ENOSPC', variants: ['ioasid-2020'], source: `${IOASID2020}; drivers/iommu/ioasid.c (2020) ioasid_alloc (quota reached: INVALID_IOASID); drivers/iommu/intel-svm.c (2020) intel_svm_bind_mm`,
+    statement: "With the system set at its quota, a bind that needs a PASID fails with ENOSPC and alloc_global gives INVALID, though ids are free." },
+  { id: 'Q2', variants: ['ioasid-2020'], source: `${IOASID2020} ("Allocation of IOASIDs cannot exceed the quota"); drivers/iommu/ioasid.c (2020) ioasid_alloc`,
+    statement: "ioasid_alloc in a VM's set takes the lowest free id of the same id space in the device's range: the quota bounds how many ids a set holds, not which ones." },
+  { id: 'Q2-quota', variants: ['ioasid-2020'], source: `drivers/iommu/ioasid.c (2020) ioasid_alloc`,
+    statement: "ioasid_alloc in a set at its quota gives INVALID." },
+  { id: 'Q3', variants: ['ioasid-2020'], source: `${IOASID2020} ("Free the entire set"); drivers/iommu/ioasid.c (2020) ioasid_free_set`,
+    statement: 'ioasid_free_set frees every IOASID of the set; the set stays usable.' },
+  { id: 'Q4', errno: 'EINVAL', variants: ['ioasid-2020'], source: `${IOASID2020} ("new quota cannot be less than the number of IOASIDs already allocated"); drivers/iommu/ioasid.c (2020) ioasid_adjust_set`,
+    statement: 'ioasid_adjust_set below the number of IOASIDs the set holds fails with EINVAL and leaves the quota as it was.' },
+  { id: 'Q4-nospc', errno: 'ENOSPC', variants: ['ioasid-2020'], source: `drivers/iommu/ioasid.c (2020) ioasid_adjust_set (quota >= ioasid_capacity_avail)`,
+    statement: 'ioasid_adjust_set fails with ENOSPC when the new quota is at least the capacity still available: the code compares the quota itself, not the increase, so even shrinking a set is refused once the capacity is handed out.' },
+  { id: 'Q4-ok', variants: ['ioasid-2020'], source: `drivers/iommu/ioasid.c (2020) ioasid_adjust_set`,
+    statement: "ioasid_adjust_set otherwise sets the set's quota, giving the difference back to (or taking it from) the capacity available." },
   { id: 'D1', variants: ['dma-pasid-2021'], source: `${DMA2021}; drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-sva.c __arm_smmu_sva_bind (iommu_sva_alloc_pasid(mm, IOASID_ALLOC_BASE, max))`,
     statement: "An SVA bind of an mm without a PASID allocates the lowest free global id in [IOASID_ALLOC_BASE (2), max_pasids(dev)-1]: the reserved in-kernel DMA PASID 1 is never a process's." },
   { id: 'D2', errno: 'ENOMEM', variants: ['dma-pasid-2021'], source: `${DMA2021}; drivers/iommu/iommu-sva-lib.c iommu_sva_alloc_pasid (ioasid_alloc gives INVALID_IOASID: -ENOMEM)`,
@@ -211,6 +231,8 @@ const CATALOGUE = [
     statement: 'alloc_global names a device behind an IOMMU: on a device without one the kernel dereferences a NULL dev->iommu.' },
   { id: 'C7', contract: true, variants: ['sva-2018'], source: 'drivers/iommu/iommu-sva.c (2018) iommu_notifier_release, __iommu_sva_unbind_device',
     statement: "After its process exited, a bond is released by its driver's mm_exit callback returning (mm_exit_done), not by unbind; mm_exit_done names only an exited process's bond." },
+  { id: 'C8', contract: true, variants: ['ioasid-2020'], source: 'drivers/iommu/ioasid.c (2020) ioasid_free_set',
+    statement: "free_global frees an alloc_global caller's id, never one of a VM's IOASID set: those go with their set (ioasid_free_set)." },
   { id: 'C5', contract: true, variants: ALL, source: 'svacheck operation vocabulary (docs/litmus.md, "Operations")',
     statement: 'Operations name known devices and mms, PASIDs are 32-bit unsigned integers, and the variant has the operation.' },
 ] as const satisfies readonly RuleEntry[];

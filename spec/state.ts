@@ -63,7 +63,15 @@ export interface State {
   readonly ida: readonly number[];
   /** Ghost state: ids alloc_global handed out and not yet freed (the holders), ascending. */
   readonly kernelHeld: readonly number[];
+  /**
+   * ioasid-2020's IOASID sets (one per VM), as ResolvedSetup.ioasid.sets: each set's quota and
+   * the ids it holds, ascending (also in `ida` and, as non-mm holders, `kernelHeld`). Absent
+   * when the setup declares no sets; only ioasid-2020's operations change it.
+   */
+  readonly ioasidSets?: readonly IoasidSet[];
 }
+
+export interface IoasidSet { readonly quota: number; readonly held: readonly number[] }
 
 export function initialState(cfg: Config): State {
   return {
@@ -71,6 +79,7 @@ export function initialState(cfg: Config): State {
     slots: cfg.groups.map(() => new Map()),
     ida: [],
     kernelHeld: [],
+    ...(cfg.ioasid.sets.length > 0 ? { ioasidSets: cfg.ioasid.sets.map((s) => ({ quota: s.quota, held: [] })) } : {}),
   };
 }
 

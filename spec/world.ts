@@ -61,6 +61,9 @@ export interface Reads {
   held(pasid: number): boolean;
   /** How many ids alloc_global callers hold. */
   heldCount(): number;
+  /** ioasid-2020: a set's quota (sets by index of cfg.ioasid.sets), and whether the set holds the id. */
+  setQuota(set: number): number;
+  setHolds(set: number, pasid: number): boolean;
 }
 
 /** What an action may change, each write naming its field (the frame). */
@@ -81,6 +84,10 @@ export interface Writes {
   /** An alloc_global caller becomes / stops being the id's holder. */
   hold(pasid: number): void;
   unhold(pasid: number): void;
+  /** ioasid-2020: a set's quota becomes `quota`; the set takes / gives back the id. */
+  putSetQuota(set: number, quota: number): void;
+  setTake(set: number, pasid: number): void;
+  setGive(set: number, pasid: number): void;
 }
 
 /**

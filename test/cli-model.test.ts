@@ -27,12 +27,12 @@ describe('svacheck check', () => {
   it('checks a bundled configuration clean, with statistics and the documented per-device finding (exit 0)', async () => {
     const r = await run(['check', TWINS, '--coverage']);
     expect(r.code).toBe(0);
-    for (const v of ['upstream', 'v1', 'v2', 'per-device', 'sva-2018', 'dma-pasid-2021']) expect(r.out).toContain(`== check twins / ${v} (symmetry on, group order 4) ==`);
+    for (const v of ['upstream', 'v1', 'v2', 'per-device', 'sva-2018', 'ioasid-2020', 'dma-pasid-2021']) expect(r.out).toContain(`== check twins / ${v} (symmetry on, group order 4) ==`);
     expect(r.out).toContain('Documented finding: enqcmdPasidIsGlobalAndMeansItsMm (rule G2)');
     expect(r.out).toMatch(/\d[\d,]* transitions, [\d,]+ states generated, 1,956 distinct states/);
     expect(r.out).toContain('Coverage (transitions per operation, by result):');
     expect(r.out).toMatch(/bind_pasid +[\d,]+ +.*EINVAL/);
-    expect(r.out).toContain('Summary: 6 runs; 0 with violations; all exhaustive.');
+    expect(r.out).toContain('Summary: 7 runs; 0 with violations; all exhaustive.');
     expect(r.err).toBe('');                                             // progress only on a terminal
   });
 

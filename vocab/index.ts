@@ -12,7 +12,7 @@ export const isErrno = (s: string): s is Errno => (ERRNOS as readonly string[]).
 /** The 2026 designs: mainline before the patch, the patch's two postings, the reviewers' design. */
 export const DESIGNS_2026 = ['upstream', 'v1', 'v2', 'per-device'] as const;
 /** Designs from the record before 2026, each stated from its mail (spec/variants/, on the spec alone). */
-export const EARLIER_DESIGNS = ['sva-2018', 'dma-pasid-2021'] as const;
+export const EARLIER_DESIGNS = ['sva-2018', 'ioasid-2020', 'dma-pasid-2021'] as const;
 export const VARIANTS = [...DESIGNS_2026, ...EARLIER_DESIGNS] as const;
 export type VariantName = (typeof VARIANTS)[number];
 export type Design2026 = (typeof DESIGNS_2026)[number];

@@ -31,7 +31,9 @@ function stateLine(d: SpecDriver): string {
     .map((m) => `${m.mm}:${m.state === 'live' ? '' : `${m.state},`}${m.pasid === null ? '-' : `${m.pasid}${m.global ? 'g' : 'l'}`}`);
   const bonds = obs.bonds.map((b) => `${b.mm}@${b.dev}/${b.pasid}x${b.users}`);
   const kern = obs.attaches.map((a) => `kernel@${a.dev}/${a.pasid}`);
-  return `mms[${mms.join(' ')}] bonds[${[...bonds, ...kern].join(' ')}] global[${obs.globalPasids.join(',')}]`;
+  // ioasid-2020's sets: name, quota and the ids held (spec state: no observation carries sets).
+  const sets = (d.state.ioasidSets ?? []).map((s, i) => `${d.cfg.ioasid.sets[i].name}:${s.held.join(',') || '-'}/${s.quota}`);
+  return `mms[${mms.join(' ')}] bonds[${[...bonds, ...kern].join(' ')}] global[${obs.globalPasids.join(',')}]${sets.length ? ` sets[${sets.join(' ')}]` : ''}`;
 }
 
 export const command: Command = {

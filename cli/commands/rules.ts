@@ -75,6 +75,7 @@ const GROUPS: readonly [string, string][] = [
   ['V', 'The v2 patch: iommu_sva_bind_device_pasid'],
   ['K', 'The per-device design proposed in review'],
   ['R', 'The 2018 SVA API: device init range, io_mm, mm_exit callbacks, private PASIDs'],
+  ['Q', 'The 2020 IOASID sets: capacity, quotas, set-wide free, quota adjustment'],
   ['D', 'The 2021 design: a global PASID reserved for in-kernel DMA'],
   ['M', 'Arm SMMUv3 behaviour (drivers/iommu/arm/arm-smmu-v3/)'],
   ['N', 'Allocation failures (injected by the fail-nth runs of svacheck kernel)'],

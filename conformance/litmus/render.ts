@@ -102,17 +102,18 @@ export function renderTable(outcomes: readonly FileOutcome[], variants: readonly
   return lines;
 }
 
-const ABBREV: Record<VariantName, string> = { upstream: 'up', v1: 'v1', v2: 'v2', 'per-device': 'pd', 'sva-2018': 's18', 'dma-pasid-2021': 'd21' };
+const ABBREV: Record<VariantName, string> = { upstream: 'up', v1: 'v1', v2: 'v2', 'per-device': 'pd', 'sva-2018': 's18', 'ioasid-2020': 'i20', 'dma-pasid-2021': 'd21' };
 
 /**
  * Per rule: a mark per variant (`x` fired, `.` applies but not fired, blank: does not apply),
  * how many scenarios fired it and their names; uncovered rules flagged; errnos per variant.
  */
 export function renderCoverage(c: Coverage): string[] {
-  const head = `${'rule'.padEnd(10)} ${c.variants.map((v) => ABBREV[v].padEnd(3)).join('')} scenarios`;
+  const w = (v: VariantName): number => Math.max(3, ABBREV[v].length + 1);
+  const head = `${'rule'.padEnd(10)} ${c.variants.map((v) => ABBREV[v].padEnd(w(v))).join('')} scenarios`;
   const lines = [`Rule coverage: ${c.rules.length - c.uncovered.length} of ${c.rules.length} API rules fired`, head];
   for (const r of c.rules) {
-    const marks = c.variants.map((v) => (r.byVariant[v] === undefined ? '   ' : r.byVariant[v]!.length > 0 ? 'x  ' : '.  ')).join('');
+    const marks = c.variants.map((v) => (r.byVariant[v] === undefined ? '' : r.byVariant[v]!.length > 0 ? 'x' : '.').padEnd(w(v))).join('');
     const tail = r.covered ? `${r.files.length}: ${r.files.join(', ')}` : 'UNCOVERED';
     lines.push(...hanging(`${r.id.padEnd(10)} ${marks}`, tail));
   }

@@ -6,6 +6,7 @@
 import type { Design2026, VariantName } from '../../vocab/index.ts';
 import type { Variant } from '../step.ts';
 import { dmaPasid2021 } from './dmaPasid2021.ts';
+import { ioasid2020 } from './ioasid2020.ts';
 import { sva2018 } from './sva2018.ts';
 
-export const EARLIER_VARIANTS: Readonly<Record<Exclude<VariantName, Design2026>, Variant>> = { 'sva-2018': sva2018, 'dma-pasid-2021': dmaPasid2021 };
+export const EARLIER_VARIANTS: Readonly<Record<Exclude<VariantName, Design2026>, Variant>> = { 'sva-2018': sva2018, 'ioasid-2020': ioasid2020, 'dma-pasid-2021': dmaPasid2021 };
