@@ -2,7 +2,7 @@
  * The wire encoding of PROTOCOL.md: setups and operations out, hello, results and
  * observations in. Decoders return values: the decoded thing, or why the JSON is not one.
  */
-import { ERRNOS, isErrno, R, VARIANTS, OP_NAMES, type DmaProbe, type FailNthInfo, type Leaks, type FaultKind, type Observation, type Op, type OpName, type Result, type Setup, type VariantName } from '../../vocab/index.ts';
+import { ERRNOS, isErrno, R, DESIGNS_2026, OPS_2026, type DmaProbe, type FailNthInfo, type Leaks, type FaultKind, type Observation, type Op, type OpName, type Result, type Setup, type VariantName } from '../../vocab/index.ts';
 import { resolveSetup } from '../../vocab/setup.ts';
 import { isDigest, observationDigest } from './digest.ts';
 
@@ -115,8 +115,9 @@ export function decodeHello(v: unknown): Decoded<Hello> {
   if (typeof v.name !== 'string' || v.name === '') return bad(`hello.name must be a non-empty string, got ${show(v.name)}`);
   if (!Array.isArray(v.variants)) return bad(`hello.variants must be an array, got ${show(v.variants)}`);
   if (!Array.isArray(v.ops)) return bad(`hello.ops must be an array, got ${show(v.ops)}`);
-  const variants = v.variants.filter((x): x is VariantName => typeof x === 'string' && (VARIANTS as readonly string[]).includes(x));
-  const ops = v.ops.filter((x): x is OpName => typeof x === 'string' && (OP_NAMES as readonly string[]).includes(x));
+  // Protocol version 1 carries the 2026 designs and their operations (request.schema.json).
+  const variants = v.variants.filter((x): x is VariantName => typeof x === 'string' && (DESIGNS_2026 as readonly string[]).includes(x));
+  const ops = v.ops.filter((x): x is OpName => typeof x === 'string' && (OPS_2026 as readonly string[]).includes(x));
   const capabilities: Record<string, number> = {};
   if (isObject(v.capabilities))
     for (const [k, x] of Object.entries(v.capabilities)) if (typeof x === 'number' && Number.isInteger(x) && x > 0) capabilities[k] = x;
