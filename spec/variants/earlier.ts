@@ -1,7 +1,7 @@
 /**
  * Designs from the record before the 2026 patch, each in its own file with its rules in the
  * catalogue (spec/rules.ts). They run on the spec alone: impl/ has no implementation of
- * them, and model/ explores them with the spec engine.
+ * them, and model/ explores them on both backends of the state interface, as every variant.
  */
 import type { Design2026, VariantName } from '../../vocab/index.ts';
 import type { Variant } from '../step.ts';

@@ -6,7 +6,7 @@ import { v1 } from './v1.ts';
 import { v2 } from './v2.ts';
 import { EARLIER_VARIANTS } from './earlier.ts';
 
-/** The 2026 designs (the kit's variants to override; model/compiled.ts has them compiled). */
+/** The 2026 designs (the kit's variants to override; impl/ implements them). */
 export const VARIANT_BY_NAME: Readonly<Record<Design2026, Variant>> = { upstream, v1, v2, 'per-device': perDevice };
 
 /** Every built-in variant by name: the 2026 designs and the earlier ones (variants/earlier.ts). */
