@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { formatOp, OP_NAMES, SEED_SETUP, VARIANTS, type Setup, type VariantName } from '../vocab/index.ts';
-import { AVAILABILITY, RULES, RULE_BY_ID, SpecDriver, BUILTIN_VARIANTS, variantArg, type Variant } from '../spec/index.ts';
+import { AVAILABILITY, INVARIANTS, RULES, RULE_BY_ID, SpecDriver, BUILTIN_VARIANTS, variantArg, type Variant } from '../spec/index.ts';
 import { bundledSources, parseLitmus, runSources, summarize, type FileOutcome } from '../conformance/litmus/index.ts';
 import { checkAdapter } from '../conformance/index.ts';
 import { createBuiltinAdapter } from '../impl/index.ts';
@@ -184,9 +184,11 @@ export async function buildReport(o: ReportOptions): Promise<ReportData> {
         verdicts: Object.fromEntries(variants.map((v) => [v, f.errors.length > 0 ? 'Malformed' : f.verdicts.find((x) => x.variant === v)?.verdict ?? '-'])) as Record<string, Verdict>,
       })),
     },
-    model: checks.map((c) => ({
+    model: checks.map((c, k) => ({
       variant: c.variant, status: c.status, exhaustive: c.exhaustive, distinct: c.stats.distinct,
-      transitions: c.stats.transitions, depth: c.stats.depth, seconds: round(c.stats.seconds), invariants: mc.invariants.length,
+      transitions: c.stats.transitions, depth: c.stats.depth, seconds: round(c.stats.seconds),
+      // The invariants checked: the configuration's that apply to the variant (asked of it).
+      invariants: INVARIANTS.filter((i) => mc.invariants.includes(i.name) && (!i.appliesTo || i.appliesTo(chosen[k]))).length,
       violations: c.violations.map((x) => ({ invariant: x.invariant, rule: x.rule, expected: x.expected, states: x.states })),
       availability: c.availability.map((a) => ({ kind: a.kind, rule: a.rule, title: a.title })),
     })),

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBundledConfig } from '../model/index.ts';
+import { INVARIANTS, variantByName } from '../spec/index.ts';
 import { main } from '../cli/main.ts';
 import { bufferIo } from '../cli/io.ts';
 import { buildReport, DEFAULT_SEED, specHash, type ReportData } from './build.ts';
@@ -222,6 +223,14 @@ describe('finding ids and parts of the report', () => {
     const io4 = bufferIo();
     expect(await main(['--section', '9'], io4)).toBe(2);
   }, 60_000);
+
+  it('the model table counts the invariants that apply to each variant, not the configuration\'s whole list', () => {
+    const applying = (name: string) => INVARIANTS.filter((i) => !i.appliesTo || i.appliesTo(variantByName(name)!)).map((i) => i.name);
+    for (const m of report.model) expect(m.invariants, m.variant).toBe(applying(m.variant).length);
+    expect(report.model.find((m) => m.variant === 'upstream')!.invariants).toBeLessThan(INVARIANTS.length);
+    expect(applying('sva-2018')).toContain('exitedPasidNotReusedWhileBound');
+    expect(applying('upstream')).not.toContain('exitedPasidNotReusedWhileBound');
+  });
 
   it('the model table stays aligned with 8-digit state counts', () => {
     const big = { ...report, model: report.model.map((m, i) => ({ ...m, distinct: i === 0 ? 12_345_678 : m.distinct })) };
