@@ -49,7 +49,7 @@ export const command: Command = {
     const outcomes = await runSources(sources, only);
     // Files that parse but none runs the variants asked: nothing was checked, which is no pass.
     if (only && outcomes.every((o) => o.errors.length === 0 && o.verdicts.length === 0)) {
-      io.err(`svacheck litmus: nothing was checked: no file given runs ${variants.join(', ')} (each file runs the variants it lists, or those that have all its operations)\n`);
+      io.err(`svacheck litmus: nothing was checked: no file given runs ${variants.join(', ')} (each file runs the variants it lists, or those that have all its operations; the designs before 2026 only where a file lists them)\n`);
       return EXIT.USAGE;
     }
     // Coverage of the variants that ran (the earlier designs run only the files naming them).
