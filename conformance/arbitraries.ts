@@ -103,6 +103,17 @@ export function opArb(setup: Setup, ops: readonly OpName[]): fc.Arbitrary<Op> {
   offer('mm_exit', 1, mm.map((m): Op => ({ op: 'mm_exit', mm: m })));
   offer('dma', 1, fc.record({ dev, pasid }).map((o): Op => ({ op: 'dma', ...o })));
   offer('bind_pasid', 4, fc.record({ dev, mm, pasid, as: handle }).map((o): Op => ({ op: 'bind_pasid', dev: o.dev, mm: o.mm, pasid: o.pasid, as: o.as })));
+  // The earlier designs' own operations: sva-2018's private binds and mm_exit callbacks returning,
+  // ioasid-2020's set operations where the setup declares sets.
+  offer('bind_private', 2, fc.record({ dev, mm, as: handle }).map((o): Op => ({ op: 'bind_private', dev: o.dev, mm: o.mm, as: o.as })));
+  offer('mm_exit_done', 3, handle.map((h): Op => ({ op: 'mm_exit_done', handle: h })));
+  const sets = setup.ioasid?.sets?.map((s) => s.name) ?? [];
+  if (sets.length > 0) {
+    const set = fc.constantFrom(...sets);
+    offer('ioasid_alloc', 2, fc.record({ set, dev: pasidDev }).map((o): Op => ({ op: 'ioasid_alloc', set: o.set, dev: o.dev })));
+    offer('ioasid_free_set', 1, set.map((s): Op => ({ op: 'ioasid_free_set', set: s })));
+    offer('ioasid_adjust_set', 1, fc.record({ set, quota: fc.integer({ min: 0, max: 4 }) }).map((o): Op => ({ op: 'ioasid_adjust_set', set: o.set, quota: o.quota })));
+  }
   if (kinds.length === 0) throw new Error(`no operation left to generate (asked: ${ops.join(', ') || 'none'})`);
   return fc.oneof(...kinds);
 }

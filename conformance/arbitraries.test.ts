@@ -1,0 +1,30 @@
+// The random operations offered to a variant are the ones it has: the earlier designs' own
+// operations are generated for them (and only where a setup declares IOASID sets, the sets').
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { variantByName } from '../spec/index.ts';
+import { SEED_SETUP, type Setup } from '../vocab/index.ts';
+import { opArb } from './arbitraries.ts';
+
+const kinds = (setup: Setup, variant: string): Set<string> =>
+  new Set(fc.sample(opArb(setup, variantByName(variant)!.ops), { numRuns: 400, seed: 2018 }).map((o) => o.op));
+
+describe('opArb (seed 2018, 400 samples; replay: the same seed)', () => {
+  it("sva-2018: private binds and mm_exit callbacks returning; none of the 2026 designs' bind_pasid", () => {
+    const seen = kinds(SEED_SETUP, 'sva-2018');
+    expect(seen).toContain('bind_private');
+    expect(seen).toContain('mm_exit_done');
+    expect(seen).not.toContain('bind_pasid');
+  });
+  it('ioasid-2020: the set operations where the setup declares sets, never without', () => {
+    const withSets = { ...SEED_SETUP, ioasid: { capacity: 8, systemQuota: 4, sets: [{ name: 'vm1', quota: 2 }] } };
+    for (const op of ['ioasid_alloc', 'ioasid_free_set', 'ioasid_adjust_set']) {
+      expect(kinds(withSets, 'ioasid-2020')).toContain(op);
+      expect(kinds(SEED_SETUP, 'ioasid-2020')).not.toContain(op);
+    }
+  });
+  it('the 2026 designs get none of them', () => {
+    const seen = kinds(SEED_SETUP, 'v2');
+    for (const op of ['bind_private', 'mm_exit_done', 'ioasid_alloc']) expect(seen).not.toContain(op);
+  });
+});
