@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { variantByName } from '../spec/index.ts';
 import { SEED_SETUP, type Setup } from '../vocab/index.ts';
 import { opArb } from './arbitraries.ts';
+import { scenarioArb, scenarioOps } from './check.ts';
 
 const kinds = (setup: Setup, variant: string): Set<string> =>
   new Set(fc.sample(opArb(setup, variantByName(variant)!.ops), { numRuns: 400, seed: 2018 }).map((o) => o.op));
@@ -22,6 +23,15 @@ describe('opArb (seed 2018, 400 samples; replay: the same seed)', () => {
       expect(kinds(withSets, 'ioasid-2020')).toContain(op);
       expect(kinds(SEED_SETUP, 'ioasid-2020')).not.toContain(op);
     }
+  });
+  it('random scenarios of ioasid-2020 get IOASID sets within the capacity, and use them; v2\'s get none', () => {
+    const scenarios = fc.sample(scenarioArb('ioasid-2020', { maxSteps: 30 }), { numRuns: 40, seed: 2020 });
+    for (const [setup] of scenarios) {
+      const io = setup.ioasid!;
+      expect(io.sets!.reduce((n, s) => n + s.quota, io.systemQuota!)).toBeLessThanOrEqual(io.capacity!);
+    }
+    expect(scenarios.flatMap(scenarioOps).some((o) => o.op === 'ioasid_alloc')).toBe(true);
+    expect(fc.sample(scenarioArb('v2', { maxSteps: 5 }), { numRuns: 10, seed: 2020 }).every(([s]) => s.ioasid === undefined)).toBe(true);
   });
   it('the 2026 designs get none of them', () => {
     const seen = kinds(SEED_SETUP, 'v2');

@@ -137,7 +137,12 @@ function joinPath(path: string | null, cmds: unknown): string | null {
 
 /** Random scenarios for the variant: random small setups (or the given one) and sequences over them. */
 export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?: number; path?: string; ops?: readonly OpName[] } = {}): fc.Arbitrary<Scenario> {
-  const setups = options.setup ? fc.constant(options.setup) : setupArb;
+  const random = options.setup ? fc.constant(options.setup) : setupArb;
+  // A design with IOASID sets (ioasid-2020, asked of the variant) gets two random sets and a
+  // system quota on the random setups, within a capacity a little larger than the quotas.
+  const setups = options.setup || !specOf(variant).ops.includes('ioasid_alloc') ? random
+    : random.chain((s) => fc.record({ system: fc.integer({ min: 0, max: 3 }), a: fc.integer({ min: 0, max: 2 }), b: fc.integer({ min: 0, max: 2 }), spare: fc.integer({ min: 0, max: 2 }) })
+      .map(({ system, a, b, spare }): Setup => ({ ...s, ioasid: { capacity: system + a + b + spare, systemQuota: system, sets: [{ name: 'vm1', quota: a }, { name: 'vm2', quota: b }] } })));
   const { replayPath } = splitPath(options.path);
   return setups.chain((setup) => fc.tuple(
     fc.constant(setup),
