@@ -47,7 +47,7 @@ const SMMU = 'drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c';
 /** The patch mail (the whole v2 diff) and the review that proposed the per-device design. */
 const V2 = '"[PATCH v2] iommu: Allow device driver to use its own PASID space for SVA" (2026-05-20)';
 /** The 2018 SVA API thread, amdgpu's requirements. */
-const SVA2018 = '"[PATCH v2 01/40] iommu: Introduce Shared Virtual Addressing API" (Jean-Philippe Brucker and Christian König, 2018-09-07)';
+const SVA2018 = '"[PATCH v2 01/40] iommu: Introduce Shared Virtual Addressing API" (Jean-Philippe Brucker and Christian Koenig, 2018-09-07)';
 /** The 2020 IOASID sets. */
 const IOASID2020 = '"[PATCH 00/10] IOASID extensions for guest SVA" (Jacob Pan, 2020-03-25)';
 /** The 2021 reserved kernel DMA PASID. */

@@ -1,7 +1,7 @@
 /**
  * sva-2018: the SVA API of "[PATCH v2 01/40] iommu: Introduce Shared Virtual Addressing API"
  * (Jean-Philippe Brucker, 2018), as its thread with amdgpu's requirements states it
- * (Christian König and Jean-Philippe Brucker, 2018-09-07), modelled on that series'
+ * (Christian Koenig and Jean-Philippe Brucker, 2018-09-07), modelled on that series'
  * drivers/iommu/iommu-sva.c: io_mm_alloc, io_mm_attach, io_mm_detach_locked,
  * iommu_notifier_release, __iommu_sva_bind_device, __iommu_sva_unbind_device.
  *
