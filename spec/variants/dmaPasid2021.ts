@@ -20,31 +20,21 @@
  * Not stated here, for want of a hook (see the variant interface): the reserved id is excluded
  * from alloc_global too, so in this file alloc_global can still hand out 1.
  */
-import { lowestFreeGlobal, svaAttach } from '../sva.ts';
+import { lowestFreeGlobal } from '../sva.ts';
 import type { SpecOp, Variant } from '../step.ts';
-import { NONE, groupOfDev, maxPasidsOf, type World } from '../world.ts';
-import { upstream } from './upstream.ts';
+import { NONE, type World } from '../world.ts';
+import { bindOnePasid, upstream } from './upstream.ts';
 
 /** IOASID_DMA_PASID and IOASID_ALLOC_BASE of include/linux/ioasid.h in the patch. */
 export const IOASID_DMA_PASID = 1;
 export const IOASID_ALLOC_BASE = IOASID_DMA_PASID + 1;
 
-/** __arm_smmu_sva_bind → iommu_sva_alloc_pasid(mm, IOASID_ALLOC_BASE, max), then the attach. */
-function bind(w: World, dev: number, mm: number): void {
-  if (groupOfDev(w.cfg, dev) === null) return w.errno('ENODEV', 'S1');    // !group
-  const had = w.pasid(mm);
-  if (had !== NONE) {
-    if (had >= maxPasidsOf(w.cfg, dev)) return w.errno('EOVERFLOW', 'S2');  // mm->pasid out of [min, max]
-  } else {
-    const pasid = lowestFreeGlobal(w, dev, IOASID_ALLOC_BASE);           // D1
-    if (pasid === NONE) return w.errno('ENOMEM', 'D2');                   // ioasid_alloc: INVALID_IOASID
-    w.allocate(pasid);
-    w.setData(mm, pasid, true);
-  }
-  svaAttach(w, dev, mm, w.pasid(mm));
-  if (had !== NONE) { if (!w.failed()) w.also('S2-reuse'); return; }
-  w.also(w.failed() ? 'S6' : 'D1');
-}
+/**
+ * __arm_smmu_sva_bind → iommu_sva_alloc_pasid(mm, IOASID_ALLOC_BASE, max), then the attach:
+ * upstream's bind, allocating from IOASID_ALLOC_BASE (D1); none free is ENOMEM
+ * (ioasid_alloc: INVALID_IOASID, D2).
+ */
+const bind = bindOnePasid({ from: IOASID_ALLOC_BASE, none: { errno: 'ENOMEM', rule: 'D2' }, fresh: 'D1' });
 
 /** alloc_global (ioasid_alloc for a kernel user): the reserved DMA PASID is not in the allocator (D3). */
 function own(w: World, op: SpecOp): boolean {
