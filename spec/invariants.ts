@@ -216,38 +216,26 @@ function ownersOf(r: Reads, p: number): number {
   return n;
 }
 
-/** The bonds of mm behind iommu, counted over every group's slots. */
-function bondsBehind(r: Reads, mm: number, iommu: number): number {
-  let n = 0;
-  for (let g = 0; g < r.cfg.groups.length; g++) {
-    for (const p of r.slotPasids(g))
-      if (r.slotKind(g, p) === 'sva' && r.slotMm(g, p) === mm && r.cfg.devices[r.slotDev(g, p)].iommu === iommu) n++;
-  }
-  return n;
-}
-
-/** Per (mm, IOMMU): bonds counted by domainsCountBonds (scratch, reused: no allocation per state). */
+/** Per (mm, IOMMU): its bonds, counted by countBonds (scratch, reused: no allocation per state). */
 let counted = new Int32Array(16);
 
 /**
- * domainUsersMatchAttachments' question in one pass over the slots: every bond has a user and
- * every mm's domain users behind every IOMMU equal its bonds there.
+ * Count each mm's bonds behind each IOMMU into `counted`; the first bond without a user
+ * (group by group, PASID by PASID) ends the count and is returned as [group, pasid].
  */
-function domainsCountBonds(r: Reads): boolean {
-  const nm = r.cfg.mms.length, ni = r.cfg.iommus.length;
-  if (counted.length < nm * ni) counted = new Int32Array(nm * ni);
-  counted.fill(0, 0, nm * ni);
+function countBonds(r: Reads): [number, number] | null {
+  const ni = r.cfg.iommus.length, n = r.cfg.mms.length * ni;
+  if (counted.length < n) counted = new Int32Array(n);
+  counted.fill(0, 0, n);
   for (let g = 0; g < r.cfg.groups.length; g++) {
     for (const p of r.slotPasids(g)) {
       if (r.slotKind(g, p) !== 'sva') continue;
-      if (r.slotUsers(g, p) < 1) return false;
+      if (r.slotUsers(g, p) < 1) return [g, p];
       const iommu = r.cfg.devices[r.slotDev(g, p)].iommu;
-      if (iommu === null) return false;
-      counted[r.slotMm(g, p) * ni + iommu]++;
+      if (iommu !== null) counted[r.slotMm(g, p) * ni + iommu]++;
     }
   }
-  for (let m = 0; m < nm; m++) for (let i = 0; i < ni; i++) if (counted[m * ni + i] !== r.domainUsers(m, i)) return false;
-  return true;
+  return null;
 }
 
 const bonds = (n: number, verb: boolean): string => `${n} bond${n === 1 ? '' : 's'}${verb ? (n === 1 ? ' is' : ' are') : ''}`;
@@ -306,25 +294,21 @@ const STATE_INVARIANTS: readonly StateInvariant[] = [
     name: 'domainUsersMatchAttachments', rule: 'U1', scope: 'state',
     statement: "Each bond has at least one user, and an mm's SVA domain on an IOMMU counts exactly its bonds behind that IOMMU.",
     check(r) {
-      if (domainsCountBonds(r)) return null;                             // the common case, in one pass
-      for (let g = 0; g < r.cfg.groups.length; g++) {
-        for (const p of r.slotPasids(g)) {
-          if (r.slotKind(g, p) !== 'sva' || r.slotUsers(g, p) >= 1) continue;
-          return `the bond of mm ${mmName(r, r.slotMm(g, p))} on ${devName(r, r.slotDev(g, p))} at PASID ${p} has ${r.slotUsers(g, p)} users`;
-        }
+      const idle = countBonds(r);
+      if (idle !== null) {
+        const [g, p] = idle;
+        return `the bond of mm ${mmName(r, r.slotMm(g, p))} on ${devName(r, r.slotDev(g, p))} at PASID ${p} has ${r.slotUsers(g, p)} users`;
       }
+      const ni = r.cfg.iommus.length;
       for (let m = 0; m < r.cfg.mms.length; m++) {
         // Domains first, then bonds behind an IOMMU without one: the order the reasons have always come in.
-        for (let i = 0; i < r.cfg.iommus.length; i++) {
-          const users = r.domainUsers(m, i);
-          if (users <= 0) continue;
-          const n = bondsBehind(r, m, i);
-          if (n !== users) return `mm ${mmName(r, m)}'s SVA domain on ${r.cfg.iommus[i].name} counts ${users} user${users === 1 ? '' : 's'} but ${bonds(n, true)} attached`;
+        for (let i = 0; i < ni; i++) {
+          const users = r.domainUsers(m, i), n = counted[m * ni + i];
+          if (users > 0 && n !== users) return `mm ${mmName(r, m)}'s SVA domain on ${r.cfg.iommus[i].name} counts ${users} user${users === 1 ? '' : 's'} but ${bonds(n, true)} attached`;
         }
-        for (let i = 0; i < r.cfg.iommus.length; i++) {
-          if (r.domainUsers(m, i) > 0) continue;
-          const n = bondsBehind(r, m, i);
-          if (n > 0) return `mm ${mmName(r, m)} has ${bonds(n, false)} behind ${r.cfg.iommus[i].name} but no SVA domain there`;
+        for (let i = 0; i < ni; i++) {
+          const n = counted[m * ni + i];
+          if (r.domainUsers(m, i) <= 0 && n > 0) return `mm ${mmName(r, m)} has ${bonds(n, false)} behind ${r.cfg.iommus[i].name} but no SVA domain there`;
         }
       }
       return null;
