@@ -23,23 +23,11 @@ const KIND: readonly SlotKind[] = ['empty', 'sva', 'kernel', 'handle'];
 const ERRNO_CODE: ReadonlyMap<string, number> = new Map(ERRNOS.map((e, i) => [e, i]));
 const FAULT_CODE: ReadonlyMap<string, number> = new Map(FAULTS.map((f, i) => [f, i]));
 
-/**
- * Rule ids and errno codes by name, through a small direct-mapped cache in front of the
- * interning map: the names are the rules' string constants, so a hit is one comparison of
- * the same string (the map's hashing costs more on this path, taken every transition).
- */
-const CACHE = 256;
-const cacheName: (string | undefined)[] = new Array<string | undefined>(CACHE).fill(undefined);
-const cacheCode = new Int32Array(CACHE);
-const slotOf = (s: string): number => (s.length * 7 + s.charCodeAt(0) * 3 + s.charCodeAt(s.length - 1) * 5 + (s.length > 2 ? s.charCodeAt(2) : 0)) & (CACHE - 1);
+/** Rule ids, interned once per name (flatWorld remembers each template's last one in front of this). */
 const RULE_CODE = new Map<string, number>();
 const code = (rule: string): number => {
-  const i = slotOf(rule);
-  if (cacheName[i] === rule) return cacheCode[i];
   let c = RULE_CODE.get(rule);
   if (c === undefined) { c = ruleId(rule); RULE_CODE.set(rule, c); }
-  cacheName[i] = rule;
-  cacheCode[i] = c;
   return c;
 };
 
