@@ -90,26 +90,24 @@ export class ObjectWorld implements World {
     this.put(group, pasid, { ...s, users });
   }
   clearSlot(group: number, pasid: number): void { this.put(group, pasid, null); }
-  allocate(pasid: number): void {
+  /** This step's own copy of an id list (the allocator's or the holders'), to write in place. */
+  private ids(list: 'ida' | 'kernelHeld'): number[] {
     const d = this.draft();
-    if (!this.ownIda) { d.ida = d.ida.slice(); this.ownIda = true; }
-    insertInPlace(d.ida, pasid);
+    if (list === 'ida' ? !this.ownIda : !this.ownHeld) {
+      d[list] = d[list].slice();
+      if (list === 'ida') this.ownIda = true; else this.ownHeld = true;
+    }
+    return d[list];
   }
+  allocate(pasid: number): void { insertInPlace(this.ids('ida'), pasid); }
   release(pasid: number): void {
-    const d = this.draft();
-    if (!this.ownIda) { d.ida = d.ida.slice(); this.ownIda = true; }
-    for (let i = d.ida.indexOf(pasid); i >= 0; i = d.ida.indexOf(pasid)) d.ida.splice(i, 1);
+    const ida = this.ids('ida');
+    for (let i = ida.indexOf(pasid); i >= 0; i = ida.indexOf(pasid)) ida.splice(i, 1);
   }
-  hold(pasid: number): void {
-    const d = this.draft();
-    if (!this.ownHeld) { d.kernelHeld = d.kernelHeld.slice(); this.ownHeld = true; }
-    insertInPlace(d.kernelHeld, pasid);
-  }
+  hold(pasid: number): void { insertInPlace(this.ids('kernelHeld'), pasid); }
   unhold(pasid: number): void {
-    const d = this.draft();
-    if (!this.ownHeld) { d.kernelHeld = d.kernelHeld.slice(); this.ownHeld = true; }
-    const i = d.kernelHeld.indexOf(pasid);
-    if (i >= 0) d.kernelHeld.splice(i, 1);
+    const held = this.ids('kernelHeld'), i = held.indexOf(pasid);
+    if (i >= 0) held.splice(i, 1);
   }
 
   private ioasidSet(set: number, patch: (s: IoasidSet) => IoasidSet): void {
