@@ -66,7 +66,7 @@ suite('a program that dies on an op sent after its first failing step, over exec
     const dir = mkdtempSync(path.join(tmpdir(), 'svacheck-died-'));
     const conform = async (extra: string[]) => {
       const io = bufferIo(process.cwd());
-      const code = await main(['conform', '--impl', 'exec:node conformance/protocol/fixtures/diverge-then-exit.mjs 3', '--variant', 'v2',
+      const code = await main(['conform', '--impl', 'exec:node conformance/protocol/fixtures/extra-op.mjs 3 5', '--variant', 'v2',
         '--no-library', '--runs', '20', '--seed', String(SEED), '--out', dir, ...extra], io);
       return { code, out: io.stdout };
     };
