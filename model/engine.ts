@@ -130,8 +130,7 @@ export class FlatEngine extends Base implements Engine {
   }
   /** Whether a successor lies beyond the bounds: asked of the words its transition wrote. */
   override cut(): boolean {
-    const h = this.space.layout.h;
-    for (let k = 0; k < this.worlds.length; k++) if (this.out[k].changed && this.worlds[k].beyond(h)) return true;
+    for (let k = 0; k < this.worlds.length; k++) if (this.out[k].changed && this.worlds[k].beyond()) return true;
     return false;
   }
   fire(t: number): boolean {

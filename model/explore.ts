@@ -87,6 +87,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   const engine = makeEngine(space, variants, limits.engine);
   const W = space.words, n = space.layout.n;
   const buf = new Uint32Array(W);
+  const words = new Uint32Array(W);                                      // the state being expanded, packed
   const init = new Int32Array(space.arity * n);
   variants.forEach((_, k) => toFlat(space, initialState(space.cfg), init, k * n));
   const packer = new Packer(space);
@@ -125,7 +126,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
         limits.onProgress({ depth, transitions: stats.transitions, distinct: store.size, queued: store.size - i, seconds: (now - started) / 1000 });
       }
     }
-    const words = store.get(i);
+    store.copy(i, words);
     engine.load(words, 0);
     for (let t = 0; t < T; t++) {
       if (!engine.fire(t)) continue;

@@ -64,6 +64,12 @@ export class FlatWorld implements World, Reads {
   private readonly lastRuleCode: number[] = [];
   private readonly lastErrno: (string | undefined)[] = [];
   private readonly lastErrnoCode: number[] = [];
+  /** Per template: the rule its first further effect named last, and its code. */
+  private readonly lastAlso: (string | undefined)[] = [];
+  private readonly lastAlsoCode: number[] = [];
+  /** The bound on a handle's users (bounds.handleUsers), and whether this transition wrote a count above it. */
+  private readonly h: number;
+  private over = false;
   /** Whether this transition has written. */
   dirty = false;
   /** Offsets written in this transition (relative to the state's base), and how many. */
@@ -93,7 +99,8 @@ export class FlatWorld implements World, Reads {
       if (p <= small) this.slotOff[this.L.slotGroup[k] * this.stride + p] = this.L.slotBase + k * SLOT_REC;
     }
     this.mmRec = this.L.mmRec; this.asidOff = this.L.asidOff; this.idaBase = this.L.idaBase; this.heldBase = this.L.heldBase; this.n = this.L.n;
-    for (let t = 0; t < space.templates.length; t++) { this.lastRule.push(undefined); this.lastRuleCode.push(0); this.lastErrno.push(undefined); this.lastErrnoCode.push(0); }
+    for (let t = 0; t < space.templates.length; t++) { this.lastRule.push(undefined); this.lastRuleCode.push(0); this.lastErrno.push(undefined); this.lastErrnoCode.push(0); this.lastAlso.push(undefined); this.lastAlsoCode.push(0); }
+    this.h = this.L.h;
     this.cur = this.from = this.to = new Int32Array(0);
     this.out = new Outcome();
   }
@@ -103,6 +110,7 @@ export class FlatWorld implements World, Reads {
     this.cur = this.from = this.to = a; this.cb = this.fb = b;
     this.tb = -1;
     this.dirty = false;
+    this.over = false;
     this.nt = 0;
     return this;
   }
@@ -116,6 +124,7 @@ export class FlatWorld implements World, Reads {
     this.from = a; this.to = d; this.fb = this.tb = b;
     this.nt = 0;
     this.dirty = false;
+    this.over = false;
   }
 
   /** Start a transition from the attached state; its outcome goes to o. */
@@ -134,15 +143,20 @@ export class FlatWorld implements World, Reads {
     else for (let j = 0; j < this.nt; j++) { const off = this.touched[j]; d[y + off] = a[x + off]; }
     this.nt = 0;
     this.dirty = false;
+    this.over = false;
   }
 
   /**
-   * Whether the successor has a handle with more than h users (it is cut): only a written
-   * users word can exceed it, the state expanded being within the bounds.
+   * Whether the successor has a handle with more than h users (bounds.handleUsers: it is cut).
+   * Only a written users word can exceed it, the state expanded being within the bounds; the
+   * writes that set a count (putBond, setSlotUsers) note one above h, so a transition that
+   * wrote none is answered without looking, and one that did is looked at word by word (a
+   * later write in the same transition may have lowered it again).
    */
-  beyond(h: number): boolean {
-    const d = this.to, y = this.tb, L = this.L, base = y + L.slotBase;
+  beyond(): boolean {
+    const d = this.to, y = this.tb, L = this.L, h = this.h, base = y + L.slotBase;
     if (L.privateCut && privateBondsBeyond(L, d, y)) return true;        // sva-2018's bound on private bonds
+    if (!this.over) return false;
     if (this.nt > this.touched.length) {
       for (let k = 0, o = base; k < L.slots; k++, o += SLOT_REC) if (d[o + S_KIND] === K_SVA && d[o + S_USERS] > h) return true;
       return false;
@@ -256,6 +270,7 @@ export class FlatWorld implements World, Reads {
   }
   putBond(group: number, pasid: number, mm: number, dev: number, users: number): void {
     const o = this.slotOf(group, pasid);
+    if (users > this.h) this.over = true;
     this.put(o + S_KIND, K_SVA); this.put(o + S_MM, mm); this.put(o + S_DEV, dev); this.put(o + S_USERS, users);
   }
   putAttach(group: number, pasid: number, dev: number, handle: boolean): void {
@@ -263,6 +278,7 @@ export class FlatWorld implements World, Reads {
     this.put(o + S_KIND, handle ? K_HANDLE : K_KERNEL); this.put(o + S_MM, 0); this.put(o + S_DEV, dev); this.put(o + S_USERS, 0);
   }
   setSlotUsers(group: number, pasid: number, users: number): void {
+    if (users > this.h) this.over = true;
     this.put(this.slotOf(group, pasid) + S_USERS, users);
   }
   clearSlot(group: number, pasid: number): void {
@@ -309,6 +325,10 @@ export class FlatWorld implements World, Reads {
   kernel(rule: ApiRuleId): void { this.out.set(RK_KERNEL, 0, this.ruleCode(rule)); }
   reached(mm: number, rule: ApiRuleId): void { this.out.set(RK_MM, mm, this.ruleCode(rule)); }
   fault(kind: FaultKind, rule: ApiRuleId): void { this.out.set(RK_FAULT, FAULT_CODE.get(kind)!, this.ruleCode(rule)); }
-  also(rule: ApiRuleId): void { this.out.also(code(rule)); }
+  also(rule: ApiRuleId): void {
+    const t = this.t;
+    if (this.lastAlso[t] !== rule) { this.lastAlso[t] = rule; this.lastAlsoCode[t] = code(rule); }
+    this.out.also(this.lastAlsoCode[t]);
+  }
   failed(): boolean { return this.out.rk === RK_ERRNO; }
 }

@@ -529,10 +529,13 @@ export class Packer {
       const offs = written[t];
       if (offs === null) continue;
       const block = slotsAt + t * (S * L.slotW + 2 * L.u + L.ns * (L.quotaW + L.u));
+      let last = -1;                                                     // the record packed last: a write usually sets several of its words
       for (let j = 0; j < counts[t]; j++) {
         const off = offs[j];
         if (off < L.slotBase) {
           const m = (off / L.mmRec) | 0;
+          if (m === last) continue;
+          last = m;
           const h = this.headOf(f, t * n + m * L.mmRec);
           let pos = (m * A + t) * this.recW;
           if (this.recW <= 30) setBits(out, pos, this.recW, h);
@@ -543,6 +546,8 @@ export class Packer {
           }
         } else if (off < L.idaBase) {
           const k = ((off - L.slotBase) / SLOT_REC) | 0;
+          if (L.nm + k === last) continue;
+          last = L.nm + k;
           setBits(out, block + k * L.slotW, L.slotW, this.slotCode(f, t * n + L.slotBase + k * SLOT_REC));
         } else if (off < L.setBase) {
           const i = off - L.idaBase;                                         // the allocator's bits, then the holders'
@@ -805,12 +810,20 @@ export class Packer {
     this.pos = 0;
     for (let m = 0; m < L.nm; m++) for (let t = 0; t < A; t++) {
       const o = t * L.n + m * L.mmRec;
-      let head = 0;
-      for (let w = this.recW; w > 0; w -= 30) head = head * 2 ** Math.min(w, 30) + this.get(words, base, Math.min(w, 30));
-      if (L.asidW > 0) for (let j = L.ni - 1; j >= 0; j--) { f[o + L.asidOff + j] = head % this.asidLimit; head = Math.floor(head / this.asidLimit); }
-      for (let j = L.ni - 1; j >= 0; j--) { f[o + M_DOM + j] = head % this.domLimit[j]; head = Math.floor(head / this.domLimit[j]); }
-      const dc = head % this.dataScale;
-      f[o + M_STATUS] = Math.floor(head / this.dataScale);
+      let head = 0, dc = 0;
+      if (this.recW <= 30) {                                             // one word's bits: shifts (every radix is a power of two)
+        head = this.get(words, base, this.recW);
+        if (L.asidW > 0) for (let j = L.ni - 1; j >= 0; j--) { f[o + L.asidOff + j] = head & (this.asidLimit - 1); head >>>= L.asidW; }
+        for (let j = L.ni - 1; j >= 0; j--) { f[o + M_DOM + j] = head & (this.domLimit[j] - 1); head >>>= L.domW[j]; }
+        dc = head & (this.dataScale - 1);
+        f[o + M_STATUS] = head >>> L.dataW;
+      } else {
+        for (let w = this.recW; w > 0; w -= 30) head = head * 2 ** Math.min(w, 30) + this.get(words, base, Math.min(w, 30));
+        if (L.asidW > 0) for (let j = L.ni - 1; j >= 0; j--) { f[o + L.asidOff + j] = head % this.asidLimit; head = Math.floor(head / this.asidLimit); }
+        for (let j = L.ni - 1; j >= 0; j--) { f[o + M_DOM + j] = head % this.domLimit[j]; head = Math.floor(head / this.domLimit[j]); }
+        dc = head % this.dataScale;
+        f[o + M_STATUS] = Math.floor(head / this.dataScale);
+      }
       f[o + M_PASID] = dc === 0 ? -1 : (dc - 1) >> 1;
       f[o + M_GLOBAL] = dc === 0 ? 0 : (dc - 1) & 1;
     }
