@@ -99,6 +99,10 @@ export class FlatEngine extends Base implements Engine {
   private readonly actions: readonly (readonly ((w: FlatWorld) => void)[])[];
   /** Per template: the state-dependent part of the caller contract, dispatched once. */
   private readonly contracts: readonly (readonly ((w: FlatWorld) => string | null)[])[];
+  /** The one variant's world, contracts and actions when there is one (check), else null. */
+  private readonly single: FlatWorld | null;
+  private readonly contract0: readonly ((w: FlatWorld) => string | null)[];
+  private readonly action0: readonly ((w: FlatWorld) => void)[];
   constructor(space: Space, variants: readonly Variant[]) {
     super(space, variants);
     this.worlds = variants.map(() => new FlatWorld(space));
@@ -107,6 +111,9 @@ export class FlatEngine extends Base implements Engine {
     this.alloc = Uint8Array.from(space.templates, (op) => (op.op === 'alloc_global' ? 1 : 0));
     this.actions = variants.map((v) => space.templates.map((op) => actionOf(v, op)));
     this.contracts = variants.map((v) => space.templates.map((op) => variantContractOf(v, op)));
+    this.single = variants.length === 1 ? this.worlds[0] : null;
+    this.contract0 = this.contracts[0];
+    this.action0 = this.actions[0];
   }
   /** The state to expand, and its copy where each transition builds its successor in place. */
   override load(words: Uint32Array, base: number): void {
@@ -121,6 +128,11 @@ export class FlatEngine extends Base implements Engine {
   private readonly counts: number[] = [];
   repack(packer: Packer, prev: Uint32Array, out: Uint32Array): boolean {
     if (this.space.symmetry) return false;                              // the canonical form is packed whole
+    if (this.single !== null) {
+      this.counts[0] = this.single.writes();
+      this.written[0] = this.single.written();
+      return packer.repack(prev, this.after, this.written, this.counts, out);
+    }
     for (let k = 0; k < this.worlds.length; k++) {
       const w = this.worlds[k];
       this.counts[k] = this.out[k].changed ? w.writes() : 0;
@@ -128,13 +140,24 @@ export class FlatEngine extends Base implements Engine {
     }
     return packer.repack(prev, this.after, this.written, this.counts, out);
   }
+  override changed(): boolean { return this.single !== null ? this.out[0].changed : super.changed(); }
   /** Whether a successor lies beyond the bounds: asked of the words its transition wrote. */
   override cut(): boolean {
+    if (this.single !== null) return this.single.beyond();
     for (let k = 0; k < this.worlds.length; k++) if (this.out[k].changed && this.worlds[k].beyond()) return true;
     return false;
   }
   fire(t: number): boolean {
     if (this.possible[t] === 0) return false;
+    if (this.single !== null) {                                          // one variant (check): no loops over the tuple
+      const w = this.single, o = this.out[0];
+      w.begin(o, t);
+      if (this.contract0[t](w) !== null) return false;
+      if (this.alloc[t] === 1 && w.heldCount() >= this.holders) return false;
+      this.action0[t](w);
+      o.changed = w.changed();
+      return true;
+    }
     const V = this.variants, W = this.worlds, alloc = this.alloc[t] === 1;
     for (let k = 0; k < V.length; k++) {
       const w = W[k];
