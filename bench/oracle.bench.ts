@@ -10,13 +10,17 @@
  * with SVACHECK_BENCH_FULL=1.
  *
  * Rows: config, symmetry, engine, transitions, distinct states, seconds, transitions/s,
- * bytes allocated per stored state, and whether the counts equal the oracle's.
+ * bytes allocated per stored state, and whether the counts equal the oracle's. Then, per
+ * configuration, the transition loop alone of both engines on the same states, taking turns
+ * (bench/baseline/check.ts transitionLoops): the cost per transition of running spec/ through
+ * the state interface against the compiled second writing, as a ratio the machine's load
+ * does not skew.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { check, loadConfigFile, type CheckResult } from '../model/index.ts';
 import type { Stats } from '../model/stats.ts';
-import { checkBefore } from './baseline/check.ts';
+import { checkBefore, transitionLoops } from './baseline/check.ts';
 
 const BENCH = fileURLToPath(new URL('../../shared/bench/', import.meta.url));
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -57,6 +61,9 @@ export function run(): void {
     console.log(`${tag}: flat / before ${x(flat.transitionsPerSecond, before.transitionsPerSecond)} (target >= 1.00x); flat / object ${x(flat.transitionsPerSecond, object.transitionsPerSecond)}; ` +
       `B/state flat ${flat.bytesPerState.toFixed(1)} vs before ${before.bytesPerState.toFixed(1)} (target: no worse)` +
       (name === 'B1' && !symmetry ? `; B1 off ${fmt(flat.transitionsPerSecond)} trans/s (target >= 4,000,000)` : ''));
+    const loops = transitionLoops(mc, 'v2', symmetry);
+    console.log(`${tag}: the transition loop alone (fire, findings, cut; no packing, no visited set), first 100,000 states taking turns: ` +
+      `flat ${(loops.flatMs * 1e6 / loops.transitions).toFixed(0)} ns, before ${(loops.beforeMs * 1e6 / loops.transitions).toFixed(0)} ns per transition (CPU): flat / before ${x(loops.beforeMs, loops.flatMs)} the speed`);
   }
 }
 
