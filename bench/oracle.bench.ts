@@ -9,6 +9,8 @@
  * `npm run bench oracle` runs only this file. B2 without symmetry (~16.5 M states) runs only
  * with SVACHECK_BENCH_FULL=1.
  *
+ * The model checker runs with its visited set on a second thread (model/parallel.ts) and on one
+ * thread; the baseline ran on one.
  * Rows: config, symmetry, engine, transitions, distinct states, seconds, transitions/s,
  * bytes allocated per stored state, and whether the counts equal the oracle's. Then, per
  * configuration, the transition loop alone of both engines on the same states, taking turns
@@ -54,13 +56,14 @@ export function run(): void {
     const o = oracle(name);
     const want = o === null ? null : symmetry ? { distinct: o.on } : { distinct: o.off, transitions: o.transitions };
     const tag = `${name} symmetry ${symmetry ? 'on ' : 'off'}`;
-    const flat = line(`${tag} spec/ flat`, check(mc, 'v2', { symmetry, continue: true, engine: 'flat' }), want);
-    const before = line(`${tag} before (compiled)`, checkBefore(mc, 'v2', symmetry), want);
+    const flat = line(`${tag} spec/ flat, 2 threads`, check(mc, 'v2', { symmetry, continue: true, engine: 'flat', threads: 2 }), want);
+    const flat1 = line(`${tag} spec/ flat, 1 thread`, check(mc, 'v2', { symmetry, continue: true, engine: 'flat', threads: 1 }), want);
+    const before = line(`${tag} before (compiled), 1 thread`, checkBefore(mc, 'v2', symmetry), want);
     const object = line(`${tag} spec/ object (${SPEC_SECONDS} s)`, check(mc, 'v2', { symmetry, continue: true, engine: 'object', maxSeconds: SPEC_SECONDS }), want);
     const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    console.log(`${tag}: flat / before ${x(flat.transitionsPerSecond, before.transitionsPerSecond)} (target >= 1.00x); flat / object ${x(flat.transitionsPerSecond, object.transitionsPerSecond)}; ` +
+    console.log(`${tag}: flat / before ${x(flat.transitionsPerSecond, before.transitionsPerSecond)} (target >= 1.00x; on one thread each ${x(flat1.transitionsPerSecond, before.transitionsPerSecond)}); flat / object ${x(flat.transitionsPerSecond, object.transitionsPerSecond)}; ` +
       `B/state flat ${flat.bytesPerState.toFixed(1)} vs before ${before.bytesPerState.toFixed(1)} (target: no worse)` +
-      (name === 'B1' && !symmetry ? `; B1 off ${fmt(flat.transitionsPerSecond)} trans/s (target >= 4,000,000)` : ''));
+      (name === 'B1' && !symmetry ? `; B1 off ${fmt(flat.transitionsPerSecond)} trans/s (target >= 4,000,000; on one thread ${fmt(flat1.transitionsPerSecond)})` : ''));
     const loops = transitionLoops(mc, 'v2', symmetry);
     console.log(`${tag}: the transition loop alone (fire, findings, cut; no packing, no visited set), first 100,000 states taking turns: ` +
       `flat ${(loops.flatMs * 1e6 / loops.transitions).toFixed(0)} ns, before ${(loops.beforeMs * 1e6 / loops.transitions).toFixed(0)} ns per transition (CPU): flat / before ${x(loops.beforeMs, loops.flatMs)} the speed`);

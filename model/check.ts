@@ -84,36 +84,44 @@ export function check(mc: ModelConfig, variantArg: VariantName | Variant, opts: 
   const space = buildSpace(mc, [variant], { symmetry: opts.symmetry });
   const invariants = invariantsFor(mc, variant);
   const expected = new Set<string>(mc.expect[variant.name as VariantName] ?? (variant.litmusAs ? mc.expect[variant.litmusAs] : undefined) ?? []);   // a design file answers to litmusAs
-  const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
-  const avail = new Map<FindingKind, { parent: number; t: number; count: number }>();
-  let unexpected = false;
   const reads = new FlatWorld(space);                                    // the states read in place, for the invariants and findings
   const binds = Uint8Array.from(space.templates, (op) => (op.op === 'bind' || op.op === 'bind_pasid' ? 1 : 0));
-  const ex = explore(space, [variant], {
-    transition(parent, t, engine) {
-      const o = engine.out[0];
-      if (o.rk !== RK_ERRNO || binds[t] === 0) return false;                // findings are about failing binds
-      const kind = findingOf(reads.view(engine.before, 0), space.templates[t], ERRNOS[o.rv]);
-      if (kind === null) return false;
-      const a = avail.get(kind);
-      if (a) a.count++; else avail.set(kind, { parent, t, count: 1 });
-      return false;
-    },
-    newState(idx, engine) {
-      const r = reads.view(engine.after, 0);
-      for (const inv of invariants) {
-        const reason = inv.check(r);
-        if (reason === null) continue;
-        const f = found.get(inv.name);
-        if (f) f.count++;
-        else {
-          found.set(inv.name, { idx, rule: inv.rule, reason, count: 1 });
-          if (!expected.has(inv.name)) unexpected = true;
+  const run = (limits: CheckOptions) => {
+    const found = new Map<string, { idx: number; rule: string; reason: string; count: number }>();
+    const avail = new Map<FindingKind, { parent: number; t: number; count: number }>();
+    let unexpected = false;
+    const ex = explore(space, [variant], {
+      transition(parent, t, engine) {
+        const o = engine.out[0];
+        if (o.rk !== RK_ERRNO || binds[t] === 0) return false;              // findings are about failing binds
+        const kind = findingOf(reads.view(engine.before, 0), space.templates[t], ERRNOS[o.rv]);
+        if (kind === null) return false;
+        const a = avail.get(kind);
+        if (a) a.count++; else avail.set(kind, { parent, t, count: 1 });
+        return false;
+      },
+      newState(idx, engine) {
+        const r = reads.view(engine.after, 0);
+        for (const inv of invariants) {
+          const reason = inv.check(r);
+          if (reason === null) continue;
+          const f = found.get(inv.name);
+          if (f) f.count++;
+          else {
+            found.set(inv.name, { idx, rule: inv.rule, reason, count: 1 });
+            if (!expected.has(inv.name)) unexpected = true;
+          }
         }
-      }
-      return unexpected && !opts.continue;
-    },
-  }, opts);
+        return unexpected && !opts.continue;
+      },
+    }, limits);
+    return { ex, found, avail };
+  };
+  // A run whose visited set went to a second thread and that stopped at a violation stopped
+  // later than one thread would (explore's Explored.parallel): it is run again on one thread,
+  // so the statistics printed with the violation are the same whatever the machine.
+  let { ex, found, avail } = run(opts);
+  if (ex.parallel && ex.stop === 'hook') ({ ex, found, avail } = run({ ...opts, threads: 1 }));
 
   const violations: ViolationReport[] = [...found].map(([invariant, f]) => {
     const { trace, states } = traceTo(space, [variant], ex.store, f.idx);

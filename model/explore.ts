@@ -10,6 +10,8 @@ import { makeEngine, type Engine, type EngineChoice, type EngineFactory } from '
 import { LABELS, ruleName, type Outcome } from './outcome.ts';
 import { Packer, beyondBounds, encode, enabled, toFlat, type Space } from './space.ts';
 import { emptyCoverage, emptyStats, type Coverage, type Progress, type Stats } from './stats.ts';
+import { availableParallelism } from 'node:os';
+import { SharedVisitedSet } from './parallel.ts';
 import { StateStore } from './store.ts';
 import type { TraceStep } from './trace.ts';
 
@@ -27,12 +29,26 @@ export interface ExploreLimits {
   readonly progressEvery?: number;
   /** Transition engine: spec/ on the flat backend (auto, flat), on the object backend (object), or both compared (verify). */
   readonly engine?: EngineChoice | EngineFactory;
+  /**
+   * Threads: 2 hands the visited set to a second thread once the run holds `parallelFrom`
+   * states (parallel.ts), unless maxStates bounds the run; 1 keeps everything on this one.
+   * Default: 2 where the machine has two cores or more.
+   */
+  readonly threads?: number;
+  /** States held before the visited set moves to its own thread (default 2^17; at least one chunk). */
+  readonly parallelFrom?: number;
+  /** States per chunk of the visited set (StateStore; default 2^16): small ones let tests hand tiny runs to the second thread. */
+  readonly chunkStates?: number;
 }
 
 export interface Hooks {
   /** A transition from stored state `parent` by template t (outcomes in engine.out); return true to stop. */
   transition?(parent: number, t: number, engine: Engine): boolean;
-  /** A new distinct state was stored at idx (its flat tuple is engine.after); return true to stop. */
+  /**
+   * A new distinct state was stored at idx (its flat tuple is engine.after); return true to
+   * stop. Once the visited set runs on its own thread, called when the state is expanded
+   * instead (Explored.parallel), still once per state and in index order.
+   */
   newState?(idx: number, engine: Engine): boolean;
 }
 
@@ -48,6 +64,13 @@ export interface Explored {
   readonly engine: Engine['name'];
   /** States whose symmetry canonical form was partial (too many tied device orders; see Packer.partial). */
   readonly symmetryPartial: number;
+  /**
+   * Whether the visited set ran on its own thread. Then the `newState` hook of the states it
+   * added ran when they were expanded (or, in a run that stopped early, after it): a hook that
+   * stopped the run did so later than a single thread would have, so statistics differ then
+   * (model/check.ts runs such a run again on one thread).
+   */
+  readonly parallel: boolean;
 }
 
 /** Coverage counted on numbers during the run: per op, per result label; per rule id. */
@@ -81,7 +104,8 @@ class Counts {
 
 export function explore(space: Space, variants: readonly Variant[], hooks: Hooks, limits: ExploreLimits = {}): Explored {
   const started = performance.now();
-  const store = new StateStore(space.words);
+  const chunkStates = limits.chunkStates ?? 1 << 16;
+  let store = new StateStore(space.words, { chunkStates });
   const stats = emptyStats();
   const counts = new Counts();
   const engine = makeEngine(space, variants, limits.engine);
@@ -105,9 +129,19 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   const T = space.templates.length;
   const opOf = Int32Array.from(space.templates, (t) => OP_NAMES.indexOf(t.op));
   const first = engine.out[0];
-  outer: for (; stop === 'done' && i < store.size; i++) {
-    if (i === levelEnd) { depth++; levelEnd = store.size; }
-    if (maxDepth > 0 && depth >= maxDepth) continue;
+  // The visited set on its own thread, once the run is large enough (see ExploreLimits.threads).
+  const threads = limits.threads ?? (availableParallelism() >= 2 ? 2 : 1);
+  const parallelFrom = threads >= 2 && limits.maxStates === undefined ? Math.max(limits.parallelFrom ?? 1 << 17, chunkStates) : Infinity;
+  let shared: SharedVisitedSet | null = null;
+  /** From this index on, states were added by the set's thread: their newState hook runs when expanded. */
+  let visitFrom = Infinity;
+  /** The first such state whose hook has not run; whether the run stopped because one asked to. */
+  let unvisited = 0, stoppedByNewState = false;
+  const holds = (idx: number): boolean => (shared === null ? idx < store.size : shared.holds(idx));
+  try {
+  outer: for (; stop === 'done' && holds(i); i++) {
+    if (shared === null && store.size >= parallelFrom) { shared = new SharedVisitedSet(store, W); visitFrom = store.size; }
+    if (i === levelEnd) { depth++; levelEnd = shared === null ? store.size : shared.settledSize(); }
     if ((i & 7) === 0) {
       const now = performance.now();
       if (limits.maxSeconds !== undefined && now - started > limits.maxSeconds * 1000) { stop = 'max-seconds'; break; }
@@ -123,11 +157,17 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
       }
       if (limits.onProgress && now >= nextReport) {
         nextReport = now + every;
-        limits.onProgress({ depth, transitions: stats.transitions, distinct: store.size, queued: store.size - i, seconds: (now - started) / 1000 });
+        const distinct = shared === null ? store.size : shared.settledSize();
+        limits.onProgress({ depth, transitions: stats.transitions, distinct, queued: distinct - i, seconds: (now - started) / 1000 });
       }
     }
-    store.copy(i, words);
+    if (shared === null) store.copy(i, words); else shared.copy(i, words);
     engine.load(words, 0);
+    if (i >= visitFrom) {
+      unvisited = i + 1;
+      if (hooks.newState?.(i, engine)) { stop = 'hook'; stoppedByNewState = true; break; }
+    }
+    if (maxDepth > 0 && depth >= maxDepth) continue;
     for (let t = 0; t < T; t++) {
       if (!engine.fire(t)) continue;
       stats.transitions++;
@@ -138,12 +178,27 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
       engine.settle();
       if (engine.cut()) { stats.cut++; continue; }
       if (!engine.repack?.(packer, words, buf)) packer.pack(engine.after, buf);
+      if (shared !== null) { shared.send(buf, i); continue; }
       const idx = store.add(buf, i);
       if (idx < 0) continue;
       if (hooks.newState?.(idx, engine)) { stop = 'hook'; break outer; }
       if (limits.maxStates !== undefined && store.size >= limits.maxStates) { stop = 'max-states'; i++; break outer; }
     }
   }
+  if (shared !== null) {
+    store = shared.finish();
+    shared = null;
+    // A run that stopped early (time, memory, a signal, a transition hook) has states it never
+    // expanded: their newState hook runs now, as a single thread would have run it when adding them.
+    if (!stoppedByNewState) {
+      for (let j = Math.max(unvisited, visitFrom); j < store.size; j++) {
+        store.copy(j, words);
+        engine.load(words, 0);
+        if (hooks.newState?.(j, engine)) { stop = 'hook'; break; }
+      }
+    }
+  }
+  } finally { shared?.abandon(); }
   const seconds = (performance.now() - started) / 1000;
   stats.distinct = store.size;
   stats.queued = store.size - Math.min(i, store.size);
@@ -153,7 +208,8 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   stats.distinctPerSecond = seconds > 0 ? stats.distinct / seconds : 0;
   stats.bytesPerState = store.bytesAllocated() / store.size;
   stats.wordsPerState = W;
-  return { store, stats, coverage: counts.coverage(), stop, exhaustive: stop === 'done', engine: engine.name, symmetryPartial: packer.partial };
+  stats.threads = visitFrom === Infinity ? 1 : 2;
+  return { store, stats, coverage: counts.coverage(), stop, exhaustive: stop === 'done', engine: engine.name, symmetryPartial: packer.partial, parallel: visitFrom !== Infinity };
 }
 
 const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);

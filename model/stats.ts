@@ -21,10 +21,12 @@ export interface Stats {
   bytesPerState: number;
   /** Words of 32 bits per encoded state. */
   wordsPerState: number;
+  /** Threads the search used: 2 when the visited set went to its own thread (model/parallel.ts). */
+  threads: number;
 }
 
 export function emptyStats(): Stats {
-  return { transitions: 0, successors: 0, distinct: 0, cut: 0, depth: 0, queued: 0, seconds: 0, transitionsPerSecond: 0, distinctPerSecond: 0, bytesPerState: 0, wordsPerState: 0 };
+  return { transitions: 0, successors: 0, distinct: 0, cut: 0, depth: 0, queued: 0, seconds: 0, transitionsPerSecond: 0, distinctPerSecond: 0, bytesPerState: 0, wordsPerState: 0, threads: 1 };
 }
 
 export interface OpCoverage { count: number; results: Record<string, number> }
@@ -54,7 +56,7 @@ export function formatStats(s: Stats): string[] {
   return [
     `${n(s.transitions)} transitions, ${n(s.successors)} states generated, ${n(s.distinct)} distinct states, ${n(s.queued)} left on queue, ${n(s.cut)} cut by bounds.`,
     `Depth ${s.depth}. ${s.seconds.toFixed(2)} s: ${n(Math.round(s.transitionsPerSecond))} transitions/s, ${n(Math.round(s.distinctPerSecond))} distinct states/s.`,
-    `Visited set: ${s.wordsPerState} words (${4 * s.wordsPerState} bytes) per encoded state, ${s.bytesPerState.toFixed(1)} bytes allocated per stored state.`,
+    `Visited set: ${s.wordsPerState} words (${4 * s.wordsPerState} bytes) per encoded state, ${s.bytesPerState.toFixed(1)} bytes allocated per stored state${s.threads > 1 ? ', kept by a second thread' : ''}.`,
   ];
 }
 

@@ -16,8 +16,27 @@
  *
  * So a state costs 4W + 4 bytes plus 5.3..10.7 bytes of table, plus the unfilled part of the last
  * chunk.
+ *
+ * Chunks live in SharedArrayBuffers, so that a large run can hand the set to a second thread
+ * (model/parallel.ts): `snapshot` gives what that thread needs to go on adding states, `adopt`
+ * takes it up there (and takes the set back at the end), and `onChunk` tells of every chunk
+ * added, for the thread that reads states to find them.
  */
 const FIRST_CHUNK = 1 << 8;
+const words32 = (n: number): Uint32Array => new Uint32Array(new SharedArrayBuffer(4 * n));
+const ints32 = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
+
+/** A visited set as plain data, to go on with it in another thread (see StateStore.adopt). */
+export interface StoreSnapshot {
+  readonly words: number;
+  readonly chunkStates: number;
+  readonly chunks: readonly Uint32Array[];
+  readonly parents: readonly Int32Array[];
+  readonly capacity: number;
+  readonly count: number;
+  readonly table: Uint32Array;
+  readonly tagged: boolean;
+}
 const FIRST_TABLE = 1 << 9;
 /** Bits of a tagged entry that hold index+1; the bits above hold the tag. */
 const IDX_BITS = 25;
@@ -30,12 +49,14 @@ export class StateStore {
   private parents: Int32Array[];
   /** States the allocated chunks can hold. */
   private capacity: number;
-  private table = new Uint32Array(FIRST_TABLE);
+  private table: Uint32Array = new Uint32Array(FIRST_TABLE);
   private mask = FIRST_TABLE - 1;
   private count = 0;
   /** Whether entries carry tags (while index+1 fits IDX_BITS); the mask of an entry's index+1. */
   private tagged = true;
   private entryMask = IDX_MASK;
+  /** Told of each chunk added (its index, states and parents), once the first chunk is full. */
+  onChunk: ((c: number, states: Uint32Array, parents: Int32Array) => void) | null = null;
 
   /** `chunkStates`: states per chunk, a power of two (default 2^16); small values are for tests. */
   constructor(readonly words: number, opts: { chunkStates?: number } = {}) {
@@ -45,8 +66,31 @@ export class StateStore {
     this.shift = Math.log2(chunkStates);
     this.within = chunkStates - 1;
     this.capacity = Math.min(FIRST_CHUNK, chunkStates);
-    this.chunks = [new Uint32Array(this.capacity * words)];
-    this.parents = [new Int32Array(this.capacity)];
+    this.chunks = [words32(this.capacity * words)];
+    this.parents = [ints32(this.capacity)];
+  }
+
+  /**
+   * The set as it stands, to go on with elsewhere (StateStore.adopt). The table is copied, or
+   * with `handOver` given as it is (this set must then not be used again: its table may be
+   * transferred to another thread).
+   */
+  snapshot(handOver = false): StoreSnapshot {
+    return { words: this.words, chunkStates: this.within + 1, chunks: this.chunks, parents: this.parents, capacity: this.capacity, count: this.count, table: handOver ? this.table : this.table.slice(), tagged: this.tagged };
+  }
+
+  /** A set that goes on from a snapshot: the same chunks (shared memory), its own table. */
+  static adopt(snap: StoreSnapshot): StateStore {
+    const s = new StateStore(snap.words, { chunkStates: snap.chunkStates });
+    s.chunks = [...snap.chunks];
+    s.parents = [...snap.parents];
+    s.capacity = snap.capacity;
+    s.count = snap.count;
+    s.table = snap.table;
+    s.mask = snap.table.length - 1;
+    s.tagged = snap.tagged;
+    s.entryMask = snap.tagged ? IDX_MASK : 0xffffffff;
+    return s;
   }
 
   /** Number of states stored; their indexes are 0..size-1. */
@@ -131,13 +175,14 @@ export class StateStore {
     const full = this.within + 1;
     if (this.capacity < full) {
       const cap = Math.min(this.capacity * 2, full);
-      const data = new Uint32Array(cap * this.words); data.set(this.chunks[0]); this.chunks[0] = data;
-      const parent = new Int32Array(cap); parent.set(this.parents[0]); this.parents[0] = parent;
+      const data = words32(cap * this.words); data.set(this.chunks[0]); this.chunks[0] = data;
+      const parent = ints32(cap); parent.set(this.parents[0]); this.parents[0] = parent;
       this.capacity = cap;
     } else {
-      this.chunks.push(new Uint32Array(full * this.words));
-      this.parents.push(new Int32Array(full));
+      this.chunks.push(words32(full * this.words));
+      this.parents.push(ints32(full));
       this.capacity += full;
+      this.onChunk?.(this.chunks.length - 1, this.chunks[this.chunks.length - 1], this.parents[this.parents.length - 1]);
     }
   }
 

@@ -5,7 +5,7 @@
  * undocumented violation, or a documented finding an exhaustive run did not reproduce;
  * 2: bad input; 3: the tool broke.
  */
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { OP_NAMES } from '../../vocab/index.ts';
 import { variantOf } from '../../spec/index.ts';
@@ -74,6 +74,7 @@ export function boundOptionSpecs(what: string): OptionSpec[] {
     { name: 'max-states', kind: 'number', valueName: 'n', description: `stop after n ${what} (the run is then not exhaustive)` },
     { name: 'max-seconds', kind: 'number', valueName: 's', description: 'stop after s seconds (the run is then not exhaustive)' },
     { name: 'max-memory', kind: 'number', valueName: 'MB', description: `stop when the process uses more than MB megabytes (default ${defaultMaxMemoryMb()}, half of this machine's memory; not exhaustive)` },
+    { name: 'threads', kind: 'number', valueName: 'n', description: `2: a large run keeps its visited set on a second thread; 1: one thread (default ${defaultThreads()} on this machine; same results either way)` },
   ];
 }
 
@@ -88,16 +89,20 @@ export function defaultMaxMemoryMb(): number {
 // Node's timers and a day's worth of seconds; states beyond what a typed array can index.
 const MAX_SECONDS = 2_147_483, MAX_STATES = 2 ** 32;
 
-/** The bound options, checked: integers where counts, finite and in range. */
-export function searchBounds(options: Record<string, unknown>): { maxStates?: number; maxSeconds?: number; maxMemory: number } {
-  const ms = options['max-states'], sec = options['max-seconds'], mem = options['max-memory'];
+/** Threads a search uses by default: 2 where the machine has two cores or more. */
+export function defaultThreads(): number { return availableParallelism() >= 2 ? 2 : 1; }
+
+/** The bound options and --threads, checked: integers where counts, finite and in range. */
+export function searchBounds(options: Record<string, unknown>): { maxStates?: number; maxSeconds?: number; maxMemory: number; threads?: number } {
+  const ms = options['max-states'], sec = options['max-seconds'], mem = options['max-memory'], threads = options.threads;
+  if (threads !== undefined && threads !== 1 && threads !== 2) throw new UsageError(`--threads must be 1 or 2, got ${String(threads)}`);
   if (ms !== undefined && (!Number.isInteger(ms) || (ms as number) < 1 || (ms as number) > MAX_STATES))
     throw new UsageError(`--max-states must be an integer in 1..${MAX_STATES}, got ${String(ms)}`);
   if (sec !== undefined && !((sec as number) > 0 && (sec as number) <= MAX_SECONDS))
     throw new UsageError(`--max-seconds must be a number of seconds in (0, ${MAX_SECONDS}], got ${String(sec)}`);
   if (mem !== undefined && (!Number.isInteger(mem) || (mem as number) < 1))
     throw new UsageError(`--max-memory must be an integer number of megabytes >= 1, got ${String(mem)}`);
-  return { maxStates: ms as number | undefined, maxSeconds: sec as number | undefined, maxMemory: ((mem as number | undefined) ?? defaultMaxMemoryMb()) * 2 ** 20 };
+  return { maxStates: ms as number | undefined, maxSeconds: sec as number | undefined, maxMemory: ((mem as number | undefined) ?? defaultMaxMemoryMb()) * 2 ** 20, ...(threads === undefined ? {} : { threads: threads as number }) };
 }
 
 /** Warnings (memory) go to stderr always, not only on a terminal. */

@@ -1,0 +1,40 @@
+/**
+ * The visited set's thread (see parallel.ts): adds the successors the explorer sends, in the
+ * order sent, to the StateStore handed over to it; announces each chunk it adds, publishes how
+ * many states it holds, and at the end hands the set back.
+ */
+import { workerData } from 'node:worker_threads';
+import { DONE, FAILED, FINISH, PHASE, RING, SENT, SIZE, TAKEN, type VisitedWorkerData } from './parallel.ts';
+import { StateStore } from './store.ts';
+
+const { control, ring, port, snapshot } = workerData as VisitedWorkerData;
+try {
+  const store = StateStore.adopt(snapshot);
+  store.onChunk = (chunk, states, parents) => port.postMessage({ chunk, states, parents });
+  const W = snapshot.words, src = new Uint32Array(W);
+  let taken = 0;
+  for (;;) {
+    const sent = Atomics.load(control, SENT);
+    if (sent === taken) {
+      if (Atomics.load(control, PHASE) === FINISH && Atomics.load(control, SENT) === taken) break;
+      Atomics.wait(control, SENT, sent, 20);
+      continue;
+    }
+    for (; taken < sent; taken++) {
+      const b = (taken & (RING - 1)) * (W + 1);
+      for (let i = 0; i < W; i++) src[i] = ring[b + i];
+      store.add(src, ring[b + W]);
+    }
+    Atomics.store(control, SIZE, store.size);                             // before TAKEN: see parallel.ts
+    Atomics.store(control, TAKEN, taken);
+    Atomics.notify(control, TAKEN);
+  }
+  const final = store.snapshot(true);
+  port.postMessage({ final }, [final.table.buffer as ArrayBuffer]);
+  Atomics.store(control, PHASE, DONE);
+} catch (e) {
+  port.postMessage({ error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  Atomics.store(control, PHASE, FAILED);
+}
+Atomics.notify(control, TAKEN);
+port.close();
