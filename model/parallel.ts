@@ -36,7 +36,7 @@ export interface VisitedWorkerData {
   readonly snapshot: StoreSnapshot;
 }
 
-export class VisitedSetThreadError extends Error {}
+export class VisitedSetThreadError extends Error { override name = 'VisitedSetThreadError'; }
 
 /** The explorer's side: sends successors, reads states, takes the set back at the end. */
 export class SharedVisitedSet {
@@ -68,8 +68,14 @@ export class SharedVisitedSet {
     const register = new URL('../bin/register.mjs', import.meta.url).href;
     const entry = new URL('./visitedWorker.ts', import.meta.url).href;
     const data: VisitedWorkerData = { control: this.control, ring: this.ring, port: channel.port2, snapshot };
-    this.worker = new Worker(`import(${JSON.stringify(register)}).then(() => import(${JSON.stringify(entry)}))`,
-      { eval: true, workerData: data, transferList: [channel.port2] });
+    // A thread that cannot even load its module says so the way visitedWorker.ts does (FAILED).
+    const start = `const { workerData } = require('node:worker_threads');
+      import(${JSON.stringify(register)}).then(() => import(${JSON.stringify(entry)})).catch((e) => {
+        workerData.port.postMessage({ error: String(e && e.stack || e) });
+        Atomics.store(workerData.control, ${PHASE}, ${FAILED});
+        Atomics.notify(workerData.control, ${TAKEN});
+      });`;
+    this.worker = new Worker(start, { eval: true, workerData: data, transferList: [channel.port2] });
     this.worker.unref();
   }
 

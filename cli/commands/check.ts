@@ -14,6 +14,7 @@ import {
   type CheckResult, type EngineChoice, type ModelConfig, type Progress,
 } from '../../model/index.ts';
 import { Packer } from '../../model/space.ts';
+import { VisitedSetThreadError } from '../../model/parallel.ts';
 import { helpText, parseArgs, UsageError, type OptionSpec, plural } from '../args.ts';
 import { variantArgs } from '../variants.ts';
 import { EXIT, type Io } from '../io.ts';
@@ -62,6 +63,7 @@ export async function guarded(io: Io, name: string, fn: () => number | Promise<n
   try { return await fn(); } catch (e) {
     if (e instanceof ConfigError) { io.err(`svacheck ${name}: ${e.message}\n`); return EXIT.USAGE; }
     if (e instanceof EncodingError) { io.err(`svacheck ${name}: the model's state encoding cannot hold a reached state (${e.message}); this is a tool bug\n`); return EXIT.BROKE; }
+    if (e instanceof VisitedSetThreadError) { io.err(`svacheck ${name}: ${e.message}; this is a tool bug (run with --threads 1 meanwhile)\n`); return EXIT.BROKE; }
     if (e instanceof DivergenceError) { io.err(`svacheck ${name}: the flat and the object backend of spec/ disagree: ${e.message}; this is a tool bug (run with --engine object meanwhile)\n`); return EXIT.BROKE; }
     throw e;
   }
