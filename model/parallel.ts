@@ -15,12 +15,16 @@
  *   any wait);
  * - TAKEN: successors the set has added (the ring slots it has freed);
  * - SIZE: states the set holds (published before TAKEN, so TAKEN = SENT means SIZE is final);
- * - PHASE: RUNNING, FINISH (the explorer sent all), DONE (the set handed itself back), FAILED.
+ * - PHASE: RUNNING, FINISH (the explorer sent all), DONE (the set handed itself back), FAILED;
+ * - SET_WAITS, EXPLORER_WAITS: 1 while that side sleeps in Atomics.wait. A side wakes the other
+ *   only then (a wake is a system call, and on a busy machine a switch to the woken thread),
+ *   and each looks once more after raising its flag, so no wake is lost (the waits also time
+ *   out, after 20 ms).
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { StateStore, type StoreSnapshot } from './store.ts';
 
-export const SENT = 0, TAKEN = 1, SIZE = 2, PHASE = 3;
+export const SENT = 0, TAKEN = 1, SIZE = 2, PHASE = 3, SET_WAITS = 4, EXPLORER_WAITS = 5;
 export const RUNNING = 0, FINISH = 1, DONE = 2, FAILED = 3;
 /** Ring slots (successors in flight), and successors sent between two publications of SENT. */
 export const RING = 1 << 16;
@@ -55,7 +59,7 @@ export class SharedVisitedSet {
 
   constructor(store: StateStore, private readonly words: number) {
     const snapshot = store.snapshot();
-    this.control = new Int32Array(new SharedArrayBuffer(16));
+    this.control = new Int32Array(new SharedArrayBuffer(32));
     this.ring = new Uint32Array(new SharedArrayBuffer(4 * RING * (words + 1)));
     const channel = new MessageChannel();
     this.port = channel.port1;
@@ -139,7 +143,7 @@ export class SharedVisitedSet {
 
   private publish(): void {
     Atomics.store(this.control, SENT, this.sent);
-    Atomics.notify(this.control, SENT);
+    if (Atomics.load(this.control, SET_WAITS) === 1) Atomics.notify(this.control, SENT);
   }
 
   /** Wait until the set has taken at least n successors. */
@@ -153,7 +157,9 @@ export class SharedVisitedSet {
     let last = Atomics.load(this.control, TAKEN), since = performance.now();
     while (!done()) {
       if (Atomics.load(this.control, PHASE) === FAILED) throw new VisitedSetThreadError(`the visited set's thread failed: ${this.failure()}`);
-      Atomics.wait(this.control, TAKEN, last, 20);
+      Atomics.store(this.control, EXPLORER_WAITS, 1);
+      if (!done()) Atomics.wait(this.control, TAKEN, last, 20);
+      Atomics.store(this.control, EXPLORER_WAITS, 0);
       const now = Atomics.load(this.control, TAKEN);
       if (now !== last) { last = now; since = performance.now(); }
       else if (performance.now() - since > STALL_MS) throw new VisitedSetThreadError(`the visited set's thread made no progress for ${STALL_MS / 1000} s waiting ${what}`);

@@ -4,7 +4,7 @@
  * many states it holds, and at the end hands the set back.
  */
 import { workerData } from 'node:worker_threads';
-import { DONE, FAILED, FINISH, PHASE, RING, SENT, SIZE, TAKEN, type VisitedWorkerData } from './parallel.ts';
+import { DONE, EXPLORER_WAITS, FAILED, FINISH, PHASE, RING, SENT, SET_WAITS, SIZE, TAKEN, type VisitedWorkerData } from './parallel.ts';
 import { StateStore } from './store.ts';
 
 const { control, ring, port, snapshot } = workerData as VisitedWorkerData;
@@ -17,7 +17,9 @@ try {
     const sent = Atomics.load(control, SENT);
     if (sent === taken) {
       if (Atomics.load(control, PHASE) === FINISH && Atomics.load(control, SENT) === taken) break;
-      Atomics.wait(control, SENT, sent, 20);
+      Atomics.store(control, SET_WAITS, 1);
+      if (Atomics.load(control, SENT) === taken && Atomics.load(control, PHASE) !== FINISH) Atomics.wait(control, SENT, sent, 20);
+      Atomics.store(control, SET_WAITS, 0);
       continue;
     }
     for (; taken < sent; taken++) {
@@ -27,7 +29,7 @@ try {
     }
     Atomics.store(control, SIZE, store.size);                             // before TAKEN: see parallel.ts
     Atomics.store(control, TAKEN, taken);
-    Atomics.notify(control, TAKEN);
+    if (Atomics.load(control, EXPLORER_WAITS) === 1) Atomics.notify(control, TAKEN);
   }
   const final = store.snapshot(true);
   port.postMessage({ final }, [final.table.buffer as ArrayBuffer]);
