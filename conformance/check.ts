@@ -35,14 +35,13 @@ export interface CheckOptions {
   readonly replay?: (seed: number, path: string | null) => string;
   /**
    * Send each sequence ahead, whole, when the adapter serves batches (servesBatches), and check
-   * the answers step by step: much faster over exec:, and every verdict and its step are those
-   * of one op at a time, except that a program may die on an op sent after its first failing
-   * step, which one op at a time never sends. Dying within the run, the run ends in a crash, and
-   * `conform`, which can start a fresh process, runs its operations again one op at a time and
-   * reports what that run finds (cli/commands/conform.ts shrinkBroken). Dying after the run
-   * failed (on the ops sent beyond the failing step), the process is gone for fast-check's
-   * shrinking, whose next configure then fails as a crash. So it is asked for, not the
-   * default. Default false.
+   * the answers step by step: much faster over exec:, with every verdict, its step, shrinking
+   * and replay those of one op at a time. A program may break on an op sent after its first
+   * failing step, which one op at a time never sends: if that costs the run answers it checks,
+   * the run ends in a crash, and is run again one op at a time on a fresh process (an adapter
+   * that is `replaceable` starts one at the next configure: the exec adapter), whose verdict is
+   * the run's; if it breaks only on answers no longer wanted, the next configure starts a fresh
+   * process (conformance/protocol/adapter.ts). Default true; false sends one op at a time.
    */
   readonly pipeline?: boolean;
   /**
@@ -105,6 +104,9 @@ interface Model { readonly ls: Lockstep }
 
 const throwIfFailed = (failure: StepFailure | null): void => { if (failure) throw new ConformanceFailure(failure); };
 
+/** An adapter whose process broke with requests sent ahead, and that starts a fresh one at the next configure (ExecAdapter.replaceable). */
+const replaceable = (adapter: SvaAdapter): boolean => (adapter as { readonly replaceable?: boolean }).replaceable === true;
+
 /** A setup and the operation sequence to run on it. */
 export type Scenario = readonly [Setup, Iterable<fc.AsyncCommand<Model, object>>];
 
@@ -163,22 +165,37 @@ export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?
  * With `pipeline` and an adapter that serves batches (servesBatches), the whole sequence is
  * issued ahead (Lockstep.issue: the spec decides which ops the contract allows, and the
  * probes) and the answers are then checked step by step, so a failure is still reported at
- * its step (CheckOptions.pipeline says when that differs from one op at a time).
+ * its step. A crash there, with the process broken on requests sent ahead (`replaceable`), may
+ * come from an op beyond an earlier failing step, or have cost the answers of that step: the
+ * same commands run again one op at a time on a fresh process, and that run's verdict stands
+ * (its commands are the ones marked as run: those of the first run, up to its crash, and no
+ * more). `stats.checked` counts the run whose verdict stands.
  */
 export function conformanceProperty(adapter: SvaAdapter, variant: Target, stats: { checked: number } = { checked: 0 },
   options: { pipeline?: boolean } & LockstepOptions = {}) {
-  const pipelined = options.pipeline === true && servesBatches(adapter);
-  return async ([setup, cmds]: Scenario): Promise<void> => {
+  const pipelined = options.pipeline !== false && servesBatches(adapter);
+  const run = async (setup: Setup, cmds: Scenario[1], ahead: boolean): Promise<void> => {
     const ls = new Lockstep(adapter, setup, variant, options);
     try {
-      throwIfFailed(await ls.start(pipelined ? scenarioOps([setup, cmds]) : undefined));
+      throwIfFailed(await ls.start(ahead ? scenarioOps([setup, cmds]) : undefined));
       const model: Model = { ls }, real = {};
       for (const cmd of cmds) {
         if (!cmd.check(model)) continue;
         const ran = cmd.run(model, real);
         if (ran instanceof Promise) await ran;
       }
-    } finally { stats.checked += ls.checked; }
+      stats.checked += ls.checked;
+    } catch (e) {
+      if (!(ahead && e instanceof ConformanceFailure && e.failure.check === 'crash' && replaceable(adapter))) stats.checked += ls.checked;
+      throw e;
+    }
+  };
+  return async ([setup, cmds]: Scenario): Promise<void> => {
+    if (!pipelined) return run(setup, cmds, false);
+    try { await run(setup, cmds, true); } catch (e) {
+      if (e instanceof ConformanceFailure && e.failure.check === 'crash' && replaceable(adapter)) return run(setup, cmds, false);
+      throw e;
+    }
   };
 }
 

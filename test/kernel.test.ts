@@ -14,6 +14,7 @@ import { checkAdapter } from '../conformance/check.ts';
 import { buildCExample, openExecAdapter } from '../conformance/protocol/index.ts';
 import { buildKernelHarness } from '../kernel/build.ts';
 import { extractSvaDefinitions, readKernelTree } from '../kernel/tree.ts';
+import { SEED_SETUP } from '../vocab/index.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../shared/kernel/', import.meta.url));
 const haveTrees = existsSync(path.join(FIXTURES, 'upstream/drivers/iommu/iommu-sva.c')) && existsSync(path.join(FIXTURES, 'v2/drivers/iommu/iommu-sva.c'));
@@ -156,6 +157,34 @@ describe.skipIf(why !== null)('svacheck kernel on the fixture trees', () => {
     const m = /shrunk to (\d+) op/.exec(r.out);
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBeLessThanOrEqual(6);
+  });
+
+  it('upstream without domain->users++, runs sent ahead (the default): the program dies on ops sent beyond the failing step, and the report is that of one op per line', async () => {
+    const dir = planted('upstream', 'up-users-ahead', '\t\t\tdomain->users++;\n', '');
+    const kernel = async (...extra: string[]) => {
+      const out = path.join(scratch, `out-users-ahead${extra.length}`);
+      const r = await svacheck('kernel', '--tree', dir, '--variant', 'upstream', '--runs', '50', '--seed', '5', '--setups', 'seed', '--no-fail-nth', '--no-library', '--out', out, ...extra);
+      return { ...r, out: r.out.replace(/\d+ ms\b/g, 'T ms').replace(', cached)', ')').replaceAll(out, 'OUT') };
+    };
+    const single = await kernel('--no-pipeline'), ahead = await kernel();
+    expect(single.code, single.out).toBe(1);
+    expect(single.out).toMatch(/FAILED \((result|invariant|observation)\): step \d+ /);
+    expect(ahead.out).toBe(single.out);
+    expect(ahead.code).toBe(1);
+    // What the default did: the harness broke on ops sent beyond a failing step (its domain,
+    // freed at the first unbind, is still used), and fresh processes took its place.
+    const read = await readKernelTree(dir);
+    if (!read.ok) throw new Error(read.problem.message);
+    const built = await buildKernelHarness(read.tree);
+    if (!built.ok) throw new Error(built.headline);
+    const o = await openExecAdapter(`exec:${built.program} --variant upstream`);
+    if (!o.ok) throw new Error(`cannot start the harness: ${o.usage ?? o.failure?.detail}`);
+    try {
+      const r = await checkAdapter(o.adapter, { variant: 'upstream', setup: SEED_SETUP, runs: 50, seed: 5 });
+      expect(r.failure?.check, r.failure?.message ?? r.broke).not.toBe('crash');
+      expect(o.adapter.report().totals.restarts).toBeGreaterThan(0);
+      expect(o.adapter.failed).toBeNull();
+    } finally { await o.adapter.close(); }
   });
 
   it('v2 that forgets kfree(handle) on a failed attach: only fail-nth sees the leak', async () => {

@@ -33,7 +33,7 @@ suite('svacheck conform', () => {
     expect(r.out).toContain('Verdict: all checks held (exit 0)');
   });
 
-  it('--pipeline sends each random run ahead in batch lines; with or without it, observes carry digests (PROTOCOL.md §8, §12)', async () => {
+  it('by default each random run goes out ahead in batch lines, --no-pipeline one op per line; either way observes carry digests (PROTOCOL.md §8, §12)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'svacheck-pipeline-'));
     const sent = async (...extra: string[]) => {
       const log = path.join(dir, `in${extra.length}.jsonl`);
@@ -43,7 +43,7 @@ suite('svacheck conform', () => {
     };
     const opsPerLine = (msgs: Awaited<ReturnType<typeof sent>>) => Math.max(...msgs.map((m) => (m.type === 'batch' ? m.requests!.filter((q) => q.type === 'op').length : m.type === 'op' ? 1 : 0)));
     const digests = (msgs: Awaited<ReturnType<typeof sent>>) => msgs.flatMap((m) => m.requests ?? [m]).filter((q) => q.type === 'observe' && typeof q.digest === 'string').length;
-    const pipelined = await sent('--pipeline'), plain = await sent();
+    const pipelined = await sent(), plain = await sent('--no-pipeline');
     expect(opsPerLine(pipelined)).toBeGreaterThan(1);
     expect(opsPerLine(plain)).toBe(1);
     expect(digests(pipelined)).toBeGreaterThan(20);

@@ -21,7 +21,7 @@ import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } fr
 import { SEED_SETUP, VARIANTS, type Op, type OpName, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import { helpText, intOption, MAX_TIMER_MS, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { isVariantPath, resolveVariantArg, variantArgs } from '../variants.ts';
-import { implVariantOf, runTrace, servesDigest, type DigestObserver, type StepFailure } from '../../conformance/lockstep.ts';
+import { implVariantOf, servesDigest, type DigestObserver } from '../../conformance/lockstep.ts';
 import type { Variant } from '../../spec/index.ts';
 import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
@@ -45,7 +45,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/conform)' },
   { name: 'timeout', kind: 'number', valueName: 'ms', description: 'deadline of each response (exec:) or call (module) in ms (default 5000)' },
   { name: 'stderr-is-error', kind: 'boolean', description: "exec: treat the implementation's stderr output as a protocol failure" },
-  { name: 'pipeline', kind: 'boolean', description: 'exec: send each random run ahead in batch lines when the implementation announces batches (PROTOCOL.md §8), checked step by step; a run whose process dies is run again one op at a time on a fresh process' },
+  { name: 'pipeline', kind: 'boolean', description: 'exec: send each random run ahead in batch lines when the implementation announces batches (PROTOCOL.md §8), checked step by step (the default)' },
+  { name: 'no-pipeline', kind: 'boolean', description: 'exec: send one request per line, waiting for each answer, even to an implementation that announces batches (by default each random run goes out ahead in batch lines, PROTOCOL.md §8, and is checked step by step with the same verdicts)' },
   { name: 'fail-nth', kind: 'boolean', description: 'also fail every fallible call of every operation once (builtin, or an exec: program announcing fail_nth and leaks, PROTOCOL.md §11)' },
   { name: 'json', kind: 'boolean', description: 'print the stable JSON form instead of text' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
@@ -78,7 +79,7 @@ export interface ConformOptions {
   readonly out: string;
   readonly timeoutMs?: number;
   readonly stderrIsError: boolean;
-  /** Random runs sent ahead to an implementation announcing batches (CheckOptions.pipeline). */
+  /** Random runs sent ahead to an implementation announcing batches (CheckOptions.pipeline; default true). */
   readonly pipeline?: boolean;
   /** The command printed replays start with (default: npx svacheck conform --impl IMPL). */
   readonly replayBase?: readonly string[];
@@ -99,11 +100,6 @@ export interface RandomOutcome {
   readonly replaySeed?: string;
   /** This run was stopped by a signal; its failure (if any) is the interruption, not the implementation. */
   readonly interrupted?: boolean;
-  /**
-   * The run was sent ahead and the implementation died on an op after its first failing step:
-   * the failure is that step's, found one op at a time on a fresh process; nothing broke.
-   */
-  readonly diedAfterFailing?: boolean;
 }
 
 export interface ConformResult {
@@ -180,14 +176,16 @@ export const safeName = (name: string): string => {
 /** The adapter as runs see it: once a signal arrived, every call fails at once, so a run in progress ends. */
 function interruptible(adapter: SvaAdapter): SvaAdapter {
   const stop = () => new Error(`interrupted by ${stopSignal()}`);
-  const wrapped: SvaAdapter & Partial<DigestObserver> & { readonly capabilities?: Readonly<Record<string, number>> } = {
+  const wrapped: SvaAdapter & Partial<DigestObserver> & { readonly capabilities?: Readonly<Record<string, number>>; readonly replaceable?: boolean } = {
     contractVersion: 1, name: adapter.name, variants: adapter.variants,
     configure: (setup, variant) => { if (interrupted()) throw stop(); return adapter.configure(setup, variant); },
     apply: (op) => { if (interrupted()) throw stop(); return adapter.apply(op); },
     observe: (probes) => { if (interrupted()) throw stop(); return adapter.observe(probes); },
-    // What the runner asks of the adapter itself (servesBatches, servesDigest) passes through:
-    // without it --pipeline and the digest capability would silently never be used.
+    // What the runner asks of the adapter itself (servesBatches, servesDigest, replaceable)
+    // passes through: without it batches and digests would silently never be used, and a
+    // process broken on requests sent ahead never replaced.
     get capabilities() { return (adapter as { capabilities?: Readonly<Record<string, number>> }).capabilities; },
+    get replaceable() { return (adapter as { replaceable?: boolean }).replaceable; },
   };
   if (servesDigest(adapter)) wrapped.observeOrDigest = (probes, digest) => { if (interrupted()) throw stop(); return adapter.observeOrDigest(probes, digest); };
   return wrapped;
@@ -278,8 +276,7 @@ export async function runConform(o: ConformOptions, impl: SvaAdapter, exec: Supe
   }
 
   const sig = stopSignal();
-  // A process that died after a failing step it was sent ahead of broke nothing: that step failed.
-  const broke = exec?.failed && !random.some((r) => r.diedAfterFailing) ? exec.report() : null;
+  const broke = exec?.failed ? exec.report() : null;
   const crashed = broke !== null
     || litmus.some((f) => f.verdicts.some((v) => v.verdict === 'Crash'))
     || random.some((r) => !r.interrupted && (r.report.broke !== undefined || r.report.failure?.check === 'crash'));
@@ -300,21 +297,16 @@ async function shrinkBroken(o: ConformOptions, exec: Supervised, variant: Varian
   const before = exec.report();
   if (!o.reopen || before.configured === null || before.transcript.length === 0) return null;
   const setup = before.configured.setup, ops = before.transcript.map((e) => e.op);
-  // Sent ahead, the program may have died on an op that one request per line never sends,
-  // after an earlier failing step: run the same operations one at a time on a fresh process.
-  const earlier = o.pipeline ? await oneAtATime(o.reopen, setup, variant, ops) : null;
-  if (earlier === null && io.progress) io.err(`conform: the implementation broke (${before.failure?.kind}); shrinking its last run on fresh processes\n`);
-  const shrunk = earlier === null ? await shrinkCrash(o.reopen, setup, variant, ops) : null;
-  if (earlier === null && shrunk === null) return null;
-  const failure = earlier?.failure ?? { ...shrunk!.failure, message: `${shrunk!.failure.message} [${shrunk!.how}]` };
-  const trace = earlier?.trace ?? shrunk!.trace;
+  if (io.progress) io.err(`conform: the implementation broke (${before.failure?.kind}); shrinking its last run on fresh processes\n`);
+  const shrunk = await shrinkCrash(o.reopen, setup, variant, ops);
+  if (shrunk === null) return null;
+  const failure = { ...shrunk.failure, message: `${shrunk.failure.message} [${shrunk.how}]` };
+  const trace = shrunk.trace;
   const litmus = counterexampleLitmus(before.name ?? o.impl, variant, setup, trace, failure, seed, null);
   const replay = replaySeed(seed, null);
   const litmusText = writeLitmus(litmus, [
     `svacheck conformance counterexample: ${before.name ?? o.impl}, variant ${variant}`,
-    earlier
-      ? `sent ahead, the implementation died (${before.failure?.kind}) on a later op; one op at a time on a fresh process it fails at step ${earlier.failure.step}`
-      : `the implementation broke (${shrunk!.how}) at the last step; shrunk on ${shrunk!.attempts} fresh process(es)`,
+    `the implementation broke (${shrunk.how}) at the last step; shrunk on ${shrunk.attempts} fresh process(es)`,
     `seed: ${seed}`, `replay: ${replay}`,
   ]);
   await mkdir(o.out, { recursive: true }).catch(() => undefined);
@@ -323,25 +315,11 @@ async function shrinkBroken(o: ConformOptions, exec: Supervised, variant: Varian
   try { await writeFile(file, litmusText); } catch { written = undefined; }
   const base = o.replayBase ? [...o.replayBase] : ['npx', 'svacheck', 'conform', '--impl', shq(o.impl)];
   const report: ConformanceReport = {
-    adapter: before.name ?? o.impl, variant, ok: false, seed, path: null, runs: 1, shrinks: shrunk?.attempts ?? 0, checked: trace.length, timeMs: 0,
+    adapter: before.name ?? o.impl, variant, ok: false, seed, path: null, runs: 1, shrinks: shrunk.attempts, checked: trace.length, timeMs: 0,
     failure: { ...failure, setup, trace, litmus, litmusText, replay },
   };
-  return { report, file: written, replaySeed: replay, ...(earlier ? { diedAfterFailing: true } : {}),
+  return { report, file: written, replaySeed: replay,
     replayFile: [...base, '--variant', variant, '--no-library', '--runs', '0', '--litmus', shq(written ?? file)].join(' ') };
-}
-
-/**
- * The operations run one at a time on a fresh process: the failure found before any crash, or
- * null (no fresh process, no failure, or a crash there too).
- */
-async function oneAtATime(reopen: () => Promise<Restartable | null>, setup: Setup, variant: VariantName, ops: readonly Op[]):
-  Promise<{ failure: StepFailure; trace: readonly Op[] } | null> {
-  const fresh = await reopen();
-  if (fresh === null) return null;
-  try {
-    const run = await runTrace(fresh.adapter, setup, variant, ops);
-    return run.failure !== null && run.failure.check !== 'crash' && fresh.brokeHow() === null ? { failure: run.failure, trace: run.trace } : null;
-  } finally { await fresh.close(); }
 }
 
 /** The built-in variants among those the litmus verdicts carry (a design stands for its own name). */
@@ -480,6 +458,7 @@ export const command: Command = {
   async run(argv, io) {
     const { options, positional } = parseArgs(OPTIONS, argv);
     if (options.help) { io.out(helpText(USAGE, OPTIONS) + '\n'); return EXIT.OK; }
+    if (options.pipeline && options['no-pipeline']) throw new UsageError('--pipeline and --no-pipeline contradict each other');
     if (positional.length > 0) throw new UsageError(`unexpected argument '${positional[0]}' (the implementation is given with --impl)`);
     const impl = options.impl as string | undefined;
     if (!impl) throw new UsageError('--impl is required: builtin, a module path, or exec:<command and args>');
@@ -514,7 +493,7 @@ export const command: Command = {
       result = await runConform({
         impl, variants: only, designs, runs, seed, path: fcPath, maxSteps, setups,
         litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
-        timeoutMs, stderrIsError: Boolean(options['stderr-is-error']), pipeline: Boolean(options.pipeline),
+        timeoutMs, stderrIsError: Boolean(options['stderr-is-error']), pipeline: !options['no-pipeline'],
         reopen: impl.startsWith('exec:') ? () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs, stderrIsError: Boolean(options['stderr-is-error']) }) : undefined,
       }, adapter, exec, io);
       if (options['fail-nth'] && target !== null && !exec?.failed && !interrupted()) sweeps = await runFailNth(target, result.variants, setups, runs, seed, maxSteps, io);

@@ -35,6 +35,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'no-fail-nth', kind: 'boolean', description: 'skip the fail-nth sweep' },
   { name: 'out', kind: 'string', valueName: 'dir', description: 'where shrunk failures are written as litmus files (default .svacheck-out/kernel)' },
   { name: 'timeout', kind: 'number', valueName: 'ms', description: 'deadline of each response of the built program (default 5000)' },
+  { name: 'no-pipeline', kind: 'boolean', description: 'send the built program one request per line, waiting for each answer (by default each random run goes out ahead in batch lines and is checked step by step with the same verdicts, as conform does)' },
   { name: 'json', kind: 'boolean', description: 'print the stable JSON form instead of text' },
   { name: 'help', short: 'h', kind: 'boolean', description: 'show this help' },
 ];
@@ -94,7 +95,7 @@ export const command: Command = {
       const result = await runConform({
         impl, variants, runs, seed, path: fcPath, maxSteps, setups,
         litmus: (options.litmus as string[] | undefined) ?? [], library: !options['no-library'], out,
-        timeoutMs, stderrIsError: false, replayBase,
+        timeoutMs, stderrIsError: false, replayBase, pipeline: !options['no-pipeline'],
         reopen: () => reopenExec(impl, io.cwd, { requestTimeoutMs: timeoutMs }),
       }, exec, exec, io);
 

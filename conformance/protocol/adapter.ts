@@ -50,7 +50,8 @@ export interface ExecReport {
   /** The variant and setup of the last configure, if any. */
   readonly configured: { readonly variant: VariantName; readonly setup: Setup } | null;
   readonly transcript: readonly TranscriptEntry[];
-  readonly totals: { readonly configures: number; readonly opsSent: number; readonly opsAnswered: number };
+  /** `restarts`: fresh processes started in place of one that broke on requests sent ahead (ExecAdapter.replaceable). */
+  readonly totals: { readonly configures: number; readonly opsSent: number; readonly opsAnswered: number; readonly restarts?: number };
   /** The tail of the captured stderr, and whether older output was dropped. */
   readonly stderr: string;
   readonly stderrDropped: boolean;
@@ -66,6 +67,10 @@ interface Pending {
   readonly id: number;
   readonly summary: string;
   readonly timeoutMs: number;
+  /** How many requests the line carries (a batch: its inner requests). */
+  readonly requests?: number;
+  /** Written before an earlier answer came back, or a batch of several: sent ahead (set when written). */
+  ahead?: boolean;
   /** Check and consume the response; a failure ends the run. */
   accept(resp: Json): ProtocolFailure | null;
   reject(e: ProtocolError): void;
@@ -190,7 +195,21 @@ export class ExecAdapter implements SvaAdapter {
   private readonly lines: string[] = [];
   private transcript: TranscriptEntry[] = [];
   private configured: { variant: VariantName; setup: Setup } | null = null;
-  private totals = { configures: 0, opsSent: 0, opsAnswered: 0 };
+  private totals = { configures: 0, opsSent: 0, opsAnswered: 0, restarts: 0 };
+  /**
+   * The failure came with requests sent ahead of an answer in flight: one request at a time
+   * might never have sent the one that broke the process (see `replaceable`).
+   */
+  private brokeAhead = false;
+  /**
+   * The requests in flight are answers a finished run no longer wants: sent ahead, beyond the
+   * step where it stopped, and still owed when configure (or close) came. Their failure is not
+   * the run's: configure then waits for them (`held`) and starts over on a fresh process if
+   * the process breaks on them.
+   */
+  private surplus = false;
+  /** Requests not yet written, with their lines: behind surplus answers, or a fresh process's hello. */
+  private held: { readonly pendings: Pending[]; readonly lines: string[] } | null = null;
   /** The probes of the last observe sent with probes and a digest since configure (§12: the next may leave them out). */
   private lastProbes: readonly DmaProbe[] | null = null;
   /** Whether the next observe with a digest carries the decoy (once per configure, §12). */
@@ -203,7 +222,7 @@ export class ExecAdapter implements SvaAdapter {
   private resolveClosed: (() => void) | null = null;
   private readonly opt: Required<Omit<ExecOptions, 'cwd'>> & { cwd?: string };
   /** This run's mark in the environment of the child and everything it starts. */
-  private readonly marker = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  private marker = '';
 
   constructor(readonly command: readonly string[], options: ExecOptions = {}) {
     this.opt = {
@@ -222,47 +241,7 @@ export class ExecAdapter implements SvaAdapter {
 
   /** Spawn the child and do the hello handshake (PROTOCOL.md §4). */
   async start(): Promise<void> {
-    installExitHooks();
-    const [program, ...args] = this.command;
-    // detached: its own process group, killed as one; the marker in its environment finds the
-    // descendants that left the group (setsid) — they inherit it (killMarked).
-    const child = spawn(program, args, { cwd: this.opt.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, [MARKER_VAR]: this.marker } });
-    this.child = child;
-    this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
-    LIVE.add(this);
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) {
-        this.fail({ kind: 'spawn_failed', detail: `${program}: ${e.code === 'ENOENT' ? 'no such file or program in PATH' : e.message}` });
-        this.finish();
-      }
-    });
-    child.stdin.on('error', () => { /* EPIPE: the child closed stdin; its exit says why */ });
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => this.onStdout(chunk));
-    child.stdout.on('end', () => { if (this.stdoutLen > 0 && this.failure === null) { const rest = this.stdoutParts.join(''); this.stdoutParts = []; this.stdoutLen = 0; this.onLine(rest); } });
-    child.stderr.on('data', (chunk: string) => this.onStderr(chunk));
-    child.on('exit', (code, signal) => {
-      this.exit = this.killedByRunner && signal === 'SIGKILL' ? { code, signal, byRunner: true } : { code, signal };
-      // stdout may still hold answers: let 'close' report; a grandchild holding the pipe open
-      // must not keep the run waiting.
-      setTimeout(() => this.onGone(), 300).unref();
-    });
-    child.on('close', () => this.onGone());
-
-    const hello = await new Promise<Json>((resolve, reject) => {
-      const id = this.nextId++;
-      this.push({
-        id, summary: 'hello', timeoutMs: this.opt.startTimeoutMs, reject,
-        accept: (resp) => {
-          if (!('hello' in resp)) return this.failureFor('missing_handshake', `the first response must carry "hello", got ${quoteLine(JSON.stringify(resp))}`);
-          resolve(resp);
-          return null;
-        },
-      });
-      this.write({ id, type: 'hello', protocol: PROTOCOL_VERSION, runner: this.opt.runner });
-    });
-    const h = decodeHello(hello.hello);
+    const h = decodeHello((await this.spawnChild()).hello);
     if (!h.ok) throw this.fail(this.failureFor('missing_handshake', h.error));
     if (h.value.protocol !== PROTOCOL_VERSION)
       throw this.fail(this.failureFor('wrong_version', `the implementation speaks protocol ${h.value.protocol}; this runner speaks ${PROTOCOL_VERSION}`));
@@ -272,11 +251,118 @@ export class ExecAdapter implements SvaAdapter {
     this.ops = h.value.ops;
   }
 
+  /** Start a process and send it hello; its answer. Events of a process since replaced are ignored. */
+  private spawnChild(): Promise<Json> {
+    installExitHooks();
+    const [program, ...args] = this.command;
+    this.marker = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    // detached: its own process group, killed as one; the marker in its environment finds the
+    // descendants that left the group (setsid) — they inherit it (killMarked).
+    const child = spawn(program, args, { cwd: this.opt.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, [MARKER_VAR]: this.marker } });
+    this.child = child;
+    const mine = () => this.child === child;
+    this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
+    LIVE.add(this);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (mine() && child.pid === undefined) {
+        this.fail({ kind: 'spawn_failed', detail: `${program}: ${e.code === 'ENOENT' ? 'no such file or program in PATH' : e.message}` });
+        this.finish();
+      }
+    });
+    child.stdin.on('error', () => { /* EPIPE: the child closed stdin; its exit says why */ });
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => { if (mine()) this.onStdout(chunk, child); });
+    child.stdout.on('end', () => { if (mine() && this.stdoutLen > 0 && this.failure === null) { const rest = this.stdoutParts.join(''); this.stdoutParts = []; this.stdoutLen = 0; this.onLine(rest); } });
+    child.stderr.on('data', (chunk: string) => { if (mine()) this.onStderr(chunk); });
+    child.on('exit', (code, signal) => {
+      if (!mine()) return;
+      this.exit = this.killedByRunner && signal === 'SIGKILL' ? { code, signal, byRunner: true } : { code, signal };
+      // stdout may still hold answers: let 'close' report; a grandchild holding the pipe open
+      // must not keep the run waiting.
+      setTimeout(() => { if (mine()) this.onGone(); }, 300).unref();
+    });
+    child.on('close', () => { if (mine()) this.onGone(); });
+
+    return new Promise<Json>((resolve, reject) => {
+      const id = this.nextId++;
+      const hello: Pending = {
+        id, summary: 'hello', timeoutMs: this.opt.startTimeoutMs, reject,
+        accept: (resp) => {
+          if (!('hello' in resp)) return this.failureFor('missing_handshake', `the first response must carry "hello", got ${quoteLine(JSON.stringify(resp))}`);
+          resolve(resp);
+          return null;
+        },
+      };
+      // Before anything held: nothing may be sent before the hello answer (§4).
+      this.pending.push(hello);
+      this.arm();
+      this.writeLine(this.encode({ id, type: 'hello', protocol: PROTOCOL_VERSION, runner: this.opt.runner }));
+    });
+  }
+
+  /**
+   * Whether the process broke with requests sent ahead of an answer in flight (a run sent
+   * ahead, PROTOCOL.md §8): one request at a time might never have sent the one that broke it,
+   * for the run may have failed at an earlier step. The next configure then starts a fresh
+   * process in its place (the same command; its hello must be the same), so the runner can run
+   * the same operations again one at a time (conformanceProperty does), or go on with its next
+   * run. A process that broke on a request sent alone, after every earlier answer came back,
+   * stays broken, as it always did.
+   */
+  get replaceable(): boolean { return this.failure !== null && this.brokeAhead; }
+
+  /**
+   * Start a fresh process in place of one that broke (`replaceable`, or on surplus answers):
+   * kill the old one, spawn, and hold every request (configure first) until the new hello
+   * answers as the first did.
+   */
+  private replace(): void {
+    this.kill();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.failure = null; this.brokeAhead = false; this.surplus = false;
+    this.exit = null; this.killedByRunner = false; this.gone = false; this.shuttingDown = false;
+    this.stdoutParts = []; this.stdoutLen = 0; this.stderr = ''; this.stderrDropped = false;
+    this.lastProbes = null;
+    this.held ??= { pendings: [], lines: [] };
+    this.totals.restarts++;
+    const first = this.hello;
+    this.spawnChild().then((resp) => {
+      const h = decodeHello(resp.hello);
+      if (!h.ok) { this.fail(this.failureFor('missing_handshake', h.error)); this.kill(); return; }
+      if (JSON.stringify(h.value) !== JSON.stringify(first)) {
+        this.fail(this.failureFor('missing_handshake', `a fresh process answered hello unlike the first: ${quoteLine(JSON.stringify(resp.hello))}`));
+        this.kill();
+        return;
+      }
+      this.release();
+    }, () => { /* the failure is recorded, and the held requests rejected */ });
+  }
+
+  /** Write the held requests: the surplus answers came back, or the fresh process said hello. */
+  private release(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    this.surplus = false;
+    for (let i = 0; i < held.pendings.length; i++) {
+      if (this.failure !== null) { held.pendings[i].reject(new ProtocolError(this.failure)); continue; }
+      this.push(held.pendings[i]);
+      this.writeLine(held.lines[i]);
+    }
+    this.flush();             // what was issued meanwhile and not yet written
+  }
+
   async configure(setup: Setup, variant: VariantName): Promise<void> {
+    if (this.replaceable) this.replace();
     this.ensureRunning();
     if (!this.variants.includes(variant))
       throw this.fail(this.failureFor('unsupported_variant', `variant ${variant} is not among those announced: ${this.variants.join(', ') || '(none)'}`));
     this.flush();
+    // Answers still owed to a finished run (sent ahead beyond where it stopped): hold this run
+    // until they are back, so that a process they break is replaced before it gets configure.
+    if (this.pending.length > 0 && this.held === null) { this.held = { pendings: [], lines: [] }; this.surplus = true; }
     this.transcript = [];
     this.lastProbes = null;
     this.decoyDue = true;
@@ -417,10 +503,13 @@ export class ExecAdapter implements SvaAdapter {
     if (this.failure === null && this.exit === null) {
       this.flush();
       this.shuttingDown = true;
+      // Answers still owed to a finished run: a process that breaks on them broke nothing checked.
+      if (this.pending.length > 0) this.surplus = true;
       try {
         await this.request({ type: 'shutdown' }, 'shutdown', (resp) =>
           resp.result === 'ok' ? { ok: true, value: undefined } : { ok: false, error: `shutdown must answer "result":"ok", got ${quoteLine(JSON.stringify(resp))}` });
       } catch { /* the failure is recorded */ }
+      if (this.surplus && this.failure !== null) { this.failure = null; this.brokeAhead = false; }
     }
     this.shuttingDown = true;
     this.child.stdin.end();
@@ -524,7 +613,7 @@ export class ExecAdapter implements SvaAdapter {
       }
       const id = this.nextId++;
       this.push({
-        id, summary: `batch of ${items.length} requests (#${items[0].id}..#${items[items.length - 1].id})`, timeoutMs: this.opt.requestTimeoutMs,
+        id, summary: `batch of ${items.length} requests (#${items[0].id}..#${items[items.length - 1].id})`, timeoutMs: this.opt.requestTimeoutMs, requests: items.length,
         reject: (e) => { for (const q of items) if (q.observe ? !q.observe.answered : q.entry.result === undefined) q.reject(e); },
         accept: (resp) => {
           if ('error' in resp) return this.errorFailure(resp.error, `batch #${id}`);
@@ -544,8 +633,10 @@ export class ExecAdapter implements SvaAdapter {
   }
 
   private push(p: Pending): void {
+    if (this.failure) { p.reject(new ProtocolError(this.failure)); return; }
+    if (this.held !== null) { this.held.pendings.push(p); return; }
+    p.ahead = (p.requests ?? 1) > 1 || this.pending.length > 0;
     this.pending.push(p);
-    if (this.failure) { this.pending.pop(); p.reject(new ProtocolError(this.failure)); return; }
     if (this.pending.length === 1) this.arm();
   }
 
@@ -560,9 +651,21 @@ export class ExecAdapter implements SvaAdapter {
     }, head.timeoutMs);
   }
 
+  /** Write a request (after its push): now, or once the held requests go (release). */
   private write(msg: Json): void {
+    if (this.failure !== null) return;                 // push rejected it
+    const line = this.encode(msg);
+    if (this.held !== null) this.held.lines.push(line);
+    else this.writeLine(line);
+  }
+
+  private encode(msg: Json): string {
     const line = JSON.stringify(msg);
     this.record('> ', line);
+    return line;
+  }
+
+  private writeLine(line: string): void {
     const stdin = this.child?.stdin;
     if (stdin && stdin.writable) stdin.write(`${line}\n`);
   }
@@ -572,9 +675,9 @@ export class ExecAdapter implements SvaAdapter {
    * unfinished line are kept apart until its newline arrives (a 50 MB line used to be re-scanned
    * from its start on every chunk). A line past maxLineLength ends the run as line_too_long.
    */
-  private onStdout(chunk: string): void {
+  private onStdout(chunk: string, child: ChildProcessWithoutNullStreams): void {
     let from = 0, nl: number;
-    while (this.failure === null && (nl = chunk.indexOf('\n', from)) >= 0) {
+    while (this.failure === null && this.child === child && (nl = chunk.indexOf('\n', from)) >= 0) {
       const piece = chunk.slice(from, nl);
       from = nl + 1;
       if (this.tooLong(piece.length)) return;
@@ -582,7 +685,7 @@ export class ExecAdapter implements SvaAdapter {
       this.stdoutParts = []; this.stdoutLen = 0;
       this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
     }
-    if (this.failure !== null || from >= chunk.length) return;
+    if (this.failure !== null || this.child !== child || from >= chunk.length) return;
     const rest = chunk.slice(from);
     if (this.tooLong(rest.length)) return;
     this.stdoutParts.push(rest);
@@ -621,6 +724,7 @@ export class ExecAdapter implements SvaAdapter {
     if (f) { this.fail(f); this.kill(); return; }
     this.pending.shift();
     this.arm();
+    if (this.pending.length === 0 && this.surplus && !this.shuttingDown) this.release();
   }
 
   private errorFailure(err: unknown, what: string): ProtocolFailure {
@@ -676,12 +780,22 @@ export class ExecAdapter implements SvaAdapter {
     if (this.failure === null) {
       this.failure = f;
       if (this.exit) f.exit = this.exit;
+      this.brokeAhead = this.surplus || this.pending.some((p) => p.ahead === true);
     }
     const e = new ProtocolError(this.failure);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const p of this.pending.splice(0)) p.reject(e);
+    if (this.surplus && !this.shuttingDown) {
+      // It broke on answers a finished run did not want: the held run starts over on a fresh
+      // process, once the caller has finished with this one (it kills it right after).
+      setImmediate(() => { if (this.replaceable) this.replace(); });
+      return e;
+    }
     for (const q of this.outbox.splice(0)) q.reject(e);
+    const held = this.held;
+    this.held = null;
+    for (const p of held?.pendings ?? []) p.reject(e);
     return e;
   }
 
