@@ -13,6 +13,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bufferIo } from '../cli/io.ts';
 import { main } from '../cli/main.ts';
+import { checkAdapter } from '../conformance/check.ts';
 import { runTrace } from '../conformance/lockstep.ts';
 import { buildCExample, openExecAdapter, type ExecAdapter } from '../conformance/protocol/index.ts';
 import { nextOp, PROTOCOL_TEST_SETUP, rng } from '../conformance/protocol/gen.ts';
@@ -78,4 +79,47 @@ suite('a program that dies on an op sent after its first failing step, over exec
     expect(ahead.code).toBe(1);
     expect(ahead.err).toBe(single.err);
   }, 120_000);
+});
+
+suite('a program that dies after answering everything sent before an op beyond its failing step, over exec:', () => {
+  // One request per line (maxBatch 1), sent ahead: the answers of steps 1..3 come back, then
+  // the process exits on op 6, found dead after the run has failed at step 3, or while the next
+  // configure waits behind the answers still owed.
+  const open = async (maxBatch?: number) => {
+    const o = await openExecAdapter('exec:node conformance/protocol/fixtures/extra-op.mjs 3 6', maxBatch ? { maxBatch } : {});
+    if (!o.ok) throw new Error(`cannot start the fixture: ${o.usage ?? o.failure?.detail}`);
+    return o.adapter;
+  };
+
+  it('the next configure starts a fresh process: every run after the failing one checks as one op per line does', async () => {
+    expect(build, build.ok ? '' : build.reason).toMatchObject({ ok: true });
+    const ahead = await open(1), single = await open();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const a = await runTrace(ahead, PROTOCOL_TEST_SETUP, 'v2', ops, { pipeline: true });
+        const s = await runTrace(single, PROTOCOL_TEST_SETUP, 'v2', ops);
+        expect(a.failure?.step, a.failure?.message).toBe(3);
+        expect(a.failure).toEqual(s.failure);
+      }
+      // A replay one op per line (as counterexampleOf runs one) after a run sent ahead.
+      const replay = await runTrace(ahead, PROTOCOL_TEST_SETUP, 'v2', ops);
+      expect(replay.failure).toEqual((await runTrace(single, PROTOCOL_TEST_SETUP, 'v2', ops)).failure);
+      expect(ahead.report().totals.restarts).toBeGreaterThanOrEqual(3);
+      expect(single.report().totals.restarts).toBe(0);
+      expect(ahead.failed).toBeNull();
+    } finally { await ahead.close(); await single.close(); }
+  }, 60_000);
+
+  it('checkAdapter sent ahead finds, shrinks and replays what one op per line does', async () => {
+    expect(build, build.ok ? '' : build.reason).toMatchObject({ ok: true });
+    const ahead = await open(1), single = await open();
+    try {
+      const a = await checkAdapter(ahead, { variant: 'v2', runs: 20, seed: SEED });
+      const s = await checkAdapter(single, { variant: 'v2', runs: 20, seed: SEED, pipeline: false });
+      expect(s.failure?.step).toBe(3);
+      expect({ ...a, timeMs: 0 }).toEqual({ ...s, timeMs: 0 });
+      expect(ahead.report().totals.restarts).toBeGreaterThan(0);
+      expect(ahead.failed).toBeNull();
+    } finally { await ahead.close(); await single.close(); }
+  }, 60_000);
 });
