@@ -187,6 +187,16 @@ static struct jv *value(struct parser *p)
 		{
 			char tmp[64], *end;
 			size_t n = 0;
+			uint64_t k = 0;
+			/* a plain integer (every number of the protocol but none of its errors): no strtod */
+			while (p->i + n < p->len && n < 15 && p->s[p->i + n] >= '0' && p->s[p->i + n] <= '9') k = k * 10 + (uint64_t)(p->s[p->i + n++] - '0');
+			if (n > 0 && (n == 1 || p->s[p->i] != '0') && (p->i + n == p->len || !strchr("+-0123456789.eE", p->s[p->i + n]))) {
+				v = amalloc(sizeof(*v)); memset(v, 0, sizeof(*v));
+				v->t = J_NUM; v->num = (double)k;
+				p->i += n;
+				break;
+			}
+			n = 0;
 			while (p->i + n < p->len && n < sizeof(tmp) - 1 && strchr("+-0123456789.eE", p->s[p->i + n])) { tmp[n] = p->s[p->i + n]; n++; }
 			tmp[n] = '\0';
 			if (n == 0) return fail(p, "unexpected character");
@@ -214,7 +224,7 @@ const struct jv *json_get(const struct jv *obj, const char *key)
 {
 	if (!obj || obj->t != J_OBJ) return NULL;
 	for (size_t k = 0; k < obj->n; k++)
-		if (!strcmp(obj->keys[k], key)) return obj->items[k];
+		if (obj->keys[k][0] == key[0] && !strcmp(obj->keys[k], key)) return obj->items[k];
 	return NULL;
 }
 
@@ -271,11 +281,16 @@ void buf_uint(struct buf *b, uint64_t v)
 void buf_str(struct buf *b, const char *s)
 {
 	buf_putn(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (;;) {
+		/* the longest run that needs no escape goes in one copy (names rarely need any) */
+		size_t n = 0;
+		while (s[n] && s[n] != '"' && s[n] != '\\' && (unsigned char)s[n] >= 0x20) n++;
+		if (n) buf_putn(b, s, n);
+		s += n;
+		if (!*s) break;
+		unsigned char c = (unsigned char)*s++;
 		if (c == '"' || c == '\\') { char e[2] = { '\\', (char)c }; buf_putn(b, e, 2); }
-		else if (c < 0x20) buf_printf(b, "\\u%04x", c);
-		else buf_putn(b, (const char *)&c, 1);
+		else buf_printf(b, "\\u%04x", c);
 	}
 	buf_putn(b, "\"", 1);
 }
