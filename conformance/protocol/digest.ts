@@ -12,40 +12,58 @@
  */
 import type { Observation, Result } from '../../vocab/index.ts';
 
-/** Two 32-bit lanes of one item's hash, and of the running sum. */
-let h1 = 0, h2 = 0;
-let s1 = 0, s2 = 0;
+/**
+ * Two 32-bit lanes of one item's hash (H[0], H[1]), and of the running sum (H[2], H[3]). In a
+ * typed array, not in variables: a 32-bit value kept in a variable outside the function at
+ * hand is boxed (a heap number) whenever it does not fit a small integer, one allocation per byte.
+ */
+const H = new Int32Array(4);
 
 const utf8 = new TextEncoder();
 
 /** Feed one token: its UTF-8 bytes, then a 0 byte. */
 function token(s: string): void {
+  let h1 = H[0], h2 = H[1];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) { bytes(utf8.encode(s.slice(i))); break; }
+    if (c >= 0x80) { H[0] = h1; H[1] = h2; bytes(utf8.encode(s.slice(i))); h1 = H[0]; h2 = H[1]; break; }
     h1 = Math.imul(h1 ^ c, 2654435761); h2 = Math.imul(h2 ^ c, 1597334677);
   }
-  h1 = Math.imul(h1, 2654435761); h2 = Math.imul(h2, 1597334677);   // the 0 byte: x ^ 0 = x
+  H[0] = Math.imul(h1, 2654435761); H[1] = Math.imul(h2, 1597334677);   // the 0 byte: x ^ 0 = x
+}
+/** Feed a number's token: its decimal digits (without building the string), then a 0 byte. */
+function num(n: number): void {
+  if (!(n >= 0 && n < 100 && n === Math.floor(n))) { token(String(n)); return; }
+  let h1 = H[0], h2 = H[1];
+  if (n >= 10) { const c = 48 + Math.floor(n / 10); h1 = Math.imul(h1 ^ c, 2654435761); h2 = Math.imul(h2 ^ c, 1597334677); }
+  const c = 48 + (n % 10);
+  h1 = Math.imul(h1 ^ c, 2654435761); h2 = Math.imul(h2 ^ c, 1597334677);
+  H[0] = Math.imul(h1, 2654435761); H[1] = Math.imul(h2, 1597334677);
 }
 function bytes(b: Uint8Array): void {
+  let h1 = H[0], h2 = H[1];
   for (const c of b) { h1 = Math.imul(h1 ^ c, 2654435761); h2 = Math.imul(h2 ^ c, 1597334677); }
+  H[0] = h1; H[1] = h2;
 }
 
-/** Start an item: the lanes' initial values, then its first token (its tag). */
-function begin(tag: string): void { h1 = 0xdeadbeef | 0; h2 = 0x41c6ce57; token(tag); }
+/** Start an item: the lanes' initial values, then its first token (its tag, one ASCII letter). */
+function begin(tag: string): void {
+  const c = tag.charCodeAt(0);
+  H[0] = Math.imul(Math.imul(0xdeadbeef ^ c, 2654435761), 2654435761); H[1] = Math.imul(Math.imul(0x41c6ce57 ^ c, 1597334677), 1597334677);
+}
 
 /** End an item: mix its lanes (cyrb53's finish, both lanes kept) and add them to the sum. */
 function end(): void {
-  let a = h1, b = h2;
+  let a = H[0], b = H[1];
   a = Math.imul(a ^ (a >>> 16), 2246822507); a ^= Math.imul(b ^ (b >>> 13), 3266489909);
   b = Math.imul(b ^ (b >>> 16), 2246822507); b ^= Math.imul(a ^ (a >>> 13), 3266489909);
-  s1 = (s1 + a) | 0; s2 = (s2 + b) | 0;
+  H[2] += a; H[3] += b;
 }
 
 /** A result's tokens: its kind, then its value (none for ok, INVALID, kernel, fault: fault kinds are not compared). */
 function result(r: Result): void {
   switch (r.kind) {
-    case 'pasid': token('pasid'); token(String(r.pasid)); return;
+    case 'pasid': token('pasid'); num(r.pasid); return;
     case 'errno': token('errno'); token(r.errno); return;
     case 'mm': token('mm'); token(r.mm); return;
     case 'ok': token('ok'); return;
@@ -70,16 +88,16 @@ const hex = (x: number): string => (x >>> 0).toString(16).padStart(8, '0');
  * Numbers are written in decimal without leading zeros.
  */
 export function observationDigest(obs: Observation): string {
-  s1 = 0; s2 = 0;
-  for (const b of obs.bonds) { begin('b'); token(b.dev); token(String(b.pasid)); token(b.mm); token(String(b.users)); end(); }
-  for (const a of obs.attaches) { begin('a'); token(a.dev); token(String(a.pasid)); end(); }
+  H[2] = 0; H[3] = 0;
+  for (const b of obs.bonds) { begin('b'); token(b.dev); num(b.pasid); token(b.mm); num(b.users); end(); }
+  for (const a of obs.attaches) { begin('a'); token(a.dev); num(a.pasid); end(); }
   for (const m of obs.mms) {
-    begin('m'); token(m.mm); token(m.state); token(m.pasid === null ? 'null' : String(m.pasid)); token(m.global === null ? 'null' : String(m.global)); end();
-    for (const d of m.domains) { begin('d'); token(m.mm); token(d.iommu); token(String(d.users)); end(); }
+    begin('m'); token(m.mm); token(m.state); if (m.pasid === null) token('null'); else num(m.pasid); token(m.global === null ? 'null' : m.global ? 'true' : 'false'); end();
+    for (const d of m.domains) { begin('d'); token(m.mm); token(d.iommu); num(d.users); end(); }
   }
-  for (const p of obs.globalPasids) { begin('g'); token(String(p)); end(); }
-  for (const d of obs.dma) { begin('p'); token(d.dev); token(String(d.pasid)); result(d.result); end(); }
-  return hex(s1) + hex(s2);
+  for (const p of obs.globalPasids) { begin('g'); num(p); end(); }
+  for (const d of obs.dma) { begin('p'); token(d.dev); num(d.pasid); result(d.result); end(); }
+  return hex(H[2]) + hex(H[3]);
 }
 
 /** Whether a string has the shape of a digest (16 lowercase hex digits). */
