@@ -78,18 +78,18 @@ interface Pending {
 
 interface Queued {
   readonly id: number; readonly body: Json; readonly entry: TranscriptEntry;
-  /** Whether the response must carry the fail_nth fields (calls, injected). */
+  /** Whether the response must carry the fail_nth fields (calls, injected): answered with `{result, info}`, else the result alone. */
   readonly tracked: boolean;
-  resolve(r: Result, info: FailNthInfo | null): void; reject(e: ProtocolError): void;
+  resolve(answer: unknown): void; reject(e: ProtocolError): void;
   /** An observe queued behind ops (batching only): how its answer is decoded and delivered instead. */
-  readonly observe?: { readonly probes: readonly DmaProbe[]; readonly digest: Sent; answered: boolean; resolve(o: Observation | null): void };
+  readonly observe?: { readonly probes: readonly DmaProbe[]; readonly digest: Sent; answered: boolean };
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const probeBody = (p: DmaProbe) => ({ dev: p.dev, pasid: p.pasid });
-const resultOnly = (result: Result): Result => result;
-const withInfo = (result: Result, info: FailNthInfo | null): { result: Result; info: FailNthInfo } => ({ result, info: info! });
+/** The transcript entry of a queued observe (never recorded: summaries only). */
+const OBSERVE_ENTRY: TranscriptEntry = { op: { op: 'dma', dev: '(observe)', pasid: 0 } };
 /** encodeOp's fields (the op as is, without absent members), written into the request body. */
 function encodeOpInto(body: Json, op: Op): void {
   for (const k in op) {
@@ -376,7 +376,7 @@ export class ExecAdapter implements SvaAdapter {
 
   /** One operation. Calls issued without awaiting are sent together as one batch line. */
   apply(op: Op): Promise<Result> {
-    return this.send(op, false, undefined, resultOnly);
+    return this.send(op, false, undefined);
   }
 
   /**
@@ -384,7 +384,7 @@ export class ExecAdapter implements SvaAdapter {
    * made, and, with `failNth` n, the n-th of them failed as out of memory if it was reached.
    */
   applyTracked(op: Op, failNth?: number): Promise<{ result: Result; info: FailNthInfo }> {
-    return this.send(op, true, failNth, withInfo);
+    return this.send(op, true, failNth);
   }
 
   /** The implementation tears everything down and says what it still holds (§11). */
@@ -395,29 +395,36 @@ export class ExecAdapter implements SvaAdapter {
       'leaks' in resp ? decodeLeaks(resp.leaks) : { ok: false, error: `leaks must answer "leaks", got ${quoteLine(JSON.stringify(resp))}` });
   }
 
+  /** Whether hello announced the op (a set of them, made once). */
+  private announced(op: OpName): boolean {
+    if (this.announcedOps === null || this.announcedFrom !== this.ops) { this.announcedOps = new Set(this.ops); this.announcedFrom = this.ops; }
+    return this.announcedOps.has(op);
+  }
+  private announcedOps: Set<OpName> | null = null;
+  private announcedFrom: readonly OpName[] | null = null;
+
   /** Whether ops go out in batch lines: asked for, and announced by the implementation (§8). */
   private get batching(): boolean { return this.opt.batch && (this.hello?.capabilities.batch ?? 0) >= 1; }
 
   /** The capabilities hello announced, with their versions. */
   get capabilities(): Readonly<Record<string, number>> { return this.hello?.capabilities ?? {}; }
 
-  private send<T>(op: Op, tracked: boolean, failNth: number | undefined, answer: (result: Result, info: FailNthInfo | null) => T): Promise<T> {
+  private send<T>(op: Op, tracked: boolean, failNth: number | undefined): Promise<T> {
     if (this.failure) return Promise.reject(new ProtocolError(this.failure));
     this.ensureRunning();
     // PROTOCOL.md §4: the runner never sends an op outside hello.ops. Callers filter first
     // (conform skips what is not announced); this refusal keeps the promise if one does not.
-    if (this.hello !== null && !this.ops.includes(op.op))
+    if (this.hello !== null && !this.announced(op.op))
       return Promise.reject(new Error(`runner bug: ${op.op} is not among the operations ${this.name} announced (${this.ops.join(', ')}); it was not sent`));
     const entry: TranscriptEntry = { op };
     this.transcript.push(entry);
     this.totals.opsSent++;
-    return new Promise<T>((resolveAnswer, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const id = this.nextId++;
       const body: Json = { id, type: 'op' };
       encodeOpInto(body, op);
       if (failNth !== undefined) body.fail_nth = failNth;
-      const resolve = (result: Result, info: FailNthInfo | null) => resolveAnswer(answer(result, info));
-      const q: Queued = { id, body, entry, tracked, resolve, reject };
+      const q: Queued = { id, body, entry, tracked, resolve: resolve as (answer: unknown) => void, reject };
       this.outbox.push(q);
       if (!this.batching || this.outbox.length >= this.opt.maxBatch) this.flush();
       else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
@@ -427,10 +434,9 @@ export class ExecAdapter implements SvaAdapter {
   private queueObserve(probes: readonly DmaProbe[], digest: Sent): Promise<Observation | null> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      const body: Json = { id, ...this.observeBody(probes, digest) };
-      const entry: TranscriptEntry = { op: { op: 'dma', dev: '(observe)', pasid: 0 } };   // never recorded: summaries only
+      const body = this.observeBody(probes, digest, id);
       const alone = this.outbox.length === 0;                            // nothing to join: go now, as a line of its own
-      this.outbox.push({ id, body, entry, tracked: false, resolve: () => {}, reject, observe: { probes, digest, answered: false, resolve } });
+      this.outbox.push({ id, body, entry: OBSERVE_ENTRY, tracked: false, resolve: resolve as (answer: unknown) => void, reject, observe: { probes, digest, answered: false } });
       if (alone || this.outbox.length >= this.opt.maxBatch) this.flush();
       else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
     });
@@ -481,11 +487,13 @@ export class ExecAdapter implements SvaAdapter {
    * `digest` (§12), which also lets the probes be left out when they are those of the last
    * observe sent since configure (most steps: the spec's probes change only with the PASIDs in use).
    */
-  private observeBody(probes: readonly DmaProbe[], sent: Sent): Json {
-    if (sent === null) { this.lastProbes = null; return { type: 'observe', probes: probes.map(probeBody) }; }
-    if (this.lastProbes !== null && sameProbes(this.lastProbes, probes)) return { type: 'observe', digest: sent.digest };
-    this.lastProbes = probes;
-    return { type: 'observe', probes: probes.map(probeBody), digest: sent.digest };
+  private observeBody(probes: readonly DmaProbe[], sent: Sent, id?: number): Json {
+    const body: Json = id === undefined ? { type: 'observe' } : { id, type: 'observe' };
+    if (sent === null) { this.lastProbes = null; body.probes = probes.map(probeBody); return body; }
+    if (this.lastProbes === null || !sameProbes(this.lastProbes, probes)) body.probes = probes.map(probeBody);
+    this.lastProbes = probes;                     // the same array next time, most steps: compared at once
+    body.digest = sent.digest;
+    return body;
   }
 
   /** Observes sent with an expected digest (§12), and how many were answered by that digest alone. */
@@ -579,13 +587,21 @@ export class ExecAdapter implements SvaAdapter {
       const what = (q: Queued): string => (q.observe ? 'observe' : formatOp(q.entry.op));
       const settle = (q: Queued, resp: unknown): ProtocolFailure | null => {
         if (!isObject(resp)) return this.failureFor('malformed_response', `a response must be an object, got ${quoteLine(JSON.stringify(resp))}`);
-        if (q.observe) {
+        const o = q.observe;
+        if (o) {
           if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (observe), got id ${JSON.stringify(resp.id)}`);
+          // The usual answer, the digest sent and nothing else (decodeObserveAnswer's first case), at no cost.
+          if (o.digest !== null && !o.digest.decoy && resp.digest === o.digest.digest && resp.observation === undefined && resp.error === undefined) {
+            this.digests.asked++; this.digests.matched++;
+            o.answered = true;
+            q.resolve(null);
+            return null;
+          }
           if ('error' in resp) return this.errorFailure(resp.error, `#${q.id} observe`);
-          const d = this.decodeObserve(resp, q.observe.probes, q.observe.digest);
+          const d = this.decodeObserve(resp, o.probes, o.digest);
           if (!d.ok) return this.failureFor('malformed_response', d.error);
-          q.observe.answered = true;
-          q.observe.resolve(d.value);
+          o.answered = true;
+          q.resolve(d.value);
           return null;
         }
         if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (${formatOp(q.entry.op)}), got id ${JSON.stringify(resp.id)}`);
@@ -601,7 +617,7 @@ export class ExecAdapter implements SvaAdapter {
         }
         q.entry.result = r.value;
         this.totals.opsAnswered++;
-        q.resolve(r.value, info);
+        q.resolve(q.tracked ? { result: r.value, info } : r.value);
         return null;
       };
       const rejectAll = (e: ProtocolError) => { for (const q of items) q.reject(e); };
