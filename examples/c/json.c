@@ -257,7 +257,6 @@ void buf_putn(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-void buf_put(struct buf *b, const char *s) { buf_putn(b, s, strlen(s)); }
 
 void buf_printf(struct buf *b, const char *fmt, ...)
 {

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 
@@ -33,8 +34,9 @@ int json_u32(const struct jv *obj, const char *key, uint32_t *out);
 
 /* A growable output buffer. */
 struct buf { char *p; size_t len, cap; };
-void buf_put(struct buf *b, const char *s);
 void buf_putn(struct buf *b, const char *s, size_t n);
+/* Inline, so that the length of a literal is known at compile time. */
+static inline void buf_put(struct buf *b, const char *s) { buf_putn(b, s, strlen(s)); }
 void buf_printf(struct buf *b, const char *fmt, ...);
 /* An unsigned integer in decimal (what buf_printf("%llu") writes, without its cost). */
 void buf_uint(struct buf *b, uint64_t v);
