@@ -217,6 +217,8 @@ export class ExecAdapter implements SvaAdapter {
   private exit: { code: number | null; signal: string | null; byRunner?: boolean } | null = null;
   private killedByRunner = false;
   private shuttingDown = false;
+  /** close() was called: no fresh process replaces a broken one any more. */
+  private closing = false;
   private gone = false;
   private closed: Promise<void> | null = null;
   private resolveClosed: (() => void) | null = null;
@@ -318,6 +320,7 @@ export class ExecAdapter implements SvaAdapter {
    * answers as the first did.
    */
   private replace(): void {
+    if (this.closing) return;
     this.kill();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -508,6 +511,7 @@ export class ExecAdapter implements SvaAdapter {
   /** Shut the child down (shutdown, then EOF, then SIGKILL); never throws. */
   async close(): Promise<void> {
     if (this.child === null) return;
+    this.closing = true;
     if (this.failure === null && this.exit === null) {
       this.flush();
       this.shuttingDown = true;
