@@ -744,7 +744,7 @@ export class ExecAdapter implements SvaAdapter {
     if (f) { this.fail(f); this.kill(); return; }
     this.pending.shift();
     this.arm();
-    if (this.pending.length === 0 && this.surplus && !this.shuttingDown) this.release();
+    if (this.pending.length === 0 && this.surplus && this.held !== null) this.release();
   }
 
   private errorFailure(err: unknown, what: string): ProtocolFailure {
