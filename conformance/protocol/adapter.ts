@@ -88,6 +88,8 @@ interface Queued {
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const probeBody = (p: DmaProbe) => ({ dev: p.dev, pasid: p.pasid });
+/** Unwritten lines longer than this together are written at once (a batch line of 128 requests is about 8 KiB). */
+const WRITE_AT = 4096;
 /** The transcript entry of a queued observe (never recorded: summaries only). */
 const OBSERVE_ENTRY: TranscriptEntry = { op: { op: 'dma', dev: '(observe)', pasid: 0 } };
 /** encodeOp's fields (the op as is, without absent members), written into the request body. */
@@ -184,7 +186,16 @@ export class ExecAdapter implements SvaAdapter {
   private failure: ProtocolFailure | null = null;
   private readonly pending: Pending[] = [];
   private outbox: Queued[] = [];
-  private flushScheduled = false;
+  /**
+   * Lines not yet written, and their length: what one synchronous stretch of the runner sends
+   * (a configure, the observe after it, a run's first batch) goes out in one write, at the
+   * microtask that follows it (drain), or at once past WRITE_AT characters, so a long run sent
+   * ahead reaches the implementation line by line while the runner issues the rest.
+   */
+  private unwritten: string[] = [];
+  private unwrittenLen = 0;
+  private drainScheduled = false;
+  private readonly drain = (): void => { this.drainScheduled = false; this.flush(); this.writeOut(); };
   private timer: NodeJS.Timeout | null = null;
   private nextId = 0;
   /** Stdout not yet framed: chunks of the current line (no newline in any of them), and their length. */
@@ -328,6 +339,7 @@ export class ExecAdapter implements SvaAdapter {
     this.exit = null; this.killedByRunner = false; this.gone = false; this.shuttingDown = false;
     this.stdoutParts = []; this.stdoutLen = 0; this.stderr = ''; this.stderrDropped = false;
     this.lastProbes = null;
+    this.unwritten = []; this.unwrittenLen = 0;     // lines for the process replaced
     this.held ??= { pendings: [], lines: [] };
     this.totals.restarts++;
     const first = this.hello;
@@ -430,7 +442,7 @@ export class ExecAdapter implements SvaAdapter {
       const q: Queued = { id, body, entry, tracked, resolve: resolve as (answer: unknown) => void, reject };
       this.outbox.push(q);
       if (!this.batching || this.outbox.length >= this.opt.maxBatch) this.flush();
-      else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
+      else this.scheduleDrain();
     });
   }
 
@@ -441,7 +453,7 @@ export class ExecAdapter implements SvaAdapter {
       const alone = this.outbox.length === 0;                            // nothing to join: go now, as a line of its own
       this.outbox.push({ id, body, entry: OBSERVE_ENTRY, tracked: false, resolve: resolve as (answer: unknown) => void, reject, observe: { probes, digest, answered: false } });
       if (alone || this.outbox.length >= this.opt.maxBatch) this.flush();
-      else if (!this.flushScheduled) { this.flushScheduled = true; setImmediate(() => this.flush()); }
+      else this.scheduleDrain();
     });
   }
 
@@ -524,6 +536,7 @@ export class ExecAdapter implements SvaAdapter {
       if (this.surplus && this.failure !== null) { this.failure = null; this.brokeAhead = false; }
     }
     this.shuttingDown = true;
+    this.writeOut();
     this.child.stdin.end();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref());
     await Promise.race([this.closed, grace]);
@@ -583,8 +596,13 @@ export class ExecAdapter implements SvaAdapter {
   }
 
   /** Send the queued operations: one op line, or one batch line. */
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    queueMicrotask(this.drain);
+  }
+
   private flush(): void {
-    this.flushScheduled = false;
     while (this.outbox.length > 0 && this.failure === null) {
       const items = this.outbox.slice(0, this.batching ? this.opt.maxBatch : 1);
       this.outbox = this.outbox.slice(items.length);
@@ -686,8 +704,18 @@ export class ExecAdapter implements SvaAdapter {
   }
 
   private writeLine(line: string): void {
+    this.unwritten.push(line);
+    this.unwrittenLen += line.length + 1;
+    if (this.unwrittenLen >= WRITE_AT) this.writeOut();
+    else this.scheduleDrain();
+  }
+
+  private writeOut(): void {
+    if (this.unwritten.length === 0) return;
+    const text = this.unwritten.length === 1 ? `${this.unwritten[0]}\n` : `${this.unwritten.join('\n')}\n`;
+    this.unwritten = []; this.unwrittenLen = 0;
     const stdin = this.child?.stdin;
-    if (stdin && stdin.writable) stdin.write(`${line}\n`);
+    if (stdin && stdin.writable) stdin.write(text);
   }
 
   /**
