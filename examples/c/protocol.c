@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
+#undef R_OK          /* access()'s, not needed here: protocol.h names a result kind R_OK */
 #include "protocol.h"
 
 struct result proto_res(enum rkind k, uint32_t pasid, const char *s)
@@ -260,15 +262,58 @@ static int request(struct buf *o, const struct jv *req, int inner, proto_handler
 	return 0;
 }
 
+/*
+ * Request lines from stdin, read in large pieces: the runner writes several lines at once
+ * (configure, an observe, a batch), and whether a whole next line is already here decides
+ * whether to flush before reading it (PROTOCOL.md §2: flush at least before blocking on stdin).
+ */
+static struct { char *p; size_t len, cap, pos; } in;
+
+/* The next line (without its newline, NUL-terminated, valid until the next call); NULL at end of input. */
+static char *next_line(size_t *n)
+{
+	for (;;) {
+		char *nl = memchr(in.p + in.pos, '\n', in.len - in.pos);
+		if (nl) {
+			char *line = in.p + in.pos;
+			*nl = '\0';
+			*n = (size_t)(nl - line);
+			in.pos = (size_t)(nl - in.p) + 1;
+			return line;
+		}
+		if (in.pos > 0) { memmove(in.p, in.p + in.pos, in.len - in.pos); in.len -= in.pos; in.pos = 0; }
+		if (in.cap - in.len < 65536) {
+			in.cap = in.cap ? 2 * in.cap : 131072;
+			in.p = realloc(in.p, in.cap);
+			if (!in.p) { fputs("out of memory\n", stderr); exit(70); }
+		}
+		ssize_t r = read(0, in.p + in.len, in.cap - in.len - 1);
+		if (r < 0) continue;
+		if (r == 0) {
+			if (in.len == 0) return NULL;
+			in.p[in.len] = '\0';               /* a last line without its newline */
+			*n = in.len;
+			in.len = 0;
+			return in.p;
+		}
+		in.len += (size_t)r;
+	}
+}
+
+/* Whether the next line is already read: no need to flush before it. */
+static int line_waiting(void)
+{
+	return memchr(in.p + in.pos, '\n', in.len - in.pos) != NULL;
+}
+
 void proto_serve(proto_handler handle)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char *line;
+	size_t n;
 	struct buf out = { 0 };
 	int done = 0;
 
-	while (!done && (n = getline(&line, &cap, stdin)) > 0) {
+	while (!done && (line = next_line(&n)) != NULL) {
 		const char *err = NULL;
 		size_t at = 0;
 		struct jv *req;
@@ -276,7 +321,7 @@ void proto_serve(proto_handler handle)
 		if (n == 0) continue;
 		out.len = 0;
 		json_reset();
-		req = json_parse(line, (size_t)n, &err, &at);
+		req = json_parse(line, n, &err, &at);
 		if (!req) {
 			char msg[128];
 			snprintf(msg, sizeof(msg), "bad JSON at byte %zu: %s", at, err);
@@ -286,9 +331,10 @@ void proto_serve(proto_handler handle)
 		}
 		buf_put(&out, "\n");
 		fwrite(out.p, 1, out.len, stdout);
-		fflush(stdout);
+		if (done || !line_waiting()) fflush(stdout);
 	}
+	fflush(stdout);
 	json_reset();
-	free(line);
+	free(in.p);
 	free(out.p);
 }
