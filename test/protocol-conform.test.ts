@@ -122,6 +122,7 @@ suite('svacheck conform', () => {
     [['--impl', 'builtin', '--runs', '-1'], /--runs must be an integer in 0\.\.1000000/],
     [['--impl', 'builtin', '--config', 'no-such.yaml'], /--config: .*no-such.yaml: cannot read/],
     [['--impl', 'builtin', '--litmus', 'no/such/dir'], /--litmus: no such file or directory: no\/such\/dir/],
+    [['--impl', 'builtin', '--pipeline', '--no-pipeline'], /--pipeline and --no-pipeline contradict each other/],
   ];
   for (const [args, message] of usage) {
     it(`usage error: ${args.join(' ') || '(no arguments)'} → exit 2`, async () => {
