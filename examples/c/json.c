@@ -72,10 +72,22 @@ static size_t utf8(char *o, unsigned cp)
 static const char *string(struct parser *p)
 {
 	size_t start = ++p->i, n = 0;
+	int plain = 1;                 /* no escape, no control character: copied as it is */
 	char *out;
-	while (p->i < p->len && p->s[p->i] != '"') { if (p->s[p->i] == '\\') p->i++; p->i++; }
+	while (p->i < p->len && p->s[p->i] != '"') {
+		unsigned char c = (unsigned char)p->s[p->i];
+		if (c == '\\') { plain = 0; p->i++; }
+		else if (c < 0x20) plain = 0;
+		p->i++;
+	}
 	if (p->i >= p->len) { fail(p, "unterminated string"); return NULL; }
 	out = amalloc(p->i - start + 1);
+	if (plain) {
+		memcpy(out, p->s + start, p->i - start);
+		out[p->i - start] = '\0';
+		p->i++;
+		return out;
+	}
 	for (size_t k = start; k < p->i; k++) {
 		char c = p->s[k];
 		if ((unsigned char)c < 0x20) { fail(p, "control character in string"); return NULL; }
@@ -243,7 +255,7 @@ int json_u32(const struct jv *obj, const char *key, uint32_t *out)
 }
 
 /* ---- writer ---- */
-void buf_putn(struct buf *b, const char *s, size_t n)
+void buf_putn_grow(struct buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;

@@ -34,7 +34,15 @@ int json_u32(const struct jv *obj, const char *key, uint32_t *out);
 
 /* A growable output buffer. */
 struct buf { char *p; size_t len, cap; };
-void buf_putn(struct buf *b, const char *s, size_t n);
+void buf_putn_grow(struct buf *b, const char *s, size_t n);
+/* Inline, as most pieces are a few bytes into a buffer with room: one copy, no call. */
+static inline void buf_putn(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) { buf_putn_grow(b, s, n); return; }
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
 /* Inline, so that the length of a literal is known at compile time. */
 static inline void buf_put(struct buf *b, const char *s) { buf_putn(b, s, strlen(s)); }
 void buf_printf(struct buf *b, const char *fmt, ...);

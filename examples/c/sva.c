@@ -351,13 +351,13 @@ static struct result dma(int d, uint32_t pasid)
 
 static int find_dev(const char *name)
 {
-	for (int i = 0; name && i < S.ndev; i++) if (!strcmp(S.dev[i].name, name)) return i;
+	for (int i = 0; name && i < S.ndev; i++) if (S.dev[i].name[0] == name[0] && !strcmp(S.dev[i].name, name)) return i;
 	return -1;
 }
 
 static int find_mm(const char *name)
 {
-	for (int i = 0; name && i < S.nmm; i++) if (!strcmp(S.mm[i].name, name)) return i;
+	for (int i = 0; name && i < S.nmm; i++) if (S.mm[i].name[0] == name[0] && !strcmp(S.mm[i].name, name)) return i;
 	return -1;
 }
 
@@ -489,10 +489,11 @@ static void observe(struct buf *o, const struct jv *probes)
 	buf_put(o, "],\"dma\":[");
 	for (size_t i = 0; probes && probes->t == J_ARR && i < probes->n; i++) {
 		const struct jv *p = probes->items[i];
+		const char *dev = json_str(p, "dev");
 		uint32_t pasid = 0;
-		int d = find_dev(json_str(p, "dev"));
+		int d = find_dev(dev);
 		if (i) buf_put(o, ",");
-		buf_put(o, "{\"dev\":"); buf_str(o, json_str(p, "dev") ? json_str(p, "dev") : "?");
+		buf_put(o, "{\"dev\":"); buf_str(o, dev ? dev : "?");
 		if (d < 0 || json_u32(p, "pasid", &pasid)) { buf_put(o, ",\"pasid\":null,\"result\":null}"); continue; }
 		buf_put(o, ",\"pasid\":"); buf_uint(o, pasid); buf_put(o, ",\"result\":");
 		proto_put_result(o, dma(d, pasid));
