@@ -169,7 +169,9 @@ export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?
  * come from an op beyond an earlier failing step, or have cost the answers of that step: the
  * same commands run again one op at a time on a fresh process, and that run's verdict stands
  * (its commands are the ones marked as run: those of the first run, up to its crash, and no
- * more). `stats.checked` counts the run whose verdict stands.
+ * more). Should that run pass, the run is sent ahead once more, to that fresh process: a crash
+ * then is the verdict, said so (the program breaks on batch lines). `stats.checked` counts the
+ * run whose verdict stands.
  */
 export function conformanceProperty(adapter: SvaAdapter, variant: Target, stats: { checked: number } = { checked: 0 },
   options: { pipeline?: boolean } & LockstepOptions = {}) {
@@ -193,8 +195,17 @@ export function conformanceProperty(adapter: SvaAdapter, variant: Target, stats:
   return async ([setup, cmds]: Scenario): Promise<void> => {
     if (!pipelined) return run(setup, cmds, false);
     try { await run(setup, cmds, true); } catch (e) {
-      if (e instanceof ConformanceFailure && e.failure.check === 'crash' && replaceable(adapter)) return run(setup, cmds, false);
-      throw e;
+      if (!(e instanceof ConformanceFailure && e.failure.check === 'crash' && replaceable(adapter))) throw e;
+      await run(setup, cmds, false);                                     // its verdict stands when it fails
+      // One op at a time the same run passes. Sent ahead again, now to the fresh process that
+      // run started: a crash there is this run's (its batch lines broke the program), and is
+      // its verdict, said so; a pass means the first crash came from what the old process had
+      // been through (ops sent beyond an earlier run's failing step, or its history).
+      try { await run(setup, cmds, true); } catch (again) {
+        if (!(again instanceof ConformanceFailure && again.failure.check === 'crash')) throw again;
+        const f = again.failure, also = 'with its requests sent ahead in batch lines, on a fresh process; one op at a time (--no-pipeline) the same run passes';
+        throw new ConformanceFailure({ ...f, message: `${f.message} (${also})`, detail: `${f.detail ?? f.message} (${also})` });
+      }
     }
   };
 }

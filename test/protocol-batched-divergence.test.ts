@@ -123,3 +123,23 @@ suite('a program that dies after answering everything sent before an op beyond i
     } finally { await ahead.close(); await single.close(); }
   }, 60_000);
 });
+
+suite('a program that crashes only on requests sent ahead (conformance/protocol/fixtures/batch-crash.mjs)', () => {
+  it('fails the run with that crash, said so, where one op per line passes: never a pass', async () => {
+    expect(build, build.ok ? '' : build.reason).toMatchObject({ ok: true });
+    const open = async () => {
+      const o = await openExecAdapter('exec:node conformance/protocol/fixtures/batch-crash.mjs 4');
+      if (!o.ok) throw new Error(`cannot start the fixture: ${o.usage ?? o.failure?.detail}`);
+      return o.adapter;
+    };
+    const ahead = await open(), single = await open();
+    try {
+      const sent = await checkAdapter(ahead, { variant: 'v2', setup: PROTOCOL_TEST_SETUP, seed: SEED, runs: 20 });
+      const one = await checkAdapter(single, { variant: 'v2', setup: PROTOCOL_TEST_SETUP, seed: SEED, runs: 20, pipeline: false });
+      expect(one.ok, one.failure?.message).toBe(true);
+      expect(sent.ok).toBe(false);
+      expect(sent.failure?.check).toBe('crash');
+      expect(sent.failure?.message).toMatch(/requests sent ahead in batch lines, on a fresh process; one op at a time \(--no-pipeline\) the same run passes/);
+    } finally { await ahead.close(); await single.close(); }
+  }, 120_000);
+});
