@@ -65,14 +65,61 @@ export function interestingPasids(setup: Setup): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-const pasidArb = (setup: Setup): fc.Arbitrary<number> =>
-  fc.oneof(
-    { weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) },
-    { weight: 2, arbitrary: fc.constantFrom(...interestingPasids(setup)) },
-  );
+/**
+ * A finite weighted choice: `values[i]` is drawn with probability `weights[i] / total`.
+ * Operations are drawn from these, one integer per operation (kind, below), instead of from
+ * fast-check records and oneofs over per-field arbitraries, which cost several times more per
+ * operation: generating the operations was the larger part of the property loop's time.
+ */
+interface Choice<T> { readonly values: readonly T[]; readonly weights: readonly number[]; readonly total: number }
+
+const uniform = <T>(values: readonly T[]): Choice<T> => ({ values, weights: values.map(() => 1), total: values.length });
+
+/** Part i with probability w_i / sum(w), then one of its values by the part's own weights (as fc.oneof over weighted arbitraries). */
+function mix<T>(...parts: readonly (readonly [number, Choice<T>])[]): Choice<T> {
+  const product = parts.reduce((p, [, c]) => p * c.total, 1);
+  const values: T[] = [], weights: number[] = [];
+  for (const [w, c] of parts) {
+    const scale = w * (product / c.total);
+    c.values.forEach((v, i) => { values.push(v); weights.push(c.weights[i] * scale); });
+  }
+  return { values, weights, total: weights.reduce((a, b) => a + b, 0) };
+}
+
+/** The value that digit (0 <= digit < total) stands for. */
+function pick<T>(c: Choice<T>, digit: number): T {
+  let i = 0;
+  while (digit >= c.weights[i]) digit -= c.weights[i++];
+  return c.values[i];
+}
+
+type ValuesOf<C extends readonly Choice<unknown>[]> = { -readonly [K in keyof C]: C[K] extends Choice<infer T> ? T : never };
+
+/**
+ * Operations whose fields are drawn from `fields`: one unbiased integer in [0, product of the
+ * totals), read as a mixed-radix number with the first field as its most significant digit.
+ * Each field is drawn by its weights, independently of the others, as a record of weighted
+ * arbitraries would draw it. fast-check shrinks the integer towards 0: the fields towards
+ * their first values, the first field first.
+ */
+function kind<const C extends readonly Choice<unknown>[]>(fields: C, make: (...values: ValuesOf<C>) => Op): fc.Arbitrary<Op> {
+  const size = fields.reduce((p, c) => p * c.total, 1);
+  return fc.noBias(fc.integer({ min: 0, max: size - 1 })).map((n) => {
+    const values = new Array<unknown>(fields.length);
+    for (let i = fields.length - 1; i >= 0; i--) {
+      const total = fields[i].total;
+      values[i] = pick(fields[i], n % total);
+      n = (n - (n % total)) / total;
+    }
+    return make(...(values as ValuesOf<C>));
+  });
+}
+
+/** PASIDs worth trying: 0..4 (weight 6), the setup's interesting ones (weight 2). */
+const pasidChoice = (setup: Setup): Choice<number> => mix([6, uniform([0, 1, 2, 3, 4])], [2, uniform(interestingPasids(setup))]);
 
 /** Small PASIDs: where alloc_global's lowest-first ids, attaches and local binds meet. */
-const smallPasid = fc.integer({ min: 1, max: 3 });
+const SMALL_PASIDS = uniform([1, 2, 3]);
 
 /**
  * A random operation among `ops` (the variant's) over the setup's names, weighted so that a sequence of
@@ -80,39 +127,38 @@ const smallPasid = fc.integer({ min: 1, max: 3 });
  * exits late enough for the mm to have bonds.
  */
 export function opArb(setup: Setup, ops: readonly OpName[]): fc.Arbitrary<Op> {
-  const dev = fc.constantFrom(...setup.devices.map((d) => d.name));
+  const dev = uniform(setup.devices.map((d) => d.name));
   // iommu_alloc_global_pasid on a device behind no IOMMU oopses (C6): never generated.
-  const pasidDev = fc.constantFrom(...setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
-  const mm = fc.constantFrom(...setup.mms);
-  const handle = fc.constantFrom(...HANDLE_NAMES);
-  const pasid = pasidArb(setup);
-  const w = (weight: number, arbitrary: fc.Arbitrary<Op>) => ({ weight, arbitrary });
+  const pasidDev = uniform(setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
+  const mm = uniform(setup.mms);
+  const handle = uniform(HANDLE_NAMES);
+  const pasid = pasidChoice(setup);
   const kinds: { weight: number; arbitrary: fc.Arbitrary<Op> }[] = [];
-  const offer = (op: OpName, weight: number, arbitrary: fc.Arbitrary<Op>) => { if (ops.includes(op)) kinds.push(w(weight, arbitrary)); };
-  offer('bind', 4, fc.record({ dev, mm, as: handle }).map((o): Op => ({ op: 'bind', dev: o.dev, mm: o.mm, as: o.as })));
-  offer('unbind', 4, handle.map((h): Op => ({ op: 'unbind', handle: h })));
-  offer('get_pasid', 1, handle.map((h): Op => ({ op: 'get_pasid', handle: h })));
-  offer('enqcmd_pasid', 1, mm.map((m): Op => ({ op: 'enqcmd_pasid', mm: m })));
-  offer('alloc_global', 2, pasidDev.map((d): Op => ({ op: 'alloc_global', dev: d })));
+  const offer = (op: OpName, weight: number, arbitrary: () => fc.Arbitrary<Op>) => { if (ops.includes(op)) kinds.push({ weight, arbitrary: arbitrary() }); };
+  offer('bind', 4, () => kind([dev, mm, handle], (dev, mm, as) => ({ op: 'bind', dev, mm, as })));
+  offer('unbind', 4, () => kind([handle], (handle) => ({ op: 'unbind', handle })));
+  offer('get_pasid', 1, () => kind([handle], (handle) => ({ op: 'get_pasid', handle })));
+  offer('enqcmd_pasid', 1, () => kind([mm], (mm) => ({ op: 'enqcmd_pasid', mm })));
+  offer('alloc_global', 2, () => kind([pasidDev], (dev) => ({ op: 'alloc_global', dev })));
   // free_global only runs for an id alloc_global returned (C3): lowest-first ids are small.
-  offer('free_global', 2, fc.oneof({ weight: 4, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }).map((p): Op => ({ op: 'free_global', pasid: p })));
-  offer('attach_pasid', 2, fc.record({ dev, pasid: fc.oneof({ weight: 2, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }), handle: fc.boolean() })
-    .map((o): Op => ({ op: 'attach_pasid', dev: o.dev, pasid: o.pasid, ...(o.handle ? { handle: true } : {}) })));
+  offer('free_global', 2, () => kind([mix([4, SMALL_PASIDS], [1, pasid])], (pasid) => ({ op: 'free_global', pasid })));
+  offer('attach_pasid', 2, () => kind([dev, mix([2, SMALL_PASIDS], [1, pasid]), uniform([false, true])],
+    (dev, pasid, handle) => ({ op: 'attach_pasid', dev, pasid, ...(handle ? { handle: true } : {}) })));
   // detach_pasid only runs where a non-SVA attach sits (C4).
-  offer('detach_pasid', 2, fc.record({ dev, pasid: fc.oneof({ weight: 4, arbitrary: smallPasid }, { weight: 1, arbitrary: pasid }) }).map((o): Op => ({ op: 'detach_pasid', ...o })));
-  offer('mm_exit', 1, mm.map((m): Op => ({ op: 'mm_exit', mm: m })));
-  offer('dma', 1, fc.record({ dev, pasid }).map((o): Op => ({ op: 'dma', ...o })));
-  offer('bind_pasid', 4, fc.record({ dev, mm, pasid, as: handle }).map((o): Op => ({ op: 'bind_pasid', dev: o.dev, mm: o.mm, pasid: o.pasid, as: o.as })));
+  offer('detach_pasid', 2, () => kind([dev, mix([4, SMALL_PASIDS], [1, pasid])], (dev, pasid) => ({ op: 'detach_pasid', dev, pasid })));
+  offer('mm_exit', 1, () => kind([mm], (mm) => ({ op: 'mm_exit', mm })));
+  offer('dma', 1, () => kind([dev, pasid], (dev, pasid) => ({ op: 'dma', dev, pasid })));
+  offer('bind_pasid', 4, () => kind([dev, mm, pasid, handle], (dev, mm, pasid, as) => ({ op: 'bind_pasid', dev, mm, pasid, as })));
   // The earlier designs' own operations: sva-2018's private binds and mm_exit callbacks returning,
   // ioasid-2020's set operations where the setup declares sets.
-  offer('bind_private', 2, fc.record({ dev, mm, as: handle }).map((o): Op => ({ op: 'bind_private', dev: o.dev, mm: o.mm, as: o.as })));
-  offer('mm_exit_done', 3, handle.map((h): Op => ({ op: 'mm_exit_done', handle: h })));
+  offer('bind_private', 2, () => kind([dev, mm, handle], (dev, mm, as) => ({ op: 'bind_private', dev, mm, as })));
+  offer('mm_exit_done', 3, () => kind([handle], (handle) => ({ op: 'mm_exit_done', handle })));
   const sets = setup.ioasid?.sets?.map((s) => s.name) ?? [];
   if (sets.length > 0) {
-    const set = fc.constantFrom(...sets);
-    offer('ioasid_alloc', 2, fc.record({ set, dev: pasidDev }).map((o): Op => ({ op: 'ioasid_alloc', set: o.set, dev: o.dev })));
-    offer('ioasid_free_set', 1, set.map((s): Op => ({ op: 'ioasid_free_set', set: s })));
-    offer('ioasid_adjust_set', 1, fc.record({ set, quota: fc.integer({ min: 0, max: 4 }) }).map((o): Op => ({ op: 'ioasid_adjust_set', set: o.set, quota: o.quota })));
+    const set = uniform(sets);
+    offer('ioasid_alloc', 2, () => kind([set, pasidDev], (set, dev) => ({ op: 'ioasid_alloc', set, dev })));
+    offer('ioasid_free_set', 1, () => kind([set], (set) => ({ op: 'ioasid_free_set', set })));
+    offer('ioasid_adjust_set', 1, () => kind([set, uniform([0, 1, 2, 3, 4])], (set, quota) => ({ op: 'ioasid_adjust_set', set, quota })));
   }
   if (kinds.length === 0) throw new Error(`no operation left to generate (asked: ${ops.join(', ') || 'none'})`);
   return fc.oneof(...kinds);
