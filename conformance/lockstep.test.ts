@@ -11,7 +11,7 @@ import { SpecDriver, VARIANT_BY_NAME, defaultProbes, observeSpec, pasidsInUse } 
 import { formatOp, SEED_SETUP, type DmaProbe, type Observation, type Op, type Result, type SvaAdapter } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 import { checkAdapter, scenarioArb, scenarioOps } from './check.ts';
-import { runTrace, servesBatches, servesDigest } from './lockstep.ts';
+import { ProbeCache, runTrace, servesBatches, servesDigest } from './lockstep.ts';
 import { observationDigest } from './protocol/digest.ts';
 import { checkInvariants } from '../spec/index.ts';
 import { workload } from '../bench/conformance.bench.ts';
@@ -135,6 +135,16 @@ describe('what the fast paths rely on', () => {
       driver.apply(op);
       if (driver.state === before) expect(JSON.stringify(driver.observe(probes))).toBe(seen);
       expect(JSON.stringify(observeSpec(VARIANT_BY_NAME.v2, driver.cfg, before, probes))).toBe(seen);   // nor was the old one edited
+    }
+  });
+
+  test.prop([scenarioArb('upstream', { maxSteps: 40 })], { numRuns: 40 })('the probes cached per set of PASIDs in use are defaultProbes of every state', (scenario) => {
+    const driver = new SpecDriver(scenario[0], VARIANT_BY_NAME.upstream);
+    const cache = new ProbeCache(driver.cfg);
+    for (const op of scenarioOps(scenario)) {
+      if (driver.breach(op) !== null) continue;
+      driver.apply(op);
+      expect(cache.of(driver.state)).toEqual(defaultProbes(driver.cfg, pasidsInUse(driver.state)));
     }
   });
 

@@ -83,11 +83,28 @@ interface SpecView {
   digest: string | null;
 }
 
+/**
+ * defaultProbes of a run's states, computed once per set of PASIDs in use: the probes depend
+ * on nothing else (the setup is the run's), and most steps leave that set as it was.
+ */
+export class ProbeCache {
+  private readonly bySet = new Map<string, readonly DmaProbe[]>();
+  constructor(private readonly cfg: SpecDriver['cfg']) {}
+  of(state: State): readonly DmaProbe[] {
+    const used = pasidsInUse(state).sort((a, b) => a - b);
+    let key = '';
+    for (let i = 0; i < used.length; i++) if (i === 0 || used[i] !== used[i - 1]) key += `${used[i]},`;
+    let probes = this.bySet.get(key);
+    if (probes === undefined) this.bySet.set(key, probes = defaultProbes(this.cfg, used));
+    return probes;
+  }
+}
+
 /** The spec's view of the driver's state: `previous` again if the state is the same object. */
-function viewOf(driver: SpecDriver, previous: SpecView | null): SpecView {
+function viewOf(driver: SpecDriver, previous: SpecView | null, probeCache: ProbeCache): SpecView {
   const state = driver.state;
   if (previous?.state === state) return previous;
-  const probes = defaultProbes(driver.cfg, pasidsInUse(state));
+  const probes = probeCache.of(state);
   return { state, probes, obs: driver.observe(probes), digest: null };
 }
 const digestOf = (view: SpecView): string => (view.digest ??= observationDigest(view.obs));
@@ -160,9 +177,11 @@ export class Lockstep {
   private nextIssued = 0;
   /** The adapter, when the digest capability is used (LockstepOptions.digest). */
   private readonly digests: (SvaAdapter & DigestObserver) | null;
+  private readonly probes: ProbeCache;
 
   constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target, options: LockstepOptions = {}) {
     this.driver = new SpecDriver(setup, specOf(variant));
+    this.probes = new ProbeCache(this.driver.cfg);
     this.digests = options.digest !== false && servesDigest(adapter) ? adapter : null;
   }
 
@@ -214,7 +233,7 @@ export class Lockstep {
     for (const op of ops) {
       if (ahead.breach(op) !== null) continue;
       ahead.apply(op);
-      const view = this.aheadView = viewOf(ahead, this.aheadView);
+      const view = this.aheadView = viewOf(ahead, this.aheadView, this.probes);
       let result: Promise<unknown>, observation: Promise<Observation | null>;
       try { result = Promise.resolve(this.adapter.apply(op)); } catch (e) { result = Promise.reject(e); }
       try { observation = Promise.resolve(this.observeFor(view)); } catch (e) { observation = Promise.reject(e); }
@@ -266,7 +285,7 @@ export class Lockstep {
    * rebuilt only when a step changed the state (lockstep.test.ts holds the spec to that).
    */
   private specView(): SpecView {
-    return this.view = viewOf(this.driver, this.view);
+    return this.view = viewOf(this.driver, this.view, this.probes);
   }
 
   private checkState(n: number, op: Op | null, pending: Issued | null = null): StepFailure | null | Promise<StepFailure | null> {
