@@ -4,11 +4,17 @@
  *
  * Representation: a hierarchical bitmap of 32-bit words. Level 0 has one bit per id (1 = held);
  * a bit of level k+1 is set exactly when the corresponding 32-bit word of level k is full.
- * The top level is a single word. For 2^20 ids that is 32768 + 1024 + 32 + 1 words (~135 KiB).
+ * The top level is a single word. For 2^20 ids that is at most 32768 + 1024 + 32 + 1 words (~135 KiB).
  *
  * Finding the lowest free id walks down from the top word, taking the lowest clear bit at each
  * level: O(levels) = O(log32 n), 4 steps for a 20-bit space, independent of how many ids are
  * held. Set/clear walk up at most the same number of levels.
+ *
+ * A level's words are allocated as ids are set, not up front: a word past the end of its array
+ * reads as 0 (all free). A fresh 2^20-id space then costs a few words, not 128 KiB zeroed per
+ * IommuSvaCore: the conformance loop configures one per random sequence, and that allocation
+ * was the largest single cost of a sequence. The lowest ids are the ones handed out, so the
+ * arrays stay small.
  */
 
 const WORD = 32;
@@ -26,6 +32,8 @@ const FULL = 0xffffffff;
 export class Ida {
   /** levels[0]: one bit per id; levels[k+1]: one bit per word of levels[k], set = word full. */
   private readonly levels: Uint32Array[] = [];
+  /** The number of words each level has in all (levels[k].length grows up to it). */
+  private readonly words: number[] = [];
   private held = 0;
   private readonly reserved: ReadonlySet<number>;
 
@@ -38,12 +46,13 @@ export class Ida {
     let n = size;
     do {
       const words = Math.ceil(n / WORD);
-      this.levels.push(new Uint32Array(words));
+      this.levels.push(new Uint32Array(Math.min(words, WORD)));
+      this.words.push(words);
       n = words;
     } while (n > 1);
     // Ids past `size` in the last level-0 word (and the matching padding higher up) are marked
     // held so the "lowest clear bit" walk can never land on them.
-    for (let id = size; id < this.levels[0].length * WORD; id++) this.setBit(id);
+    for (let id = size; id < this.words[0] * WORD; id++) this.setBit(id);
     this.reserved = new Set(reserved);
     for (const id of this.reserved) this.setBit(id);
   }
@@ -54,7 +63,7 @@ export class Ida {
   /** Whether `id` is handed out (reserved ids are not). */
   has(id: number): boolean {
     if (!Number.isInteger(id) || id < 0 || id >= this.size || this.reserved.has(id)) return false;
-    return (this.levels[0][id >>> 5] >>> (id & 31) & 1) === 1;
+    return (this.word(0, id >>> 5) >>> (id & 31) & 1) === 1;
   }
 
   /**
@@ -111,7 +120,7 @@ export class Ida {
   private lowestFree(): number | null {
     let index = 0; // word index at the current level
     for (let k = this.levels.length - 1; k >= 0; k--) {
-      const w = this.levels[k][index];
+      const w = this.word(k, index);
       if (w === FULL) return null; // only possible at the top: everything is held
       index = index * WORD + lowestClearBit(w);
     }
@@ -126,10 +135,28 @@ export class Ida {
     return null;
   }
 
+  /** Word wi of level k; 0 (all free) past the words allocated so far. */
+  private word(k: number, wi: number): number {
+    const level = this.levels[k];
+    return wi < level.length ? level[wi] : 0;
+  }
+
+  /** Level k with at least wi + 1 words (doubling, up to the level's size). */
+  private grown(k: number, wi: number): Uint32Array {
+    const level = this.levels[k];
+    if (wi < level.length) return level;
+    let length = level.length;
+    while (length <= wi) length *= 2;
+    const bigger = new Uint32Array(Math.min(length, this.words[k]));
+    bigger.set(level);
+    return this.levels[k] = bigger;
+  }
+
   private setBit(id: number): void {
     let index = id;
-    for (const level of this.levels) {
+    for (let k = 0; k < this.levels.length; k++) {
       const wi = index >>> 5;
+      const level = this.grown(k, wi);
       level[wi] = (level[wi] | (1 << (index & 31))) >>> 0;
       if (level[wi] !== FULL) return; // the parent bit only changes when this word fills up
       index = wi;
@@ -139,7 +166,7 @@ export class Ida {
   private clearBit(id: number): void {
     let index = id;
     for (const level of this.levels) {
-      const wi = index >>> 5;
+      const wi = index >>> 5;                 // a held id's words exist: setBit allocated them
       const wasFull = level[wi] === FULL;
       level[wi] = (level[wi] & ~(1 << (index & 31))) >>> 0;
       if (!wasFull) return; // the parent bit was clear already (word was not full)
