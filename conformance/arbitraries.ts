@@ -125,8 +125,13 @@ const SMALL_PASIDS = uniform([1, 2, 3]);
  * A random operation among `ops` (the variant's) over the setup's names, weighted so that a sequence of
  * ~20 reaches bonds shared by several names, attaches being detached, ids being freed, and
  * exits late enough for the mm to have bonds.
+ *
+ * `maxSteps` (the longest sequence, default 50) keeps exits at about one per sequence: every
+ * other weight is scaled by maxSteps / 50 (rounded, at least 1). Exits are terminal: at the
+ * same rate, a sequence of 100 would see every mm of a small setup exit, and then drop most of
+ * its remaining ops (no op may name an exited mm).
  */
-export function opArb(setup: Setup, ops: readonly OpName[]): fc.Arbitrary<Op> {
+export function opArb(setup: Setup, ops: readonly OpName[], maxSteps = 50): fc.Arbitrary<Op> {
   const dev = uniform(setup.devices.map((d) => d.name));
   // iommu_alloc_global_pasid on a device behind no IOMMU oopses (C6): never generated.
   const pasidDev = uniform(setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
@@ -134,7 +139,10 @@ export function opArb(setup: Setup, ops: readonly OpName[]): fc.Arbitrary<Op> {
   const handle = uniform(HANDLE_NAMES);
   const pasid = pasidChoice(setup);
   const kinds: { weight: number; arbitrary: fc.Arbitrary<Op> }[] = [];
-  const offer = (op: OpName, weight: number, arbitrary: () => fc.Arbitrary<Op>) => { if (ops.includes(op)) kinds.push({ weight, arbitrary: arbitrary() }); };
+  const scale = Math.max(1, Math.round(maxSteps / 50));
+  const offer = (op: OpName, weight: number, arbitrary: () => fc.Arbitrary<Op>) => {
+    if (ops.includes(op)) kinds.push({ weight: op === 'mm_exit' ? weight : weight * scale, arbitrary: arbitrary() });
+  };
   offer('bind', 4, () => kind([dev, mm, handle], (dev, mm, as) => ({ op: 'bind', dev, mm, as })));
   offer('unbind', 4, () => kind([handle], (handle) => ({ op: 'unbind', handle })));
   offer('get_pasid', 1, () => kind([handle], (handle) => ({ op: 'get_pasid', handle })));
