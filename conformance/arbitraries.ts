@@ -19,57 +19,12 @@ const MM_NAMES = ['A', 'B', 'C', 'D'] as const;
 /** Handle names binds take; unbind and get_pasid name one of them. */
 export const HANDLE_NAMES = ['h1', 'h2', 'h3'] as const;
 
-export const setupArb: fc.Arbitrary<Setup> = fc
-  .record({
-    small: fc.array(
-      fc.record({ ssidBits: fc.integer({ min: 0, max: 3 }), noIommu: fc.boolean(), second: fc.boolean() }),
-      { minLength: 1, maxLength: 4 },
-    ),
-    bigBits: fc.integer({ min: 8, max: 20 }),
-    bigSecond: fc.boolean(),
-    twoIommus: fc.boolean(),
-    /** 0: none share a group; k: small devices 0..k share group g0 (behind the first device's IOMMU). */
-    shared: fc.integer({ min: 0, max: 2 }),
-    asidBits: fc.oneof({ weight: 4, arbitrary: fc.constant(16) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
-    secondAsidBits: fc.oneof({ weight: 3, arbitrary: fc.constant(16) }, { weight: 1, arbitrary: fc.constant(1) }),
-    secondSva: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    mms: fc.integer({ min: 1, max: 4 }),
-  })
-  .map((r): Setup => {
-    const iommuOf = (second: boolean) => (r.twoIommus && second ? 'smmu1' : 'smmu0');
-    const devices: DeviceSetup[] = r.small.map((d, i) => {
-      // A device without an IOMMU now and then (1 in 8), never one that would share a group.
-      const noIommu = d.noIommu && d.ssidBits === 0 && i > r.shared;
-      return noIommu ? { name: SMALL_NAMES[i], ssidBits: d.ssidBits, iommu: null } : { name: SMALL_NAMES[i], ssidBits: d.ssidBits, iommu: iommuOf(d.second) };
-    });
-    if (r.shared > 0 && devices.length > r.shared) {
-      const iommu = devices[0].iommu;
-      for (let i = 0; i <= r.shared; i++) devices[i] = { ...devices[i], group: 'g0', iommu };
-    }
-    devices.push({ name: BIG_NAME, ssidBits: r.bigBits, iommu: iommuOf(r.bigSecond) });
-    const iommus: IommuSetup[] = [{ name: 'smmu0', asidBits: r.asidBits }];
-    if (r.twoIommus) iommus.push({ name: 'smmu1', asidBits: r.secondAsidBits, sva: r.secondSva });
-    return { devices, iommus, mms: MM_NAMES.slice(0, r.mms) };
-  })
-  .filter((s) => setupProblem(s, RESERVED_NAMES) === null);
-
-/** PASIDs worth trying on this setup: 0..4, and each device's last valid PASID and first invalid one. */
-export function interestingPasids(setup: Setup): number[] {
-  const out = new Set<number>();
-  for (const d of setup.devices) {
-    if (d.iommu === null) continue;
-    const max = 2 ** d.ssidBits;
-    if (max > 1) out.add(max - 1);
-    out.add(max);
-  }
-  return [...out].sort((a, b) => a - b);
-}
-
 /**
  * A finite weighted choice: `values[i]` is drawn with probability `weights[i] / total`.
- * Operations are drawn from these, one integer per operation (kind, below), instead of from
- * fast-check records and oneofs over per-field arbitraries, which cost several times more per
- * operation: generating the operations was the larger part of the property loop's time.
+ * Setups and operations are drawn from these, one integer per operation and two per setup
+ * (drawn, below), instead of from fast-check records, arrays and oneofs over per-field
+ * arbitraries, which cost several times more: generating them was the larger part of the
+ * property loop's time.
  */
 interface Choice<T> { readonly values: readonly T[]; readonly weights: readonly number[]; readonly total: number }
 
@@ -96,14 +51,14 @@ function pick<T>(c: Choice<T>, digit: number): T {
 type ValuesOf<C extends readonly Choice<unknown>[]> = { -readonly [K in keyof C]: C[K] extends Choice<infer T> ? T : never };
 
 /**
- * Operations whose fields are drawn from `fields`: one unbiased integer in [0, product of the
- * totals), read as a mixed-radix number with the first field as its most significant digit.
- * Each field is drawn by its weights, independently of the others, as a record of weighted
- * arbitraries would draw it. fast-check shrinks the integer towards 0: the fields towards
- * their first values, the first field first.
+ * Values drawn from `fields`, each by its weights and independently of the others (as a record
+ * of weighted arbitraries draws them), from one unbiased integer in [0, product of the
+ * totals) read as a mixed-radix number, the first field its most significant digit. fast-check
+ * shrinks the integer towards 0: the fields towards their first values, the first field first.
  */
-function kind<const C extends readonly Choice<unknown>[]>(fields: C, make: (...values: ValuesOf<C>) => Op): fc.Arbitrary<Op> {
+function drawn<const C extends readonly Choice<unknown>[]>(fields: C): fc.Arbitrary<ValuesOf<C>> {
   const size = fields.reduce((p, c) => p * c.total, 1);
+  if (size > 2 ** 31) throw new Error(`drawn: ${size} combinations do not fit one integer`);
   return fc.noBias(fc.integer({ min: 0, max: size - 1 })).map((n) => {
     const values = new Array<unknown>(fields.length);
     for (let i = fields.length - 1; i >= 0; i--) {
@@ -111,8 +66,65 @@ function kind<const C extends readonly Choice<unknown>[]>(fields: C, make: (...v
       values[i] = pick(fields[i], n % total);
       n = (n - (n % total)) / total;
     }
-    return make(...(values as ValuesOf<C>));
+    return values as ValuesOf<C>;
   });
+}
+
+/** Operations whose fields are drawn from `fields` (one integer per operation). */
+const kind = <const C extends readonly Choice<unknown>[]>(fields: C, make: (...values: ValuesOf<C>) => Op): fc.Arbitrary<Op> =>
+  drawn(fields).map((values) => make(...values));
+
+const bool = uniform([false, true]);
+/** A small device: its SSID bits, whether it sits behind no IOMMU (when it may), behind the second IOMMU. */
+const smallDevice = [uniform([0, 1, 2, 3]), bool, bool] as const;
+
+export const setupArb: fc.Arbitrary<Setup> = fc
+  .tuple(
+    // How many small devices (1-4), then four of them (the first `count` are used).
+    drawn([uniform([1, 2, 3, 4]), ...smallDevice, ...smallDevice, ...smallDevice, ...smallDevice]),
+    drawn([
+      uniform([8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]),     // bigBits
+      bool,                                                            // bigSecond
+      bool,                                                            // twoIommus
+      /** 0: none share a group; k: small devices 0..k share group g0 (behind the first device's IOMMU). */
+      uniform([0, 1, 2]),                                              // shared
+      mix([4, uniform([16])], [1, uniform([1, 2])]),                   // asidBits
+      mix([3, uniform([16])], [1, uniform([1])]),                      // secondAsidBits
+      mix([6, uniform([true])], [1, uniform([false])]),                // secondSva
+      uniform([1, 2, 3, 4]),                                           // mms
+    ]),
+  )
+  .map(([[count, ...small], [bigBits, bigSecond, twoIommus, shared, asidBits, secondAsidBits, secondSva, mms]]): Setup => {
+    const iommuOf = (second: boolean) => (twoIommus && second ? 'smmu1' : 'smmu0');
+    const devices: DeviceSetup[] = [];
+    for (let i = 0; i < count; i++) {
+      const ssidBits = small[3 * i] as number, noIommu = small[3 * i + 1] as boolean, second = small[3 * i + 2] as boolean;
+      // A device without an IOMMU now and then (1 in 8), never one that would share a group.
+      devices.push(noIommu && ssidBits === 0 && i > shared
+        ? { name: SMALL_NAMES[i], ssidBits, iommu: null }
+        : { name: SMALL_NAMES[i], ssidBits, iommu: iommuOf(second) });
+    }
+    if (shared > 0 && devices.length > shared) {
+      const iommu = devices[0].iommu;
+      for (let i = 0; i <= shared; i++) devices[i] = { ...devices[i], group: 'g0', iommu };
+    }
+    devices.push({ name: BIG_NAME, ssidBits: bigBits, iommu: iommuOf(bigSecond) });
+    const iommus: IommuSetup[] = [{ name: 'smmu0', asidBits }];
+    if (twoIommus) iommus.push({ name: 'smmu1', asidBits: secondAsidBits, sva: secondSva });
+    return { devices, iommus, mms: MM_NAMES.slice(0, mms) };
+  })
+  .filter((s) => setupProblem(s, RESERVED_NAMES) === null);
+
+/** PASIDs worth trying on this setup: 0..4, and each device's last valid PASID and first invalid one. */
+export function interestingPasids(setup: Setup): number[] {
+  const out = new Set<number>();
+  for (const d of setup.devices) {
+    if (d.iommu === null) continue;
+    const max = 2 ** d.ssidBits;
+    if (max > 1) out.add(max - 1);
+    out.add(max);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /** PASIDs worth trying: 0..4 (weight 6), the setup's interesting ones (weight 2). */
