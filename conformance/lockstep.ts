@@ -91,7 +91,7 @@ export class ProbeCache {
   private readonly bySet = new Map<string, readonly DmaProbe[]>();
   constructor(private readonly cfg: SpecDriver['cfg']) {}
   of(state: State): readonly DmaProbe[] {
-    const used = pasidsInUse(state).sort((a, b) => a - b);
+    const used = Float64Array.from(pasidsInUse(state)).sort();           // numeric order, no comparator calls
     let key = '';
     for (let i = 0; i < used.length; i++) if (i === 0 || used[i] !== used[i - 1]) key += `${used[i]},`;
     let probes = this.bySet.get(key);
