@@ -134,7 +134,7 @@ export class ArmSmmuV3 {
   /** A DMA by `master` tagged with `ssid`: walk STE → CD and say what it reaches. */
   dma(master: ArmSmmuMaster, ssid: number): Result {
     const { s1cdmax, cdTable } = master.ste;
-    if (ssid >= 2 ** s1cdmax) return R.fault('bad_substream'); // C_BAD_SUBSTREAMID
+    if (ssid >= (1 << s1cdmax)) return R.fault('bad_substream'); // C_BAD_SUBSTREAMID (S1CDMAX <= 20)
     const cd = cdTable.read(ssid);
     if (cd === undefined) return R.fault('bad_cd'); // C_BAD_CD: V=0
     if (cd.kind === 'kernel') return R.kernel;
