@@ -88,12 +88,15 @@ interface SpecView {
  * on nothing else (the setup is the run's), and most steps leave that set as it was.
  */
 export class ProbeCache {
-  private readonly bySet = new Map<string, readonly DmaProbe[]>();
+  private readonly bySet = new Map<number | string, readonly DmaProbe[]>();
   constructor(private readonly cfg: SpecDriver['cfg']) {}
   of(state: State): readonly DmaProbe[] {
-    const used = Float64Array.from(pasidsInUse(state)).sort();           // numeric order, no comparator calls
-    let key = '';
-    for (let i = 0; i < used.length; i++) if (i === 0 || used[i] !== used[i - 1]) key += `${used[i]},`;
+    // The key: a bit per PASID below 32 (where nearly all are), the others listed in order.
+    const used = pasidsInUse(state);
+    let small = 0;
+    const large: number[] = [];
+    for (const p of used) if (p < 32) small |= 1 << p; else large.push(p);
+    const key = large.length === 0 ? small : `${small}:${large.sort((a, b) => a - b).join()}`;
     let probes = this.bySet.get(key);
     if (probes === undefined) this.bySet.set(key, probes = defaultProbes(this.cfg, used));
     return probes;
