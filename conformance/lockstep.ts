@@ -49,7 +49,7 @@ export class ConformanceFailure extends Error {
 
 const isResult = (x: unknown): x is Result => {
   if (typeof x !== 'object' || x === null || !('kind' in x)) return false;
-  try { formatResult(x as Result); return typeof formatResult(x as Result) === 'string'; } catch { return false; }
+  try { return typeof formatResult(x as Result) === 'string'; } catch { return false; }
 };
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 /**
