@@ -50,29 +50,35 @@ function pick<T>(c: Choice<T>, digit: number): T {
 
 type ValuesOf<C extends readonly Choice<unknown>[]> = { -readonly [K in keyof C]: C[K] extends Choice<infer T> ? T : never };
 
+/** n (0 <= n < product of the totals) read as a mixed-radix number: each field's value, the first field the most significant digit. */
+function digits<const C extends readonly Choice<unknown>[]>(fields: C, n: number): ValuesOf<C> {
+  const values = new Array<unknown>(fields.length);
+  for (let i = fields.length - 1; i >= 0; i--) {
+    const total = fields[i].total;
+    values[i] = pick(fields[i], n % total);
+    n = (n - (n % total)) / total;
+  }
+  return values as ValuesOf<C>;
+}
+
+const product = (fields: readonly Choice<unknown>[]): number => fields.reduce((p, c) => p * c.total, 1);
+
 /**
  * Values drawn from `fields`, each by its weights and independently of the others (as a record
  * of weighted arbitraries draws them), from one unbiased integer in [0, product of the
- * totals) read as a mixed-radix number, the first field its most significant digit. fast-check
- * shrinks the integer towards 0: the fields towards their first values, the first field first.
+ * totals). fast-check shrinks the integer towards 0: the fields towards their first values,
+ * the first field first.
  */
 function drawn<const C extends readonly Choice<unknown>[]>(fields: C): fc.Arbitrary<ValuesOf<C>> {
-  const size = fields.reduce((p, c) => p * c.total, 1);
+  const size = product(fields);
   if (size > 2 ** 31) throw new Error(`drawn: ${size} combinations do not fit one integer`);
-  return fc.noBias(fc.integer({ min: 0, max: size - 1 })).map((n) => {
-    const values = new Array<unknown>(fields.length);
-    for (let i = fields.length - 1; i >= 0; i--) {
-      const total = fields[i].total;
-      values[i] = pick(fields[i], n % total);
-      n = (n - (n % total)) / total;
-    }
-    return values as ValuesOf<C>;
-  });
+  return fc.noBias(fc.integer({ min: 0, max: size - 1 })).map((n) => digits(fields, n));
 }
 
-/** Operations whose fields are drawn from `fields` (one integer per operation). */
-const kind = <const C extends readonly Choice<unknown>[]>(fields: C, make: (...values: ValuesOf<C>) => Op): fc.Arbitrary<Op> =>
-  drawn(fields).map((values) => make(...values));
+/** An operation kind: its fields, how many combinations they have, and the op they make. */
+interface Kind { readonly fields: readonly Choice<unknown>[]; readonly size: number; make(values: readonly unknown[]): Op }
+const kind = <const C extends readonly Choice<unknown>[]>(fields: C, make: (...values: ValuesOf<C>) => Op): Kind =>
+  ({ fields, size: product(fields), make: (values) => make(...(values as ValuesOf<C>)) });
 
 const bool = uniform([false, true]);
 /** A small device: its SSID bits, whether it sits behind no IOMMU (when it may), behind the second IOMMU. */
@@ -134,7 +140,16 @@ const pasidChoice = (setup: Setup): Choice<number> => mix([6, uniform([0, 1, 2, 
 const SMALL_PASIDS = uniform([1, 2, 3]);
 
 /**
- * A random operation among `ops` (the variant's) over the setup's names, weighted so that a sequence of
+ * Operations as integers: `decode` maps each n in [0, size) to an operation. The range is cut
+ * into equal blocks, one per unit of weight (a kind of weight 4 owns 4 blocks, in the order
+ * below, binds first), and n's place in its block draws the kind's fields (digits, scaled to
+ * the kind's combinations). One unbiased integer per operation is the cheapest draw fast-check
+ * has; shrinking it goes towards the first kind and the fields' first values.
+ */
+export interface OpCode { readonly size: number; decode(n: number): Op }
+
+/**
+ * Random operations among `ops` (the variant's) over the setup's names, weighted so that a sequence of
  * ~20 reaches bonds shared by several names, attaches being detached, ids being freed, and
  * exits late enough for the mm to have bonds.
  *
@@ -143,17 +158,20 @@ const SMALL_PASIDS = uniform([1, 2, 3]);
  * same rate, a sequence of 100 would see every mm of a small setup exit, and then drop most of
  * its remaining ops (no op may name an exited mm).
  */
-export function opArb(setup: Setup, ops: readonly OpName[], maxSteps = 50): fc.Arbitrary<Op> {
+export function opCode(setup: Setup, ops: readonly OpName[], maxSteps = 50): OpCode {
   const dev = uniform(setup.devices.map((d) => d.name));
   // iommu_alloc_global_pasid on a device behind no IOMMU oopses (C6): never generated.
   const pasidDev = uniform(setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
   const mm = uniform(setup.mms);
   const handle = uniform(HANDLE_NAMES);
   const pasid = pasidChoice(setup);
-  const kinds: { weight: number; arbitrary: fc.Arbitrary<Op> }[] = [];
+  /** One entry per unit of weight. */
+  const blocks: Kind[] = [];
   const scale = Math.max(1, Math.round(maxSteps / 50));
-  const offer = (op: OpName, weight: number, arbitrary: () => fc.Arbitrary<Op>) => {
-    if (ops.includes(op)) kinds.push({ weight: op === 'mm_exit' ? weight : weight * scale, arbitrary: arbitrary() });
+  const offer = (op: OpName, weight: number, k: () => Kind) => {
+    if (!ops.includes(op)) return;
+    const made = k();
+    for (let i = 0; i < (op === 'mm_exit' ? weight : weight * scale); i++) blocks.push(made);
   };
   offer('bind', 4, () => kind([dev, mm, handle], (dev, mm, as) => ({ op: 'bind', dev, mm, as })));
   offer('unbind', 4, () => kind([handle], (handle) => ({ op: 'unbind', handle })));
@@ -180,6 +198,20 @@ export function opArb(setup: Setup, ops: readonly OpName[], maxSteps = 50): fc.A
     offer('ioasid_free_set', 1, () => kind([set], (set) => ({ op: 'ioasid_free_set', set })));
     offer('ioasid_adjust_set', 1, () => kind([set, uniform([0, 1, 2, 3, 4])], (set, quota) => ({ op: 'ioasid_adjust_set', set, quota })));
   }
-  if (kinds.length === 0) throw new Error(`no operation left to generate (asked: ${ops.join(', ') || 'none'})`);
-  return fc.oneof(...kinds);
+  if (blocks.length === 0) throw new Error(`no operation left to generate (asked: ${ops.join(', ') || 'none'})`);
+  const block = Math.floor(2 ** 31 / blocks.length);
+  for (const k of blocks) if (k.size > block) throw new Error(`opCode: ${k.size} combinations do not fit a block of ${block}`);
+  return {
+    size: block * blocks.length,
+    decode(n: number): Op {
+      const k = blocks[Math.floor(n / block)];
+      return k.make(digits(k.fields, Math.floor(((n % block) * k.size) / block)));
+    },
+  };
+}
+
+/** A random operation (opCode's, one unbiased integer each). */
+export function opArb(setup: Setup, ops: readonly OpName[], maxSteps = 50): fc.Arbitrary<Op> {
+  const code = opCode(setup, ops, maxSteps);
+  return fc.noBias(fc.integer({ min: 0, max: code.size - 1 })).map((n) => code.decode(n));
 }
