@@ -157,18 +157,10 @@ export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?
   const { replayPath } = splitPath(options.path);
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
   const ops = specOf(variant).ops.filter((o) => !options.ops || options.ops.includes(o));
-  // The command arbitrary (opArb's draw, making commands) depends on the setup's names, SSID
-  // bits and IOASID sets only, and random setups repeat those often: built once per such shape.
-  const commandsOf = new Map<string, fc.Arbitrary<OpCommand>>();
+  /** The commands: opArb's draw (one integer per operation), making the command in the same map. */
   const commandArb = (setup: Setup): fc.Arbitrary<OpCommand> => {
-    const key = `${setup.devices.map((d) => `${d.name}/${d.iommu === null ? '-' : ''}${d.ssidBits}`).join()}|${setup.mms.join()}|${setup.ioasid?.sets?.map((x) => x.name).join() ?? ''}`;
-    let arb = commandsOf.get(key);
-    if (arb === undefined) {
-      if (commandsOf.size >= 4096) commandsOf.clear();
-      const code = opCode(setup, ops, maxSteps);
-      commandsOf.set(key, arb = fc.noBias(fc.integer({ min: 0, max: code.size - 1 })).map((n) => new OpCommand(code.decode(n))));
-    }
-    return arb;
+    const code = opCode(setup, ops, maxSteps);
+    return fc.noBias(fc.integer({ min: 0, max: code.size - 1 })).map((n) => new OpCommand(code.decode(n)));
   };
   return setups.chain((setup) => fc.tuple(
     fc.constant(setup),
