@@ -11,6 +11,7 @@ import { SpecDriver, VARIANT_BY_NAME, defaultProbes, observeSpec, pasidsInUse } 
 import { formatOp, SEED_SETUP, type DmaProbe, type Observation, type Op, type Result, type SvaAdapter } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 import { checkAdapter, scenarioArb, scenarioOps } from './check.ts';
+import { MUTANT_FIXTURES } from './mutants/index.ts';
 import { ProbeCache, runTrace, servesBatches, servesDigest } from './lockstep.ts';
 import { observationDigest } from './protocol/digest.ts';
 import { checkInvariants } from '../spec/index.ts';
@@ -145,6 +146,39 @@ describe('what the fast paths rely on', () => {
       if (driver.breach(op) !== null) continue;
       driver.apply(op);
       expect(cache.of(driver.state)).toEqual(defaultProbes(driver.cfg, pasidsInUse(driver.state)));
+    }
+  });
+
+  // The built-in adapter compares its observation with the spec's itself (observeUnlessSame)
+  // and builds none where they match: that answer must mean what sameAsSpec means.
+  const v2Mutants = MUTANT_FIXTURES.filter((m) => m.variants.includes('v2'));
+  test.prop([scenarioArb('v2', { maxSteps: 40 }), fc.integer({ min: -1, max: v2Mutants.length - 1 })], { numRuns: 60 })(
+    'observeUnlessSame answers null only where the whole observation shows no difference, and always for the correct implementation', ([setup, cmds], which) => {
+      const adapter = (which < 0 ? createBuiltinAdapter() : v2Mutants[which].create()) as ReturnType<typeof createBuiltinAdapter>;
+      const driver = new SpecDriver(setup, VARIANT_BY_NAME.v2);
+      adapter.configure(setup, 'v2');
+      for (const op of scenarioOps([setup, cmds])) {
+        if (driver.breach(op) !== null) continue;
+        driver.apply(op);
+        try { adapter.apply(op); } catch { return; }                     // a mutant may throw: a crash, not this test's business
+        const probes = defaultProbes(driver.cfg, pasidsInUse(driver.state));
+        const spec = driver.observe(probes), whole = adapter.observe(probes) as Observation;
+        const answer = adapter.observeUnlessSame(probes, spec);
+        if (answer === null) expect(diffObservations(spec, whole)).toEqual([]);
+        else expect(answer).toEqual(whole);
+        if (which < 0) expect(answer).toBeNull();
+      }
+    });
+
+  test('the property loop finds the same counterexamples with the built-in adapter comparing and without (digest off)', async () => {
+    for (const m of MUTANT_FIXTURES.slice(0, 8)) {
+      for (const variant of m.variants.slice(0, 2)) {
+        const fast = await checkAdapter(m.create(), { variant, seed: 7, runs: 100 });
+        const whole = await checkAdapter(m.create(), { variant, seed: 7, runs: 100, digest: false });
+        expect(fast.path, `${m.name} ${variant}`).toBe(whole.path);
+        expect(fast.failure?.message).toBe(whole.failure?.message);
+        expect(fast.failure?.trace.map(formatOp)).toEqual(whole.failure?.trace.map(formatOp));
+      }
     }
   });
 

@@ -147,6 +147,19 @@ export interface DigestObserver {
   observeOrDigest(probes: readonly DmaProbe[], digest: string): Observation | null | Promise<Observation | null>;
 }
 
+/**
+ * An in-process adapter that compares its own observation with the spec's (the built-in one:
+ * impl/adapter.ts observesAs): null when it matches item by item, as sameAsSpec would find,
+ * and its whole observation otherwise, which is then checked in full. It builds no observation
+ * for a step that matches.
+ */
+export interface SameObserver {
+  observeUnlessSame(probes: readonly DmaProbe[], expected: Observation): Observation | null | Promise<Observation | null>;
+}
+
+const servesSame = (adapter: SvaAdapter): adapter is SvaAdapter & SameObserver =>
+  typeof (adapter as Partial<SameObserver>).observeUnlessSame === 'function';
+
 /** Whether an adapter serves digests (`hello.capabilities.digest`, PROTOCOL.md §12). */
 export function servesDigest(adapter: SvaAdapter): adapter is SvaAdapter & DigestObserver {
   const caps = (adapter as { capabilities?: Readonly<Record<string, number>> }).capabilities;
@@ -159,7 +172,8 @@ export interface LockstepOptions {
    * Use the digest capability when the adapter serves it (default true): each step's observe
    * carries the digest of the spec's observation, and the implementation answers with that
    * digest alone when its observation has it, else with its whole observation, which is then
-   * checked in full. Off: every observe returns the whole observation.
+   * checked in full. An in-process SameObserver is given the spec's observation itself, the
+   * same way. Off: every observe returns the whole observation.
    */
   readonly digest?: boolean;
 }
@@ -180,12 +194,15 @@ export class Lockstep {
   private nextIssued = 0;
   /** The adapter, when the digest capability is used (LockstepOptions.digest). */
   private readonly digests: (SvaAdapter & DigestObserver) | null;
+  /** The adapter, when it compares its observation with the spec's itself (SameObserver; not with digests). */
+  private readonly sames: (SvaAdapter & SameObserver) | null;
   private readonly probes: ProbeCache;
 
   constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target, options: LockstepOptions = {}) {
     this.driver = new SpecDriver(setup, specOf(variant));
     this.probes = new ProbeCache(this.driver.cfg);
     this.digests = options.digest !== false && servesDigest(adapter) ? adapter : null;
+    this.sames = this.digests === null && options.digest !== false && servesSame(adapter) ? adapter : null;
   }
 
   /** Whether a correct kernel caller may issue op now (the caller contract, and nothing more). */
@@ -217,9 +234,14 @@ export class Lockstep {
     return this.checkState(0, null, { op: null, result: initial, observation: initial, view });
   }
 
-  /** Ask the implementation for its observation at the view's probes: whole, or in digest mode null if it has the view's digest. */
+  /**
+   * Ask the implementation for its observation at the view's probes: whole, or null where it
+   * has the view's digest (digest mode) or matches the view's observation (SameObserver).
+   */
   private observeFor(view: SpecView): Observation | null | Promise<Observation | null> {
-    return this.digests ? this.digests.observeOrDigest(view.probes, digestOf(view)) : this.adapter.observe(view.probes);
+    if (this.digests) return this.digests.observeOrDigest(view.probes, digestOf(view));
+    if (this.sames) return this.sames.observeUnlessSame(view.probes, view.obs);
+    return this.adapter.observe(view.probes);
   }
 
   /**
@@ -301,8 +323,8 @@ export class Lockstep {
 
   /**
    * Every invariant on the implementation's observation, then the observation against the
-   * spec's. An observation equal to the spec's (sameAsSpec; in digest mode, null: it has the
-   * digest of the spec's) passes both at once: nothing differs, and every invariant is a
+   * spec's. An observation equal to the spec's (sameAsSpec; null: in digest mode it has the
+   * digest of the spec's, from a SameObserver it matches item by item) passes both at once: nothing differs, and every invariant is a
    * function of the observation as the abstraction sees it (lists in any order, fault kinds
    * aside: lockstep.test.ts holds them to that), so on it the invariants give what they give on
    * the spec's own observation, and those the spec breaks are the variant's findings, never

@@ -5,7 +5,7 @@
  */
 import {
   type DmaProbe, type FailNthCapable, type Leaks, type MmObservation, type Observation, type Op, type Result, type Setup, type SvaAdapter,
-  type VariantName, R, RESERVED_NAMES, VARIANTS,
+  type VariantName, R, RESERVED_NAMES, VARIANTS, sameResult,
 } from '../vocab/index.ts';
 import { resolveSetup, setupProblem } from '../vocab/setup.ts';
 import { ContractViolation, type IommuSvaCore } from './core.ts';
@@ -38,7 +38,18 @@ export interface BuiltinAdapterOptions extends ImplOptions {
 
 const pasidResult = (p: number): Result => (p === IOMMU_PASID_INVALID ? R.invalid : R.pasid(p));
 
-export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAdapter & FailNthCapable {
+/**
+ * An in-process adapter that can answer an observe with null when its observation would equal
+ * `expected` (the spec's), as the lockstep runner compares them (conformance/abstraction.ts
+ * sameAsSpec), and with its whole observation otherwise: conformance/lockstep.ts uses it to
+ * skip building an observation that matches, the in-process counterpart of the digest
+ * capability (PROTOCOL.md §12).
+ */
+export interface SameObserver {
+  observeUnlessSame(probes: readonly DmaProbe[], expected: Observation): Observation | null;
+}
+
+export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAdapter & FailNthCapable & SameObserver {
   let impl: IommuSvaCore | null = null;
   /** Caller handle names (`as`) → handle objects; aliases may share one handle. */
   let handles = new Map<string, IommuSva>();
@@ -116,6 +127,10 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
     observe(probes: readonly DmaProbe[]): Observation {
       return observeImpl(the(), probes);
     },
+    observeUnlessSame(probes: readonly DmaProbe[], expected: Observation): Observation | null {
+      const k = the();
+      return observesAs(k, probes, expected) ? null : observeImpl(k, probes);
+    },
   };
 }
 
@@ -175,4 +190,61 @@ export function observeImpl(k: IommuSvaCore, probes: readonly DmaProbe[]): Obser
   });
   const dma = probes.map((p) => ({ dev: p.dev, pasid: p.pasid, result: k.dma(p.dev, p.pasid) }));
   return { bonds, attaches, mms, globalPasids: k.globalPasidIda.heldIds(), dma };
+}
+
+/**
+ * Whether observeImpl(k, probes) equals `expected` item by item, fault kinds aside (vocab
+ * sameResult): DMA answers in probe order, mms and global PASIDs in order, bonds, attaches and
+ * an mm's domains in any order (up to 31 items; longer lists answer false). Built without the
+ * observation; false only means "not shown equal here" (the caller then observes in full).
+ */
+export function observesAs(k: IommuSvaCore, probes: readonly DmaProbe[], expected: Observation): boolean {
+  // The DMA answers first: most of the work, and where a broken implementation shows most often.
+  if (expected.dma.length !== probes.length) return false;
+  for (let i = 0; i < probes.length; i++) {
+    const p = probes[i], e = expected.dma[i];
+    if (e.dev !== p.dev || e.pasid !== p.pasid || !sameResult(k.dma(p.dev, p.pasid), e.result)) return false;
+  }
+  const { bonds, attaches } = expected;
+  if (bonds.length > 31 || attaches.length > 31) return false;
+  let bondsSeen = 0, bondsTaken = 0, attachesSeen = 0, attachesTaken = 0;       // bit i: expected item i matched
+  for (const group of k.groups) {
+    for (const [pasid, entry] of group.pasidArray) {
+      if (entry.kind === 'sva') {
+        const h = entry.handle, dev = h.dev.name, mm = h.domain.mm.name;
+        let i = 0;
+        while (i < bonds.length && ((bondsTaken >>> i) & 1 || bonds[i].dev !== dev || bonds[i].pasid !== pasid || bonds[i].mm !== mm || bonds[i].users !== h.users)) i++;
+        if (i === bonds.length) return false;
+        bondsTaken |= 1 << i;
+        bondsSeen++;
+      } else {
+        const dev = entry.dev.name;
+        let i = 0;
+        while (i < attaches.length && ((attachesTaken >>> i) & 1 || attaches[i].dev !== dev || attaches[i].pasid !== pasid)) i++;
+        if (i === attaches.length) return false;
+        attachesTaken |= 1 << i;
+        attachesSeen++;
+      }
+    }
+  }
+  if (bondsSeen !== bonds.length || attachesSeen !== attaches.length) return false;
+  if (expected.mms.length !== k.mms.length) return false;
+  for (let i = 0; i < k.mms.length; i++) {
+    const mm = k.mms[i], e = expected.mms[i], d = mm.iommuMm;
+    const has = d !== null && d.pasid !== IOMMU_PASID_INVALID;
+    if (e.mm !== mm.name || e.state !== mm.state || e.pasid !== (has ? d.pasid : null) || e.global !== (has ? d.pasidGlobal : null)) return false;
+    const domains = d === null ? 0 : d.svaDomains.size;
+    if (e.domains.length !== domains || domains > 31) return false;
+    let taken = 0;
+    for (const s of d?.svaDomains ?? []) {
+      let j = 0;
+      while (j < e.domains.length && ((taken >>> j) & 1 || e.domains[j].iommu !== s.smmu.name || e.domains[j].users !== s.users)) j++;
+      if (j === e.domains.length) return false;
+      taken |= 1 << j;
+    }
+  }
+  const held = k.globalPasidIda.heldIds();
+  if (held.length !== expected.globalPasids.length) return false;
+  for (let i = 0; i < held.length; i++) if (held[i] !== expected.globalPasids[i]) return false;
+  return true;
 }
