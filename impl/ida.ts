@@ -28,6 +28,11 @@ function lowestClearBit(w: number): number {
 }
 
 const FULL = 0xffffffff;
+/**
+ * Words a level starts with: 16 words (64 bytes, ids 0..511) is the largest typed array V8
+ * keeps on its heap; a larger one is a separate buffer, ~10x dearer to make and to collect.
+ */
+const FIRST_WORDS = 16;
 
 export class Ida {
   /** levels[0]: one bit per id; levels[k+1]: one bit per word of levels[k], set = word full. */
@@ -46,7 +51,7 @@ export class Ida {
     let n = size;
     do {
       const words = Math.ceil(n / WORD);
-      this.levels.push(new Uint32Array(Math.min(words, WORD)));
+      this.levels.push(new Uint32Array(Math.min(words, FIRST_WORDS)));
       this.words.push(words);
       n = words;
     } while (n > 1);
