@@ -3,8 +3,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { variantByName } from '../spec/index.ts';
-import { SEED_SETUP, type Setup } from '../vocab/index.ts';
-import { opArb } from './arbitraries.ts';
+import { RESERVED_NAMES, SEED_SETUP, type Setup } from '../vocab/index.ts';
+import { setupProblem } from '../vocab/setup.ts';
+import { opArb, setupArb } from './arbitraries.ts';
 import { scenarioArb, scenarioOps } from './check.ts';
 
 const kinds = (setup: Setup, variant: string): Set<string> =>
@@ -32,6 +33,14 @@ describe('opArb (seed 2018, 400 samples; replay: the same seed)', () => {
     }
     expect(scenarios.flatMap(scenarioOps).some((o) => o.op === 'ioasid_alloc')).toBe(true);
     expect(fc.sample(scenarioArb('v2', { maxSteps: 5 }), { numRuns: 10, seed: 2020 }).every(([s]) => s.ioasid === undefined)).toBe(true);
+  });
+  it('every random setup is usable as generated (no filter drops any): 3000 samples, seed 2018', () => {
+    const setups = fc.sample(setupArb, { numRuns: 3000, seed: 2018 });
+    expect(setups.filter((s) => setupProblem(s, RESERVED_NAMES) !== null)).toEqual([]);
+    // and they vary as described: devices without an IOMMU, shared groups, a second IOMMU without SVA
+    expect(setups.some((s) => s.devices.some((d) => d.iommu === null))).toBe(true);
+    expect(setups.some((s) => s.devices.some((d) => d.group === 'g0'))).toBe(true);
+    expect(setups.some((s) => s.iommus?.some((i) => i.sva === false))).toBe(true);
   });
   it('the 2026 designs get none of them', () => {
     const seen = kinds(SEED_SETUP, 'v2');
