@@ -93,10 +93,9 @@ export class ProbeCache {
   of(state: State): readonly DmaProbe[] {
     // The key: a bit per PASID below 32 (where nearly all are), the others listed in order.
     const used = pasidsInUse(state);
-    let small = 0;
-    const large: number[] = [];
-    for (const p of used) if (p < 32) small |= 1 << p; else large.push(p);
-    const key = large.length === 0 ? small : `${small}:${large.sort((a, b) => a - b).join()}`;
+    let small = 0, large: number[] | null = null;
+    for (const p of used) if (p < 32) small |= 1 << p; else (large ??= []).push(p);
+    const key = large === null ? small : `${small}:${large.sort((a, b) => a - b).join()}`;
     let probes = this.bySet.get(key);
     if (probes === undefined) this.bySet.set(key, probes = defaultProbes(this.cfg, used));
     return probes;

@@ -38,6 +38,17 @@ export class CdTable {
   validSsids(): number[] { return [...this.cds.keys()].sort((a, b) => a - b); }
 }
 
+/**
+ * The fault answers, one frozen object each (results are values nobody edits): every observe
+ * asks a DMA at each probe, most of which fault, and a new object per answer was a good part
+ * of what the conformance loop left to the garbage collector.
+ */
+const FAULT = {
+  badSubstream: Object.freeze(R.fault('bad_substream')),
+  badCd: Object.freeze(R.fault('bad_cd')),
+  translation: Object.freeze(R.fault('translation')),
+} as const;
+
 /** Stream table entry: S1 translation through a CD table (S1CDMAX = the device's ssid_bits). */
 export interface StreamTableEntry { readonly s1cdmax: number; readonly cdTable: CdTable }
 
@@ -134,11 +145,11 @@ export class ArmSmmuV3 {
   /** A DMA by `master` tagged with `ssid`: walk STE → CD and say what it reaches. */
   dma(master: ArmSmmuMaster, ssid: number): Result {
     const { s1cdmax, cdTable } = master.ste;
-    if (ssid >= (1 << s1cdmax)) return R.fault('bad_substream'); // C_BAD_SUBSTREAMID (S1CDMAX <= 20)
+    if (ssid >= (1 << s1cdmax)) return FAULT.badSubstream; // C_BAD_SUBSTREAMID (S1CDMAX <= 20)
     const cd = cdTable.read(ssid);
-    if (cd === undefined) return R.fault('bad_cd'); // C_BAD_CD: V=0
+    if (cd === undefined) return FAULT.badCd; // C_BAD_CD: V=0
     if (cd.kind === 'kernel') return R.kernel;
-    if (cd.faultAll) return R.fault('translation'); // EPD0|EPD1: F_TRANSLATION
+    if (cd.faultAll) return FAULT.translation; // EPD0|EPD1: F_TRANSLATION
     return R.mm(cd.mm);
   }
 
