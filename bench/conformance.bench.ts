@@ -116,14 +116,21 @@ export async function run(): Promise<void> {
   // The property-test loop: fast-check scenarios over random small setups, each op run on the
   // spec and the builtin and checked (result, the observation against the spec's, every
   // invariant where they may differ). One run of RUNS sequences takes a few tenths of a
-  // second, so per variant: warm-up runs first (the JIT), then the median of ROUNDS runs of
-  // the same seed, with the lowest and highest. The machine's load is printed first: on a
-  // shared machine the wall-clock figure falls with it, the rate per CPU-second of this
-  // process much less (the goal is judged on the wall-clock figure).
+  // second, so first WARMUP runs of every variant (the JIT: warmed on one variant alone, the
+  // first one measured came out at half the others' rate), then per variant the median of
+  // ROUNDS runs of the same seed, with the lowest and highest. The machine's load is printed
+  // first: on a shared machine the wall-clock figure falls with it, the rate per CPU-second
+  // of this process much less (the goal is judged on the wall-clock figure).
   const RUNS = 1000, WARMUP = 2, ROUNDS = 5;
+  const LOOP_VARIANTS = ['upstream', 'v2', 'per-device'] as const;
   console.log(`property-test loop: load average ${loadavg().map((x) => x.toFixed(2)).join(', ')} on ${availableParallelism()} CPUs`);
-  for (const variant of ['upstream', 'v2', 'per-device'] as const) {
-    for (let i = 0; i < WARMUP; i++) await checkAdapter(createBuiltinAdapter(), { variant, seed: SEED + 1 + i, runs: RUNS });
+  for (let i = 0; i < WARMUP; i++) {
+    for (const variant of LOOP_VARIANTS) {
+      await checkAdapter(createBuiltinAdapter(), { variant, seed: SEED + 1 + i, runs: RUNS });
+      await generationCeiling(variant, RUNS);
+    }
+  }
+  for (const variant of LOOP_VARIANTS) {
     const reports = [], cpuRates = [];
     for (let i = 0; i < ROUNDS; i++) {
       const cpu = process.cpuUsage();
@@ -134,7 +141,6 @@ export async function run(): Promise<void> {
     }
     const rates = median(reports.map((r) => r.checked / (r.timeMs / 1000)));
     const cpuRate = median(cpuRates);
-    await generationCeiling(variant, RUNS);
     const ceiling = median([await generationCeiling(variant, RUNS), await generationCeiling(variant, RUNS), await generationCeiling(variant, RUNS)]);
     const r = reports[0];
     console.log(`property-test loop ${variant.padEnd(10)} ${r.ok ? 'pass' : 'FAIL'}   ${r.checked} ops checked per ${RUNS} sequences: ` +
