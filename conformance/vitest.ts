@@ -50,6 +50,7 @@ export interface RegisterOptions {
   readonly runs?: number | Partial<Record<VariantName, number>>;
   /** fast-check's name for `runs`; `runs` wins when both are given. */
   readonly numRuns?: number;
+  /** Most operations generated per sequence; default 100 (CheckOptions.maxSteps). */
   readonly maxSteps?: number;
   readonly setup?: Setup;
   /** A fixed seed (SVACHECK_SEED still overrides it, so a printed replay line works). */
