@@ -3,7 +3,9 @@
  * the spec (SpecDriver) and on the built-in implementation, at the seed's configuration and
  * at a 2^20-PASID device with 100 K processes; operations per second for both and their
  * ratio. Then the property-test loop's throughput: operations checked per second (spec and
- * impl in lockstep, observation and invariants after every step).
+ * impl in lockstep: after every step the result and the observation compared, and the
+ * invariants run on an observation that differs from the spec's; lockstep.ts says why that
+ * checks every invariant).
  *
  * The workload is generated once per configuration by a seeded generator that keeps the
  * caller contract (the spec decides which candidate calls a correct caller may make), then

@@ -8,6 +8,10 @@
  * Operations: every operation of the variant, over the setup's names. Nothing here avoids an
  * error path: which calls the caller contract forbids is decided at run time, from the
  * model's state, by the command's precondition (check.ts).
+ *
+ * Both are drawn from weighted choices read off one integer per operation and two per setup
+ * (Choice, drawn, opCode): fast-check's records and oneofs cost several times more, and
+ * generating was the larger part of the property loop's time.
  */
 import fc from 'fast-check';
 import type { DeviceSetup, IommuSetup, Op, OpName, Setup } from '../vocab/index.ts';
@@ -18,13 +22,7 @@ const MM_NAMES = ['A', 'B', 'C', 'D'] as const;
 /** Handle names binds take; unbind and get_pasid name one of them. */
 export const HANDLE_NAMES = ['h1', 'h2', 'h3'] as const;
 
-/**
- * A finite weighted choice: `values[i]` is drawn with probability `weights[i] / total`.
- * Setups and operations are drawn from these, one integer per operation and two per setup
- * (drawn, below), instead of from fast-check records, arrays and oneofs over per-field
- * arbitraries, which cost several times more: generating them was the larger part of the
- * property loop's time.
- */
+/** A finite weighted choice: `values[i]` is drawn with probability `weights[i] / total`. */
 interface Choice<T> { readonly values: readonly T[]; readonly weights: readonly number[]; readonly total: number }
 
 const uniform = <T>(values: readonly T[]): Choice<T> => ({ values, weights: values.map(() => 1), total: values.length });
