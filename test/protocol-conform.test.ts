@@ -69,7 +69,7 @@ suite('svacheck conform', () => {
     // Shrunk: bind_pasid, unbind, bind_pasid with another PASID — the bug and nothing else.
     const ops = text.split('\n').filter((l) => /^ {2}- /.test(l)).map((l) => l.trim().split(':')[0].slice(2));
     expect(ops).toEqual(['bind_pasid', 'unbind', 'bind_pasid']);
-    expect(text).toMatch(/^# replay: npx svacheck conform --impl exec:examples\/c\/build\/sva-v2-planted --variant v2 --no-library --seed 7 --path \S+ --runs 100 --max-steps 50$/m);
+    expect(text).toMatch(/^# replay: npx svacheck conform --impl exec:examples\/c\/build\/sva-v2-planted --variant v2 --no-library --seed 7 --path \S+ --runs 100 --max-steps 100$/m);
     const replay = r.out.match(/replay the file: +npx svacheck conform (.*)$/m)?.[1].split(' ');
     expect(replay).toBeDefined();
     const again = await conform(...replay!.slice(0));

@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkAdapter, counterexampleLitmus, freshSeed, type ConformanceReport } from '../../conformance/check.ts';
+import { DEFAULT_MAX_STEPS, checkAdapter, counterexampleLitmus, freshSeed, type ConformanceReport } from '../../conformance/check.ts';
 import { shrinkCrash, type Restartable } from '../../conformance/crash.ts';
 import type { FailNthTarget } from '../../conformance/failnth.ts';
 import { writeLitmus } from '../../vocab/litmus.ts';
@@ -37,7 +37,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'runs', kind: 'number', valueName: 'n', description: 'random stateful runs per variant and setup (default 100; 0: none)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the random runs (default: a fresh one, printed)' },
   { name: 'path', kind: 'string', valueName: 'p', description: 'fast-check replay path: with --seed, go straight to a printed counterexample' },
-  { name: 'max-steps', kind: 'number', valueName: 'n', description: 'most operations per random run (default 50)' },
+  { name: 'max-steps', kind: 'number', valueName: 'n', description: `most operations per random run (default ${DEFAULT_MAX_STEPS})` },
   { name: 'config', kind: 'list', valueName: 'yaml', description: `device setups to test (model config YAML, or a bundled name: ${bundledConfigNames().join(', ')}); default: the seed setup` },
   { name: 'setups', kind: 'list', valueName: 'kind', description: "more setups: 'seed' (the seed setup), 'bundled' (every bundled configuration's), 'random' (random small setups, a new one per run)" },
   { name: 'litmus', kind: 'list', valueName: 'path', description: 'extra litmus files or directories to run on the implementation' },
@@ -445,7 +445,7 @@ export function runOptions(options: Record<string, unknown>): { runs: number; ma
   if (path !== undefined && options.seed === undefined) throw new UsageError('--path replays a printed counterexample and needs its --seed');
   return {
     runs: intOpt('runs', 100, 0, MAX_RUNS),
-    maxSteps: intOpt('max-steps', 50, 1, MAX_STEPS),
+    maxSteps: intOpt('max-steps', DEFAULT_MAX_STEPS, 1, MAX_STEPS),
     seed: options.seed === undefined ? freshSeed() : intOpt('seed', 0, -(2 ** 31), 2 ** 31 - 1),
     timeoutMs: options.timeout === undefined ? undefined : intOpt('timeout', 5000, 1, MAX_TIMER_MS),
     path,

@@ -8,6 +8,7 @@
  * program broke.
  */
 import path from 'node:path';
+import { DEFAULT_MAX_STEPS } from '../../conformance/check.ts';
 import type { FailNthReport } from '../../conformance/failnth.ts';
 import { openExecAdapter } from '../../conformance/protocol/index.ts';
 import { buildKernelHarness } from '../../kernel/build.ts';
@@ -26,7 +27,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'runs', kind: 'number', valueName: 'n', description: 'random runs per variant and setup (default 100)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the random runs (default: a fresh one, printed)' },
   { name: 'path', kind: 'string', valueName: 'p', description: 'fast-check replay path: with --seed, go straight to a printed counterexample' },
-  { name: 'max-steps', kind: 'number', valueName: 'n', description: 'most operations per random run (default 50)' },
+  { name: 'max-steps', kind: 'number', valueName: 'n', description: `most operations per random run (default ${DEFAULT_MAX_STEPS})` },
   { name: 'setups', kind: 'list', valueName: 'kind', description: "setups of the random runs: seed, bundled, random (default: all three)" },
   { name: 'config', kind: 'list', valueName: 'yaml', description: 'more setups: a model config YAML or a bundled name' },
   { name: 'litmus', kind: 'list', valueName: 'path', description: 'extra litmus files or directories to run on the built program' },
