@@ -16,10 +16,40 @@ export class ObjectWorld implements World {
   result: Result = R.ok;
   rule: ApiRuleId = 'B1';
   effects: ApiRuleId[] | undefined = undefined;
+  /**
+   * The slots this step wrote, as (group, PASID) pairs in one flat list, in the order written
+   * (a slot may appear more than once): what the driver reads to follow handles without
+   * walking a whole group.
+   */
+  readonly wrote: number[] = [];
 
-  constructor(readonly cfg: Config, public st: State) {}
+  constructor(public cfg: Config, public st: State) {}
+
+  /**
+   * Start a new step on st: the same world, reset, instead of a new one per step (the driver
+   * runs one step at a time). Nothing of the previous step stays: the outcome, the written
+   * slots and which parts of the state this step owns.
+   */
+  start(cfg: Config, st: State): this {
+    this.cfg = cfg;
+    this.st = st;
+    this.result = R.ok;
+    this.rule = 'B1';
+    this.effects = undefined;
+    if (this.wrote.length > 0) this.wrote.length = 0;
+    this.own = this.ownMms = this.ownSlots = this.ownIda = this.ownHeld = false;
+    this.idaAt = 0;
+    if (this.ownGroups.length > 0) this.ownGroups.length = 0;
+    return this;
+  }
 
   // --- reads
+  /**
+   * Where `allocated` last found its id in the allocator's list: A1's search asks 1, 2, 3, ...
+   * in turn, so the next id is usually the next element. Only where to look first: the
+   * element found there is compared, so the answer is a search's wherever it points.
+   */
+  private idaAt = 0;
   status(mm: number): MmStatus { return this.st.mms[mm].status; }
   pasid(mm: number): number { return this.st.mms[mm].data?.pasid ?? NONE; }
   isGlobal(mm: number): boolean { return this.st.mms[mm].data?.global ?? false; }
@@ -35,15 +65,22 @@ export class ObjectWorld implements World {
   slotUsers(group: number, pasid: number): number { const s = this.slot(group, pasid)!; return s.kind === 'sva' ? s.users : 0; }
   slotPasids(group: number): readonly number[] {
     const m = this.st.slots[group];
-    if (this.ownGroup[group]) return sortedKeys(m);                       // this step's own copy: it may still change
-    let keys = keysOf.get(m);                                            // a published map never changes
-    if (keys === undefined) keysOf.set(m, keys = sortedKeys(m));
+    if (m instanceof SlotMap) return m.pasids();                         // a list it never changes (slotMap.ts)
+    let keys = keysOf.get(m);                                            // a plain map: the setup's, or a test's
+    if (keys === undefined) keysOf.set(m, keys = [...m.keys()].sort((a, b) => a - b));
     return keys;
   }
-  allocated(pasid: number): boolean { return has(this.st.ida, pasid); }
+  allocated(pasid: number): boolean {
+    const ida = this.st.ida, at = this.idaAt;
+    if (at < ida.length && ida[at] === pasid) return true;
+    if (at + 1 < ida.length && ida[at + 1] === pasid) { this.idaAt = at + 1; return true; }
+    const i = indexOf(ida, pasid);
+    if (i >= 0) this.idaAt = i;
+    return i >= 0;
+  }
   /** A new list, as slotPasids: a step writes its own copy of the id lists in place. */
   idaPasids(): readonly number[] { return [...new Set([...this.st.ida, ...this.st.kernelHeld])].sort((a, b) => a - b); }
-  held(pasid: number): boolean { return has(this.st.kernelHeld, pasid); }
+  held(pasid: number): boolean { return indexOf(this.st.kernelHeld, pasid) >= 0; }
   heldCount(): number { return this.st.kernelHeld.length; }
   setQuota(set: number): number { return this.st.ioasidSets?.[set].quota ?? this.cfg.ioasid.sets[set].quota; }
   setHolds(set: number, pasid: number): boolean { return this.st.ioasidSets?.[set].held.includes(pasid) ?? false; }
@@ -55,7 +92,8 @@ export class ObjectWorld implements World {
   private own = false;
   private ownMms = false;
   private ownSlots = false;
-  private ownGroup: boolean[] = [];
+  /** The groups whose slot map this step made (SlotMap.writable): few, so a list. */
+  private readonly ownGroups: number[] = [];
   private ownIda = false;
   private ownHeld = false;
   private draft(): { -readonly [K in keyof State]: State[K] extends readonly (infer T)[] ? T[] : State[K] } {
@@ -70,8 +108,9 @@ export class ObjectWorld implements World {
   private put(group: number, pasid: number, slot: Slot | null): void {
     const d = this.draft();
     if (!this.ownSlots) { d.slots = d.slots.slice(); this.ownSlots = true; }
-    if (!this.ownGroup[group]) { d.slots[group] = SlotMap.writable(d.slots[group]); this.ownGroup[group] = true; }
+    if (!this.ownGroups.includes(group)) { d.slots[group] = SlotMap.writable(d.slots[group]); this.ownGroups.push(group); }
     (d.slots[group] as SlotMap).write(pasid, slot);
+    this.wrote.push(group, pasid);
   }
   setStatus(mm: number, status: MmStatus): void { this.mm(mm, { status }); }
   setData(mm: number, pasid: number, global: boolean): void { this.mm(mm, { data: { pasid, global } }); }
@@ -133,15 +172,18 @@ export class ObjectWorld implements World {
   failed(): boolean { return this.result.kind === 'errno'; }
 }
 
-/** The PASIDs of a published group map, ascending, computed once per map (maps are shared between states). */
+/**
+ * The PASIDs of a plain group map, ascending, computed once per map: a plain map in a State
+ * (the setup's empty ones, a state decoded by the model checker or built by a test) is never
+ * changed, since this backend writes only its own SlotMaps.
+ */
 const keysOf = new WeakMap<ReadonlyMap<number, Slot>, readonly number[]>();
-const sortedKeys = (m: ReadonlyMap<number, Slot>): number[] => [...m.keys()].sort((a, b) => a - b);
 
-/** Whether the ascending list xs holds x (binary search). */
-function has(xs: readonly number[], x: number): boolean {
+/** Where the ascending list xs holds x, or -1 (binary search). */
+function indexOf(xs: readonly number[], x: number): number {
   let lo = 0, hi = xs.length - 1;
-  while (lo <= hi) { const mid = (lo + hi) >> 1; if (xs[mid] === x) return true; if (xs[mid] < x) lo = mid + 1; else hi = mid - 1; }
-  return false;
+  while (lo <= hi) { const mid = (lo + hi) >> 1; if (xs[mid] === x) return mid; if (xs[mid] < x) lo = mid + 1; else hi = mid - 1; }
+  return -1;
 }
 
 /** Insert x into the ascending list xs, in place, after any equal element. */

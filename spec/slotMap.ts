@@ -1,54 +1,153 @@
 /**
- * A group's slot map as a step leaves it, without copying the whole map: the map it started
- * from (a plain Map, never changed) and the slots the steps since wrote (null: emptied). A
- * group of a 20-bit device may hold hundreds of attaches; copying them on every step that
- * writes one slot made the object backend's steps cost as much as the map is long. When the
- * changes grow past a fraction of the map they are folded into a new plain Map, so a read
- * costs at most two lookups. Iteration gives every filled slot once: the map's, in its order,
- * then the slots only the changes hold (the order of a plain Map after the same writes may
- * differ; nothing reads slots by their order).
+ * A group's slot map as the object backend keeps it: a persistent sorted map from PASID to
+ * slot, so that a step writing one slot copies a small part of the map, not all of it.
+ *
+ * The map is a list of chunks, each a run of at most CHUNK ascending PASIDs with their slots;
+ * every PASID of a chunk lies below every PASID of the next. A group of a 20-bit device may
+ * hold hundreds of attaches: copying them (or a hash map of changes) on every step that
+ * writes one slot made the object backend's steps cost as much as the map is long. A step's
+ * own map (`writable`) copies the list of chunks and, on the first write into a chunk, that
+ * chunk; the chunks it does not write stay shared with the map it started from.
+ *
+ * Why sharing is safe: a chunk records the map that made it (`owner`), and only that map
+ * writes into it, only while the step that made the map runs; a map handed on in a State is
+ * never written again (a later step writes its own map, made by `writable`). So a published
+ * map, and everything it shares, never changes.
+ *
+ * Iteration gives the slots in ascending PASID order; `pasids()` lists the PASIDs ascending
+ * (what the rules iterate through World.slotPasids), built once per map and rebuilt after a
+ * write, never changed once handed out.
  */
 import type { Slot } from './state.ts';
 
-export class SlotMap implements ReadonlyMap<number, Slot> {
-  private constructor(private readonly base: ReadonlyMap<number, Slot>, private readonly delta: Map<number, Slot | null>, private n: number) {}
+/** The most PASIDs a chunk holds; a chunk that grows past it splits in two halves. */
+const CHUNK = 64;
 
-  /** A map of its own for a step to write in place, starting as `from`. */
+interface Chunk {
+  readonly keys: number[];
+  readonly vals: Slot[];
+  /** The map that made this chunk: the only one that may write into it. */
+  readonly owner: SlotMap | null;
+}
+
+export class SlotMap implements ReadonlyMap<number, Slot> {
+  private list: number[] | null = null;
+  /**
+   * Where the last lookup found its PASID (chunk, index): the rules walk a group's PASIDs in
+   * ascending order and ask each one or two things, so the next lookup usually lands there
+   * or one further. Only where `get` looks first: it checks the PASID it finds there, so the
+   * answer is the same wherever the hint points (also after a write moved things).
+   */
+  private hintChunk = 0;
+  private hintIndex = 0;
+
+  private constructor(private readonly chunks: Chunk[], private n: number) {}
+
+  /** A map of its own for a step to write in place, starting as `from` (left unchanged). */
   static writable(from: ReadonlyMap<number, Slot>): SlotMap {
-    if (from instanceof SlotMap) {
-      if (from.delta.size >= 16 + (from.base.size >> 3)) return new SlotMap(new Map(from), new Map(), from.n);   // fold the changes in
-      return new SlotMap(from.base, new Map(from.delta), from.n);
+    if (from instanceof SlotMap) return new SlotMap(from.chunks.slice(), from.n);
+    const entries = [...from].sort((a, b) => a[0] - b[0]);
+    const chunks: Chunk[] = [];
+    for (let i = 0; i < entries.length; i += CHUNK) {
+      const run = entries.slice(i, i + CHUNK);
+      chunks.push({ keys: run.map((e) => e[0]), vals: run.map((e) => e[1]), owner: null });
     }
-    return new SlotMap(from, new Map(), from.size);
+    return new SlotMap(chunks, entries.length);
   }
 
-  /** Write a slot (null: empty it). Only on a map made by `writable` for this step. */
+  /** Write a slot (null: empty it). Only on a map made by `writable`, during its step. */
   write(pasid: number, slot: Slot | null): void {
-    const had = this.get(pasid) !== undefined;
-    if (slot === null) { if (this.base.has(pasid)) this.delta.set(pasid, null); else this.delta.delete(pasid); }
-    else this.delta.set(pasid, slot);
-    this.n += (slot !== null ? 1 : 0) - (had ? 1 : 0);
+    const chunks = this.chunks;
+    let c = this.chunkOf(pasid);
+    if (c < 0) {                                                         // the map is empty
+      if (slot === null) return;
+      chunks.push({ keys: [pasid], vals: [slot], owner: this });
+      this.n++;
+      this.list = null;
+      return;
+    }
+    let chunk = chunks[c];
+    const i = lowerBound(chunk.keys, pasid), found = i < chunk.keys.length && chunk.keys[i] === pasid;
+    if (slot === null && !found) return;
+    if (chunk.owner !== this) chunks[c] = chunk = { keys: chunk.keys.slice(), vals: chunk.vals.slice(), owner: this };
+    if (found && slot !== null) { chunk.vals[i] = slot; return; }        // same PASIDs: the list stands
+    this.list = null;
+    if (found) {
+      chunk.keys.splice(i, 1);
+      chunk.vals.splice(i, 1);
+      this.n--;
+      if (chunk.keys.length === 0) chunks.splice(c, 1);
+      return;
+    }
+    chunk.keys.splice(i, 0, pasid);
+    chunk.vals.splice(i, 0, slot!);
+    this.n++;
+    if (chunk.keys.length > CHUNK) {
+      const half = chunk.keys.length >> 1;
+      chunks.splice(c, 1,
+        { keys: chunk.keys.slice(0, half), vals: chunk.vals.slice(0, half), owner: this },
+        { keys: chunk.keys.slice(half), vals: chunk.vals.slice(half), owner: this });
+    }
+  }
+
+  /** The index of the chunk that holds pasid or would take it: the last whose first PASID is <= pasid, else 0; -1 if none. */
+  private chunkOf(pasid: number): number {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return -1;
+    let lo = 0, hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (chunks[mid].keys[0] <= pasid) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The PASIDs of the filled slots, ascending. The list handed out never changes. */
+  pasids(): readonly number[] {
+    if (this.list !== null) return this.list;
+    const list: number[] = [];
+    for (const c of this.chunks) for (const k of c.keys) list.push(k);
+    return (this.list = list);
   }
 
   get size(): number { return this.n; }
   get(pasid: number): Slot | undefined {
-    const d = this.delta.get(pasid);
-    return d === undefined ? this.base.get(pasid) : d ?? undefined;
+    const chunks = this.chunks;
+    let c = this.hintChunk, i = this.hintIndex;
+    if (c < chunks.length) {
+      const keys = chunks[c].keys;
+      if (i < keys.length && keys[i] === pasid) return chunks[c].vals[i];
+      if (i + 1 < keys.length) {
+        if (keys[i + 1] === pasid) { this.hintIndex = i + 1; return chunks[c].vals[i + 1]; }
+      } else if (c + 1 < chunks.length && chunks[c + 1].keys[0] === pasid) {
+        this.hintChunk = c + 1; this.hintIndex = 0;
+        return chunks[c + 1].vals[0];
+      }
+    }
+    c = this.chunkOf(pasid);
+    if (c < 0) return undefined;
+    const keys = chunks[c].keys;
+    i = lowerBound(keys, pasid);
+    if (i >= keys.length || keys[i] !== pasid) return undefined;
+    this.hintChunk = c; this.hintIndex = i;
+    return chunks[c].vals[i];
   }
   has(pasid: number): boolean { return this.get(pasid) !== undefined; }
   *entries(): MapIterator<[number, Slot]> {
-    for (const [p, s] of this.base) {
-      const d = this.delta.get(p);
-      if (d === undefined) yield [p, s];
-      else if (d !== null) yield [p, d];
-    }
-    for (const [p, d] of this.delta) if (d !== null && !this.base.has(p)) yield [p, d];
+    for (const c of this.chunks) for (let i = 0; i < c.keys.length; i++) yield [c.keys[i], c.vals[i]];
   }
-  *keys(): MapIterator<number> { for (const [p] of this.entries()) yield p; }
-  *values(): MapIterator<Slot> { for (const [, s] of this.entries()) yield s; }
+  *keys(): MapIterator<number> { for (const c of this.chunks) yield* c.keys; }
+  *values(): MapIterator<Slot> { for (const c of this.chunks) yield* c.vals; }
   [Symbol.iterator](): MapIterator<[number, Slot]> { return this.entries(); }
   forEach(fn: (slot: Slot, pasid: number, map: ReadonlyMap<number, Slot>) => void, thisArg?: unknown): void {
-    for (const [p, s] of this.entries()) fn.call(thisArg, s, p, this);
+    for (const c of this.chunks) for (let i = 0; i < c.keys.length; i++) fn.call(thisArg, c.vals[i], c.keys[i], this);
   }
   get [Symbol.toStringTag](): string { return 'SlotMap'; }
+}
+
+/** The first index of the ascending list xs whose element is >= x. */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0, hi = xs.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (xs[mid] < x) lo = mid + 1; else hi = mid; }
+  return lo;
 }
