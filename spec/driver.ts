@@ -8,7 +8,8 @@ import { resolveSetup, setupProblem } from '../vocab/setup.ts';
 import { contractBreach, type ContractBreach } from './contract.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
 import { observeSpec } from './observe.ts';
-import { ObjectWorld, step } from './objectWorld.ts';
+import { ObjectWorld } from './objectWorld.ts';
+import { act } from './ops.ts';
 import { initialState, slotAt, type Config, type State } from './state.ts';
 import { groupOfDev } from './world.ts';
 import type { SpecOp, Variant } from './step.ts';
@@ -34,18 +35,26 @@ export class SpecDriver {
   /** Slot key → serial of the live handle there; a new handle gets a new serial. */
   private readonly live = new Map<number, number>();
   private serials = 0;
+  /** Devices and mms by name (a setup may name 100 K processes: no search per call). */
+  private readonly devIndex = new Map<string, number>();
+  private readonly mmIndex = new Map<string, number>();
+  /** The one world every step and contract check runs on, restarted each time (steps run one at a time). */
+  private readonly world: ObjectWorld;
 
   constructor(setup: Setup, readonly variant: Variant) {
     const problem = setupProblem(setup, RESERVED_NAMES);
     if (problem) throw new Error(problem);
     this.cfg = resolveSetup(setup);
     this.state = initialState(this.cfg);
+    this.world = new ObjectWorld(this.cfg, this.state);
+    this.cfg.devices.forEach((d, i) => { if (!this.devIndex.has(d.name)) this.devIndex.set(d.name, i); });
+    this.cfg.mms.forEach((m, i) => { if (!this.mmIndex.has(m)) this.mmIndex.set(m, i); });
   }
 
   /** Why op breaks the caller contract now, or null. */
   breach(op: Op): ContractBreach | null {
     const lowered = this.lower(op);
-    return 'rule' in lowered ? lowered : contractBreach(this.variant, new ObjectWorld(this.cfg, this.state), lowered);
+    return 'rule' in lowered ? lowered : contractBreach(this.variant, this.world.start(this.cfg, this.state), lowered);
   }
 
   /**
@@ -54,12 +63,13 @@ export class SpecDriver {
    */
   apply(op: Op, fault?: FailPoint): Applied {
     const lowered = this.lower(op);
-    const bad = 'rule' in lowered ? lowered : contractBreach(this.variant, new ObjectWorld(this.cfg, this.state), lowered);
+    const bad = 'rule' in lowered ? lowered : contractBreach(this.variant, this.world.start(this.cfg, this.state), lowered);
     if (bad) throw new ContractError(bad, op);
-    const s = step(this.variant, fault === undefined ? this.cfg : { ...this.cfg, fault }, this.state, lowered as SpecOp);
-    this.track(op, lowered as SpecOp, s.state);
-    this.state = s.state;
-    return { result: s.result, rule: s.rule, effects: s.effects ?? [] };
+    const w = this.world.start(fault === undefined ? this.cfg : { ...this.cfg, fault }, this.state);
+    act(this.variant, w, lowered as SpecOp);                             // what step() does, on the driver's world
+    this.track(op, lowered as SpecOp, w);
+    this.state = w.st;
+    return { result: w.result, rule: w.rule, effects: w.effects ?? NO_EFFECTS };
   }
 
   observe(probes?: readonly DmaProbe[]): Observation {
@@ -76,7 +86,13 @@ export class SpecDriver {
     return h !== undefined && this.live.get(slotKey(h.group, h.pasid)) === h.serial;
   }
 
-  private track(op: Op, lowered: SpecOp, after: State): void {
+  /**
+   * Follow the handles a step made or released: after an unbind, whether its slot still holds
+   * the bond; after a bind, the SVA bonds of the mm in the device's group that the step wrote
+   * (w.wrote: a slot the step did not write holds what it held before), ascending by PASID.
+   */
+  private track(op: Op, lowered: SpecOp, w: ObjectWorld): void {
+    const after = w.st;
     if (lowered.op === 'unbind' || lowered.op === 'mm_exit_done') {
       if (slotAt(after, lowered.group, lowered.pasid)?.kind !== 'sva') this.live.delete(slotKey(lowered.group, lowered.pasid));
       return;
@@ -84,11 +100,15 @@ export class SpecDriver {
     if ((op.op !== 'bind' && op.op !== 'bind_pasid' && op.op !== 'bind_private') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid' && lowered.op !== 'bind_private')) return;
     const group = groupOfDev(this.cfg, lowered.dev);
     if (group === null || after.slots[group] === this.state.slots[group]) return;   // no slot of the group written
-    for (const [pasid, slot] of after.slots[group]) {
-      if (slot.kind !== 'sva' || slot.mm !== lowered.mm) continue;
+    const written: number[] = [];
+    for (let i = 0; i < w.wrote.length; i += 2) if (w.wrote[i] === group && !written.includes(w.wrote[i + 1])) written.push(w.wrote[i + 1]);
+    if (written.length > 1) written.sort((a, b) => a - b);
+    for (const pasid of written) {
+      const slot = slotAt(after, group, pasid);
+      if (slot === undefined || slot.kind !== 'sva' || slot.mm !== lowered.mm) continue;
       const key = slotKey(group, pasid);
       const before = slotAt(this.state, group, pasid);
-      if (before === slot) continue;                                     // untouched by this bind
+      if (before === slot) continue;                                     // written back as it was
       if (before === undefined || !this.live.has(key)) this.live.set(key, ++this.serials);
       if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial: this.live.get(key)! });
     }
@@ -98,7 +118,7 @@ export class SpecDriver {
     const cfg = this.cfg;
     switch (op.op) {
       case 'bind': case 'bind_pasid': case 'bind_private': {
-        const d = deviceIndex(cfg, op.dev), m = cfg.mms.indexOf(op.mm);
+        const d = this.deviceIndex(op.dev), m = this.mmIndex.get(op.mm) ?? -1;
         if (d < 0) return unknownDev(op.dev);
         if (m < 0) return unknownMm(op.mm);
         if (op.as !== undefined && this.isLive(op.as) && (op.op === 'bind_private' || !this.aliases(op.as, d, m)))
@@ -112,20 +132,20 @@ export class SpecDriver {
         return { op: op.op, group: h.group, pasid: h.pasid };
       }
       case 'enqcmd_pasid': case 'mm_exit': {
-        const m = cfg.mms.indexOf(op.mm);
+        const m = this.mmIndex.get(op.mm) ?? -1;
         return m < 0 ? unknownMm(op.mm) : { op: op.op, mm: m };
       }
       case 'alloc_global': {
-        const d = deviceIndex(cfg, op.dev);
+        const d = this.deviceIndex(op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: 'alloc_global', dev: d };
       }
       case 'free_global': return { op: 'free_global', pasid: op.pasid };
       case 'attach_pasid': {
-        const d = deviceIndex(cfg, op.dev);
+        const d = this.deviceIndex(op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: 'attach_pasid', dev: d, pasid: op.pasid, handle: op.handle === true };
       }
       case 'detach_pasid': case 'dma': {
-        const d = deviceIndex(cfg, op.dev);
+        const d = this.deviceIndex(op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: op.op, dev: d, pasid: op.pasid };
       }
       case 'ioasid_alloc': case 'ioasid_free_set': case 'ioasid_adjust_set': {
@@ -133,11 +153,13 @@ export class SpecDriver {
         if (s < 0) return breach(`unknown IOASID set '${op.set}'`);
         if (op.op === 'ioasid_free_set') return { op: op.op, set: s };
         if (op.op === 'ioasid_adjust_set') return { op: op.op, set: s, quota: op.quota };
-        const d = deviceIndex(cfg, op.dev);
+        const d = this.deviceIndex(op.dev);
         return d < 0 ? unknownDev(op.dev) : { op: op.op, set: s, dev: d };
       }
     }
   }
+
+  private deviceIndex(name: string): number { return this.devIndex.get(name) ?? -1; }
 
   /** Whether a bind of (dev, mm) would name the same handle that `name` already names. */
   private aliases(name: string, dev: number, mm: number): boolean {
@@ -152,7 +174,5 @@ const slotKey = (group: number, pasid: number): number => group * 4294967296 + p
 const breach = (reason: string): ContractBreach => ({ rule: 'C5', reason });
 const unknownDev = (name: string) => breach(`unknown device '${name}'`);
 const unknownMm = (name: string) => breach(`unknown mm '${name}'`);
-const deviceIndex = (cfg: Config, name: string): number => {
-  for (let i = 0; i < cfg.devices.length; i++) if (cfg.devices[i].name === name) return i;
-  return -1;
-};
+/** No further rules: one list for every step that has none (Applied is read-only). */
+const NO_EFFECTS: readonly string[] = Object.freeze([]);
