@@ -8,7 +8,7 @@ import { R, type Errno, type FaultKind, type Result } from '../vocab/index.ts';
 import { act } from './ops.ts';
 import type { ApiRuleId } from './rules.ts';
 import { SlotMap } from './slotMap.ts';
-import type { Config, IoasidSet, Mm, Slot, State } from './state.ts';
+import type { Config, IoasidSet, MmData, Slot, State } from './state.ts';
 import type { SpecOp, Step, Variant } from './step.ts';
 import { NONE, type MmStatus, type SlotKind, type World } from './world.ts';
 
@@ -100,10 +100,11 @@ export class ObjectWorld implements World {
     if (!this.own) { this.st = { ...this.st }; this.own = true; }
     return this.st as never;
   }
-  private mm(mm: number, patch: Partial<Mm>): void {
+  /** Replace mm's record: a new object, every field named (one shape for every Mm written). */
+  private mm(mm: number, status: MmStatus, data: MmData | null, domains: readonly number[], asids: readonly number[]): void {
     const d = this.draft();
     if (!this.ownMms) { d.mms = d.mms.slice(); this.ownMms = true; }
-    d.mms[mm] = { ...d.mms[mm], ...patch };
+    d.mms[mm] = { status, data, domains, asids };
   }
   private put(group: number, pasid: number, slot: Slot | null): void {
     const d = this.draft();
@@ -112,14 +113,14 @@ export class ObjectWorld implements World {
     (d.slots[group] as SlotMap).write(pasid, slot);
     this.wrote.push(group, pasid);
   }
-  setStatus(mm: number, status: MmStatus): void { this.mm(mm, { status }); }
-  setData(mm: number, pasid: number, global: boolean): void { this.mm(mm, { data: { pasid, global } }); }
-  dropData(mm: number): void { this.mm(mm, { data: null }); }
+  setStatus(mm: number, status: MmStatus): void { const m = this.st.mms[mm]; this.mm(mm, status, m.data, m.domains, m.asids); }
+  setData(mm: number, pasid: number, global: boolean): void { const m = this.st.mms[mm]; this.mm(mm, m.status, { pasid, global }, m.domains, m.asids); }
+  dropData(mm: number): void { const m = this.st.mms[mm]; this.mm(mm, m.status, null, m.domains, m.asids); }
   setDomain(mm: number, iommu: number, users: number, asid: number): void {
-    const domains = this.st.mms[mm].domains.slice(), asids = this.st.mms[mm].asids.slice();
+    const m = this.st.mms[mm], domains = m.domains.slice(), asids = m.asids.slice();
     domains[iommu] = users;
     asids[iommu] = asid;
-    this.mm(mm, { domains, asids });
+    this.mm(mm, m.status, m.data, domains, asids);
   }
   putBond(group: number, pasid: number, mm: number, dev: number, users: number): void { this.put(group, pasid, { kind: 'sva', mm, dev, users }); }
   putAttach(group: number, pasid: number, dev: number, handle: boolean): void { this.put(group, pasid, { kind: 'kernel', dev, handle }); }
@@ -129,23 +130,26 @@ export class ObjectWorld implements World {
     this.put(group, pasid, { ...s, users });
   }
   clearSlot(group: number, pasid: number): void { this.put(group, pasid, null); }
-  /** This step's own copy of an id list (the allocator's or the holders'), to write in place. */
-  private ids(list: 'ida' | 'kernelHeld'): number[] {
+  /** This step's own copy of the allocator's id list, to write in place. */
+  private ida(): number[] {
     const d = this.draft();
-    if (list === 'ida' ? !this.ownIda : !this.ownHeld) {
-      d[list] = d[list].slice();
-      if (list === 'ida') this.ownIda = true; else this.ownHeld = true;
-    }
-    return d[list];
+    if (!this.ownIda) { d.ida = d.ida.slice(); this.ownIda = true; }
+    return d.ida;
   }
-  allocate(pasid: number): void { insertInPlace(this.ids('ida'), pasid); }
+  /** This step's own copy of the holders' id list, to write in place. */
+  private holders(): number[] {
+    const d = this.draft();
+    if (!this.ownHeld) { d.kernelHeld = d.kernelHeld.slice(); this.ownHeld = true; }
+    return d.kernelHeld;
+  }
+  allocate(pasid: number): void { insertInPlace(this.ida(), pasid); }
   release(pasid: number): void {
-    const ida = this.ids('ida');
-    for (let i = ida.indexOf(pasid); i >= 0; i = ida.indexOf(pasid)) ida.splice(i, 1);
+    const ida = this.ida();
+    for (let i = indexOf(ida, pasid); i >= 0; i = indexOf(ida, pasid)) ida.splice(i, 1);
   }
-  hold(pasid: number): void { insertInPlace(this.ids('kernelHeld'), pasid); }
+  hold(pasid: number): void { insertInPlace(this.holders(), pasid); }
   unhold(pasid: number): void {
-    const held = this.ids('kernelHeld'), i = held.indexOf(pasid);
+    const held = this.holders(), i = indexOf(held, pasid);
     if (i >= 0) held.splice(i, 1);
   }
 
