@@ -100,18 +100,23 @@ export class SpecDriver {
     if ((op.op !== 'bind' && op.op !== 'bind_pasid' && op.op !== 'bind_private') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid' && lowered.op !== 'bind_private')) return;
     const group = groupOfDev(this.cfg, lowered.dev);
     if (group === null || after.slots[group] === this.state.slots[group]) return;   // no slot of the group written
+    const wrote = w.wrote;
+    if (wrote.length === 2 && wrote[0] === group) return this.follow(op, lowered.mm, group, wrote[1], after);   // the usual bind: one slot
     const written: number[] = [];
-    for (let i = 0; i < w.wrote.length; i += 2) if (w.wrote[i] === group && !written.includes(w.wrote[i + 1])) written.push(w.wrote[i + 1]);
-    if (written.length > 1) written.sort((a, b) => a - b);
-    for (const pasid of written) {
-      const slot = slotAt(after, group, pasid);
-      if (slot === undefined || slot.kind !== 'sva' || slot.mm !== lowered.mm) continue;
-      const key = slotKey(group, pasid);
-      const before = slotAt(this.state, group, pasid);
-      if (before === slot) continue;                                     // written back as it was
-      if (before === undefined || !this.live.has(key)) this.live.set(key, ++this.serials);
-      if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial: this.live.get(key)! });
-    }
+    for (let i = 0; i < wrote.length; i += 2) if (wrote[i] === group && !written.includes(wrote[i + 1])) written.push(wrote[i + 1]);
+    written.sort((a, b) => a - b);
+    for (const pasid of written) this.follow(op, lowered.mm, group, pasid, after);
+  }
+
+  /** A slot a bind of mm wrote in group: if it now holds a bond of mm, the handle there (made or taken again). */
+  private follow(op: Op & { as?: string }, mm: number, group: number, pasid: number, after: State): void {
+    const slot = slotAt(after, group, pasid);
+    if (slot === undefined || slot.kind !== 'sva' || slot.mm !== mm) return;
+    const key = slotKey(group, pasid);
+    const before = slotAt(this.state, group, pasid);
+    if (before === slot) return;                                         // written back as it was
+    if (before === undefined || !this.live.has(key)) this.live.set(key, ++this.serials);
+    if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial: this.live.get(key)! });
   }
 
   private lower(op: Op): SpecOp | ContractBreach {
