@@ -8,7 +8,7 @@ import { R, type Errno, type FaultKind, type Result } from '../vocab/index.ts';
 import { act } from './ops.ts';
 import type { ApiRuleId } from './rules.ts';
 import { SlotMap } from './slotMap.ts';
-import type { Config, IoasidSet, MmData, Slot, State } from './state.ts';
+import type { Config, IoasidSet, Mm, MmData, Slot, State } from './state.ts';
 import type { SpecOp, Step, Variant } from './step.ts';
 import { NONE, type MmStatus, type SlotKind, type World } from './world.ts';
 
@@ -23,7 +23,9 @@ export class ObjectWorld implements World {
    */
   readonly wrote: number[] = [];
 
-  constructor(public cfg: Config, public st: State) {}
+  constructor(public cfg: Config, public st: State) {
+    this.mmChunks = cfg.mms.length > LARGE_MMS ? chunksOf.get(st) ?? null : null;
+  }
 
   /**
    * Start a new step on st: the same world, reset, instead of a new one per step (the driver
@@ -33,6 +35,7 @@ export class ObjectWorld implements World {
   start(cfg: Config, st: State): this {
     this.cfg = cfg;
     this.st = st;
+    this.mmChunks = cfg.mms.length > LARGE_MMS ? chunksOf.get(st) ?? null : null;
     this.result = R.ok;
     this.rule = 'B1';
     this.effects = undefined;
@@ -40,6 +43,7 @@ export class ObjectWorld implements World {
     this.own = this.ownMms = this.ownSlots = this.ownIda = this.ownHeld = false;
     this.idaAt = 0;
     if (this.ownGroups.length > 0) this.ownGroups.length = 0;
+    if (this.ownMmChunks.length > 0) this.ownMmChunks.length = 0;
     return this;
   }
 
@@ -50,11 +54,17 @@ export class ObjectWorld implements World {
    * element found there is compared, so the answer is a search's wherever it points.
    */
   private idaAt = 0;
-  status(mm: number): MmStatus { return this.st.mms[mm].status; }
-  pasid(mm: number): number { return this.st.mms[mm].data?.pasid ?? NONE; }
-  isGlobal(mm: number): boolean { return this.st.mms[mm].data?.global ?? false; }
-  domainUsers(mm: number, iommu: number): number { return this.st.mms[mm].domains[iommu]; }
-  asid(mm: number, iommu: number): number { return this.st.mms[mm].asids[iommu]; }
+  /** The mm records of st in chunks (a large setup's, see chunksOf), or null: st.mms is a plain list. */
+  private mmChunks: Mm[][] | null = null;
+  private mmOf(mm: number): Mm {
+    const c = this.mmChunks;
+    return c === null ? this.st.mms[mm] : c[mm >> MM_SHIFT][mm & MM_MASK];
+  }
+  status(mm: number): MmStatus { return this.mmOf(mm).status; }
+  pasid(mm: number): number { return this.mmOf(mm).data?.pasid ?? NONE; }
+  isGlobal(mm: number): boolean { return this.mmOf(mm).data?.global ?? false; }
+  domainUsers(mm: number, iommu: number): number { return this.mmOf(mm).domains[iommu]; }
+  asid(mm: number, iommu: number): number { return this.mmOf(mm).asids[iommu]; }
   private slot(group: number, pasid: number): Slot | undefined { return this.st.slots[group].get(pasid); }
   slotKind(group: number, pasid: number): SlotKind {
     const s = this.slot(group, pasid);
@@ -97,14 +107,38 @@ export class ObjectWorld implements World {
   private ownIda = false;
   private ownHeld = false;
   private draft(): { -readonly [K in keyof State]: State[K] extends readonly (infer T)[] ? T[] : State[K] } {
-    if (!this.own) { this.st = { ...this.st }; this.own = true; }
+    if (!this.own) {
+      const st = this.st, chunks = this.mmChunks;
+      if (chunks === null) this.st = { ...st };
+      else {                                                             // spreading would build the mm list
+        const d: { -readonly [K in keyof State]: State[K] } = { mms: [], slots: st.slots, ida: st.ida, kernelHeld: st.kernelHeld };
+        if (st.ioasidSets !== undefined) d.ioasidSets = st.ioasidSets;
+        lazyMms(d, chunks);
+        this.st = d;
+      }
+      this.own = true;
+    }
     return this.st as never;
   }
+  /** The chunks of the mm list this step made, by index (a large setup's). */
+  private readonly ownMmChunks: number[] = [];
   /** Replace mm's record: a new object, every field named (one shape for every Mm written). */
   private mm(mm: number, status: MmStatus, data: MmData | null, domains: readonly number[], asids: readonly number[]): void {
-    const d = this.draft();
-    if (!this.ownMms) { d.mms = d.mms.slice(); this.ownMms = true; }
-    d.mms[mm] = { status, data, domains, asids };
+    const d = this.draft(), record: Mm = { status, data, domains, asids };
+    if (this.cfg.mms.length <= LARGE_MMS) {
+      if (!this.ownMms) { d.mms = d.mms.slice(); this.ownMms = true; }
+      d.mms[mm] = record;
+      return;
+    }
+    // A large setup: copy the list of chunks once per step and a chunk on its first write.
+    if (!this.ownMms) {
+      this.mmChunks = (this.mmChunks ?? chunked(d.mms)).slice();
+      lazyMms(d, this.mmChunks);
+      this.ownMms = true;
+    }
+    const chunks = this.mmChunks!, c = mm >> MM_SHIFT;
+    if (!this.ownMmChunks.includes(c)) { chunks[c] = chunks[c].slice(); this.ownMmChunks.push(c); }
+    chunks[c][mm & MM_MASK] = record;
   }
   private put(group: number, pasid: number, slot: Slot | null): void {
     const d = this.draft();
@@ -113,11 +147,11 @@ export class ObjectWorld implements World {
     (d.slots[group] as SlotMap).write(pasid, slot);
     this.wrote.push(group, pasid);
   }
-  setStatus(mm: number, status: MmStatus): void { const m = this.st.mms[mm]; this.mm(mm, status, m.data, m.domains, m.asids); }
-  setData(mm: number, pasid: number, global: boolean): void { const m = this.st.mms[mm]; this.mm(mm, m.status, { pasid, global }, m.domains, m.asids); }
-  dropData(mm: number): void { const m = this.st.mms[mm]; this.mm(mm, m.status, null, m.domains, m.asids); }
+  setStatus(mm: number, status: MmStatus): void { const m = this.mmOf(mm); this.mm(mm, status, m.data, m.domains, m.asids); }
+  setData(mm: number, pasid: number, global: boolean): void { const m = this.mmOf(mm); this.mm(mm, m.status, { pasid, global }, m.domains, m.asids); }
+  dropData(mm: number): void { const m = this.mmOf(mm); this.mm(mm, m.status, null, m.domains, m.asids); }
   setDomain(mm: number, iommu: number, users: number, asid: number): void {
-    const m = this.st.mms[mm], domains = m.domains.slice(), asids = m.asids.slice();
+    const m = this.mmOf(mm), domains = m.domains.slice(), asids = m.asids.slice();
     domains[iommu] = users;
     asids[iommu] = asid;
     this.mm(mm, m.status, m.data, domains, asids);
@@ -174,6 +208,35 @@ export class ObjectWorld implements World {
   fault(kind: FaultKind, rule: ApiRuleId): void { this.set(R.fault(kind), rule); }
   also(rule: ApiRuleId): void { (this.effects ??= []).push(rule); }
   failed(): boolean { return this.result.kind === 'errno'; }
+}
+
+/**
+ * A large setup's mm list (more than LARGE_MMS processes: the bench's has 100 K) is kept in
+ * chunks of MM_CHUNK records, so that a step writing one mm copies one chunk and the list of
+ * chunks, not every record. Such a State's `mms` is still the plain list every reader expects,
+ * built from the chunks when first read and kept (a State never changes, so neither does the
+ * list). The chunks of a State handed on are never written again: a step copies the list of
+ * chunks and each chunk it writes (ObjectWorld.mm). Small setups keep plain lists.
+ */
+const LARGE_MMS = 256;
+const MM_SHIFT = 6, MM_CHUNK = 1 << MM_SHIFT, MM_MASK = MM_CHUNK - 1;
+const chunksOf = new WeakMap<State, Mm[][]>();
+
+function chunked(mms: readonly Mm[]): Mm[][] {
+  const chunks: Mm[][] = [];
+  for (let i = 0; i < mms.length; i += MM_CHUNK) chunks.push(mms.slice(i, i + MM_CHUNK));
+  return chunks;
+}
+
+/** Make st's `mms` the list its chunks hold, built when first read (an own, enumerable property, so a spread or JSON of st sees it). */
+function lazyMms(st: State, chunks: Mm[][]): void {
+  chunksOf.set(st, chunks);
+  Object.defineProperty(st, 'mms', { get: mmListOf, enumerable: true, configurable: true });
+}
+function mmListOf(this: State): readonly Mm[] {
+  const list = chunksOf.get(this)!.flat();
+  Object.defineProperty(this, 'mms', { value: list, enumerable: true, configurable: false, writable: false });
+  return list;
 }
 
 /**
