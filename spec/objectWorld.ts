@@ -21,7 +21,7 @@ export class ObjectWorld implements World {
    * (a slot may appear more than once): what the driver reads to follow handles without
    * walking a whole group.
    */
-  readonly wrote: number[] = [];
+  wrote: number[] = [];
 
   constructor(public cfg: Config, public st: State) {
     this.mmChunks = cfg.mms.length > LARGE_MMS ? chunksOf.get(st) ?? null : null;
@@ -39,11 +39,11 @@ export class ObjectWorld implements World {
     this.result = R.ok;
     this.rule = 'B1';
     this.effects = undefined;
-    if (this.wrote.length > 0) this.wrote.length = 0;
+    if (this.wrote.length > 0) this.wrote = [];                          // a new list: cheaper than emptying one
     this.own = this.ownMms = this.ownSlots = this.ownIda = this.ownHeld = false;
     this.idaAt = 0;
-    if (this.ownGroups.length > 0) this.ownGroups.length = 0;
-    if (this.ownMmChunks.length > 0) this.ownMmChunks.length = 0;
+    if (this.ownGroups.length > 0) this.ownGroups = [];
+    if (this.ownMmChunks.length > 0) this.ownMmChunks = [];
     return this;
   }
 
@@ -103,7 +103,7 @@ export class ObjectWorld implements World {
   private ownMms = false;
   private ownSlots = false;
   /** The groups whose slot map this step made (SlotMap.writable): few, so a list. */
-  private readonly ownGroups: number[] = [];
+  private ownGroups: number[] = [];
   private ownIda = false;
   private ownHeld = false;
   private draft(): { -readonly [K in keyof State]: State[K] extends readonly (infer T)[] ? T[] : State[K] } {
@@ -121,7 +121,7 @@ export class ObjectWorld implements World {
     return this.st as never;
   }
   /** The chunks of the mm list this step made, by index (a large setup's). */
-  private readonly ownMmChunks: number[] = [];
+  private ownMmChunks: number[] = [];
   /** Replace mm's record: a new object, every field named (one shape for every Mm written). */
   private mm(mm: number, status: MmStatus, data: MmData | null, domains: readonly number[], asids: readonly number[]): void {
     const d = this.draft(), record: Mm = { status, data, domains, asids };
