@@ -261,9 +261,16 @@ function insertInPlace(xs: number[], x: number): void {
   xs[i] = x;
 }
 
+/**
+ * The world `step` restarts for each call: a step runs to its end before the next starts (no
+ * rule calls step), and what it returns holds nothing of the world that a restart changes
+ * (the effects list is a new one per step).
+ */
+let stepWorld: ObjectWorld | undefined;
+
 /** One operation of variant v in state st (the caller has checked the contract, contract.ts). */
 export function step(v: Variant, cfg: Config, st: State, op: SpecOp): Step {
-  const w = new ObjectWorld(cfg, st);
+  const w = (stepWorld ??= new ObjectWorld(cfg, st)).start(cfg, st);
   act(v, w, op);
   return w.effects === undefined ? { result: w.result, state: w.st, rule: w.rule } : { result: w.result, state: w.st, rule: w.rule, effects: w.effects };
 }

@@ -46,13 +46,21 @@ export class SlotMap implements ReadonlyMap<number, Slot> {
   /** A map of its own for a step to write in place, starting as `from` (left unchanged). */
   static writable(from: ReadonlyMap<number, Slot>): SlotMap {
     if (from instanceof SlotMap) return new SlotMap(from.chunks.slice(), from.n);
-    const entries = [...from].sort((a, b) => a[0] - b[0]);
-    const chunks: Chunk[] = [];
-    for (let i = 0; i < entries.length; i += CHUNK) {
-      const run = entries.slice(i, i + CHUNK);
-      chunks.push({ keys: run.map((e) => e[0]), vals: run.map((e) => e[1]), owner: null });
+    // A plain map (the setup's, or one the model checker decoded, often ascending already).
+    let keys: number[] = [], vals: Slot[] = [], ascending = true;
+    from.forEach((slot, pasid) => {
+      if (keys.length > 0 && keys[keys.length - 1] > pasid) ascending = false;
+      keys.push(pasid);
+      vals.push(slot);
+    });
+    if (!ascending) {
+      keys = keys.sort((a, b) => a - b);
+      vals = keys.map((pasid) => from.get(pasid)!);
     }
-    return new SlotMap(chunks, entries.length);
+    const chunks: Chunk[] = [];
+    if (keys.length <= CHUNK) { if (keys.length > 0) chunks.push({ keys, vals, owner: null }); }
+    else for (let i = 0; i < keys.length; i += CHUNK) chunks.push({ keys: keys.slice(i, i + CHUNK), vals: vals.slice(i, i + CHUNK), owner: null });
+    return new SlotMap(chunks, keys.length);
   }
 
   /** Write a slot (null: empty it). Only on a map made by `writable`, during its step. */
