@@ -63,11 +63,13 @@ export class SpecDriver {
    */
   apply(op: Op, fault?: FailPoint): Applied {
     const lowered = this.lower(op);
-    const bad = 'rule' in lowered ? lowered : contractBreach(this.variant, this.world.start(this.cfg, this.state), lowered);
+    if ('rule' in lowered) throw new ContractError(lowered, op);
+    const w = this.world.start(this.cfg, this.state);
+    const bad = contractBreach(this.variant, w, lowered);
     if (bad) throw new ContractError(bad, op);
-    const w = this.world.start(fault === undefined ? this.cfg : { ...this.cfg, fault }, this.state);
-    act(this.variant, w, lowered as SpecOp);                             // what step() does, on the driver's world
-    this.track(op, lowered as SpecOp, w);
+    if (fault !== undefined) w.cfg = { ...this.cfg, fault };             // the contract only read: the world is as started
+    act(this.variant, w, lowered);                                       // what step() does, on the driver's world
+    this.track(op, lowered, w);
     this.state = w.st;
     return { result: w.result, rule: w.rule, effects: w.effects ?? NO_EFFECTS };
   }
