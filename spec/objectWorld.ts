@@ -161,7 +161,7 @@ export class ObjectWorld implements World {
   setSlotUsers(group: number, pasid: number, users: number): void {
     const s = this.slot(group, pasid);
     if (s?.kind !== 'sva') throw new Error(`no SVA bond at group ${group} PASID ${pasid}`);
-    this.put(group, pasid, { ...s, users });
+    this.put(group, pasid, { kind: 'sva', mm: s.mm, dev: s.dev, users });
   }
   clearSlot(group: number, pasid: number): void { this.put(group, pasid, null); }
   /** This step's own copy of the allocator's id list, to write in place. */

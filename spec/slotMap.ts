@@ -21,7 +21,7 @@
 import type { Slot } from './state.ts';
 
 /** The most PASIDs a chunk holds; a chunk that grows past it splits in two halves. */
-const CHUNK = 64;
+const CHUNK = 32;
 
 interface Chunk {
   readonly keys: number[];
@@ -66,7 +66,7 @@ export class SlotMap implements ReadonlyMap<number, Slot> {
   /** Write a slot (null: empty it). Only on a map made by `writable`, during its step. */
   write(pasid: number, slot: Slot | null): void {
     const chunks = this.chunks;
-    let c = this.chunkOf(pasid);
+    const c = this.chunkOf(pasid);
     if (c < 0) {                                                         // the map is empty
       if (slot === null) return;
       chunks.push({ keys: [pasid], vals: [slot], owner: this });
@@ -74,28 +74,28 @@ export class SlotMap implements ReadonlyMap<number, Slot> {
       this.list = null;
       return;
     }
-    let chunk = chunks[c];
-    const i = lowerBound(chunk.keys, pasid), found = i < chunk.keys.length && chunk.keys[i] === pasid;
-    if (slot === null && !found) return;
-    if (chunk.owner !== this) chunks[c] = chunk = { keys: chunk.keys.slice(), vals: chunk.vals.slice(), owner: this };
-    if (found && slot !== null) { chunk.vals[i] = slot; return; }        // same PASIDs: the list stands
-    this.list = null;
-    if (found) {
-      chunk.keys.splice(i, 1);
-      chunk.vals.splice(i, 1);
-      this.n--;
-      if (chunk.keys.length === 0) chunks.splice(c, 1);
+    const chunk = chunks[c], keys = chunk.keys, i = lowerBound(keys, pasid);
+    const found = i < keys.length && keys[i] === pasid, own = chunk.owner === this;
+    if (found && slot !== null) {                                        // same PASIDs: the list stands
+      if (own) chunk.vals[i] = slot;
+      else { const vals = chunk.vals.slice(); vals[i] = slot; chunks[c] = { keys: keys.slice(), vals, owner: this }; }   // its own keys too: a later write of the step may change them
       return;
     }
-    chunk.keys.splice(i, 0, pasid);
-    chunk.vals.splice(i, 0, slot!);
-    this.n++;
-    if (chunk.keys.length > CHUNK) {
-      const half = chunk.keys.length >> 1;
-      chunks.splice(c, 1,
-        { keys: chunk.keys.slice(0, half), vals: chunk.vals.slice(0, half), owner: this },
-        { keys: chunk.keys.slice(half), vals: chunk.vals.slice(half), owner: this });
+    if (!found && slot === null) return;
+    this.list = null;
+    if (found) {
+      this.n--;
+      if (keys.length === 1) { chunks.splice(c, 1); return; }
+      chunks[c] = { keys: without(keys, i, own), vals: without(chunk.vals, i, own), owner: this };
+      return;
     }
+    this.n++;
+    const k2 = withAt(keys, i, pasid, own), v2 = withAt(chunk.vals, i, slot!, own);
+    if (k2.length <= CHUNK) { chunks[c] = { keys: k2, vals: v2, owner: this }; return; }
+    const half = k2.length >> 1;
+    chunks.splice(c, 1,
+      { keys: k2.slice(0, half), vals: v2.slice(0, half), owner: this },
+      { keys: k2.slice(half), vals: v2.slice(half), owner: this });
   }
 
   /** The index of the chunk that holds pasid or would take it: the last whose first PASID is <= pasid, else 0; -1 if none. */
@@ -151,6 +151,23 @@ export class SlotMap implements ReadonlyMap<number, Slot> {
     for (const c of this.chunks) for (let i = 0; i < c.keys.length; i++) fn.call(thisArg, c.vals[i], c.keys[i], this);
   }
   get [Symbol.toStringTag](): string { return 'SlotMap'; }
+}
+
+/** xs with x inserted at i: xs itself, changed, when this step owns it; else a new list. */
+function withAt<T>(xs: T[], i: number, x: T, own: boolean): T[] {
+  const out = own ? xs : xs.slice();
+  out.push(x);
+  for (let j = out.length - 1; j > i; j--) out[j] = out[j - 1];
+  out[i] = x;
+  return out;
+}
+
+/** xs without its element i: xs itself, changed, when this step owns it; else a new list. */
+function without<T>(xs: T[], i: number, own: boolean): T[] {
+  const out = own ? xs : xs.slice();
+  for (let j = i; j < out.length - 1; j++) out[j] = out[j + 1];
+  out.pop();
+  return out;
 }
 
 /** The first index of the ascending list xs whose element is >= x. */
