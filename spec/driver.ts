@@ -32,8 +32,12 @@ export class SpecDriver {
   readonly cfg: Config;
   state: State;
   private readonly names = new Map<string, NamedHandle>();
-  /** Slot key → serial of the live handle there; a new handle gets a new serial. */
-  private readonly live = new Map<number, number>();
+  /**
+   * Per group, PASID → serial of the live handle in that slot; a new handle gets a new serial.
+   * A map per group keeps the keys small integers (one number for group and PASID did not
+   * fit one and was boxed on every lookup).
+   */
+  private readonly live: Map<number, number>[];
   private serials = 0;
   /** Devices and mms by name (a setup may name 100 K processes: no search per call). */
   private readonly devIndex = new Map<string, number>();
@@ -47,6 +51,7 @@ export class SpecDriver {
     this.cfg = resolveSetup(setup);
     this.state = initialState(this.cfg);
     this.world = new ObjectWorld(this.cfg, this.state);
+    this.live = this.cfg.groups.map(() => new Map());
     this.cfg.devices.forEach((d, i) => { if (!this.devIndex.has(d.name)) this.devIndex.set(d.name, i); });
     this.cfg.mms.forEach((m, i) => { if (!this.mmIndex.has(m)) this.mmIndex.set(m, i); });
   }
@@ -85,7 +90,7 @@ export class SpecDriver {
   /** Whether the name denotes a handle that is still bound. */
   isLive(name: string): boolean {
     const h = this.names.get(name);
-    return h !== undefined && this.live.get(slotKey(h.group, h.pasid)) === h.serial;
+    return h !== undefined && this.live[h.group].get(h.pasid) === h.serial;
   }
 
   /**
@@ -96,7 +101,7 @@ export class SpecDriver {
   private track(op: Op, lowered: SpecOp, w: ObjectWorld): void {
     const after = w.st;
     if (lowered.op === 'unbind' || lowered.op === 'mm_exit_done') {
-      if (slotAt(after, lowered.group, lowered.pasid)?.kind !== 'sva') this.live.delete(slotKey(lowered.group, lowered.pasid));
+      if (slotAt(after, lowered.group, lowered.pasid)?.kind !== 'sva') this.live[lowered.group].delete(lowered.pasid);
       return;
     }
     if ((op.op !== 'bind' && op.op !== 'bind_pasid' && op.op !== 'bind_private') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid' && lowered.op !== 'bind_private')) return;
@@ -114,11 +119,11 @@ export class SpecDriver {
   private follow(op: Op & { as?: string }, mm: number, group: number, pasid: number, after: State): void {
     const slot = slotAt(after, group, pasid);
     if (slot === undefined || slot.kind !== 'sva' || slot.mm !== mm) return;
-    const key = slotKey(group, pasid);
     const before = slotAt(this.state, group, pasid);
     if (before === slot) return;                                         // written back as it was
-    if (before === undefined || !this.live.has(key)) this.live.set(key, ++this.serials);
-    if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial: this.live.get(key)! });
+    const live = this.live[group];
+    if (before === undefined || !live.has(pasid)) live.set(pasid, ++this.serials);
+    if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial: live.get(pasid)! });
   }
 
   private lower(op: Op): SpecOp | ContractBreach {
@@ -176,8 +181,6 @@ export class SpecDriver {
   }
 }
 
-/** A slot (group, PASID) as one number: PASIDs are below 2^32. */
-const slotKey = (group: number, pasid: number): number => group * 4294967296 + pasid;
 const breach = (reason: string): ContractBreach => ({ rule: 'C5', reason });
 const unknownDev = (name: string) => breach(`unknown device '${name}'`);
 const unknownMm = (name: string) => breach(`unknown mm '${name}'`);
