@@ -88,7 +88,7 @@ export class ObjectWorld implements World {
     if (i >= 0) this.idaAt = i;
     return i >= 0;
   }
-  /** A new list, as slotPasids: a step writes its own copy of the id lists in place. */
+  /** A new list each time: a step writes its own copy of the id lists in place, so a list handed out could change. */
   idaPasids(): readonly number[] { return [...new Set([...this.st.ida, ...this.st.kernelHeld])].sort((a, b) => a - b); }
   held(pasid: number): boolean { return indexOf(this.st.kernelHeld, pasid) >= 0; }
   heldCount(): number { return this.st.kernelHeld.length; }
