@@ -127,7 +127,6 @@ export class FlatEngine extends Base implements Engine {
   private readonly written: (Int32Array | null)[] = [];
   private readonly counts: number[] = [];
   repack(packer: Packer, prev: Uint32Array, out: Uint32Array): boolean {
-    if (this.space.symmetry) return false;                              // the canonical form is packed whole
     if (this.single !== null) {
       this.counts[0] = this.single.writes();
       this.written[0] = this.single.written();

@@ -115,6 +115,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   const init = new Int32Array(space.arity * n);
   variants.forEach((_, k) => toFlat(space, initialState(space.cfg), init, k * n));
   const packer = new Packer(space);
+  const idPacker = space.symmetry ? new Packer(space, { identity: true }) : packer;
   packer.pack(init, buf);
   store.add(buf, -1);
   let stop: StopReason = 'done';
@@ -140,7 +141,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   const holds = (idx: number): boolean => (shared === null ? idx < store.size : shared.holds(idx));
   try {
   outer: for (; stop === 'done' && holds(i); i++) {
-    if (shared === null && store.size >= parallelFrom) { shared = new SharedVisitedSet(store, W); visitFrom = store.size; }
+    if (shared === null && store.size >= parallelFrom) { shared = new SharedVisitedSet(store, W, space.symmetry ? space : null); visitFrom = store.size; }
     if (i === levelEnd) { depth++; levelEnd = shared === null ? store.size : shared.settledSize(); }
     if ((i & 7) === 0) {
       const now = performance.now();
@@ -177,8 +178,12 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
       stats.successors++;
       engine.settle();
       if (engine.cut()) { stats.cut++; continue; }
+      if (shared !== null) {                                             // packed as it is: the set's thread canonicalises (parallel.ts)
+        if (!engine.repack?.(idPacker, words, buf)) idPacker.pack(engine.after, buf);
+        shared.send(buf, i);
+        continue;
+      }
       if (!engine.repack?.(packer, words, buf)) packer.pack(engine.after, buf);
-      if (shared !== null) { shared.send(buf, i); continue; }
       const idx = store.add(buf, i);
       if (idx < 0) continue;
       if (hooks.newState?.(idx, engine)) { stop = 'hook'; break outer; }

@@ -22,6 +22,7 @@
  *   out, after 20 ms).
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { Space } from './space.ts';
 import { StateStore, type StoreSnapshot } from './store.ts';
 
 export const SENT = 0, TAKEN = 1, SIZE = 2, PHASE = 3, SET_WAITS = 4, EXPLORER_WAITS = 5;
@@ -38,6 +39,11 @@ export interface VisitedWorkerData {
   readonly ring: Uint32Array;
   readonly port: MessagePort;
   readonly snapshot: StoreSnapshot;
+  /**
+   * With symmetry, the space: successors come packed as they are (Packer `identity`), and the
+   * set's thread packs each canonically before adding it, work the explorer's thread is spared.
+   */
+  readonly space: Space | null;
 }
 
 export class VisitedSetThreadError extends Error { override name = 'VisitedSetThreadError'; }
@@ -57,7 +63,8 @@ export class SharedVisitedSet {
   private taken = 0;
   private known: number;
 
-  constructor(store: StateStore, private readonly words: number) {
+  /** `space`: given (with symmetry), successors are sent packed as they are and canonicalised by the set's thread. */
+  constructor(store: StateStore, private readonly words: number, space: Space | null = null) {
     const snapshot = store.snapshot();
     this.control = new Int32Array(new SharedArrayBuffer(32));
     this.ring = new Uint32Array(new SharedArrayBuffer(4 * RING * (words + 1)));
@@ -71,7 +78,7 @@ export class SharedVisitedSet {
     Atomics.store(this.control, SIZE, snapshot.count);
     const register = new URL('../bin/register.mjs', import.meta.url).href;
     const entry = new URL('./visitedWorker.ts', import.meta.url).href;
-    const data: VisitedWorkerData = { control: this.control, ring: this.ring, port: channel.port2, snapshot };
+    const data: VisitedWorkerData = { control: this.control, ring: this.ring, port: channel.port2, snapshot, space };
     // A thread that cannot even load its module says so the way visitedWorker.ts does (FAILED).
     const start = `const { workerData } = require('node:worker_threads');
       import(${JSON.stringify(register)}).then(() => import(${JSON.stringify(entry)})).catch((e) => {
@@ -119,7 +126,7 @@ export class SharedVisitedSet {
 
   /** Everything sent is added: take the set back as a StateStore (the thread ends). */
   finish(): StateStore {
-    this.publish();
+    this.publish(true);
     Atomics.store(this.control, PHASE, FINISH);
     Atomics.notify(this.control, SENT);
     this.wait(() => Atomics.load(this.control, PHASE) === DONE, 'to hand the visited set back');
@@ -141,14 +148,20 @@ export class SharedVisitedSet {
     this.port.close();
   }
 
-  private publish(): void {
+  /**
+   * Publish SENT; wake the set's thread if it sleeps and `now`, or once a quarter of the ring
+   * waits for it (it wakes by itself every 20 ms: waking it for every batch would cost a
+   * system call per batch).
+   */
+  private publish(now = false): void {
     Atomics.store(this.control, SENT, this.sent);
-    if (Atomics.load(this.control, SET_WAITS) === 1) Atomics.notify(this.control, SENT);
+    if (Atomics.load(this.control, SET_WAITS) !== 1) return;
+    if (now || this.sent - Atomics.load(this.control, TAKEN) >= RING / 4) Atomics.notify(this.control, SENT);
   }
 
   /** Wait until the set has taken at least n successors. */
   private waitTaken(n: number): void {
-    this.publish();
+    this.publish(true);
     if (this.taken >= n) return;
     this.wait(() => (this.taken = Atomics.load(this.control, TAKEN)) >= n, 'to add the states sent to it');
   }

@@ -456,9 +456,14 @@ export class Packer {
    */
   partial = 0;
 
-  constructor(readonly space: Space) {
+  /**
+   * `identity`: pack every tuple as it is, without the canonical form, in a space with
+   * symmetry too (the explorer sends successors so to the visited set's thread, which packs
+   * them canonically: model/parallel.ts).
+   */
+  constructor(readonly space: Space, opts: { identity?: boolean } = {}) {
     const L = space.layout, A = space.arity;
-    this.L = L; this.A = A; this.sym = space.symmetry;
+    this.L = L; this.A = A; this.sym = space.symmetry && opts.identity !== true;
     this.head = new Float64Array(L.nm * A); this.items = new Int32Array(L.nm * L.slots * A); this.count = new Int32Array(L.nm);
     this.order = new Int32Array(L.nm); this.rank = new Int32Array(L.nm); this.scratch = new Uint32Array(space.words);
     this.domLimit = Float64Array.from(L.domW, (w) => 2 ** w);
@@ -466,7 +471,7 @@ export class Packer {
     this.asidLimit = 2 ** L.asidW;
     this.recW = 2 + L.dataW + L.domW.reduce((x, y) => x + y, 0) + L.ni * L.asidW;
     if (this.recW > 53) throw new EncodingError(`an mm record needs ${this.recW} bits, more than a head holds (53)`);
-    this.classes = (space.symmetry ? space.groupClasses : []).map((c) => Int32Array.from(c));
+    this.classes = (this.sym ? space.groupClasses : []).map((c) => Int32Array.from(c));
     const ng = space.cfg.groups.length;
     this.slotFrom = new Int32Array(ng).fill(L.slots); this.slotTo = new Int32Array(ng);
     for (let k = L.slots - 1; k >= 0; k--) this.slotFrom[L.slotGroup[k]] = k;
@@ -514,8 +519,11 @@ export class Packer {
   }
 
   /**
-   * Without symmetry, the packing of a successor from its parent's: the parent's words with
-   * only the fields its transition wrote packed again. `written[t]` lists the flat offsets
+   * Without symmetry (or for an identity packer), the packing of a successor from its
+   * parent's: the parent's words with only the fields its transition wrote packed again. A
+   * stored state's words are also the identity packing of the flat state they unpack to (a
+   * canonical representative packs as itself), so `prev` may be a stored state's words in a
+   * space with symmetry. `written[t]` lists the flat offsets
    * (relative to state t of the tuple) written, or is null when they were not all noted: then
    * false, and nothing is packed. Equal to `pack` (model/backends.test.ts checks it).
    */

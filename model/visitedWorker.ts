@@ -5,13 +5,16 @@
  */
 import { workerData } from 'node:worker_threads';
 import { DONE, EXPLORER_WAITS, FAILED, FINISH, PHASE, RING, SENT, SET_WAITS, SIZE, TAKEN, type VisitedWorkerData } from './parallel.ts';
+import { Packer } from './space.ts';
 import { StateStore } from './store.ts';
 
-const { control, ring, port, snapshot } = workerData as VisitedWorkerData;
+const { control, ring, port, snapshot, space } = workerData as VisitedWorkerData;
 try {
   const store = StateStore.adopt(snapshot);
   store.onChunk = (chunk, states, parents) => port.postMessage({ chunk, states, parents });
-  const W = snapshot.words, src = new Uint32Array(W);
+  const W = snapshot.words, src = new Uint32Array(W), canonical = new Uint32Array(W);
+  // With symmetry, successors come packed as they are: unpacked and packed canonically here.
+  const packer = space === null ? null : new Packer(space), flat = space === null ? null : new Int32Array(space.arity * space.layout.n);
   let taken = 0;
   for (;;) {
     const sent = Atomics.load(control, SENT);
@@ -25,7 +28,8 @@ try {
     for (; taken < sent; taken++) {
       const b = (taken & (RING - 1)) * (W + 1);
       for (let i = 0; i < W; i++) src[i] = ring[b + i];
-      store.add(src, ring[b + W]);
+      if (packer === null) store.add(src, ring[b + W]);
+      else { packer.unpack(src, 0, flat!); packer.pack(flat!, canonical); store.add(canonical, ring[b + W]); }
     }
     Atomics.store(control, SIZE, store.size);                             // before TAKEN: see parallel.ts
     Atomics.store(control, TAKEN, taken);
