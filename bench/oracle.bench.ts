@@ -49,7 +49,7 @@ function line(label: string, r: { stats: Stats; exhaustive: boolean }, want: { d
 
 export function run(): void {
   if (!existsSync(`${BENCH}README.md`)) { console.log(`skipped: ${BENCH} is absent (the shared benchmark configurations live beside the project)`); return; }
-  console.log(`node ${process.version}, single thread; oracle: ${BENCH}README.md`);
+  console.log(`node ${process.version}; oracle: ${BENCH}README.md`);
   const rows: [string, boolean][] = [['B1', false], ['B2', true], ...(process.env.SVACHECK_BENCH_FULL ? [['B2', false] as [string, boolean]] : [])];
   for (const [name, symmetry] of rows) {
     const mc = loadConfigFile(`${BENCH}${name}.yaml`);

@@ -12,7 +12,7 @@ import { Packer, beyondBounds, encode, enabled, toFlat, type Space } from './spa
 import { emptyCoverage, emptyStats, type Coverage, type Progress, type Stats } from './stats.ts';
 import { availableParallelism } from 'node:os';
 import { SharedVisitedSet } from './parallel.ts';
-import { StateStore } from './store.ts';
+import { RecentStates, StateStore } from './store.ts';
 import type { TraceStep } from './trace.ts';
 
 export interface ExploreLimits {
@@ -116,6 +116,8 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   variants.forEach((_, k) => toFlat(space, initialState(space.cfg), init, k * n));
   const packer = new Packer(space);
   const idPacker = space.symmetry ? new Packer(space, { identity: true }) : packer;
+  /** With symmetry and two threads: the successors sent lately (canonical packing is the set's thread's heaviest work). */
+  const recent = space.symmetry ? new RecentStates(W) : null;
   packer.pack(init, buf);
   store.add(buf, -1);
   let stop: StopReason = 'done';
@@ -180,7 +182,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
       if (engine.cut()) { stats.cut++; continue; }
       if (shared !== null) {                                             // packed as it is: the set's thread canonicalises (parallel.ts)
         if (!engine.repack?.(idPacker, words, buf)) idPacker.pack(engine.after, buf);
-        shared.send(buf, i);
+        if (recent === null || !recent.seen(buf)) shared.send(buf, i);   // one met lately was sent: it is stored
         continue;
       }
       if (!engine.repack?.(packer, words, buf)) packer.pack(engine.after, buf);

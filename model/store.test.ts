@@ -1,7 +1,7 @@
 // The visited set: indexes, duplicates, words and parents across chunk boundaries, and its memory bound.
 import { describe, expect, it } from 'vitest';
 import { rng } from '../vocab/random.ts';
-import { StateStore } from './store.ts';
+import { RecentStates, StateStore, hashWords } from './store.ts';
 
 const key = (s: Uint32Array): string => Array.from(s).join(',');
 
@@ -91,5 +91,22 @@ describe('StateStore', () => {
     expect(store.bytesAllocated()).toBeLessThanOrEqual(bound);
     expect(perState).toBeLessThan(64);
     expect(perState).toBeGreaterThanOrEqual(store.bytesPerStateTight());
+  });
+});
+
+describe('RecentStates: the states met lately', () => {
+  it('answers seen for a state met before while it keeps its entry, and for no other', () => {
+    const recent = new RecentStates(2, 4);                               // 16 entries: states evict each other
+    const a = Uint32Array.of(1, 2), zero = Uint32Array.of(0, 0);
+    expect(recent.seen(zero)).toBe(false);                               // an empty entry holds no state, not even all-zero words
+    expect(recent.seen(zero)).toBe(true);
+    expect(recent.seen(a)).toBe(false);
+    expect(recent.seen(a)).toBe(true);
+    // A state whose hash falls on a's entry takes its place: a is no longer seen, and is put back.
+    let c = Uint32Array.of(7, 0);
+    while ((hashWords(c, 0, 2) & 15) !== (hashWords(a, 0, 2) & 15)) c = Uint32Array.of(7, c[1] + 1);
+    expect(recent.seen(c)).toBe(false);
+    expect(recent.seen(a)).toBe(false);
+    expect(recent.seen(a)).toBe(true);
   });
 });

@@ -42,6 +42,17 @@ const FIRST_TABLE = 1 << 9;
 const IDX_BITS = 25;
 const IDX_MASK = (1 << IDX_BITS) - 1;
 
+/** The hash of the W words at src[base ..). */
+export function hashWords(src: Uint32Array, base: number, W: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < W; i++) {
+    h = Math.imul(h ^ src[base + i], 0x01000193);
+    h ^= h >>> 15;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
 export class StateStore {
   private readonly shift: number;
   private readonly within: number;
@@ -96,15 +107,7 @@ export class StateStore {
   /** Number of states stored; their indexes are 0..size-1. */
   get size(): number { return this.count; }
 
-  private hash(src: Uint32Array, base: number): number {
-    let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < this.words; i++) {
-      h = Math.imul(h ^ src[base + i], 0x01000193);
-      h ^= h >>> 15;
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return (h ^ (h >>> 13)) >>> 0;
-  }
+  private hash(src: Uint32Array, base: number): number { return hashWords(src, base, this.words); }
 
   private equalAt(idx: number, src: Uint32Array): boolean {
     const chunk = this.chunks[idx >>> this.shift];
@@ -209,4 +212,36 @@ export class StateStore {
 
   /** Bytes per stored state with no chunk slack and the table at its fullest (load 3/4). */
   bytesPerStateTight(): number { return 4 * this.words + 4 + 4 / 0.75; }
+}
+
+/**
+ * The packed states met lately: a direct-mapped cache of 2^bits entries, each holding a state's
+ * W words inline. With symmetry and two threads (model/parallel.ts) the explorer asks it of
+ * every successor, packed as it is, before sending it: one met lately was sent already, so it
+ * is stored, and the set's thread is spared packing it canonically and looking it up again.
+ * Sibling states in breadth-first order share many successors (two operations that commute
+ * reach one state from either side), so repeated successors are often met again soon. Its
+ * memory is fixed (2^bits * (W + 1) words), not per state.
+ */
+export class RecentStates {
+  private readonly entries: Uint32Array;
+  private readonly mask: number;
+  private readonly stride: number;
+
+  constructor(readonly words: number, bits = 15) {
+    this.mask = (1 << bits) - 1;
+    this.stride = words + 1;                                             // the words, then 1 when the entry is filled
+    this.entries = new Uint32Array((this.mask + 1) * this.stride);
+  }
+
+  /** Whether the state in src[0..W) was met lately (it is still in its entry); if not, it takes the entry. */
+  seen(src: Uint32Array): boolean {
+    const W = this.words, e = this.entries, b = (hashWords(src, 0, W) & this.mask) * this.stride;
+    let same = e[b + W] === 1;
+    for (let i = 0; same && i < W; i++) same = e[b + i] === src[i];
+    if (same) return true;
+    for (let i = 0; i < W; i++) e[b + i] = src[i];
+    e[b + W] = 1;
+    return false;
+  }
 }
