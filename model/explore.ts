@@ -140,9 +140,9 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   let visitFrom = Infinity;
   /** The first such state whose hook has not run; whether the run stopped because one asked to. */
   let unvisited = 0, stoppedByNewState = false;
-  const holds = (idx: number): boolean => (shared === null ? idx < store.size : shared.holds(idx));
   try {
-  outer: for (; stop === 'done' && holds(i); i++) {
+  // (No closure may capture `store` or `shared`: the loop reads them in registers, not in a context.)
+  outer: for (; stop === 'done' && (shared === null ? i < store.size : shared.holds(i)); i++) {
     if (shared === null && store.size >= parallelFrom) { shared = new SharedVisitedSet(store, W, space.symmetry ? space : null); visitFrom = store.size; }
     if (i === levelEnd) { depth++; levelEnd = shared === null ? store.size : shared.settledSize(); }
     if ((i & 7) === 0) {
