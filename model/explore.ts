@@ -35,7 +35,7 @@ export interface ExploreLimits {
    * Default: 2 where the machine has two cores or more.
    */
   readonly threads?: number;
-  /** States held before the visited set moves to its own thread (default 2^17; at least one chunk). */
+  /** States held before the visited set moves to its own thread (default 2^19: starting the thread costs about half a second; at least one chunk). */
   readonly parallelFrom?: number;
   /** States per chunk of the visited set (StateStore; default 2^16): small ones let tests hand tiny runs to the second thread. */
   readonly chunkStates?: number;
@@ -134,7 +134,7 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   const first = engine.out[0];
   // The visited set on its own thread, once the run is large enough (see ExploreLimits.threads).
   const threads = limits.threads ?? (availableParallelism() >= 2 ? 2 : 1);
-  const parallelFrom = threads >= 2 && limits.maxStates === undefined ? Math.max(limits.parallelFrom ?? 1 << 17, chunkStates) : Infinity;
+  const parallelFrom = threads >= 2 && limits.maxStates === undefined ? Math.max(limits.parallelFrom ?? 1 << 19, chunkStates) : Infinity;
   let shared: SharedVisitedSet | null = null;
   /** From this index on, states were added by the set's thread: their newState hook runs when expanded. */
   let visitFrom = Infinity;
