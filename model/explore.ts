@@ -115,9 +115,9 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   const init = new Int32Array(space.arity * n);
   variants.forEach((_, k) => toFlat(space, initialState(space.cfg), init, k * n));
   const packer = new Packer(space);
-  const idPacker = space.symmetry ? new Packer(space, { identity: true }) : packer;
-  /** With symmetry and two threads: the successors sent lately (canonical packing is the set's thread's heaviest work). */
-  const recent = space.symmetry ? new RecentStates(W) : null;
+  // Made at the hand-over, with symmetry: successors are sent packed as they are, and those sent
+  // lately are not sent again (canonical packing is the set's thread's heaviest work).
+  let idPacker = packer, recent: RecentStates | null = null;
   packer.pack(init, buf);
   store.add(buf, -1);
   let stop: StopReason = 'done';
@@ -143,7 +143,11 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
   try {
   // (No closure may capture `store` or `shared`: the loop reads them in registers, not in a context.)
   outer: for (; stop === 'done' && (shared === null ? i < store.size : shared.holds(i)); i++) {
-    if (shared === null && store.size >= parallelFrom) { shared = new SharedVisitedSet(store, W, space.symmetry ? space : null); visitFrom = store.size; }
+    if (shared === null && store.size >= parallelFrom) {
+      shared = new SharedVisitedSet(store, W, space.symmetry ? space : null);
+      visitFrom = store.size;
+      if (space.symmetry) { idPacker = new Packer(space, { identity: true }); recent = new RecentStates(W); }
+    }
     if (i === levelEnd) { depth++; levelEnd = shared === null ? store.size : shared.settledSize(); }
     if ((i & 7) === 0) {
       const now = performance.now();
@@ -164,13 +168,15 @@ export function explore(space: Space, variants: readonly Variant[], hooks: Hooks
         limits.onProgress({ depth, transitions: stats.transitions, distinct, queued: distinct - i, seconds: (now - started) / 1000 });
       }
     }
+    const beyondDepth = maxDepth > 0 && depth >= maxDepth;
+    if (beyondDepth && i < visitFrom) continue;                          // neither expanded nor yet to be checked
     if (shared === null) store.copy(i, words); else shared.copy(i, words);
     engine.load(words, 0);
     if (i >= visitFrom) {
       unvisited = i + 1;
       if (hooks.newState?.(i, engine)) { stop = 'hook'; stoppedByNewState = true; break; }
     }
-    if (maxDepth > 0 && depth >= maxDepth) continue;
+    if (beyondDepth) continue;
     for (let t = 0; t < T; t++) {
       if (!engine.fire(t)) continue;
       stats.transitions++;
