@@ -24,6 +24,16 @@ export type ContextDescriptor =
    *  `faultAll`: the mm was released (EPD0|EPD1): valid, but every access faults. */
   | { readonly kind: 'sva'; readonly mm: string; readonly asid: number; readonly faultAll: boolean };
 
+/**
+ * Writes to every CD table of this process so far (cdWrites). ArmSmmuV3.dma reads nothing but
+ * the master's STE (frozen: its S1CDMAX and table never change) and CD table entries, which
+ * only CdTable.write changes (the CDs written are frozen): while the count stands still, every
+ * DMA a base-class ArmSmmuV3 answers stays what it was. The built-in adapter uses that to
+ * skip asking the same DMAs again on a step that changed nothing (impl/adapter.ts observesAs).
+ */
+let cdWriteCount = 0;
+export const cdWrites = (): number => cdWriteCount;
+
 export class CdTable {
   private readonly cds = new Map<number, ContextDescriptor>();
   constructor(readonly s1cdmax: number) {}
@@ -32,7 +42,8 @@ export class CdTable {
   read(ssid: number): ContextDescriptor | undefined { return this.cds.get(ssid); }
   /** Write CD[ssid]; null zeroes it. The caller checked ssid < entries (see ArmSmmuV3.cdPtr). */
   write(ssid: number, cd: ContextDescriptor | null): void {
-    if (cd === null) this.cds.delete(ssid); else this.cds.set(ssid, cd);
+    cdWriteCount++;
+    if (cd === null) this.cds.delete(ssid); else this.cds.set(ssid, Object.freeze(cd));
   }
   /** Valid CDs, for inspection by tests. */
   validSsids(): number[] { return [...this.cds.keys()].sort((a, b) => a - b); }
@@ -56,9 +67,10 @@ export interface StreamTableEntry { readonly s1cdmax: number; readonly cdTable: 
 export class ArmSmmuMaster {
   readonly ste: StreamTableEntry;
   constructor(readonly index: number, readonly name: string, readonly smmu: ArmSmmuV3, ssidBits: number) {
-    this.ste = { s1cdmax: ssidBits, cdTable: new CdTable(ssidBits) };
+    this.ste = Object.freeze({ s1cdmax: ssidBits, cdTable: new CdTable(ssidBits) });
     // At probe the device's default (DMA API) domain serves RID traffic through CD 0.
     this.ste.cdTable.write(0, { kind: 'kernel' });
+    Object.freeze(this);                                                 // its STE and SMMU are fixed: see cdWrites
   }
 }
 
