@@ -4,22 +4,23 @@ import { ObjectWorld } from './objectWorld.ts';
 import { act } from './ops.ts';
 import type { Config, State } from './state.ts';
 import { maxPasidsOf } from './world.ts';
-import type { Variant } from './step.ts';
+import type { SpecOp, Variant } from './step.ts';
 
 /**
  * The DMA probes worth asking in a state: per device PASIDs 0..min(max, 8), the device's
  * first out-of-range PASID, and every PASID some slot, the allocator or a holder uses.
  */
 export function defaultProbes(cfg: Config, pasidsInUse: Iterable<number>): DmaProbe[] {
-  const used = [...new Set(pasidsInUse)];
+  // The PASIDs above 8 in use, ascending and once each (0..8 are probed on every device anyway).
+  const high: number[] = [];
+  for (const p of pasidsInUse) if (p > 8) high.push(p);
+  high.sort((a, b) => a - b);
   const probes: DmaProbe[] = [];
-  cfg.devices.forEach((d, dev) => {
-    const max = maxPasidsOf(cfg, dev);
-    const set = new Set<number>();
-    for (let p = 0; p <= Math.min(max, 8); p++) set.add(p);
-    for (const p of used) if (p <= max) set.add(p);
-    for (const p of [...set].sort((a, b) => a - b)) probes.push({ dev: d.name, pasid: p });
-  });
+  for (let dev = 0; dev < cfg.devices.length; dev++) {
+    const name = cfg.devices[dev].name, max = maxPasidsOf(cfg, dev);
+    for (let p = 0; p <= Math.min(max, 8); p++) probes.push({ dev: name, pasid: p });
+    for (let i = 0; i < high.length && high[i] <= max; i++) if (i === 0 || high[i] !== high[i - 1]) probes.push({ dev: name, pasid: high[i] });
+  }
   return probes;
 }
 
@@ -28,6 +29,25 @@ export function pasidsInUse(st: State): number[] {
   for (const g of st.slots) for (const p of g.keys()) out.push(p);
   for (const m of st.mms) if (m.data) out.push(m.data.pasid);
   return out;
+}
+
+/** Device names to indices, once per configuration. */
+const deviceIndexOf = new WeakMap<Config, ReadonlyMap<string, number>>();
+/** A probe list's DMAs as spec operations, once per list (the runner asks the same list of many states). */
+const dmaOpsOf = new WeakMap<readonly DmaProbe[], readonly SpecOp[]>();
+/** One world answers every probe of every observation (a DMA only reads; observations never nest). */
+let reader: ObjectWorld | null = null;
+
+function dmaOps(cfg: Config, probes: readonly DmaProbe[]): readonly SpecOp[] {
+  let ops = dmaOpsOf.get(probes);
+  if (ops === undefined) {
+    let devIndex = deviceIndexOf.get(cfg);
+    if (devIndex === undefined) deviceIndexOf.set(cfg, devIndex = new Map(cfg.devices.map((d, i) => [d.name, i])));
+    const index = devIndex;
+    ops = probes.map((p): SpecOp => ({ op: 'dma', dev: index.get(p.dev)!, pasid: p.pasid }));
+    dmaOpsOf.set(probes, ops);
+  }
+  return ops;
 }
 
 export function observeSpec(v: Variant, cfg: Config, st: State, probes?: readonly DmaProbe[]): Observation {
@@ -39,23 +59,20 @@ export function observeSpec(v: Variant, cfg: Config, st: State, probes?: readonl
       else attaches.push({ dev: cfg.devices[slot.dev].name, pasid });
     }
   });
-  const devIndex = new Map(cfg.devices.map((d, i) => [d.name, i]));
-  const w = new ObjectWorld(cfg, st);                                    // a DMA only reads: one world answers every probe
-  const dma = (dev: number, pasid: number) => { w.effects = undefined; act(v, w, { op: 'dma', dev, pasid }); return w.result; };
-  return {
-    bonds,
-    attaches,
-    mms: st.mms.map((m, i) => ({
-      mm: cfg.mms[i],
-      state: m.status,
-      pasid: m.data?.pasid ?? null,
-      global: m.data ? m.data.global : null,
-      domains: m.domains.flatMap((users, iommu) => (users > 0 ? [{ iommu: cfg.iommus[iommu].name, users }] : [])),
-    })),
-    globalPasids: [...st.ida],
-    dma: (probes ?? defaultProbes(cfg, pasidsInUse(st))).map((p) => ({
-      dev: p.dev, pasid: p.pasid,
-      result: dma(devIndex.get(p.dev)!, p.pasid),
-    })),
-  };
+  const asked = probes ?? defaultProbes(cfg, pasidsInUse(st));
+  const ops = dmaOps(cfg, asked);
+  const w = reader = reader === null ? new ObjectWorld(cfg, st) : reader.start(cfg, st);
+  const dma = new Array<Observation['dma'][number]>(asked.length);
+  for (let i = 0; i < asked.length; i++) {
+    w.effects = undefined;
+    act(v, w, ops[i]);
+    dma[i] = { dev: asked[i].dev, pasid: asked[i].pasid, result: w.result };
+  }
+  const mms = new Array<Observation['mms'][number]>(st.mms.length);
+  for (let i = 0; i < st.mms.length; i++) {
+    const m = st.mms[i], domains: { iommu: string; users: number }[] = [];
+    for (let iommu = 0; iommu < m.domains.length; iommu++) if (m.domains[iommu] > 0) domains.push({ iommu: cfg.iommus[iommu].name, users: m.domains[iommu] });
+    mms[i] = { mm: cfg.mms[i], state: m.status, pasid: m.data?.pasid ?? null, global: m.data ? m.data.global : null, domains };
+  }
+  return { bonds, attaches, mms, globalPasids: [...st.ida], dma };
 }
