@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { variantByName } from '../spec/index.ts';
 import { RESERVED_NAMES, SEED_SETUP, type Setup } from '../vocab/index.ts';
 import { setupProblem } from '../vocab/setup.ts';
-import { opArb, setupArb } from './arbitraries.ts';
+import { DecodedInteger, opArb, setupArb } from './arbitraries.ts';
 import { scenarioArb, scenarioOps } from './check.ts';
 
 const kinds = (setup: Setup, variant: string): Set<string> =>
@@ -46,4 +46,27 @@ describe('opArb (seed 2018, 400 samples; replay: the same seed)', () => {
     const seen = kinds(SEED_SETUP, 'v2');
     for (const op of ['bind_private', 'mm_exit_done', 'ioasid_alloc']) expect(seen).not.toContain(op);
   });
+});
+
+describe('DecodedInteger: the draws and shrinks of fc.noBias(fc.integer).map, in one layer', () => {
+  const decode = (n: number) => ({ n, label: `op${n % 7}` });
+  for (const size of [1, 2, 13, 1000, 2 ** 31 - 7]) {
+    it(`size ${size}: the same values from the same seeds, and the same shrunk counterexamples, shrink counts and paths`, () => {
+      const composed = fc.noBias(fc.integer({ min: 0, max: size - 1 })).map(decode), one = new DecodedInteger(size, decode);
+      for (const seed of [1, 2, 3, 2026]) {
+        expect(fc.sample(one, { seed, numRuns: 50 })).toEqual(fc.sample(composed, { seed, numRuns: 50 }));
+        // Shrinking, as fast-check runs it: inside arrays (as fc.commands draws them), with a
+        // property that fails on some element above a bound.
+        for (const bound of [0, 3, Math.floor(size / 3)]) {
+          const run = (arb: fc.Arbitrary<{ n: number }>) => {
+            const d = fc.check(fc.property(fc.array(arb, { maxLength: 8 }), (xs) => xs.every((x) => x.n <= bound)), { seed, numRuns: 200 });
+            return { failed: d.failed, counterexample: d.counterexample, shrinks: d.numShrinks, path: d.counterexamplePath };
+          };
+          const a = run(one), b = run(composed);
+          expect(a).toEqual(b);
+          if (size > bound + 1 && bound > 0) expect(a.failed).toBe(true);
+        }
+      }
+    });
+  }
 });

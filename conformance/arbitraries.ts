@@ -216,3 +216,28 @@ export function opArb(setup: Setup, ops: readonly OpName[], maxSteps = 50): fc.A
   const code = opCode(setup, ops, maxSteps);
   return fc.noBias(fc.integer({ min: 0, max: code.size - 1 })).map((n) => code.decode(n));
 }
+
+/**
+ * `fc.noBias(fc.integer({ min: 0, max: size - 1 })).map(decode)` in one arbitrary: the same
+ * draw (one mrng.nextInt(0, size - 1), the integer arbitrary's draw without bias), and the same
+ * shrinks (the integer's, decoded), so seeds and replay paths are those of the composed form,
+ * without its two intermediate values per draw (the loop generates about two operations per
+ * operation it checks). arbitraries.test.ts holds it to the composed form.
+ */
+export class DecodedInteger<T> extends fc.Arbitrary<T> {
+  private readonly integer: fc.Arbitrary<number>;
+  constructor(private readonly size: number, private readonly decode: (n: number) => T) {
+    super();
+    this.integer = fc.integer({ min: 0, max: size - 1 });
+  }
+  generate(mrng: fc.Random): fc.Value<T> {
+    const n = mrng.nextInt(0, this.size - 1);
+    return new fc.Value(this.decode(n), { n, context: undefined });
+  }
+  canShrinkWithoutContext(_value: unknown): _value is T { return false; }
+  shrink(_value: T, context: unknown): fc.Stream<fc.Value<T>> {
+    if (typeof context !== 'object' || context === null || !('n' in context)) return fc.Stream.nil();
+    const { n, context: inner } = context as { n: number; context: unknown };
+    return this.integer.shrink(n, inner).map((v) => new fc.Value(this.decode(v.value), { n: v.value, context: v.context }));
+  }
+}

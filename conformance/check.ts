@@ -13,7 +13,7 @@ import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { formatOp, formatResult, R, type Op, type OpName, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { writeLitmus, type LitmusDoc, type LitmusStep } from '../vocab/litmus.ts';
 import { dmaDifferences } from './abstraction.ts';
-import { opCode, setupArb } from './arbitraries.ts';
+import { DecodedInteger, opCode, setupArb } from './arbitraries.ts';
 import { CHECKS, ConformanceFailure, Lockstep, implVariantOf, nameOf, runTrace, servesBatches, specOf, type LockstepOptions, type StepFailure, type Target } from './lockstep.ts';
 
 export { CHECKS, type CheckKind, type StepFailure } from './lockstep.ts';
@@ -160,7 +160,7 @@ export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?
   /** The commands: opArb's draw (one integer per operation), making the command in the same map. */
   const commandArb = (setup: Setup): fc.Arbitrary<OpCommand> => {
     const code = opCode(setup, ops, maxSteps);
-    return fc.noBias(fc.integer({ min: 0, max: code.size - 1 })).map((n) => new OpCommand(code.decode(n)));
+    return new DecodedInteger(code.size, (n) => new OpCommand(code.decode(n)));
   };
   return setups.chain((setup) => fc.tuple(
     fc.constant(setup),
