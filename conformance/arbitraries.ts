@@ -160,6 +160,21 @@ export interface OpCode { readonly size: number; decode(n: number): Op }
  * its remaining ops (no op may name an exited mm).
  */
 export function opCode(setup: Setup, ops: readonly OpName[], maxSteps = 50): OpCode {
+  // What the code reads of the setup, as a key: random setups repeat, and the loop asks for
+  // one code per sequence.
+  const key = JSON.stringify([maxSteps, ops, setup.mms, setup.ioasid?.sets?.map((s) => s.name) ?? [],
+    setup.devices.map((d) => [d.name, d.iommu === null ? -1 : d.ssidBits])]);
+  let code = codes.get(key);
+  if (code === undefined) {
+    if (codes.size >= 4096) codes.clear();
+    codes.set(key, code = makeOpCode(setup, ops, maxSteps));
+  }
+  return code;
+}
+const codes = new Map<string, OpCode>();
+
+/** opCode without its cache (tests compare the two). */
+export function makeOpCode(setup: Setup, ops: readonly OpName[], maxSteps: number): OpCode {
   const dev = uniform(setup.devices.map((d) => d.name));
   // iommu_alloc_global_pasid on a device behind no IOMMU oopses (C6): never generated.
   const pasidDev = uniform(setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
