@@ -1,6 +1,7 @@
 /** The spec's state seen through the observation every implementation gives (vocab Observation). */
 import type { DmaProbe, Observation } from '../vocab/index.ts';
 import { ObjectWorld } from './objectWorld.ts';
+import { SlotMap } from './slotMap.ts';
 import { act } from './ops.ts';
 import type { Config, State } from './state.ts';
 import { maxPasidsOf } from './world.ts';
@@ -25,8 +26,11 @@ export function defaultProbes(cfg: Config, pasidsInUse: Iterable<number>): DmaPr
 }
 
 export function pasidsInUse(st: State): number[] {
-  const out = [...st.ida, ...st.kernelHeld];
-  for (const g of st.slots) for (const p of g.keys()) out.push(p);
+  const out = st.ida.concat(st.kernelHeld);
+  for (const g of st.slots) {
+    if (g instanceof SlotMap) for (const p of g.pasids()) out.push(p);   // the map's own list: no iterator per slot
+    else for (const p of g.keys()) out.push(p);
+  }
   for (const m of st.mms) if (m.data) out.push(m.data.pasid);
   return out;
 }
