@@ -157,14 +157,21 @@ describe('what the fast paths rely on', () => {
       const adapter = (which < 0 ? createBuiltinAdapter() : v2Mutants[which].create()) as ReturnType<typeof createBuiltinAdapter>;
       const driver = new SpecDriver(setup, VARIANT_BY_NAME.v2);
       adapter.configure(setup, 'v2');
-      // As the runner does, the spec's observation of an unchanged state is the same object
-      // (the adapter's DMA shortcut keys on it).
-      let state = driver.state, probes = defaultProbes(driver.cfg, pasidsInUse(state)), spec = driver.observe(probes);
+      // As the runner does: the spec's observation of an unchanged state is the same object, and
+      // a new one keeps the answer objects of devices whose DMAs read nothing changed (the
+      // adapter's DMA shortcut keys on both).
+      const cache = new ProbeCache(driver.cfg);
+      let state = driver.state, probes = cache.of(state), spec = driver.observe(probes);
       for (const op of scenarioOps([setup, cmds])) {
         if (driver.breach(op) !== null) continue;
         driver.apply(op);
         try { adapter.apply(op); } catch { return; }                     // a mutant may throw: a crash, not this test's business
-        if (driver.state !== state) { state = driver.state; probes = defaultProbes(driver.cfg, pasidsInUse(state)); spec = driver.observe(probes); }
+        if (driver.state !== state) {
+          const was = { st: state, probes, obs: spec };
+          state = driver.state;
+          probes = cache.of(state);
+          spec = observeSpec(driver.variant, driver.cfg, state, probes, was);  // as viewOf: DMA answers of unchanged devices reused
+        }
         const whole = adapter.observe(probes) as Observation;
         const answer = adapter.observeUnlessSame(probes, spec);
         if (answer === null) expect(diffObservations(spec, whole)).toEqual([]);

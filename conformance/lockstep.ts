@@ -4,7 +4,7 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { SpecDriver, checkInvariants, variantOf, defaultProbes, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
+import { SpecDriver, checkInvariants, variantOf, defaultProbes, observeSpec, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 import { observationDigest } from './protocol/digest.ts';
@@ -102,12 +102,18 @@ export class ProbeCache {
   }
 }
 
-/** The spec's view of the driver's state: `previous` again if the state is the same object. */
+/**
+ * The spec's view of the driver's state: `previous` again if the state is the same object;
+ * else a new one, whose DMA answers observeSpec takes from `previous` for each device nothing
+ * they read has changed for (the same objects: the built-in adapter then need not ask those
+ * DMAs again either, see impl/adapter.ts observesAs).
+ */
 function viewOf(driver: SpecDriver, previous: SpecView | null, probeCache: ProbeCache): SpecView {
   const state = driver.state;
   if (previous?.state === state) return previous;
   const probes = probeCache.of(state);
-  return { state, probes, obs: driver.observe(probes), digest: null };
+  const obs = observeSpec(driver.variant, driver.cfg, state, probes, previous === null ? undefined : { st: previous.state, probes: previous.probes, obs: previous.obs });
+  return { state, probes, obs, digest: null };
 }
 const digestOf = (view: SpecView): string => (view.digest ??= observationDigest(view.obs));
 

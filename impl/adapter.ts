@@ -9,7 +9,7 @@ import {
 } from '../vocab/index.ts';
 import { resolveSetup, setupProblem } from '../vocab/setup.ts';
 import { ContractViolation, IommuSvaCore } from './core.ts';
-import { ArmSmmuV3, cdWrites } from './smmuv3/index.ts';
+import { ArmSmmuV3 } from './smmuv3/index.ts';
 import { type IommuSva, type KResult, IOMMU_PASID_INVALID } from './types.ts';
 import { type SvaImplClass, VARIANT_CLASSES } from './variants/index.ts';
 
@@ -57,8 +57,8 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
   /** Ids alloc_global handed to the caller and not freed since (the caller's side, for teardown). */
   let held = new Set<number>();
 
-  /** What observeUnlessSame last found equal, for its DMA shortcut; null after a mismatch. */
-  let lastMatch: { k: IommuSvaCore; probes: readonly DmaProbe[]; dma: Observation['dma']; writes: number } | null = null;
+  /** What observeUnlessSame last found equal, for observesAs's DMA shortcut; null after a mismatch. */
+  let lastMatch: DmaMatched | null = null;
 
   const the = (): IommuSvaCore => {
     if (impl === null) throw new ContractViolation('apply/observe before configure');
@@ -133,14 +133,9 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
     },
     observeUnlessSame(probes: readonly DmaProbe[], expected: Observation): Observation | null {
       const k = the();
-      // The DMA answers need not be asked again when nothing they read can have changed since
-      // they last matched: the same implementation, the same probes and spec answers (the
-      // spec's observation of an unchanged state is the same object), no CD written since
-      // (smmuv3 cdWrites), and the emulated hardware's own DMA walk (no override of dma).
-      const same = lastMatch !== null && lastMatch.k === k && lastMatch.probes === probes && lastMatch.dma === expected.dma &&
-        lastMatch.writes === cdWrites() && dmaIsTheHardwares(k);
-      if (!observesAs(k, probes, expected, same)) { lastMatch = null; return observeImpl(k, probes); }
-      lastMatch = { k, probes, dma: expected.dma, writes: cdWrites() };
+      const before = lastMatch !== null && lastMatch.k === k && lastMatch.probes === probes && dmaIsTheHardwares(k) ? lastMatch : null;
+      if (!observesAs(k, probes, expected, before)) { lastMatch = null; return observeImpl(k, probes); }
+      lastMatch = { k, probes, dma: expected.dma, writes: k.devices.map((d) => d.master?.ste.cdTable.writes ?? 0) };
       return null;
     },
   };
@@ -205,6 +200,17 @@ export function observeImpl(k: IommuSvaCore, probes: readonly DmaProbe[]): Obser
 }
 
 /**
+ * A match observesAs found: the implementation, the probes, the expected DMA answers, and
+ * each device's CD table writes (CdTable.writes, by device index) at the time.
+ */
+export interface DmaMatched {
+  readonly k: IommuSvaCore;
+  readonly probes: readonly DmaProbe[];
+  readonly dma: Observation['dma'];
+  readonly writes: readonly number[];
+}
+
+/**
  * Whether k's DMAs are answered by the base classes' walk alone (IommuSvaCore.dma asking
  * ArmSmmuV3.dma, which reads only STEs and CD tables): what observeUnlessSame's shortcut
  * relies on. A patch (a mutant) overriding either keeps asking every DMA.
@@ -218,13 +224,20 @@ const dmaIsTheHardwares = (k: IommuSvaCore): boolean =>
  * an mm's domains in any order (up to 31 items; longer lists answer false). Built without the
  * observation; false only means "not shown equal here" (the caller then observes in full).
  */
-export function observesAs(k: IommuSvaCore, probes: readonly DmaProbe[], expected: Observation, dmaAsBefore = false): boolean {
+export function observesAs(k: IommuSvaCore, probes: readonly DmaProbe[], expected: Observation, before: DmaMatched | null = null): boolean {
   // The DMA answers first: most of the work, and where a broken implementation shows most
-  // often. `dmaAsBefore`: the caller knows they are those that last matched these answers.
+  // often. With `before` (an earlier match by k's own hardware walk, at the same probes), a
+  // DMA whose expected answer is the very object matched then, through a CD table written
+  // since by nobody (CdTable.writes), answers as it did then: it is not asked again.
   if (expected.dma.length !== probes.length) return false;
-  if (!dmaAsBefore) for (let i = 0; i < probes.length; i++) {
+  for (let i = 0; i < probes.length; i++) {
     const p = probes[i], e = expected.dma[i];
-    if (e.dev !== p.dev || e.pasid !== p.pasid || !sameResult(k.dma(p.dev, p.pasid), e.result)) return false;
+    if (e.dev !== p.dev || e.pasid !== p.pasid) return false;
+    if (before !== null && before.dma[i] === e) {
+      const d = k.device(p.dev);
+      if ((d.master?.ste.cdTable.writes ?? 0) === before.writes[d.index]) continue;
+    }
+    if (!sameResult(k.dma(p.dev, p.pasid), e.result)) return false;
   }
   const { bonds, attaches } = expected;
   if (bonds.length > 31 || attaches.length > 31) return false;

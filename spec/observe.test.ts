@@ -13,7 +13,8 @@ import { ObjectWorld } from './objectWorld.ts';
 import { defaultProbes, observeSpec, pasidsInUse } from './observe.ts';
 import { act } from './ops.ts';
 import type { Config } from './state.ts';
-import { VARIANT_BY_NAME } from './variants/index.ts';
+import { BUILTIN_VARIANTS, VARIANT_BY_NAME } from './variants/index.ts';
+import type { VariantName } from '../vocab/index.ts';
 import { maxPasidsOf } from './world.ts';
 
 /** Per device, PASIDs 0..min(max, 8), its first out-of-range PASID among them, and every PASID in use up to max, ascending. */
@@ -46,3 +47,36 @@ test.prop([scenarioArb('per-device', { maxSteps: 40 }), fc.array(fc.oneof(fc.int
     for (const op of scenarioOps(scenario)) if (driver.breach(op) === null) { driver.apply(op); check(); }
   },
 );
+
+/** The reads observeSpec's reuse relies on (dmaAsBefore): a DMA asks nothing else of the world. */
+const DMA_READS = new Set(['cfg', 'slotKind', 'slotMm', 'slotDev', 'status']);
+/** What the action may say of its outcome (the outcome is read back by observeSpec, not by the rule). */
+const OUTCOMES = new Set(['kernel', 'fault', 'reached', 'also', 'errno', 'gave', 'invalid', 'ok', 'failed', 'result', 'rule', 'effects']);
+
+for (const name of Object.keys(BUILTIN_VARIANTS) as VariantName[]) {
+  test.prop([scenarioArb(name, { maxSteps: 40 })], { numRuns: 25 })(
+    `${name}: a DMA reads only its slot, the slot's mm's status and the configuration; observeSpec reusing an earlier observation gives the observation asked afresh`,
+    (scenario) => {
+      const driver = new SpecDriver(scenario[0], BUILTIN_VARIANTS[name]);
+      let before = driver.state, probes = defaultProbes(driver.cfg, [...pasidsInUse(before), 9, 40]);
+      let obs = observeSpec(driver.variant, driver.cfg, before, probes);
+      for (const op of scenarioOps(scenario)) {
+        if (driver.breach(op) !== null) continue;
+        driver.apply(op);
+        const st = driver.state;
+        // Every DMA of this state on a world that records what it is asked.
+        const index = new Map(driver.cfg.devices.map((d, i) => [d.name, i]));
+        for (const p of probes) {
+          const asked = new Set<string>(), plain = new ObjectWorld(driver.cfg, st);
+          const spy = new Proxy(plain, { get(target, key, receiver) { if (typeof key === 'string') asked.add(key); const v = Reflect.get(target, key, receiver); return typeof v === 'function' ? v.bind(target) : v; } });
+          act(driver.variant, spy, { op: 'dma', dev: index.get(p.dev)!, pasid: p.pasid });
+          for (const key of asked) if (!OUTCOMES.has(key)) expect(DMA_READS, `${name}: a DMA asked ${key}`).toContain(key);
+        }
+        const afresh = observeSpec(driver.variant, driver.cfg, st, probes);
+        const reused = observeSpec(driver.variant, driver.cfg, st, probes, { st: before, probes, obs });
+        expect(reused).toEqual(afresh);
+        before = st; obs = reused;
+        if (st.slots.some((g) => g.size > 3)) { probes = defaultProbes(driver.cfg, pasidsInUse(st)); obs = observeSpec(driver.variant, driver.cfg, st, probes); }
+      }
+    });
+}

@@ -24,25 +24,24 @@ export type ContextDescriptor =
    *  `faultAll`: the mm was released (EPD0|EPD1): valid, but every access faults. */
   | { readonly kind: 'sva'; readonly mm: string; readonly asid: number; readonly faultAll: boolean };
 
-/**
- * Writes to every CD table of this process so far (cdWrites). ArmSmmuV3.dma reads nothing but
- * the master's STE (frozen: its S1CDMAX and table never change) and CD table entries, which
- * only CdTable.write changes (the CDs written are frozen): while the count stands still, every
- * DMA a base-class ArmSmmuV3 answers stays what it was. The built-in adapter uses that to
- * skip asking the same DMAs again on a step that changed nothing (impl/adapter.ts observesAs).
- */
-let cdWriteCount = 0;
-export const cdWrites = (): number => cdWriteCount;
-
 export class CdTable {
   private readonly cds = new Map<number, ContextDescriptor>();
+  /**
+   * Writes to this table so far. ArmSmmuV3.dma reads nothing but the master's STE (frozen:
+   * its S1CDMAX and table never change) and this table's entries, which only `write` changes
+   * (the CDs written are frozen): while the count stands still, every DMA a base-class
+   * ArmSmmuV3 answers through this table stays what it was. The built-in adapter uses that to
+   * skip asking a DMA again (impl/adapter.ts observesAs).
+   */
+  private count = 0;
+  get writes(): number { return this.count; }
   constructor(readonly s1cdmax: number) {}
   /** Entries in the (linear) table: 2^S1CDMAX. */
   get entries(): number { return 2 ** this.s1cdmax; }
   read(ssid: number): ContextDescriptor | undefined { return this.cds.get(ssid); }
   /** Write CD[ssid]; null zeroes it. The caller checked ssid < entries (see ArmSmmuV3.cdPtr). */
   write(ssid: number, cd: ContextDescriptor | null): void {
-    cdWriteCount++;
+    this.count++;
     if (cd === null) this.cds.delete(ssid); else this.cds.set(ssid, Object.freeze(cd));
   }
   /** Valid CDs, for inspection by tests. */
@@ -70,7 +69,7 @@ export class ArmSmmuMaster {
     this.ste = Object.freeze({ s1cdmax: ssidBits, cdTable: new CdTable(ssidBits) });
     // At probe the device's default (DMA API) domain serves RID traffic through CD 0.
     this.ste.cdTable.write(0, { kind: 'kernel' });
-    Object.freeze(this);                                                 // its STE and SMMU are fixed: see cdWrites
+    Object.freeze(this);                                                 // its STE and SMMU are fixed: see CdTable.writes
   }
 }
 
