@@ -162,8 +162,10 @@ export interface OpCode { readonly size: number; decode(n: number): Op }
 export function opCode(setup: Setup, ops: readonly OpName[], maxSteps = 50): OpCode {
   // What the code reads of the setup, as a key: random setups repeat, and the loop asks for
   // one code per sequence.
-  const key = JSON.stringify([maxSteps, ops, setup.mms, setup.ioasid?.sets?.map((s) => s.name) ?? [],
-    setup.devices.map((d) => [d.name, d.iommu === null ? -1 : d.ssidBits])]);
+  // Joined by NUL, which no valid name holds (vocab/setup.ts setupProblem).
+  let key = `${maxSteps}\0${ops.join('\0')}\0\0${setup.mms.join('\0')}\0\0`;
+  for (const s of setup.ioasid?.sets ?? []) key += `${s.name}\0`;
+  for (const d of setup.devices) key += `\0${d.name}\0${d.iommu === null ? -1 : d.ssidBits}`;
   let code = codes.get(key);
   if (code === undefined) {
     if (codes.size >= 4096) codes.clear();

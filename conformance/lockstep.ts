@@ -4,7 +4,7 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { SpecDriver, checkInvariants, variantOf, defaultProbes, observeSpec, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
+import { SpecDriver, checkInvariants, variantOf, defaultProbes, maxPasidsOf, observeSpec, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 import { observationDigest } from './protocol/digest.ts';
@@ -85,11 +85,22 @@ interface SpecView {
 
 /**
  * defaultProbes of a run's states, computed once per set of PASIDs in use: the probes depend
- * on nothing else (the setup is the run's), and most steps leave that set as it was.
+ * on nothing else but the devices' names and PASID ranges, and most steps leave that set as
+ * it was. The lists are shared by every run whose devices have those names and ranges (the
+ * loop's random setups repeat), so one list serves many runs, and what is computed once per
+ * list (spec/observe.ts lowers its DMAs once) is computed once for all of them.
  */
 export class ProbeCache {
-  private readonly bySet = new Map<number | string, readonly DmaProbe[]>();
-  constructor(private readonly cfg: SpecDriver['cfg']) {}
+  private readonly bySet: Map<number | string, readonly DmaProbe[]>;
+  constructor(private readonly cfg: SpecDriver['cfg']) {
+    const devices = cfg.devices.map((d, i) => `${JSON.stringify(d.name)}:${maxPasidsOf(cfg, i)}`).join();
+    let bySet = SHARED.get(devices);
+    if (bySet === undefined) {
+      if (SHARED.size >= 1024) SHARED.clear();
+      SHARED.set(devices, bySet = new Map());
+    }
+    this.bySet = bySet;
+  }
   of(state: State): readonly DmaProbe[] {
     // The key: a bit per PASID below 32 (where nearly all are), the others listed in order.
     const used = pasidsInUse(state);
@@ -97,10 +108,15 @@ export class ProbeCache {
     for (const p of used) if (p < 32) small |= 1 << p; else (large ??= []).push(p);
     const key = large === null ? small : `${small}:${large.sort((a, b) => a - b).join()}`;
     let probes = this.bySet.get(key);
-    if (probes === undefined) this.bySet.set(key, probes = defaultProbes(this.cfg, used));
+    if (probes === undefined) {
+      if (this.bySet.size >= 4096) this.bySet.clear();
+      this.bySet.set(key, probes = Object.freeze(defaultProbes(this.cfg, used)));
+    }
     return probes;
   }
 }
+/** ProbeCache's lists, by the devices' names and PASID ranges. */
+const SHARED = new Map<string, Map<number | string, readonly DmaProbe[]>>();
 
 /**
  * The spec's view of the driver's state: `previous` again if the state is the same object;

@@ -135,7 +135,10 @@ export function createBuiltinAdapter(options: BuiltinAdapterOptions = {}): SvaAd
       const k = the();
       const before = lastMatch !== null && lastMatch.k === k && lastMatch.probes === probes && dmaIsTheHardwares(k) ? lastMatch : null;
       if (!observesAs(k, probes, expected, before)) { lastMatch = null; return observeImpl(k, probes); }
-      lastMatch = { k, probes, dma: expected.dma, writes: k.devices.map((d) => d.master?.ste.cdTable.writes ?? 0) };
+      // The counts of the match before are no longer asked for: its list is written over.
+      const writes = before?.writes as number[] | undefined ?? new Array<number>(k.devices.length);
+      for (const d of k.devices) writes[d.index] = d.master?.ste.cdTable.writes ?? 0;
+      lastMatch = { k, probes, dma: expected.dma, writes };
       return null;
     },
   };
@@ -230,12 +233,13 @@ export function observesAs(k: IommuSvaCore, probes: readonly DmaProbe[], expecte
   // DMA whose expected answer is the very object matched then, through a CD table written
   // since by nobody (CdTable.writes), answers as it did then: it is not asked again.
   if (expected.dma.length !== probes.length) return false;
+  let dev = '', unwritten = false;                                      // probes come device by device
   for (let i = 0; i < probes.length; i++) {
     const p = probes[i], e = expected.dma[i];
     if (e.dev !== p.dev || e.pasid !== p.pasid) return false;
     if (before !== null && before.dma[i] === e) {
-      const d = k.device(p.dev);
-      if ((d.master?.ste.cdTable.writes ?? 0) === before.writes[d.index]) continue;
+      if (p.dev !== dev) { const d = k.device(dev = p.dev); unwritten = (d.master?.ste.cdTable.writes ?? 0) === before.writes[d.index]; }
+      if (unwritten) continue;
     }
     if (!sameResult(k.dma(p.dev, p.pasid), e.result)) return false;
   }
