@@ -21,7 +21,7 @@ import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } fr
 import { SEED_SETUP, VARIANTS, type Op, type OpName, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import { helpText, intOption, MAX_TIMER_MS, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { isVariantPath, resolveVariantArg, variantArgs } from '../variants.ts';
-import { implVariantOf, servesDigest, type DigestObserver } from '../../conformance/lockstep.ts';
+import { implVariantOf, servesDigest, type DigestObserver, type SameObserver } from '../../conformance/lockstep.ts';
 import type { Variant } from '../../spec/index.ts';
 import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
@@ -174,7 +174,7 @@ export const safeName = (name: string): string => {
 
 /** Run the whole conformance check; never throws for a failing or broken implementation. */
 /** The adapter as runs see it: once a signal arrived, every call fails at once, so a run in progress ends. */
-function interruptible(adapter: SvaAdapter): SvaAdapter {
+export function interruptible(adapter: SvaAdapter): SvaAdapter {
   const stop = () => new Error(`interrupted by ${stopSignal()}`);
   const wrapped: SvaAdapter & Partial<DigestObserver> & { readonly capabilities?: Readonly<Record<string, number>>; readonly replaceable?: boolean } = {
     contractVersion: 1, name: adapter.name, variants: adapter.variants,
@@ -188,6 +188,13 @@ function interruptible(adapter: SvaAdapter): SvaAdapter {
     get replaceable() { return (adapter as { replaceable?: boolean }).replaceable; },
   };
   if (servesDigest(adapter)) wrapped.observeOrDigest = (probes, digest) => { if (interrupted()) throw stop(); return adapter.observeOrDigest(probes, digest); };
+  // The built-in adapter's own comparison (SameObserver) passes through too: without it every
+  // step of `conform --impl builtin` built the whole observation.
+  const same = adapter as Partial<SameObserver>;
+  if (typeof same.observeUnlessSame === 'function') {
+    const observeUnlessSame = same.observeUnlessSame.bind(adapter);
+    (wrapped as Partial<SameObserver>).observeUnlessSame = (probes, expected) => { if (interrupted()) throw stop(); return observeUnlessSame(probes, expected); };
+  }
   return wrapped;
 }
 
