@@ -49,6 +49,9 @@ export class ConformanceFailure extends Error {
 
 const isResult = (x: unknown): x is Result => {
   if (typeof x !== 'object' || x === null || !('kind' in x)) return false;
+  const kind = (x as { kind: unknown }).kind;
+  if (kind === 'ok' || kind === 'invalid' || kind === 'kernel' || kind === 'fault') return true;   // spelled without a field
+  if (kind === 'pasid' && typeof (x as { pasid?: unknown }).pasid === 'number') return true;
   try { return typeof formatResult(x as Result) === 'string'; } catch { return false; }
 };
 const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
