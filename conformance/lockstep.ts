@@ -4,7 +4,7 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { SpecDriver, checkInvariants, variantOf, defaultProbes, maxPasidsOf, observeSpec, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
+import { SpecDriver, checkInvariants, variantOf, defaultProbes, forEachPasidInUse, maxPasidsOf, observeSpec, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 import { observationDigest } from './protocol/digest.ts';
@@ -95,6 +95,10 @@ interface SpecView {
  */
 export class ProbeCache {
   private readonly bySet: Map<number | string, readonly DmaProbe[]>;
+  /** The key being read (of): PASIDs below 32 as bits, the others listed. */
+  private small = 0;
+  private large: number[] | null = null;
+  private readonly add = (p: number): void => { if (p < 32) this.small |= 1 << p; else (this.large ??= []).push(p); };
   constructor(private readonly cfg: SpecDriver['cfg']) {
     const devices = cfg.devices.map((d, i) => `${JSON.stringify(d.name)}:${maxPasidsOf(cfg, i)}`).join();
     let bySet = SHARED.get(devices);
@@ -106,14 +110,14 @@ export class ProbeCache {
   }
   of(state: State): readonly DmaProbe[] {
     // The key: a bit per PASID below 32 (where nearly all are), the others listed in order.
-    const used = pasidsInUse(state);
-    let small = 0, large: number[] | null = null;
-    for (const p of used) if (p < 32) small |= 1 << p; else (large ??= []).push(p);
-    const key = large === null ? small : `${small}:${large.sort((a, b) => a - b).join()}`;
+    this.small = 0; this.large = null;
+    forEachPasidInUse(state, this.add);
+    const large = this.large as number[] | null;
+    const key = large === null ? this.small : `${this.small}:${large.sort((a, b) => a - b).join()}`;
     let probes = this.bySet.get(key);
     if (probes === undefined) {
       if (this.bySet.size >= 4096) this.bySet.clear();
-      this.bySet.set(key, probes = Object.freeze(defaultProbes(this.cfg, used)));
+      this.bySet.set(key, probes = Object.freeze(defaultProbes(this.cfg, pasidsInUse(state))));
     }
     return probes;
   }

@@ -25,13 +25,20 @@ export function defaultProbes(cfg: Config, pasidsInUse: Iterable<number>): DmaPr
   return probes;
 }
 
-export function pasidsInUse(st: State): number[] {
-  const out = st.ida.concat(st.kernelHeld);
+/** Each PASID some slot, the allocator, a holder or an mm's data uses (some more than once). */
+export function forEachPasidInUse(st: State, fn: (pasid: number) => void): void {
+  for (const p of st.ida) fn(p);
+  for (const p of st.kernelHeld) fn(p);
   for (const g of st.slots) {
-    if (g instanceof SlotMap) for (const p of g.pasids()) out.push(p);   // the map's own list: no iterator per slot
-    else for (const p of g.keys()) out.push(p);
+    if (g instanceof SlotMap) for (const p of g.pasids()) fn(p);          // the map's own list: no iterator per slot
+    else for (const p of g.keys()) fn(p);
   }
-  for (const m of st.mms) if (m.data) out.push(m.data.pasid);
+  for (const m of st.mms) if (m.data) fn(m.data.pasid);
+}
+
+export function pasidsInUse(st: State): number[] {
+  const out: number[] = [];
+  forEachPasidInUse(st, (p) => out.push(p));
   return out;
 }
 
@@ -55,46 +62,46 @@ function dmaOps(cfg: Config, probes: readonly DmaProbe[]): readonly SpecOp[] {
 }
 
 /**
- * What a DMA reads (ops.ts dma, the only action of the 'dma' operation: no variant states it
- * itself): the configuration, the slot at (the device's group, PASID), and the status of that
- * slot's mm. observe.test.ts holds every variant's DMA to these reads. So where a group's
- * slot map is the same object in two states (states are values: a step that writes a group
- * makes a new map) and each mm bound in it has the same status, every DMA of the group's
- * devices answers alike in both.
- */
-function dmaAsBefore(cfg: Config, st: State, before: State, dev: number): boolean {
-  const group = groupOfDev(cfg, dev);
-  if (group === null) return true;                                       // behind no IOMMU: the configuration alone
-  const slots = st.slots[group];
-  if (slots !== before.slots[group]) return false;
-  for (const slot of slots.values()) if (slot.kind === 'sva' && st.mms[slot.mm].status !== before.mms[slot.mm].status) return false;
-  return true;
-}
-
-/**
  * The spec's observation of st. With `previous` (the observation of an earlier state, asked
- * with the same probe list), the DMA answers of a device whose inputs are unchanged
- * (dmaAsBefore) are taken from it, the very same objects, instead of asked again.
+ * with the same probe list), the DMA answers of a device whose inputs are unchanged are taken
+ * from it, the very same objects, instead of asked again. What a DMA reads (ops.ts dma, the
+ * only action of the 'dma' operation: no variant states it itself) is the configuration, the
+ * slot at (the device's group, PASID), and the status of that slot's mm; observe.test.ts
+ * holds every variant's DMA to these reads. So where a group's slot map is the same object
+ * in both states (states are values: a step that writes a group makes a new map) and each mm
+ * bound in it has the same status, every DMA of the group's devices answers alike in both.
  */
 export function observeSpec(v: Variant, cfg: Config, st: State, probes?: readonly DmaProbe[],
   previous?: { readonly st: State; readonly probes: readonly DmaProbe[]; readonly obs: Observation }): Observation {
+  const asked = probes ?? defaultProbes(cfg, pasidsInUse(st));
+  const reuse = previous !== undefined && previous.probes === asked ? previous : null;
+  const before = reuse?.st;
+  /** Per group, with `reuse`: whether its DMAs read what they read in `before` (see above). */
+  const unchanged: boolean[] = [];
   const bonds: { dev: string; pasid: number; mm: string; users: number }[] = [];
   const attaches: { dev: string; pasid: number }[] = [];
-  st.slots.forEach((g) => {
-    for (const [pasid, slot] of g) {
-      if (slot.kind === 'sva') bonds.push({ dev: cfg.devices[slot.dev].name, pasid, mm: cfg.mms[slot.mm], users: slot.users });
-      else attaches.push({ dev: cfg.devices[slot.dev].name, pasid });
-    }
-  });
-  const asked = probes ?? defaultProbes(cfg, pasidsInUse(st));
+  for (let group = 0; group < st.slots.length; group++) {
+    const g = st.slots[group];
+    let same = before !== undefined && g === before.slots[group];
+    g.forEach((slot, pasid) => {
+      if (slot.kind === 'sva') {
+        bonds.push({ dev: cfg.devices[slot.dev].name, pasid, mm: cfg.mms[slot.mm], users: slot.users });
+        if (same && st.mms[slot.mm].status !== before!.mms[slot.mm].status) same = false;
+      } else attaches.push({ dev: cfg.devices[slot.dev].name, pasid });
+    });
+    unchanged.push(same);
+  }
   const ops = dmaOps(cfg, asked);
   const w = reader = reader === null ? new ObjectWorld(cfg, st) : reader.start(cfg, st);
   const dma = new Array<Observation['dma'][number]>(asked.length);
-  const reuse = previous !== undefined && previous.probes === asked ? previous : null;
   let dev = -1, same = false;
   for (let i = 0; i < asked.length; i++) {
     const op = ops[i] as Extract<SpecOp, { op: 'dma' }>;
-    if (op.dev !== dev) { dev = op.dev; same = reuse !== null && dmaAsBefore(cfg, st, reuse.st, dev); }
+    if (op.dev !== dev) {
+      dev = op.dev;
+      const group = groupOfDev(cfg, dev);
+      same = reuse !== null && (group === null || unchanged[group]);    // behind no IOMMU: the configuration alone
+    }
     if (same) { dma[i] = reuse!.obs.dma[i]; continue; }
     w.effects = undefined;
     act(v, w, op);
