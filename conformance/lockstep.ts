@@ -4,7 +4,7 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { SpecDriver, checkInvariants, variantOf, defaultProbes, forEachPasidInUse, maxPasidsOf, observeSpec, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
+import { ALWAYS_PROBED, SpecDriver, checkInvariants, variantOf, defaultProbes, forEachPasidInUse, maxPasidsOf, observeSpec, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 import { observationDigest } from './protocol/digest.ts';
@@ -87,18 +87,24 @@ interface SpecView {
 }
 
 /**
- * defaultProbes of a run's states, computed once per set of PASIDs in use: the probes depend
- * on nothing else but the devices' names and PASID ranges, and most steps leave that set as
- * it was. The lists are shared by every run whose devices have those names and ranges (the
+ * defaultProbes of a run's states, computed once per set of PASIDs in use above ALWAYS_PROBED
+ * (those up to it are probed on every device whether in use or not): the probes depend on
+ * nothing else but the devices' names and PASID ranges, and most states have the same set,
+ * often none (a new list for a state would also keep the spec's view from reusing the DMA
+ * answers of the one before: observeSpec's `previous`). The lists are shared by every run whose devices have those names and ranges (the
  * loop's random setups repeat), so one list serves many runs, and what is computed once per
  * list (spec/observe.ts lowers its DMAs once) is computed once for all of them.
  */
 export class ProbeCache {
   private readonly bySet: Map<number | string, readonly DmaProbe[]>;
-  /** The key being read (of): PASIDs below 32 as bits, the others listed. */
+  /** The key being read (of): PASIDs in use from ALWAYS_PROBED + 1 on, the first 32 as bits, the others listed. */
   private small = 0;
   private large: number[] | null = null;
-  private readonly add = (p: number): void => { if (p < 32) this.small |= 1 << p; else (this.large ??= []).push(p); };
+  private readonly add = (p: number): void => {
+    const bit = p - ALWAYS_PROBED - 1;
+    if (bit < 0) return;
+    if (bit < 32) this.small |= 1 << bit; else (this.large ??= []).push(p);
+  };
   constructor(private readonly cfg: SpecDriver['cfg']) {
     const devices = cfg.devices.map((d, i) => `${JSON.stringify(d.name)}:${maxPasidsOf(cfg, i)}`).join();
     let bySet = SHARED.get(devices);
@@ -109,7 +115,6 @@ export class ProbeCache {
     this.bySet = bySet;
   }
   of(state: State): readonly DmaProbe[] {
-    // The key: a bit per PASID below 32 (where nearly all are), the others listed in order.
     this.small = 0; this.large = null;
     forEachPasidInUse(state, this.add);
     const large = this.large as number[] | null;

@@ -70,7 +70,7 @@ export class IommuSvaCore {
       const smmu = d.iommu === null ? null : this.smmus[d.iommu];
       const group = d.iommu === null ? null : groups[d.group];
       const master = smmu === null ? null : new ArmSmmuMaster(index, d.name, smmu, d.ssidBits);
-      const dev: Device = Object.freeze({ index, name: d.name, maxPasids: smmu ? 2 ** d.ssidBits : 0, group, smmu, master });   // frozen: see smmuv3 cdWrites
+      const dev: Device = Object.freeze({ index, name: d.name, maxPasids: smmu ? 2 ** d.ssidBits : 0, group, smmu, master });   // frozen: see CdTable.writes
       if (group) {
         (group.devices as Device[]).push(dev);
         group.minMaxPasids = Math.min(group.minMaxPasids, dev.maxPasids);

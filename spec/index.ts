@@ -11,7 +11,7 @@ export { RULES, RULE_BY_ID, isRuleId, isScenarioRule, rulesOf, type ApiRuleId, t
 export { INVARIANTS, checkInvariants, stateInvariantsFor, type Invariant, type InvariantContext, type ObservationInvariant, type StateInvariant, type Violation } from './invariants.ts';
 export { ObservationReads } from './observationReads.ts';
 export { AVAILABILITY, findingOf, type FindingKind, type FindingRuleId } from './findings.ts';
-export { observeSpec, defaultProbes, forEachPasidInUse, pasidsInUse } from './observe.ts';
+export { ALWAYS_PROBED, observeSpec, defaultProbes, forEachPasidInUse, pasidsInUse } from './observe.ts';
 export { BUILTIN_VARIANTS, VARIANT_BY_NAME, variantByName, variantOf } from './variants/index.ts';
 export { EARLIER_VARIANTS } from './variants/earlier.ts';
 export { SpecDriver, ContractError, type Applied } from './driver.ts';

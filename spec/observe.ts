@@ -11,15 +11,18 @@ import type { SpecOp, Variant } from './step.ts';
  * The DMA probes worth asking in a state: per device PASIDs 0..min(max, 8), the device's
  * first out-of-range PASID, and every PASID some slot, the allocator or a holder uses.
  */
+/** defaultProbes asks PASIDs 0..ALWAYS_PROBED of every device (as far as it has them), in use or not. */
+export const ALWAYS_PROBED = 8;
+
 export function defaultProbes(cfg: Config, pasidsInUse: Iterable<number>): DmaProbe[] {
   // The PASIDs above 8 in use, ascending and once each (0..8 are probed on every device anyway).
   const high: number[] = [];
-  for (const p of pasidsInUse) if (p > 8) high.push(p);
+  for (const p of pasidsInUse) if (p > ALWAYS_PROBED) high.push(p);
   high.sort((a, b) => a - b);
   const probes: DmaProbe[] = [];
   for (let dev = 0; dev < cfg.devices.length; dev++) {
     const name = cfg.devices[dev].name, max = maxPasidsOf(cfg, dev);
-    for (let p = 0; p <= Math.min(max, 8); p++) probes.push({ dev: name, pasid: p });
+    for (let p = 0; p <= Math.min(max, ALWAYS_PROBED); p++) probes.push({ dev: name, pasid: p });
     for (let i = 0; i < high.length && high[i] <= max; i++) if (i === 0 || high[i] !== high[i - 1]) probes.push({ dev: name, pasid: high[i] });
   }
   return probes;
