@@ -23,6 +23,19 @@ function bound() {
   return { adapter, expected, core: core! as IommuSvaCore };
 }
 
+describe('observesAs tells apart what only the global PASIDs tell apart', () => {
+  it('the same count of other ids, ids out of order, one id twice: each differs', () => {
+    const adapter = createBuiltinAdapter();
+    adapter.configure(SEED_SETUP, 'v2');
+    const dev = SEED_SETUP.devices[0].name;
+    for (let i = 0; i < 2; i++) adapter.apply({ op: 'alloc_global', dev });
+    const whole = adapter.observe(probes) as Observation;
+    expect(whole.globalPasids).toEqual([1, 2]);
+    expect(adapter.observeUnlessSame(probes, whole)).toBeNull();
+    for (const ids of [[1, 3], [2, 1], [1, 1], [1], [1, 2, 3]]) expect(adapter.observeUnlessSame(probes, { ...whole, globalPasids: ids }), String(ids)).not.toBeNull();
+  });
+});
+
 describe('observeUnlessSame asked again with the observation it last matched', () => {
   it('answers null again when nothing changed', () => {
     const { adapter, expected } = bound();

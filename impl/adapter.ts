@@ -247,6 +247,7 @@ export function observesAs(k: IommuSvaCore, probes: readonly DmaProbe[], expecte
   if (bonds.length > 31 || attaches.length > 31) return false;
   let bondsSeen = 0, bondsTaken = 0, attachesSeen = 0, attachesTaken = 0;       // bit i: expected item i matched
   for (const group of k.groups) {
+    if (group.pasidArray.size === 0) continue;                            // most groups hold nothing: no iterator
     for (const [pasid, entry] of group.pasidArray) {
       if (entry.kind === 'sva') {
         const h = entry.handle, dev = h.dev.name, mm = h.domain.mm.name;
@@ -273,16 +274,18 @@ export function observesAs(k: IommuSvaCore, probes: readonly DmaProbe[], expecte
     if (e.mm !== mm.name || e.state !== mm.state || e.pasid !== (has ? d.pasid : null) || e.global !== (has ? d.pasidGlobal : null)) return false;
     const domains = d === null ? 0 : d.svaDomains.size;
     if (e.domains.length !== domains || domains > 31) return false;
+    if (domains === 0) continue;
     let taken = 0;
-    for (const s of d?.svaDomains ?? []) {
+    for (const s of d!.svaDomains.values()) {
       let j = 0;
       while (j < e.domains.length && ((taken >>> j) & 1 || e.domains[j].iommu !== s.smmu.name || e.domains[j].users !== s.users)) j++;
       if (j === e.domains.length) return false;
       taken |= 1 << j;
     }
   }
-  const held = k.globalPasidIda.heldIds();
-  if (held.length !== expected.globalPasids.length) return false;
-  for (let i = 0; i < held.length; i++) if (held[i] !== expected.globalPasids[i]) return false;
+  // heldIds() without its list: as many ids held, each expected one held, in ascending order.
+  const ida = k.globalPasidIda, ids = expected.globalPasids;
+  if (ida.count !== ids.length) return false;
+  for (let i = 0; i < ids.length; i++) if ((i > 0 && !(ids[i] > ids[i - 1])) || !ida.has(ids[i])) return false;
   return true;
 }
