@@ -65,17 +65,20 @@ function nameProblem(name: string, reserved: readonly string[]): string | null {
  */
 export function setupProblem(setup: Setup, reserved: readonly string[]): string | null {
   const seen = new Set<string>();
-  for (const name of [...setup.devices.map((d) => d.name), ...setup.mms]) {
+  const named = (name: string): string | null => {
     const problem = nameProblem(name, reserved);
     if (problem !== null) return problem;
     if (seen.has(name)) return `'${name}' is named twice`;
     seen.add(name);
-  }
+    return null;
+  };
+  for (const d of setup.devices) { const problem = named(d.name); if (problem !== null) return problem; }
+  for (const m of setup.mms) { const problem = named(m); if (problem !== null) return problem; }
   for (const d of setup.devices) {
     if (!Number.isInteger(d.ssidBits) || d.ssidBits < 0 || d.ssidBits > 20)
       return `device ${d.name}: ssid_bits must be an integer in 0..20, got ${d.ssidBits}`;
     // sva-2018's iommu_sva_device_init range: within the SSIDs; PASID 0 is the SMMUv3's RID traffic.
-    const top = 2 ** d.ssidBits - 1, min = d.minPasid ?? 1, max = d.maxPasid ?? top;
+    const top = (1 << d.ssidBits) - 1, min = d.minPasid ?? 1, max = d.maxPasid ?? top;   // ssid_bits: an integer in 0..20 here
     if (!Number.isInteger(min) || min < 1 || min > Math.max(1, top))
       return `device ${d.name}: min_pasid must be an integer in 1..${Math.max(1, top)} (PASID 0 is reserved by the SMMUv3 for DMA without PASID), got ${min}`;
     if (!Number.isInteger(max) || max < min - 1 || max > top)
