@@ -155,9 +155,45 @@ interface Issued {
   readonly observation: Promise<Observation | null>;
   /** The spec's view after this step, as the spec running ahead saw it (the probes asked). */
   readonly view: SpecView;
+  /** Its answers, written in by an AheadSender (then `result` and `observation` are unused). */
+  readonly answers: StepAnswers | null;
 }
 
+/**
+ * The answers to a step sent ahead through an AheadSender, written in as they come back, with
+ * no promise per request: `settled` counts the requests answered, the op's first (1), then
+ * the observe's (2); an error (an Error, never undefined) in place of an answer counts too.
+ * `wake`, when set, is called each time `settled` goes up.
+ */
+export interface StepAnswers {
+  settled: number;
+  result: unknown;
+  resultError: unknown;
+  observation: Observation | null;
+  observationError: unknown;
+  wake: (() => void) | null;
+}
+
+/**
+ * An adapter that takes a step sent ahead as one call (the exec: adapter): the op, then an
+ * observe at `probes` with the digest expected (digest mode) or for the whole observation
+ * (null), their answers delivered into `into` exactly as apply() and observe() or
+ * observeOrDigest() would deliver them.
+ */
+export interface AheadSender {
+  sendStep(op: Op, probes: readonly DmaProbe[], digest: string | null, into: StepAnswers): void;
+}
+
+const sendsAhead = (adapter: SvaAdapter): adapter is SvaAdapter & AheadSender =>
+  typeof (adapter as Partial<AheadSender>).sendStep === 'function';
+
+/** Until `answers` has `settled` at least `level`. */
+const settledTo = (answers: StepAnswers, level: number): Promise<void> =>
+  new Promise<void>((resolve) => { answers.wake = () => { if (answers.settled >= level) { answers.wake = null; resolve(); } }; });
+
 const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
+/** The promises of an Issued whose answers come through an AheadSender instead (never awaited). */
+const NOT_USED: Promise<never> = new Promise<never>(() => {});
 const ignore = (): void => {};
 /** A promise whose rejection is handled (the step that owes it may never be checked). */
 const owed = <T>(p: Promise<T>): Promise<T> => { p.catch(ignore); return p; };
@@ -230,12 +266,15 @@ export class Lockstep {
   /** The adapter, when it compares its observation with the spec's itself (SameObserver; not with digests). */
   private readonly sames: (SvaAdapter & SameObserver) | null;
   private readonly probes: ProbeCache;
+  /** The adapter, when it takes steps sent ahead as one call each (AheadSender; not a SameObserver). */
+  private readonly sender: (SvaAdapter & AheadSender) | null;
 
   constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target, options: LockstepOptions = {}) {
     this.driver = new SpecDriver(setup, specOf(variant));
     this.probes = new ProbeCache(this.driver.cfg);
     this.digests = options.digest !== false && servesDigest(adapter) ? adapter : null;
     this.sames = this.digests === null && options.digest !== false && servesSame(adapter) ? adapter : null;
+    this.sender = this.sames === null && sendsAhead(adapter) ? adapter : null;
   }
 
   /** Whether a correct kernel caller may issue op now (the caller contract, and nothing more). */
@@ -264,7 +303,7 @@ export class Lockstep {
     owed(initial);
     this.issue(ahead);
     try { await done; } catch (e) { return configureFailed(e); }
-    return this.checkState(0, null, { op: null, result: initial, observation: initial, view });
+    return this.checkState(0, null, { op: null, result: initial, observation: initial, view, answers: null });
   }
 
   /**
@@ -287,15 +326,23 @@ export class Lockstep {
    */
   issue(ops: Iterable<Op>): void {
     this.ahead ??= new SpecDriver(this.setup, specOf(this.variant));
-    const ahead = this.ahead;
+    const ahead = this.ahead, sender = this.sender;
     for (const op of ops) {
       if (ahead.breach(op) !== null) continue;
       ahead.apply(op);
       const view = this.aheadView = viewOf(ahead, this.aheadView, this.probes);
+      if (sender !== null) {
+        const answers: StepAnswers = { settled: 0, result: undefined, resultError: undefined, observation: null, observationError: undefined, wake: null };
+        try { sender.sendStep(op, view.probes, this.digests ? digestOf(view) : null, answers); } catch (e) {
+          answers.resultError = answers.observationError = e; answers.settled = 2;
+        }
+        this.issued.push({ op, result: NOT_USED, observation: NOT_USED, view, answers });
+        continue;
+      }
       let result: Promise<unknown>, observation: Promise<Observation | null>;
       try { result = Promise.resolve(this.adapter.apply(op)); } catch (e) { result = Promise.reject(e); }
       try { observation = Promise.resolve(this.observeFor(view)); } catch (e) { observation = Promise.reject(e); }
-      this.issued.push({ op, result: owed(result), observation: owed(observation), view });
+      this.issued.push({ op, result: owed(result), observation: owed(observation), view, answers: null });
     }
   }
 
@@ -305,10 +352,15 @@ export class Lockstep {
    */
   step(op: Op): StepFailure | null | Promise<StepFailure | null> {
     this.checked++;
-    this.trace.push(op);
-    const n = this.trace.length;
     const applied = this.driver.apply(op);
     const pending = this.takeIssued(op);
+    this.trace.push(op);
+    const n = this.trace.length;
+    const answers = pending?.answers;
+    if (answers) {
+      if (answers.settled >= 1) return this.resultAnswered(n, op, applied, pending!);
+      return settledTo(answers, 1).then(() => this.resultAnswered(n, op, applied, pending!));
+    }
     let actual: unknown;
     try { actual = pending ? pending.result : this.adapter.apply(op); } catch (e) { return applyThrew(n, op, applied, e); }
     if (isPromise(actual)) return actual.then((a) => this.checkResult(n, op, applied, a, pending), (e: unknown) => applyThrew(n, op, applied, e));
@@ -319,8 +371,22 @@ export class Lockstep {
     if (this.nextIssued >= this.issued.length) return null;
     const next = this.issued[this.nextIssued++];
     if (next.op === null || (next.op !== op && formatOp(next.op) !== formatOp(op)))
-      throw new Error(`lockstep: step ${this.trace.length} runs ${formatOp(op)} but ${next.op ? formatOp(next.op) : 'nothing'} was issued (the runner broke)`);
+      throw new Error(`lockstep: step ${this.trace.length + 1} runs ${formatOp(op)} but ${next.op ? formatOp(next.op) : 'nothing'} was issued (the runner broke)`);
     return next;
+  }
+
+  /** A step sent through an AheadSender, its op answered: as checkResult, from its answers. */
+  private resultAnswered(n: number, op: Op, applied: Applied, pending: Issued): StepFailure | null | Promise<StepFailure | null> {
+    const a = pending.answers!;
+    if (a.resultError !== undefined) return applyThrew(n, op, applied, a.resultError);
+    return this.checkResult(n, op, applied, a.result, pending);
+  }
+
+  /** Its observe answered too: as checkState, from its answers. */
+  private observeAnswered(n: number, op: Op | null, pending: Issued): StepFailure | null {
+    const a = pending.answers!;
+    if (a.observationError !== undefined) return observeThrew(n, op, a.observationError);
+    return this.compare(n, op, pending.view, a.observation);
   }
 
   private checkResult(n: number, op: Op, applied: Applied, actual: unknown, pending: Issued | null): StepFailure | null | Promise<StepFailure | null> {
@@ -347,6 +413,11 @@ export class Lockstep {
   }
 
   private checkState(n: number, op: Op | null, pending: Issued | null = null): StepFailure | null | Promise<StepFailure | null> {
+    const answers = pending?.answers;
+    if (answers) {
+      if (answers.settled >= 2) return this.observeAnswered(n, op, pending!);
+      return settledTo(answers, 2).then(() => this.observeAnswered(n, op, pending!));
+    }
     const view = pending ? pending.view : this.specView();
     let impl: Observation | null | Promise<Observation | null>;
     try { impl = pending ? pending.observation : this.observeFor(view); } catch (e) { return observeThrew(n, op, e); }
@@ -419,7 +490,8 @@ export async function runTrace(adapter: SvaAdapter, setup: Setup, variant: Targe
   for (const op of ops) {
     if (failure) break;
     if (!ls.allows(op)) continue;
-    failure = await ls.step(op);
+    const f = ls.step(op);
+    failure = isPromise(f) ? await f : f;
   }
   return { trace: ls.trace, failure, checked: ls.checked };
 }

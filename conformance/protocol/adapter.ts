@@ -11,6 +11,7 @@ import { formatOp, type DmaProbe, type Observation, type Op, type OpName, type R
 import { decodeFailNth, decodeHello, decodeLeaks, decodeObservation, decodeObserveAnswer, decodeResult, encodeSetup, PROTOCOL_VERSION, type Decoded, type FailNthInfo, type Hello, type Leaks } from './codec.ts';
 import { ProtocolError, quoteLine, type FailureKind, type ProtocolFailure } from './failures.ts';
 import { parseExecSpec } from './words.ts';
+import type { StepAnswers } from '../lockstep.ts';
 
 export interface ExecOptions {
   /** Working directory of the child (and base of a relative program path). */
@@ -76,11 +77,30 @@ interface Pending {
   reject(e: ProtocolError): void;
 }
 
+/** Where a queued request's answer goes (decoded), or the error that ended the run before it came. */
+interface Settle { resolve(answer: unknown): void; reject(e: unknown): void }
+
+/** A step's op, answered into its StepAnswers (once, as a promise settles once). */
+class OpInto implements Settle {
+  private done = false;
+  constructor(private readonly into: StepAnswers) {}
+  resolve(answer: unknown): void { if (this.done) return; this.done = true; const a = this.into; a.result = answer; a.settled++; a.wake?.(); }
+  reject(e: unknown): void { if (this.done) return; this.done = true; const a = this.into; a.resultError = e; a.settled++; a.wake?.(); }
+}
+/** A step's observe, answered into its StepAnswers (once). */
+class ObserveInto implements Settle {
+  private done = false;
+  constructor(private readonly into: StepAnswers) {}
+  resolve(answer: unknown): void { if (this.done) return; this.done = true; const a = this.into; a.observation = answer as Observation | null; a.settled++; a.wake?.(); }
+  reject(e: unknown): void { if (this.done) return; this.done = true; const a = this.into; a.observationError = e; a.settled++; a.wake?.(); }
+}
+
 interface Queued {
   readonly id: number; readonly body: Json; readonly entry: TranscriptEntry;
   /** Whether the response must carry the fail_nth fields (calls, injected): answered with `{result, info}`, else the result alone. */
   readonly tracked: boolean;
-  resolve(answer: unknown): void; reject(e: ProtocolError): void;
+  /** Where the answer goes: a promise's resolve and reject, or a step's answers (sendStep). */
+  readonly to: Settle;
   /** An observe queued behind ops (batching only): how its answer is decoded and delivered instead. */
   readonly observe?: { readonly probes: readonly DmaProbe[]; readonly digest: Sent; answered: boolean };
 }
@@ -425,36 +445,68 @@ export class ExecAdapter implements SvaAdapter {
   get capabilities(): Readonly<Record<string, number>> { return this.hello?.capabilities ?? {}; }
 
   private send<T>(op: Op, tracked: boolean, failNth: number | undefined): Promise<T> {
-    if (this.failure) return Promise.reject(new ProtocolError(this.failure));
+    const refused = this.refusal(op);
+    if (refused !== null) return Promise.reject(refused);
+    return new Promise<T>((resolve, reject) => this.queueOp(op, tracked, failNth, { resolve: resolve as (answer: unknown) => void, reject }));
+  }
+
+  /** Why op cannot be sent: the run has ended, or hello did not announce it; null if it can. */
+  private refusal(op: Op): Error | null {
+    if (this.failure) return new ProtocolError(this.failure);
     this.ensureRunning();
     // PROTOCOL.md §4: the runner never sends an op outside hello.ops. Callers filter first
     // (conform skips what is not announced); this refusal keeps the promise if one does not.
     if (this.hello !== null && !this.announced(op.op))
-      return Promise.reject(new Error(`runner bug: ${op.op} is not among the operations ${this.name} announced (${this.ops.join(', ')}); it was not sent`));
+      return new Error(`runner bug: ${op.op} is not among the operations ${this.name} announced (${this.ops.join(', ')}); it was not sent`);
+    return null;
+  }
+
+  private queueOp(op: Op, tracked: boolean, failNth: number | undefined, to: Settle): void {
     const entry: TranscriptEntry = { op };
     this.transcript.push(entry);
     this.totals.opsSent++;
-    return new Promise<T>((resolve, reject) => {
-      const id = this.nextId++;
-      const body: Json = { id, type: 'op' };
-      encodeOpInto(body, op);
-      if (failNth !== undefined) body.fail_nth = failNth;
-      const q: Queued = { id, body, entry, tracked, resolve: resolve as (answer: unknown) => void, reject };
-      this.outbox.push(q);
-      if (!this.batching || this.outbox.length >= this.opt.maxBatch) this.flush();
-      else this.scheduleDrain();
-    });
+    const id = this.nextId++;
+    const body: Json = { id, type: 'op' };
+    encodeOpInto(body, op);
+    if (failNth !== undefined) body.fail_nth = failNth;
+    this.outbox.push({ id, body, entry, tracked, to });
+    if (!this.batching || this.outbox.length >= this.opt.maxBatch) this.flush();
+    else this.scheduleDrain();
   }
 
-  private queueObserve(probes: readonly DmaProbe[], digest: Sent): Promise<Observation | null> {
-    return new Promise((resolve, reject) => {
-      const id = this.nextId++;
-      const body = this.observeBody(probes, digest, id);
-      const alone = this.outbox.length === 0;                            // nothing to join: go now, as a line of its own
-      this.outbox.push({ id, body, entry: OBSERVE_ENTRY, tracked: false, resolve: resolve as (answer: unknown) => void, reject, observe: { probes, digest, answered: false } });
-      if (alone || this.outbox.length >= this.opt.maxBatch) this.flush();
-      else this.scheduleDrain();
-    });
+  private queueObserve(probes: readonly DmaProbe[], digest: Sent, to?: Settle): Promise<Observation | null> | undefined {
+    if (to === undefined) return new Promise((resolve, reject) => { this.queueObserve(probes, digest, { resolve: resolve as (answer: unknown) => void, reject }); });
+    const id = this.nextId++;
+    const body = this.observeBody(probes, digest, id);
+    const alone = this.outbox.length === 0;                            // nothing to join: go now, as a line of its own
+    this.outbox.push({ id, body, entry: OBSERVE_ENTRY, tracked: false, to, observe: { probes, digest, answered: false } });
+    if (alone || this.outbox.length >= this.opt.maxBatch) this.flush();
+    else this.scheduleDrain();
+    return undefined;
+  }
+
+  /**
+   * A step sent ahead (Lockstep.issue): op, then an observe at `probes` (with the digest the
+   * runner expects, or null for the whole observation), their answers written into `into` as
+   * they come back, exactly as apply() and observe() or observeOrDigest() would deliver them
+   * (an error in place of an answer the same way), without a promise per request. Batching,
+   * both join the batch lines; otherwise each goes as apply() and observe() send it.
+   */
+  sendStep(op: Op, probes: readonly DmaProbe[], digest: string | null, into: StepAnswers): void {
+    const opTo = new OpInto(into), observeTo = new ObserveInto(into);
+    if (!this.batching) {
+      this.apply(op).then((r) => opTo.resolve(r), (e: unknown) => opTo.reject(e));
+      const o = digest === null ? this.observe(probes) : this.observeOrDigest(probes, digest);
+      o.then((x) => observeTo.resolve(x), (e: unknown) => observeTo.reject(e));
+      return;
+    }
+    let refused: Error | null;
+    try { refused = this.refusal(op); } catch (e) { refused = e as Error; }
+    if (refused !== null) opTo.reject(refused);
+    else this.queueOp(op, false, undefined, opTo);
+    if (digest !== null && (this.hello?.capabilities.digest ?? 0) < 1) { observeTo.reject(new Error(`runner bug: ${this.name} did not announce the digest capability`)); return; }
+    try { this.ensureRunning(); } catch (e) { observeTo.reject(e); return; }
+    this.queueObserve(probes, this.sentFor(digest), observeTo);
   }
 
   /** Several operations in one batch line (PROTOCOL.md §8), results in order. */
@@ -490,11 +542,17 @@ export class ExecAdapter implements SvaAdapter {
     // with its last digit changed). The implementation must come back with its whole
     // observation and its own digest, which the runner recomputes: a program that echoed the
     // digest it was sent, or computed digests its own way, is caught (malformed_response).
-    let digest: Sent = expected === null ? null : { digest: expected, decoy: false };
-    if (expected !== null && this.decoyDue) { this.decoyDue = false; digest = { digest: decoyOf(expected), decoy: true }; }
-    if (this.batching) return this.queueObserve(probes, digest);
+    const digest = this.sentFor(expected);
+    if (this.batching) return this.queueObserve(probes, digest)!;
     this.flush();
     return this.request(this.observeBody(probes, digest), 'observe', (resp) => this.decodeObserve(resp, probes, digest));
+  }
+
+  /** What an observe carries for the digest expected: it, or once per configure the decoy (observeAsked). */
+  private sentFor(expected: string | null): Sent {
+    if (expected === null) return null;
+    if (this.decoyDue) { this.decoyDue = false; return { digest: decoyOf(expected), decoy: true }; }
+    return { digest: expected, decoy: false };
   }
 
   /**
@@ -616,14 +674,14 @@ export class ExecAdapter implements SvaAdapter {
           if (o.digest !== null && !o.digest.decoy && resp.digest === o.digest.digest && resp.observation === undefined && resp.error === undefined) {
             this.digests.asked++; this.digests.matched++;
             o.answered = true;
-            q.resolve(null);
+            q.to.resolve(null);
             return null;
           }
           if ('error' in resp) return this.errorFailure(resp.error, `#${q.id} observe`);
           const d = this.decodeObserve(resp, o.probes, o.digest);
           if (!d.ok) return this.failureFor('malformed_response', d.error);
           o.answered = true;
-          q.resolve(d.value);
+          q.to.resolve(d.value);
           return null;
         }
         if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (${formatOp(q.entry.op)}), got id ${JSON.stringify(resp.id)}`);
@@ -639,10 +697,10 @@ export class ExecAdapter implements SvaAdapter {
         }
         q.entry.result = r.value;
         this.totals.opsAnswered++;
-        q.resolve(q.tracked ? { result: r.value, info } : r.value);
+        q.to.resolve(q.tracked ? { result: r.value, info } : r.value);
         return null;
       };
-      const rejectAll = (e: ProtocolError) => { for (const q of items) q.reject(e); };
+      const rejectAll = (e: ProtocolError) => { for (const q of items) q.to.reject(e); };
       if (items.length === 1) {
         const q = items[0];
         this.push({ id: q.id, summary: what(q), timeoutMs: this.opt.requestTimeoutMs, reject: rejectAll, accept: (resp) => settle(q, resp) });
@@ -652,7 +710,7 @@ export class ExecAdapter implements SvaAdapter {
       const id = this.nextId++;
       this.push({
         id, summary: `batch of ${items.length} requests (#${items[0].id}..#${items[items.length - 1].id})`, timeoutMs: this.opt.requestTimeoutMs, requests: items.length,
-        reject: (e) => { for (const q of items) if (q.observe ? !q.observe.answered : q.entry.result === undefined) q.reject(e); },
+        reject: (e) => { for (const q of items) if (q.observe ? !q.observe.answered : q.entry.result === undefined) q.to.reject(e); },
         accept: (resp) => {
           if ('error' in resp) return this.errorFailure(resp.error, `batch #${id}`);
           const list = resp.responses;
@@ -840,7 +898,7 @@ export class ExecAdapter implements SvaAdapter {
       setImmediate(() => { if (this.replaceable) this.replace(); });
       return e;
     }
-    for (const q of this.outbox.splice(0)) q.reject(e);
+    for (const q of this.outbox.splice(0)) q.to.reject(e);
     const held = this.held;
     this.held = null;
     for (const p of held?.pendings ?? []) p.reject(e);
