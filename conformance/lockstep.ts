@@ -155,6 +155,10 @@ interface Issued {
   readonly observation: Promise<Observation | null>;
   /** The spec's view after this step, as the spec running ahead saw it (the probes asked). */
   readonly view: SpecView;
+  /** The spec's result of op, as the spec running ahead applied it (null: the initial observe). */
+  readonly applied: Applied | null;
+  /** Its index among the ops offered to issue() (Lockstep.offered). */
+  readonly offered: number;
   /** Its answers, written in by an AheadSender (then `result` and `observation` are unused). */
   readonly answers: StepAnswers | null;
 }
@@ -250,7 +254,17 @@ export interface LockstepOptions {
 const rulesOf = (applied: Applied): string[] => [applied.rule, ...applied.effects];
 
 export class Lockstep {
-  readonly driver: SpecDriver;
+  /**
+   * The spec at the caller's point of the run. In pipelined mode a step takes its result and
+   * view from the spec that ran ahead (`ahead`): the same deterministic spec, from the same
+   * initial state, applied to the same ops in the same order (takeIssued checks the order),
+   * so applying them again here would give the very same results, states and handles. This
+   * one is then brought up to the trace only when asked for (an op no issue() record answers,
+   * the full check of an observation that differs): `driver` below.
+   */
+  private readonly behind: SpecDriver;
+  /** How many ops of the trace `behind` has applied. */
+  private behindAt = 0;
   /** The operations run so far (those the caller contract allowed). */
   readonly trace: Op[] = [];
   /** Operations checked, for the loop's throughput figure. */
@@ -268,17 +282,40 @@ export class Lockstep {
   private readonly probes: ProbeCache;
   /** The adapter, when it takes steps sent ahead as one call each (AheadSender; not a SameObserver). */
   private readonly sender: (SvaAdapter & AheadSender) | null;
+  /**
+   * Pipelined mode: every op offered to issue(), in order, and whether the caller contract
+   * allowed it where the spec running ahead met it; `nextOffered`: the first not yet passed.
+   */
+  private readonly offered: Op[] = [];
+  private readonly offeredAllowed: boolean[] = [];
+  private nextOffered = 0;
 
   constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target, options: LockstepOptions = {}) {
-    this.driver = new SpecDriver(setup, specOf(variant));
-    this.probes = new ProbeCache(this.driver.cfg);
+    this.behind = new SpecDriver(setup, specOf(variant));
+    this.probes = new ProbeCache(this.behind.cfg);
     this.digests = options.digest !== false && servesDigest(adapter) ? adapter : null;
     this.sames = this.digests === null && options.digest !== false && servesSame(adapter) ? adapter : null;
     this.sender = this.sames === null && sendsAhead(adapter) ? adapter : null;
   }
 
-  /** Whether a correct kernel caller may issue op now (the caller contract, and nothing more). */
+  /** The spec after the ops run so far (the trace). */
+  get driver(): SpecDriver {
+    while (this.behindAt < this.trace.length) this.behind.apply(this.trace[this.behindAt++]);
+    return this.behind;
+  }
+
+  /**
+   * Whether a correct kernel caller may issue op now (the caller contract, and nothing more).
+   * For the next op offered to issue() (the same object), the verdict the spec running ahead
+   * gave it: there it was in the state this run is in now (every op allowed before it run,
+   * none after), so the spec here would give the same.
+   */
   allows(op: Op): boolean {
+    if (this.nextOffered < this.offered.length && this.offered[this.nextOffered] === op) {
+      const allowed = this.offeredAllowed[this.nextOffered];
+      if (!allowed) this.nextOffered++;                                  // the caller skips it
+      return allowed;
+    }
     return this.driver.breach(op) === null;
   }
 
@@ -303,7 +340,7 @@ export class Lockstep {
     owed(initial);
     this.issue(ahead);
     try { await done; } catch (e) { return configureFailed(e); }
-    return this.checkState(0, null, { op: null, result: initial, observation: initial, view, answers: null });
+    return this.checkState(0, null, { op: null, result: initial, observation: initial, view, applied: null, offered: -1, answers: null });
   }
 
   /**
@@ -328,21 +365,24 @@ export class Lockstep {
     this.ahead ??= new SpecDriver(this.setup, specOf(this.variant));
     const ahead = this.ahead, sender = this.sender;
     for (const op of ops) {
-      if (ahead.breach(op) !== null) continue;
-      ahead.apply(op);
+      const offered = this.offered.length, allowed = ahead.breach(op) === null;
+      this.offered.push(op);
+      this.offeredAllowed.push(allowed);
+      if (!allowed) continue;
+      const applied = ahead.apply(op);
       const view = this.aheadView = viewOf(ahead, this.aheadView, this.probes);
       if (sender !== null) {
         const answers: StepAnswers = { settled: 0, result: undefined, resultError: undefined, observation: null, observationError: undefined, wake: null };
         try { sender.sendStep(op, view.probes, this.digests ? digestOf(view) : null, answers); } catch (e) {
           answers.resultError = answers.observationError = e; answers.settled = 2;
         }
-        this.issued.push({ op, result: NOT_USED, observation: NOT_USED, view, answers });
+        this.issued.push({ op, result: NOT_USED, observation: NOT_USED, view, applied, offered, answers });
         continue;
       }
       let result: Promise<unknown>, observation: Promise<Observation | null>;
       try { result = Promise.resolve(this.adapter.apply(op)); } catch (e) { result = Promise.reject(e); }
       try { observation = Promise.resolve(this.observeFor(view)); } catch (e) { observation = Promise.reject(e); }
-      this.issued.push({ op, result: owed(result), observation: owed(observation), view, answers: null });
+      this.issued.push({ op, result: owed(result), observation: owed(observation), view, applied, offered, answers: null });
     }
   }
 
@@ -352,8 +392,16 @@ export class Lockstep {
    */
   step(op: Op): StepFailure | null | Promise<StepFailure | null> {
     this.checked++;
-    const applied = this.driver.apply(op);
     const pending = this.takeIssued(op);
+    let applied: Applied;
+    if (pending !== null) {
+      applied = pending.applied!;                                        // the spec ahead's (see behind)
+      this.nextOffered = pending.offered + 1;
+    } else {
+      applied = this.driver.apply(op);
+      this.behindAt++;
+      this.nextOffered = this.offered.length;                            // past what issue() saw: its verdicts are stale
+    }
     this.trace.push(op);
     const n = this.trace.length;
     const answers = pending?.answers;
