@@ -262,9 +262,15 @@ export class Lockstep {
    * one is then brought up to the trace only when asked for (an op no issue() record answers,
    * the full check of an observation that differs): `driver` below.
    */
-  private readonly behind: SpecDriver;
+  private behind: SpecDriver | null = null;
   /** How many ops of the trace `behind` has applied. */
   private behindAt = 0;
+  /**
+   * A spec in its initial state, made with the Lockstep: the first of `behind` and `ahead` to
+   * be needed takes it (fresh), so that a pipelined run, which seldom needs `behind`, makes
+   * one spec and not two (a SpecDriver resolves and checks the setup when made).
+   */
+  private spare: SpecDriver | null;
   /** The operations run so far (those the caller contract allowed). */
   readonly trace: Op[] = [];
   /** Operations checked, for the loop's throughput figure. */
@@ -291,8 +297,8 @@ export class Lockstep {
   private nextOffered = 0;
 
   constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target, options: LockstepOptions = {}) {
-    this.behind = new SpecDriver(setup, specOf(variant));
-    this.probes = new ProbeCache(this.behind.cfg);
+    this.spare = new SpecDriver(setup, specOf(variant));
+    this.probes = new ProbeCache(this.spare.cfg);
     this.digests = options.digest !== false && servesDigest(adapter) ? adapter : null;
     this.sames = this.digests === null && options.digest !== false && servesSame(adapter) ? adapter : null;
     this.sender = this.sames === null && sendsAhead(adapter) ? adapter : null;
@@ -300,8 +306,17 @@ export class Lockstep {
 
   /** The spec after the ops run so far (the trace). */
   get driver(): SpecDriver {
-    while (this.behindAt < this.trace.length) this.behind.apply(this.trace[this.behindAt++]);
-    return this.behind;
+    const behind = this.behind ??= this.fresh();
+    while (this.behindAt < this.trace.length) behind.apply(this.trace[this.behindAt++]);
+    return behind;
+  }
+
+  /** A spec in its initial state: the spare, or a new one. */
+  private fresh(): SpecDriver {
+    const spare = this.spare;
+    if (spare === null) return new SpecDriver(this.setup, specOf(this.variant));
+    this.spare = null;
+    return spare;
   }
 
   /**
@@ -334,7 +349,9 @@ export class Lockstep {
       return this.checkState(0, null);
     }
     const done = owed(Promise.resolve(configured));
-    const view = this.specView();
+    // The initial view from the spec that runs ahead (issue() goes on from it): the same
+    // initial state as the spec at the caller's point, which then need not be made at all.
+    const view = this.aheadView = viewOf(this.ahead ??= this.fresh(), this.aheadView, this.probes);
     let initial: Promise<Observation | null>;
     try { initial = Promise.resolve(this.observeFor(view)); } catch (e) { initial = Promise.reject(e); }
     owed(initial);
@@ -362,7 +379,7 @@ export class Lockstep {
    * step through the same ops (the allowed ones, in order); step() verifies that it does.
    */
   issue(ops: Iterable<Op>): void {
-    this.ahead ??= new SpecDriver(this.setup, specOf(this.variant));
+    this.ahead ??= this.fresh();
     const ahead = this.ahead, sender = this.sender;
     for (const op of ops) {
       const offered = this.offered.length, allowed = ahead.breach(op) === null;
