@@ -317,6 +317,7 @@ void proto_serve(proto_handler handle)
 		const char *err = NULL;
 		size_t at = 0;
 		struct jv *req;
+		int urgent = 0;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
 		if (n == 0) continue;
 		out.len = 0;
@@ -327,11 +328,20 @@ void proto_serve(proto_handler handle)
 			snprintf(msg, sizeof(msg), "bad JSON at byte %zu: %s", at, err);
 			proto_put_error(&out, NULL, "bad_request", msg, NULL);
 		} else {
+			const char *type = json_str(req, "type");
 			done = request(&out, req, 0, handle);
+			/*
+			 * A batch's answers, and configure's, go out at once: the runner sends a run ahead
+			 * and checks it step by step as the answers come back, starting once configure is
+			 * answered, so answers held back until the input runs dry would keep it waiting
+			 * while this program works through the rest. Lone requests sent ahead are flushed
+			 * together, when no further line is already here.
+			 */
+			urgent = type && (!strcmp(type, "batch") || !strcmp(type, "configure"));
 		}
 		buf_put(&out, "\n");
 		fwrite(out.p, 1, out.len, stdout);
-		if (done || !line_waiting()) fflush(stdout);
+		if (done || urgent || !line_waiting()) fflush(stdout);
 	}
 	fflush(stdout);
 	json_reset();
