@@ -65,6 +65,11 @@ suite('the observation digest: C (examples/c/protocol.c) and TypeScript agree', 
     const run = spawnSync(program, [], { input: samples.map((o) => JSON.stringify(o)).join('\n') + '\n', encoding: 'utf8', timeout: 30_000 });
     const fromC = run.stdout.split('\n').slice(0, -1);
     expect(fromC).toHaveLength(samples.length);
+    // Most are read off the text (JSON.stringify writes them in the protocol's member order,
+    // as examples/c/sva.c does); those with names that need escapes are parsed.
+    const texts = Number(/read off the text: (\d+)/.exec(run.stderr)?.[1]);
+    expect(texts).toBeGreaterThan(samples.length / 2);
+    expect(texts).toBeLessThan(samples.length);
     samples.forEach((o, i) => {
       const decoded = decodeObservation(o, o.dma.map((d) => ({ dev: d.dev, pasid: d.pasid })));
       expect(decoded.ok, JSON.stringify(decoded)).toBe(true);

@@ -33,6 +33,12 @@ typedef void (*proto_observer)(struct buf *o, const struct jv *probes);
 void proto_observe(struct buf *o, const struct jv *req, proto_observer write);
 /* The digest of an observation (PROTOCOL.md §12) into out: 16 lowercase hex digits. */
 void proto_digest(const struct jv *obs, char out[17]);
+/*
+ * The same from the observation's text, without parsing it, when the text is compact, has its
+ * members in the order of PROTOCOL.md §7 and names without escapes (as sva.c writes it): 1;
+ * else 0, and the text is to be parsed and given to proto_digest.
+ */
+int proto_digest_text(const char *text, size_t len, char out[17]);
 
 /*
  * Answers one request other than a batch, writing one whole response to o; `inner` when it
