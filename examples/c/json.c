@@ -236,7 +236,7 @@ const struct jv *json_get(const struct jv *obj, const char *key)
 {
 	if (!obj || obj->t != J_OBJ) return NULL;
 	for (size_t k = 0; k < obj->n; k++)
-		if (obj->keys[k][0] == key[0] && !strcmp(obj->keys[k], key)) return obj->items[k];
+		if (json_streq(obj->keys[k], key)) return obj->items[k];
 	return NULL;
 }
 

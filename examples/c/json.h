@@ -26,6 +26,12 @@ struct jv *json_parse(const char *text, size_t len, const char **err, size_t *at
 /* Forget every value parsed so far. */
 void json_reset(void);
 
+/* Whether two NUL-terminated strings are equal (inline: keys and names are a few bytes). */
+static inline int json_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) { a++; b++; }
+	return *a == *b;
+}
 /* Object member by key, or NULL. */
 const struct jv *json_get(const struct jv *obj, const char *key);
 /* Convenience: string member or NULL; integer member (0 <= v < 2^32) into *out, 0 on success. */

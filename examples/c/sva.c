@@ -26,10 +26,12 @@ enum mm_state { MM_LIVE, MM_EXITED, MM_GONE };
 enum slot_kind { SLOT_FREE, SLOT_SVA, SLOT_KERNEL };
 
 
-struct device { char *name; int ssid_bits; int group; int iommu; };
+/* `json`: the name as a JSON string (quoted, escaped), `jlen` bytes, written as is by observe. */
+struct device { char *name; int ssid_bits; int group; int iommu; char *json; size_t jlen; };
 struct iommu { char *name; int asid_bits; bool sva; };
 struct mm {
 	char *name;
+	char *json; size_t jlen;    /* the name as a JSON string, as for a device */
 	enum mm_state state;
 	bool has_data;          /* mm->iommu_mm published */
 	uint32_t pasid;         /* iommu_mm->pasid */
@@ -351,28 +353,37 @@ static struct result dma(int d, uint32_t pasid)
 
 static int find_dev(const char *name)
 {
-	for (int i = 0; name && i < S.ndev; i++) if (S.dev[i].name[0] == name[0] && !strcmp(S.dev[i].name, name)) return i;
+	for (int i = 0; name && i < S.ndev; i++) if (json_streq(S.dev[i].name, name)) return i;
 	return -1;
 }
 
 static int find_mm(const char *name)
 {
-	for (int i = 0; name && i < S.nmm; i++) if (S.mm[i].name[0] == name[0] && !strcmp(S.mm[i].name, name)) return i;
+	for (int i = 0; name && i < S.nmm; i++) if (json_streq(S.mm[i].name, name)) return i;
 	return -1;
 }
 
 static void reset(void)
 {
-	for (int i = 0; i < S.ndev; i++) free(S.dev[i].name);
+	for (int i = 0; i < S.ndev; i++) { free(S.dev[i].name); free(S.dev[i].json); }
 	for (int i = 0; i < S.niommu; i++) free(S.iommu[i].name);
 	for (int i = 0; i < S.ngroup; i++) free(S.group_name[i]);
-	for (int i = 0; i < S.nmm; i++) { free(S.mm[i].name); free(S.mm[i].domain_users); free(S.mm[i].domain_asid); }
+	for (int i = 0; i < S.nmm; i++) { free(S.mm[i].name); free(S.mm[i].json); free(S.mm[i].domain_users); free(S.mm[i].domain_asid); }
 	for (int i = 0; i < S.capnames; i++) free(S.names[i].key);
 	free(S.dev); free(S.iommu); free(S.group_name); free(S.mm); free(S.slots); free(S.names);
 	memset(&S, 0, sizeof(S));
 }
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/* A name as a JSON string (buf_str's text), made once at configure: observe writes it as is. */
+static char *quoted(const char *name, size_t *len)
+{
+	struct buf b = { 0 };
+	buf_str(&b, name);
+	*len = b.len;
+	return b.p;
+}
 
 /* configure: throw everything away and load the setup. Returns an error message or NULL. */
 static const char *configure(const struct jv *req)
@@ -412,6 +423,7 @@ static const char *configure(const struct jv *req)
 		if (!name) return "every device needs a name";
 		if (json_u32(dv, "ssid_bits", &bits) || bits > 20) return "ssid_bits must be 0..20";
 		d->name = strdup(name); d->ssid_bits = (int)bits; d->iommu = d->group = -1;
+		d->json = quoted(name, &d->jlen);
 		if (io && io->t == J_NULL) continue;                    /* no IOMMU, no group */
 		{
 			const char *iname = io && io->t == J_STR ? io->str : "smmu0";
@@ -427,6 +439,7 @@ static const char *configure(const struct jv *req)
 	for (size_t i = 0; i < mms->n; i++) {
 		if (mms->items[i]->t != J_STR) return "mms must be names";
 		S.mm[S.nmm].name = strdup(mms->items[i]->str);
+		S.mm[S.nmm].json = quoted(mms->items[i]->str, &S.mm[S.nmm].jlen);
 		S.mm[S.nmm].domain_users = calloc((size_t)S.niommu + 1, sizeof(int));
 		S.mm[S.nmm].domain_asid = calloc((size_t)S.niommu + 1, sizeof(int));
 		S.nmm++;
@@ -445,8 +458,8 @@ static void observe(struct buf *o, const struct jv *probes)
 		if (s->kind != SLOT_SVA) continue;
 		if (!first) buf_put(o, ",");
 		first = false;
-		buf_put(o, "{\"dev\":"); buf_str(o, S.dev[s->dev].name);
-		buf_put(o, ",\"pasid\":"); buf_uint(o, s->pasid); buf_put(o, ",\"mm\":"); buf_str(o, S.mm[s->mm].name);
+		buf_put(o, "{\"dev\":"); buf_putn(o, S.dev[s->dev].json, S.dev[s->dev].jlen);
+		buf_put(o, ",\"pasid\":"); buf_uint(o, s->pasid); buf_put(o, ",\"mm\":"); buf_putn(o, S.mm[s->mm].json, S.mm[s->mm].jlen);
 		buf_put(o, ",\"users\":"); buf_uint(o, (uint64_t)s->users); buf_put(o, "}");
 	}
 	buf_put(o, "],\"attaches\":[");
@@ -456,14 +469,14 @@ static void observe(struct buf *o, const struct jv *probes)
 		if (s->kind != SLOT_KERNEL) continue;
 		if (!first) buf_put(o, ",");
 		first = false;
-		buf_put(o, "{\"dev\":"); buf_str(o, S.dev[s->dev].name); buf_put(o, ",\"pasid\":"); buf_uint(o, s->pasid); buf_put(o, "}");
+		buf_put(o, "{\"dev\":"); buf_putn(o, S.dev[s->dev].json, S.dev[s->dev].jlen); buf_put(o, ",\"pasid\":"); buf_uint(o, s->pasid); buf_put(o, "}");
 	}
 	buf_put(o, "],\"mms\":[");
 	for (int m = 0; m < S.nmm; m++) {
 		struct mm *mm = &S.mm[m];
 		static const char *const states[] = { "live", "exited", "gone" };
 		bool firstd = true;
-		buf_put(o, m ? ",{\"mm\":" : "{\"mm\":"); buf_str(o, mm->name);
+		buf_put(o, m ? ",{\"mm\":" : "{\"mm\":"); buf_putn(o, mm->json, mm->jlen);
 		buf_put(o, ",\"state\":\""); buf_put(o, states[mm->state]); buf_put(o, "\",");
 		if (mm->has_data) { buf_put(o, "\"pasid\":"); buf_uint(o, mm->pasid); buf_put(o, mm->global ? ",\"global\":true," : ",\"global\":false,"); }
 		else buf_put(o, "\"pasid\":null,\"global\":null,");
@@ -493,7 +506,9 @@ static void observe(struct buf *o, const struct jv *probes)
 		uint32_t pasid = 0;
 		int d = find_dev(dev);
 		if (i) buf_put(o, ",");
-		buf_put(o, "{\"dev\":"); buf_str(o, dev ? dev : "?");
+		buf_put(o, "{\"dev\":");
+		if (d >= 0) buf_putn(o, S.dev[d].json, S.dev[d].jlen);       /* the same name, quoted at configure */
+		else buf_str(o, dev ? dev : "?");
 		if (d < 0 || json_u32(p, "pasid", &pasid)) { buf_put(o, ",\"pasid\":null,\"result\":null}"); continue; }
 		buf_put(o, ",\"pasid\":"); buf_uint(o, pasid); buf_put(o, ",\"result\":");
 		proto_put_result(o, dma(d, pasid));
