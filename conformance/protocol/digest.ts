@@ -73,7 +73,10 @@ function result(r: Result): void {
   }
 }
 
-const hex = (x: number): string => (x >>> 0).toString(16).padStart(8, '0');
+/** Two lowercase hex digits per byte value, for hex(). */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** A 32-bit lane as 8 lowercase hex digits (what (x >>> 0).toString(16).padStart(8, '0') gives, without its cost). */
+const hex = (x: number): string => HEX[(x >>> 24) & 255] + HEX[(x >>> 16) & 255] + HEX[(x >>> 8) & 255] + HEX[x & 255];
 
 /**
  * The digest of an observation: 16 lowercase hex digits. Items and their tokens:
