@@ -742,16 +742,24 @@ export class ExecAdapter implements SvaAdapter {
     if (this.pending.length === 1) this.arm();
   }
 
+  /** The head's deadline: from when it became the head (a run sent ahead: about one per answer line). */
   private arm(): void {
+    const head = this.pending[0];
+    if (!head) { if (this.timer) clearTimeout(this.timer); this.timer = null; return; }
+    // The same timeout as the head before: the timer starts again (refresh), no new one is made.
+    if (this.timer !== null && this.timerMs === head.timeoutMs) { this.timer.refresh(); return; }
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.timerMs = head.timeoutMs;
+    this.timer = setTimeout(this.onHang, head.timeoutMs);
+  }
+  private timerMs = 0;
+  /** No answer to the head in time (the head then is the one armed for: every change of head re-arms). */
+  private readonly onHang = (): void => {
     const head = this.pending[0];
     if (!head) return;
-    this.timer = setTimeout(() => {
-      this.fail({ kind: 'hang', detail: `no response within ${head.timeoutMs} ms`, request: { id: head.id, summary: head.summary } });
-      this.kill();
-    }, head.timeoutMs);
-  }
+    this.fail({ kind: 'hang', detail: `no response within ${head.timeoutMs} ms`, request: { id: head.id, summary: head.summary } });
+    this.kill();
+  };
 
   /** Write a request (after its push): now, or once the held requests go (release). */
   private write(msg: Json): void {
