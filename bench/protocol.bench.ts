@@ -5,7 +5,6 @@
  * precomputed contract-respecting sequences: results alone, then checked end to end with
  * whole observations and with digests (PROTOCOL.md §12). Run: npm run bench protocol
  */
-import { readFileSync } from 'node:fs';
 import { buildCExample, openExecAdapter, type ExecAdapter } from '../conformance/protocol/index.ts';
 import { nextOp, PROTOCOL_TEST_SETUP, rng } from '../conformance/protocol/gen.ts';
 import { checkAdapter } from '../conformance/check.ts';
@@ -13,6 +12,7 @@ import { runTrace } from '../conformance/lockstep.ts';
 import { SpecDriver, VARIANT_BY_NAME } from '../spec/index.ts';
 import { formatResult, type Op } from '../vocab/index.ts';
 import { recordGoal } from './goals.ts';
+import { median, runnerCpuMs, statCpuMs } from './cpu.ts';
 
 const SEGMENT = 250;           // ops between two configures (the mms exit over time)
 const SEGMENTS = 40;           // 10 000 ops
@@ -44,32 +44,8 @@ export async function measure(a: ExecAdapter, segs: ReturnType<typeof segments>,
   return n / ((performance.now() - t0) / 1000);
 }
 
-/** utime + stime of a /proc stat file, in ms (clock ticks of 1/100 s); 0 where there is none. */
-function statCpuMs(path: string): number {
-  try {
-    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
-  } catch { return 0; }
-}
 /** CPU time the implementation's process used so far, in ms (Linux /proc; 0 where there is none). */
 const childCpuMs = (a: ExecAdapter): number => statCpuMs(`/proc/${a.report().pid}/stat`);
-/**
- * CPU time of the runner's main thread so far, in ms, and of its other threads (the garbage
- * collector's helpers, the compiler's, libuv's): process.cpuUsage() counts every thread of the
- * process, so it was no measure of what the runner's one JavaScript thread costs per op.
- * Linux /proc only; elsewhere the main thread is taken for the whole process.
- */
-function runnerCpuMs(): { main: number; others: number } {
-  const all = process.cpuUsage(), total = (all.user + all.system) / 1000;
-  const main = statCpuMs(`/proc/self/task/${process.pid}/stat`);
-  return main > 0 ? { main, others: Math.max(0, total - main) } : { main: total, others: 0 };
-}
-
-/** Median of the figures, with the lowest and highest (the machine is shared: one pass can be unlucky). */
-function median(xs: number[]): { mid: number; lo: number; hi: number } {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return { mid: sorted[Math.floor(sorted.length / 2)], lo: sorted[0], hi: sorted[sorted.length - 1] };
-}
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
 
 export async function run(): Promise<void> {
