@@ -105,7 +105,7 @@ export class ProbeCache {
     if (bit < 0) return;
     if (bit < 32) this.small |= 1 << bit; else (this.large ??= []).push(p);
   };
-  constructor(private readonly cfg: SpecDriver['cfg']) {
+  constructor(readonly cfg: SpecDriver['cfg']) {
     const devices = cfg.devices.map((d, i) => `${JSON.stringify(d.name)}:${maxPasidsOf(cfg, i)}`).join();
     let bySet = SHARED.get(devices);
     if (bySet === undefined) {
@@ -296,8 +296,12 @@ export class Lockstep {
   private readonly offeredAllowed: boolean[] = [];
   private nextOffered = 0;
 
+  /** The variant the spec runs. */
+  private readonly specVariant: Variant;
+
   constructor(readonly adapter: SvaAdapter, readonly setup: Setup, readonly variant: Target, options: LockstepOptions = {}) {
     this.spare = new SpecDriver(setup, specOf(variant));
+    this.specVariant = this.spare.variant;
     this.probes = new ProbeCache(this.spare.cfg);
     this.digests = options.digest !== false && servesDigest(adapter) ? adapter : null;
     this.sames = this.digests === null && options.digest !== false && servesSame(adapter) ? adapter : null;
@@ -508,7 +512,7 @@ export class Lockstep {
     try {
       // The spec is the oracle: an invariant the spec itself breaks here is a finding about the
       // variant (the model checker reports it), not a failure of the implementation.
-      const ctx = { cfg: this.driver.cfg, variant: this.driver.variant, kernelHeld: this.driver.state.kernelHeld };
+      const ctx = { cfg: this.probes.cfg, variant: this.specVariant, kernelHeld: view.state.kernelHeld };   // the view's own state: the spec behind need not catch up
       violations = checkInvariants({ ...ctx, obs: impl });
       if (violations.length > 0) {
         const specBreaks = new Set(checkInvariants({ ...ctx, obs: spec }).map((v) => v.invariant));
