@@ -207,12 +207,24 @@ export class FlatWorld implements World, Reads {
   isGlobal(mm: number): boolean { return this.cur[this.mmAt(mm) + M_GLOBAL] === 1; }
   domainUsers(mm: number, iommu: number): number { return this.cur[this.mmAt(mm) + M_DOM + iommu]; }
   asid(mm: number, iommu: number): number { return this.cur[this.mmAt(mm) + this.asidOff + iommu]; }
+  /** Every mm's ASID words, read: a model's few mms cost less than keeping an index in the state. */
+  asidUsed(asid: number): boolean {
+    const a = this.cur, iommus = this.cfg.iommus.length;
+    for (let m = 0, o = this.cb + this.asidOff, n = this.cfg.mms.length; m < n; m++, o += this.mmRec)
+      for (let i = 0; i < iommus; i++) if (a[o + i] === asid) return true;
+    return false;
+  }
   slotKind(group: number, pasid: number): SlotKind { const o = this.slot(group, pasid); return o < 0 ? 'empty' : KIND[this.cur[o + S_KIND]]; }
   slotDev(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_DEV]; }
   slotMm(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_MM]; }
   slotUsers(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_USERS]; }
   slotPasids(group: number): readonly number[] { return this.groupPasids[group]; }
   allocated(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.idaBase + i] === 1; }
+  firstUnallocated(from: number): number {
+    let c = from;
+    while (this.allocated(c)) c++;
+    return c;
+  }
   idaPasids(): readonly number[] { return this.universe; }
   held(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.heldBase + i] === 1; }
   heldCount(): number {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SEED_SETUP, type Op, type Setup } from '../vocab/index.ts';
 import { rng } from '../vocab/random.ts';
 import { SpecDriver } from './driver.ts';
-import { step } from './objectWorld.ts';
+import { ObjectWorld, step } from './objectWorld.ts';
 import type { State } from './state.ts';
 import type { SpecOp } from './step.ts';
 import { VARIANT_BY_NAME } from './variants/index.ts';
@@ -40,6 +40,25 @@ function lowered(setup: Setup, driver: SpecDriver, op: Op): SpecOp | null {
   }
 }
 
+/**
+ * The reads the backend answers from an index (a large setup's ASIDs in use, the allocator's
+ * first free id) against their definitions over the plain reads; each disagreement is noted
+ * in `differ`. Returns how many ASIDs in use it compared (the index has something to say).
+ */
+function readsAsDefined(cfg: SpecDriver['cfg'], st: State, differ: string[], at: number): number {
+  const w = new ObjectWorld(cfg, st);
+  const used = new Set<number>();
+  for (let m = 0; m < cfg.mms.length; m++) for (let i = 0; i < cfg.iommus.length; i++) if (w.asid(m, i) !== 0) used.add(w.asid(m, i));
+  for (let asid = 1; asid <= used.size + 2; asid++)
+    if (w.asidUsed(asid) !== used.has(asid)) differ.push(`step ${at}: asidUsed(${asid}) is ${w.asidUsed(asid)}`);
+  for (const from of [1, 2, 3, ...st.ida.slice(0, 3), ...st.ida.slice(-2)]) {
+    let c = from;
+    while (w.allocated(c)) c++;
+    if (w.firstUnallocated(from) !== c) differ.push(`step ${at}: firstUnallocated(${from}) is ${w.firstUnallocated(from)}, not ${c}`);
+  }
+  return used.size;
+}
+
 describe('ObjectWorld', () => {
   for (const mms of [3, 300]) {
     it(`shares parts between states without changing one: ${mms} processes, v2 (seed ${SEED}; replay: SVACHECK_SEED=${SEED})`, () => {
@@ -49,7 +68,7 @@ describe('ObjectWorld', () => {
       const history: [State, ReturnType<typeof plain>][] = [];
       const live: string[] = [];
       const differ: string[] = [];
-      let names = 0, compared = 0;
+      let names = 0, compared = 0, reads = 0;
       for (let i = 0; i < 1200; i++) {
         const r = random(), dev = pick(setup.devices).name, mm = pick(setup.mms);
         const op: Op = r < 0.35 ? { op: 'bind', dev, mm, as: `h${++names}` }
@@ -69,9 +88,11 @@ describe('ObjectWorld', () => {
         }
         if ((op.op === 'bind' || op.op === 'bind_pasid') && result.kind === 'pasid') live.push(op.as!);
         if (i % 4 === 0) history.push([driver.state, plain(driver.state)]);
+        if (i % 8 === 0) reads += readsAsDefined(driver.cfg, driver.state, differ, i);
       }
       expect(differ.slice(0, 5)).toEqual([]);
       expect(compared).toBeGreaterThan(700);
+      expect(reads).toBeGreaterThan(100);
       expect(driver.state.mms.filter((m) => m.data !== null).length).toBeGreaterThan(2);
       // Every state handed on still holds what it held when it was made.
       const changed = history.filter(([st, then]) => JSON.stringify(plain(st)) !== JSON.stringify(then)).length;

@@ -41,6 +41,7 @@ export class ObjectWorld implements World {
     this.effects = undefined;
     if (this.wrote.length > 0) this.wrote = [];                          // a new list: cheaper than emptying one
     this.own = this.ownMms = this.ownSlots = this.ownIda = this.ownHeld = false;
+    this.ownAsids = null;
     this.idaAt = 0;
     if (this.ownGroups.length > 0) this.ownGroups = [];
     if (this.ownMmChunks.length > 0) this.ownMmChunks = [];
@@ -65,6 +66,26 @@ export class ObjectWorld implements World {
   isGlobal(mm: number): boolean { return this.mmOf(mm).data?.global ?? false; }
   domainUsers(mm: number, iommu: number): number { return this.mmOf(mm).domains[iommu]; }
   asid(mm: number, iommu: number): number { return this.mmOf(mm).asids[iommu]; }
+  asidUsed(asid: number): boolean {
+    if (this.cfg.mms.length <= LARGE_MMS) {                              // a few mms: read them all
+      for (const m of this.st.mms) if (m.asids.includes(asid)) return true;
+      return false;
+    }
+    return indexOf(this.asidsInUse(), asid) >= 0;
+  }
+  /**
+   * A large setup's ASIDs in use (asidsOf): st's own list, or the one built from st's mm
+   * records when st has none yet (a state this backend did not write: the setup's first one).
+   */
+  private asidsInUse(): readonly number[] {
+    let list = asidsOf.get(this.st);
+    if (list === undefined) {
+      const built: number[] = [];
+      for (let m = 0, n = this.cfg.mms.length; m < n; m++) for (const a of this.mmOf(m).asids) if (a !== 0) built.push(a);
+      asidsOf.set(this.st, list = built.sort((a, b) => a - b));
+    }
+    return list;
+  }
   private slot(group: number, pasid: number): Slot | undefined { return this.st.slots[group].get(pasid); }
   slotKind(group: number, pasid: number): SlotKind {
     const s = this.slot(group, pasid);
@@ -88,6 +109,20 @@ export class ObjectWorld implements World {
     if (i >= 0) this.idaAt = i;
     return i >= 0;
   }
+  /**
+   * The allocator's ids are an ascending list, each id once (allocate adds no id twice); from
+   * `from` on, the ids held without a gap are the run where ida[j] - ida[i] === j - i, found
+   * by halving; the id after the run is the least free one >= from. (A list given with a
+   * repeated id, which no rule writes, could hide a gap from the halving.)
+   */
+  firstUnallocated(from: number): number {
+    const ida = this.st.ida;
+    const i = lowerBound(ida, from);
+    if (i === ida.length || ida[i] !== from) return from;
+    let lo = i, hi = ida.length - 1;                                     // ida[lo] - ida[i] === lo - i
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (ida[mid] - from === mid - i) lo = mid; else hi = mid - 1; }
+    return ida[lo] + 1;
+  }
   /** A new list each time: a step writes its own copy of the id lists in place, so a list handed out could change. */
   idaPasids(): readonly number[] { return [...new Set([...this.st.ida, ...this.st.kernelHeld])].sort((a, b) => a - b); }
   held(pasid: number): boolean { return indexOf(this.st.kernelHeld, pasid) >= 0; }
@@ -106,6 +141,7 @@ export class ObjectWorld implements World {
   private ownGroups: number[] = [];
   private ownIda = false;
   private ownHeld = false;
+  private ownAsids: number[] | null = null;
   private draft(): { -readonly [K in keyof State]: State[K] extends readonly (infer T)[] ? T[] : State[K] } {
     if (!this.own) {
       const st = this.st, chunks = this.mmChunks;
@@ -116,6 +152,7 @@ export class ObjectWorld implements World {
         lazyMms(d, chunks);
         this.st = d;
       }
+      if (this.cfg.mms.length > LARGE_MMS) { const inUse = asidsOf.get(st); if (inUse !== undefined) asidsOf.set(this.st, inUse); }
       this.own = true;
     }
     return this.st as never;
@@ -152,6 +189,12 @@ export class ObjectWorld implements World {
   dropData(mm: number): void { const m = this.mmOf(mm); this.mm(mm, m.status, null, m.domains, m.asids); }
   setDomain(mm: number, iommu: number, users: number, asid: number): void {
     const m = this.mmOf(mm), domains = m.domains.slice(), asids = m.asids.slice();
+    if (m.asids[iommu] !== asid && this.cfg.mms.length > LARGE_MMS) {
+      const inUse = this.ownAsidsInUse();
+      const was = m.asids[iommu] === 0 ? -1 : indexOf(inUse, m.asids[iommu]);
+      if (was >= 0) inUse.splice(was, 1);
+      if (asid !== 0) insertInPlace(inUse, asid);
+    }
     domains[iommu] = users;
     asids[iommu] = asid;
     this.mm(mm, m.status, m.data, domains, asids);
@@ -164,6 +207,15 @@ export class ObjectWorld implements World {
     this.put(group, pasid, { kind: 'sva', mm: s.mm, dev: s.dev, users });
   }
   clearSlot(group: number, pasid: number): void { this.put(group, pasid, null); }
+  /** A large setup's: this step's own list of the ASIDs in use, its state's (asidsOf), to write in place. */
+  private ownAsidsInUse(): number[] {
+    if (this.ownAsids === null) {
+      const list = this.asidsInUse().slice();
+      asidsOf.set(this.draft() as State, list);
+      this.ownAsids = list;
+    }
+    return this.ownAsids;
+  }
   /** This step's own copy of the allocator's id list, to write in place. */
   private ida(): number[] {
     const d = this.draft();
@@ -176,7 +228,8 @@ export class ObjectWorld implements World {
     if (!this.ownHeld) { d.kernelHeld = d.kernelHeld.slice(); this.ownHeld = true; }
     return d.kernelHeld;
   }
-  allocate(pasid: number): void { insertInPlace(this.ida(), pasid); }
+  /** An IDA holds an id or not: an id held already is not listed twice (no rule allocates one, so no state they reach differs). */
+  allocate(pasid: number): void { if (!this.allocated(pasid)) insertInPlace(this.ida(), pasid); }
   release(pasid: number): void {
     const ida = this.ida();
     for (let i = indexOf(ida, pasid); i >= 0; i = indexOf(ida, pasid)) ida.splice(i, 1);
@@ -221,6 +274,14 @@ export class ObjectWorld implements World {
 const LARGE_MMS = 256;
 const MM_SHIFT = 6, MM_CHUNK = 1 << MM_SHIFT, MM_MASK = MM_CHUNK - 1;
 const chunksOf = new WeakMap<State, Mm[][]>();
+/**
+ * A large setup's ASIDs in use per State: every nonzero asids[iommu] of its mm records,
+ * ascending, with repeats (what asidUsed searches instead of reading 100 K records). Safe as
+ * the chunks are: a State's list is never changed once the State is handed on. A step's new
+ * State takes its predecessor's list (draft) until a setDomain changes an ASID, which gives
+ * the step a copy of its own (ownAsidsInUse) that it changes in place, as it writes its records.
+ */
+const asidsOf = new WeakMap<State, number[]>();
 
 function chunked(mms: readonly Mm[]): Mm[][] {
   const chunks: Mm[][] = [];
@@ -251,6 +312,13 @@ function indexOf(xs: readonly number[], x: number): number {
   let lo = 0, hi = xs.length - 1;
   while (lo <= hi) { const mid = (lo + hi) >> 1; if (xs[mid] === x) return mid; if (xs[mid] < x) lo = mid + 1; else hi = mid - 1; }
   return -1;
+}
+
+/** The first index of the ascending list xs whose element is >= x. */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0, hi = xs.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (xs[mid] < x) lo = mid + 1; else hi = mid; }
+  return lo;
 }
 
 /** Insert x into the ascending list xs, in place, after any equal element. */

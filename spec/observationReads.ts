@@ -12,7 +12,7 @@
  * - Two SVA domains of one mm behind one IOMMU (N6): their users are summed.
  * - An mm of the setup it does not list: as the mm starts, live with no PASID and no SVA
  *   domain (the report is compared with the spec's, which lists every mm, elsewhere).
- * - ASIDs: not reported; `asid` throws, as no invariant needs one.
+ * - ASIDs: not reported; `asid` and `asidUsed` throw, as no invariant needs one.
  * A report that names what the setup does not have — an unknown device, mm or IOMMU, a bond
  * or attach on a device behind no IOMMU (it has no group) — is malformed: the constructor
  * throws a TypeError saying which.
@@ -98,12 +98,18 @@ export class ObservationReads implements Reads {
   isGlobal(mm: number): boolean { return this.mms[mm].global; }
   domainUsers(mm: number, iommu: number): number { return this.mms[mm].domains[iommu]; }
   asid(): number { throw new Error('an observation reports no ASIDs'); }
+  asidUsed(): boolean { throw new Error('an observation reports no ASIDs'); }
   slotKind(group: number, pasid: number): SlotKind { return this.slots[group].get(pasid)?.kind ?? 'empty'; }
   slotDev(group: number, pasid: number): number { return this.slots[group].get(pasid)!.dev; }
   slotMm(group: number, pasid: number): number { return this.slots[group].get(pasid)!.mm; }
   slotUsers(group: number, pasid: number): number { return this.slots[group].get(pasid)!.users; }
   slotPasids(group: number): readonly number[] { return this.pasidsOf[group]; }
   allocated(pasid: number): boolean { return this.ida.has(pasid); }
+  firstUnallocated(from: number): number {
+    let c = from;
+    while (this.ida.has(c)) c++;
+    return c;
+  }
   idaPasids(): readonly number[] { return this.ids; }
   held(pasid: number): boolean { return this.holders.has(pasid); }
   heldCount(): number { return this.kernelHeld.length; }

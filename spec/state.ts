@@ -59,7 +59,7 @@ export interface State {
   readonly mms: readonly Mm[];
   /** Per group: PASID → slot. */
   readonly slots: readonly ReadonlyMap<number, Slot>[];
-  /** The one system-wide global PASID allocator: the ids it holds, ascending. */
+  /** The one system-wide global PASID allocator: the ids it holds, ascending, each once. */
   readonly ida: readonly number[];
   /** Ghost state: ids alloc_global handed out and not yet freed (the holders), ascending. */
   readonly kernelHeld: readonly number[];

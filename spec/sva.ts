@@ -16,9 +16,7 @@ export function lowestFreeGlobal(w: Reads, dev: number, from = 1): number {
 
 /** The lowest id >= from the global allocator does not hold: A1's candidate before its range check. */
 export function lowestUnallocated(w: Reads, from = 1): number {
-  let candidate = from;
-  while (w.allocated(candidate)) candidate++;
-  return candidate;
+  return w.firstUnallocated(from);
 }
 
 export type Refusal = 'B1-pasid0' | 'B1-range' | 'B1-busy';
@@ -40,12 +38,7 @@ export const ERRNO_OF = { 'B1-pasid0': 'EINVAL', 'B1-range': 'EINVAL', 'B1-busy'
  */
 export function lowestFreeAsid(w: Reads, iommu: number): number {
   const limit = 2 ** w.cfg.iommus[iommu].asidBits;
-  const mms = w.cfg.mms.length, iommus = w.cfg.iommus.length;
-  for (let asid = 1; asid < limit; asid++) {
-    let taken = false;
-    for (let m = 0; m < mms && !taken; m++) for (let i = 0; i < iommus; i++) if (w.asid(m, i) === asid) { taken = true; break; }
-    if (!taken) return asid;
-  }
+  for (let asid = 1; asid < limit; asid++) if (!w.asidUsed(asid)) return asid;
   return NONE;
 }
 

@@ -42,6 +42,12 @@ export interface Reads {
   domainUsers(mm: number, iommu: number): number;
   /** The ASID of that domain; 0: no domain. */
   asid(mm: number, iommu: number): number;
+  /**
+   * Whether an SVA domain behind any IOMMU holds the ASID (xa_load on arm_smmu_asid_xa, one
+   * xarray for every SMMU: drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c): whether some
+   * asid(mm, iommu) is this one. Asked of ASIDs from 1 (0 stands for no domain).
+   */
+  asidUsed(asid: number): boolean;
   slotKind(group: number, pasid: number): SlotKind;
   /** Of a filled slot: the device named when it was filled (handle->dev). */
   slotDev(group: number, pasid: number): number;
@@ -52,6 +58,12 @@ export interface Reads {
   slotPasids(group: number): readonly number[];
   /** Whether the one system-wide global PASID allocator holds the id. */
   allocated(pasid: number): boolean;
+  /**
+   * The lowest id >= from that the global allocator does not hold: the free id the IDA's
+   * search finds (ida_alloc_range in lib/idr.c looks for the first free id from `from`).
+   * Whatever the backend, the least c >= from with allocated(c) false.
+   */
+  firstUnallocated(from: number): number;
   /**
    * The ids the global allocator or an alloc_global caller may hold (every allocated or held
    * one among them), ascending, each once: what a rule iterates to visit them.
