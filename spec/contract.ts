@@ -37,45 +37,48 @@ export function staticContractRule(v: Variant, op: SpecOp): 'C5' | null {
   return null;
 }
 
-/** The rules that depend on the state. */
+/** The rules that depend on the state, each written once below and dispatched on the op here. */
 export function stateContractRule(w: Reads, op: SpecOp): ContractRuleId | null {
-  return stateContractOf(op)(w);
+  switch (op.op) {
+    case 'bind': case 'bind_pasid': case 'bind_private': case 'enqcmd_pasid': case 'mm_exit': return mmHeld(w, op.mm);
+    case 'unbind': case 'get_pasid': case 'mm_exit_done': return handleHeld(w, op.group, op.pasid);
+    case 'alloc_global': return behindIommu(w, op.dev);
+    case 'free_global': return pasidHeld(w, op.pasid);
+    case 'detach_pasid': return nonSvaAttached(w, op.dev, op.pasid);
+    default: return null;
+  }
 }
 
 /**
  * The state-dependent contract of one operation, its dispatch done once: what the model
- * checker asks of each of its operation templates per transition.
+ * checker asks of each of its operation templates per transition (the same rules as
+ * stateContractRule).
  */
 export function stateContractOf(op: SpecOp): (w: Reads) => ContractRuleId | null {
   switch (op.op) {
-    case 'bind': case 'bind_pasid': case 'bind_private': case 'enqcmd_pasid': case 'mm_exit': {
-      const mm = op.mm;
-      return (w) => (w.status(mm) !== 'live' ? 'C2' : null);           // the caller holds mm_users
-    }
-    case 'unbind': case 'get_pasid': case 'mm_exit_done': {
-      const { group, pasid } = op;
-      return (w) => (w.slotKind(group, pasid) !== 'sva' ? 'C1' : null); // a handle not yet released
-    }
-    case 'alloc_global': {
-      const dev = op.dev;
-      return (w) => (w.cfg.devices[dev].iommu === null ? 'C6' : null);  // dev->iommu->max_pasids, unchecked
-    }
-    case 'free_global': {
-      const pasid = op.pasid;
-      return (w) => (!w.held(pasid) ? 'C3' : null);
-    }
-    case 'detach_pasid': {
-      const { dev, pasid } = op;
-      return (w) => {
-        const group = groupOfDev(w.cfg, dev);
-        if (group === null) return 'C4';
-        const kind = w.slotKind(group, pasid);
-        return kind === 'kernel' || kind === 'handle' ? null : 'C4';
-      };
-    }
-    default:
-      return () => null;
+    case 'bind': case 'bind_pasid': case 'bind_private': case 'enqcmd_pasid': case 'mm_exit': { const mm = op.mm; return (w) => mmHeld(w, mm); }
+    case 'unbind': case 'get_pasid': case 'mm_exit_done': { const { group, pasid } = op; return (w) => handleHeld(w, group, pasid); }
+    case 'alloc_global': { const dev = op.dev; return (w) => behindIommu(w, dev); }
+    case 'free_global': { const pasid = op.pasid; return (w) => pasidHeld(w, pasid); }
+    case 'detach_pasid': { const { dev, pasid } = op; return (w) => nonSvaAttached(w, dev, pasid); }
+    default: return () => null;
   }
+}
+
+/** C2: the caller holds mm_users. */
+const mmHeld = (w: Reads, mm: number): 'C2' | null => (w.status(mm) !== 'live' ? 'C2' : null);
+/** C1: a handle not yet released (its bond still in its slot). */
+const handleHeld = (w: Reads, group: number, pasid: number): 'C1' | null => (w.slotKind(group, pasid) !== 'sva' ? 'C1' : null);
+/** C6: dev->iommu->max_pasids, unchecked by iommu_alloc_global_pasid. */
+const behindIommu = (w: Reads, dev: number): 'C6' | null => (w.cfg.devices[dev].iommu === null ? 'C6' : null);
+/** C3: only the holder frees an id alloc_global handed out. */
+const pasidHeld = (w: Reads, pasid: number): 'C3' | null => (!w.held(pasid) ? 'C3' : null);
+/** C4: a non-SVA domain is attached there. */
+function nonSvaAttached(w: Reads, dev: number, pasid: number): 'C4' | null {
+  const group = groupOfDev(w.cfg, dev);
+  if (group === null) return 'C4';
+  const kind = w.slotKind(group, pasid);
+  return kind === 'kernel' || kind === 'handle' ? null : 'C4';
 }
 
 function reasonOf(v: Variant, w: Reads, op: SpecOp, rule: ContractRuleId): string {
