@@ -59,7 +59,7 @@ export class SpecDriver {
   /** Why op breaks the caller contract now, or null. */
   breach(op: Op): ContractBreach | null {
     const lowered = this.lower(op);
-    return 'rule' in lowered ? lowered : contractBreach(this.variant, this.world.start(this.cfg, this.state), lowered);
+    return lowered === null ? this.refusal : contractBreach(this.variant, this.world.start(this.cfg, this.state), lowered);
   }
 
   /**
@@ -68,7 +68,7 @@ export class SpecDriver {
    */
   apply(op: Op, fault?: FailPoint): Applied {
     const lowered = this.lower(op);
-    if ('rule' in lowered) throw new ContractError(lowered, op);
+    if (lowered === null) throw new ContractError(this.refusal!, op);
     const w = this.world.start(this.cfg, this.state);
     const bad = contractBreach(this.variant, w, lowered);
     if (bad) throw new ContractError(bad, op);
@@ -90,8 +90,9 @@ export class SpecDriver {
   /** Whether the name denotes a handle that is still bound. */
   isLive(name: string): boolean {
     const h = this.names.get(name);
-    return h !== undefined && this.live[h.group].get(h.pasid) === h.serial;
+    return h !== undefined && this.bound(h);
   }
+  private bound(h: NamedHandle): boolean { return this.live[h.group].get(h.pasid) === h.serial; }
 
   /**
    * Follow the handles a step made or released: after an unbind, whether its slot still holds
@@ -126,56 +127,65 @@ export class SpecDriver {
     if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial: live.get(pasid)! });
   }
 
-  private lower(op: Op): SpecOp | ContractBreach {
+  /** Why the op lowered last breaks the contract, when `lower` returned null. */
+  private refusal: ContractBreach | null = null;
+  private refuse(breach: ContractBreach): null { this.refusal = breach; return null; }
+
+  /**
+   * op at the spec's level, or null when a name in it breaks the contract (this.refusal says
+   * how): a null, not the breach itself, so that the caller tells the two apart without
+   * asking which kind of object it got.
+   */
+  private lower(op: Op): SpecOp | null {
     const cfg = this.cfg;
     switch (op.op) {
       case 'bind': case 'bind_pasid': case 'bind_private': {
         const d = this.deviceIndex(op.dev), m = this.mmIndex.get(op.mm) ?? -1;
-        if (d < 0) return unknownDev(op.dev);
-        if (m < 0) return unknownMm(op.mm);
-        if (op.as !== undefined && this.isLive(op.as) && (op.op === 'bind_private' || !this.aliases(op.as, d, m)))
-          return { rule: 'C1', reason: `handle name '${op.as}' still names a bound handle` };
+        if (d < 0) return this.refuse(unknownDev(op.dev));
+        if (m < 0) return this.refuse(unknownMm(op.mm));
+        const named = op.as === undefined ? undefined : this.names.get(op.as);
+        if (named !== undefined && this.bound(named) && (op.op === 'bind_private' || !this.aliases(named, d, m)))
+          return this.refuse({ rule: 'C1', reason: `handle name '${op.as}' still names a bound handle` });
         return op.op === 'bind_pasid' ? { op: 'bind_pasid', dev: d, mm: m, pasid: op.pasid } : { op: op.op, dev: d, mm: m };
       }
       case 'unbind': case 'get_pasid': case 'mm_exit_done': {
         const h = this.names.get(op.handle);
-        if (h === undefined) return { rule: 'C1', reason: `unknown handle '${op.handle}'` };
-        if (!this.isLive(op.handle)) return { rule: 'C1', reason: `handle '${op.handle}' was released by its last unbind` };
+        if (h === undefined) return this.refuse({ rule: 'C1', reason: `unknown handle '${op.handle}'` });
+        if (!this.bound(h)) return this.refuse({ rule: 'C1', reason: `handle '${op.handle}' was released by its last unbind` });
         return { op: op.op, group: h.group, pasid: h.pasid };
       }
       case 'enqcmd_pasid': case 'mm_exit': {
         const m = this.mmIndex.get(op.mm) ?? -1;
-        return m < 0 ? unknownMm(op.mm) : { op: op.op, mm: m };
+        return m < 0 ? this.refuse(unknownMm(op.mm)) : { op: op.op, mm: m };
       }
       case 'alloc_global': {
         const d = this.deviceIndex(op.dev);
-        return d < 0 ? unknownDev(op.dev) : { op: 'alloc_global', dev: d };
+        return d < 0 ? this.refuse(unknownDev(op.dev)) : { op: 'alloc_global', dev: d };
       }
       case 'free_global': return { op: 'free_global', pasid: op.pasid };
       case 'attach_pasid': {
         const d = this.deviceIndex(op.dev);
-        return d < 0 ? unknownDev(op.dev) : { op: 'attach_pasid', dev: d, pasid: op.pasid, handle: op.handle === true };
+        return d < 0 ? this.refuse(unknownDev(op.dev)) : { op: 'attach_pasid', dev: d, pasid: op.pasid, handle: op.handle === true };
       }
       case 'detach_pasid': case 'dma': {
         const d = this.deviceIndex(op.dev);
-        return d < 0 ? unknownDev(op.dev) : { op: op.op, dev: d, pasid: op.pasid };
+        return d < 0 ? this.refuse(unknownDev(op.dev)) : { op: op.op, dev: d, pasid: op.pasid };
       }
       case 'ioasid_alloc': case 'ioasid_free_set': case 'ioasid_adjust_set': {
         const s = cfg.ioasid.sets.findIndex((x) => x.name === op.set);
-        if (s < 0) return breach(`unknown IOASID set '${op.set}'`);
+        if (s < 0) return this.refuse(breach(`unknown IOASID set '${op.set}'`));
         if (op.op === 'ioasid_free_set') return { op: op.op, set: s };
         if (op.op === 'ioasid_adjust_set') return { op: op.op, set: s, quota: op.quota };
         const d = this.deviceIndex(op.dev);
-        return d < 0 ? unknownDev(op.dev) : { op: op.op, set: s, dev: d };
+        return d < 0 ? this.refuse(unknownDev(op.dev)) : { op: op.op, set: s, dev: d };
       }
     }
   }
 
   private deviceIndex(name: string): number { return this.devIndex.get(name) ?? -1; }
 
-  /** Whether a bind of (dev, mm) would name the same handle that `name` already names. */
-  private aliases(name: string, dev: number, mm: number): boolean {
-    const h = this.names.get(name)!;
+  /** Whether a bind of (dev, mm) would name the same handle that h, a name's, already names. */
+  private aliases(h: NamedHandle, dev: number, mm: number): boolean {
     const slot = slotAt(this.state, h.group, h.pasid);
     return slot?.kind === 'sva' && slot.mm === mm && groupOfDev(this.cfg, dev) === h.group;
   }
