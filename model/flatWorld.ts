@@ -19,6 +19,7 @@ import {
 } from './space.ts';
 
 const STATUS: readonly MmStatus[] = ['live', 'exited', 'gone'];
+const NO_PASIDS: readonly number[] = Object.freeze([]);
 const KIND: readonly SlotKind[] = ['empty', 'sva', 'kernel', 'handle'];
 const ERRNO_CODE: ReadonlyMap<string, number> = new Map(ERRNOS.map((e, i) => [e, i]));
 const FAULT_CODE: ReadonlyMap<string, number> = new Map(FAULTS.map((f, i) => [f, i]));
@@ -219,6 +220,15 @@ export class FlatWorld implements World, Reads {
   slotMm(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_MM]; }
   slotUsers(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_USERS]; }
   slotPasids(group: number): readonly number[] { return this.groupPasids[group]; }
+  /** The group's slots read one by one (a model's groups have a few); a list made only when one is found. */
+  svaPasids(group: number, mm: number): readonly number[] {
+    let bound: number[] | undefined;
+    for (const p of this.groupPasids[group]) {
+      const o = this.slot(group, p);
+      if (o >= 0 && this.cur[o + S_KIND] === K_SVA && this.cur[o + S_MM] === mm) (bound ??= []).push(p);
+    }
+    return bound ?? NO_PASIDS;
+  }
   allocated(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.idaBase + i] === 1; }
   firstUnallocated(from: number): number {
     let c = from;

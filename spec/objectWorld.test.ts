@@ -49,6 +49,10 @@ function readsAsDefined(cfg: SpecDriver['cfg'], st: State, differ: string[], at:
   const w = new ObjectWorld(cfg, st);
   const used = new Set<number>();
   for (let m = 0; m < cfg.mms.length; m++) for (let i = 0; i < cfg.iommus.length; i++) if (w.asid(m, i) !== 0) used.add(w.asid(m, i));
+  for (let g = 0; g < cfg.groups.length; g++) for (let mm = 0; mm < cfg.mms.length; mm++) {
+    const bound = w.slotPasids(g).filter((p) => w.slotKind(g, p) === 'sva' && w.slotMm(g, p) === mm);
+    if (JSON.stringify(w.svaPasids(g, mm)) !== JSON.stringify(bound)) differ.push(`step ${at}: svaPasids(${g}, ${mm}) is ${JSON.stringify(w.svaPasids(g, mm))}, not ${JSON.stringify(bound)}`);
+  }
   for (let asid = 1; asid <= used.size + 2; asid++)
     if (w.asidUsed(asid) !== used.has(asid)) differ.push(`step ${at}: asidUsed(${asid}) is ${w.asidUsed(asid)}`);
   for (const from of [1, 2, 3, ...st.ida.slice(0, 3), ...st.ida.slice(-2)]) {
@@ -60,11 +64,11 @@ function readsAsDefined(cfg: SpecDriver['cfg'], st: State, differ: string[], at:
 }
 
 describe('ObjectWorld', () => {
-  for (const mms of [3, 300]) {
-    it(`shares parts between states without changing one: ${mms} processes, v2 (seed ${SEED}; replay: SVACHECK_SEED=${SEED})`, () => {
+  for (const [mms, variant] of [[3, 'v2'], [300, 'v2'], [3, 'per-device'], [300, 'per-device']] as const) {
+    it(`shares parts between states without changing one: ${mms} processes, ${variant} (seed ${SEED}; replay: SVACHECK_SEED=${SEED})`, () => {
       const setup: Setup = { ...SEED_SETUP, mms: Array.from({ length: mms }, (_, i) => `m${i}`) };
       const random = rng(SEED), pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
-      const driver = new SpecDriver(setup, VARIANT_BY_NAME.v2);
+      const driver = new SpecDriver(setup, VARIANT_BY_NAME[variant]);
       const history: [State, ReturnType<typeof plain>][] = [];
       const live: string[] = [];
       const differ: string[] = [];
@@ -81,7 +85,7 @@ describe('ObjectWorld', () => {
         const before = driver.state, spec = lowered(setup, driver, op);
         const result = driver.apply(op).result;
         if (spec !== null) {                                              // the same step on a plain copy
-          const again = step(VARIANT_BY_NAME.v2, driver.cfg, unshared(before), spec);
+          const again = step(VARIANT_BY_NAME[variant], driver.cfg, unshared(before), spec);
           if (JSON.stringify(again.result) !== JSON.stringify(result) || JSON.stringify(plain(again.state)) !== JSON.stringify(plain(driver.state)))
             differ.push(`step ${i}: ${JSON.stringify(op)}`);
           compared++;

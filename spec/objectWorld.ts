@@ -94,6 +94,13 @@ export class ObjectWorld implements World {
   slotDev(group: number, pasid: number): number { return this.slot(group, pasid)!.dev; }
   slotMm(group: number, pasid: number): number { const s = this.slot(group, pasid)!; return s.kind === 'sva' ? s.mm : NONE; }
   slotUsers(group: number, pasid: number): number { const s = this.slot(group, pasid)!; return s.kind === 'sva' ? s.users : 0; }
+  svaPasids(group: number, mm: number): readonly number[] {
+    const m = this.st.slots[group];
+    if (m instanceof SlotMap) return m.svaPasids(mm);                    // kept by mm as the map is written (slotMap.ts)
+    const bound: number[] = [];                                          // a plain map: the setup's, or a test's
+    for (const p of this.slotPasids(group)) { const s = m.get(p)!; if (s.kind === 'sva' && s.mm === mm) bound.push(p); }
+    return bound;
+  }
   slotPasids(group: number): readonly number[] {
     const m = this.st.slots[group];
     if (m instanceof SlotMap) return m.pasids();                         // a list it never changes (slotMap.ts)

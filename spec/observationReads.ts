@@ -104,6 +104,11 @@ export class ObservationReads implements Reads {
   slotMm(group: number, pasid: number): number { return this.slots[group].get(pasid)!.mm; }
   slotUsers(group: number, pasid: number): number { return this.slots[group].get(pasid)!.users; }
   slotPasids(group: number): readonly number[] { return this.pasidsOf[group]; }
+  svaPasids(group: number, mm: number): readonly number[] {
+    const slots = this.slots[group], bound: number[] = [];
+    for (const p of this.pasidsOf[group]) { const s = slots.get(p)!; if (s.kind === 'sva' && s.mm === mm) bound.push(p); }
+    return bound;
+  }
   allocated(pasid: number): boolean { return this.ida.has(pasid); }
   firstUnallocated(from: number): number {
     let c = from;

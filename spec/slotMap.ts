@@ -17,8 +17,16 @@
  * Iteration gives the slots in ascending PASID order; `pasids()` lists the PASIDs ascending
  * (what the rules iterate through World.slotPasids), built once per map and rebuilt after a
  * write, never changed once handed out.
+ *
+ * `svaPasids(mm)` lists the PASIDs of mm's SVA bonds (World.svaPasids: per-device asks it at
+ * every bind), from an index by mm built on the first call and from then on kept up to date by
+ * `write`; a map made by `writable` shares its origin's index until a write changes a bond,
+ * then copies it (a Map by mm of lists, each list new when it changes: a list handed out never
+ * changes). Until something asks, no map has an index and writes pay nothing for it.
  */
 import type { Slot } from './state.ts';
+
+const NO_PASIDS: readonly number[] = Object.freeze([]);
 
 /** The most PASIDs a chunk holds; a chunk that grows past it splits in two halves. */
 const CHUNK = 32;
@@ -40,12 +48,19 @@ export class SlotMap implements ReadonlyMap<number, Slot> {
    */
   private hintChunk = 0;
   private hintIndex = 0;
+  /** mm → the PASIDs of its SVA bonds, ascending (null: not built); shared with the origin until ownBonds. */
+  private bonds: Map<number, readonly number[]> | null = null;
+  private ownBonds = false;
 
   private constructor(private readonly chunks: Chunk[], private n: number) {}
 
   /** A map of its own for a step to write in place, starting as `from` (left unchanged). */
   static writable(from: ReadonlyMap<number, Slot>): SlotMap {
-    if (from instanceof SlotMap) return new SlotMap(from.chunks.slice(), from.n);
+    if (from instanceof SlotMap) {
+      const map = new SlotMap(from.chunks.slice(), from.n);
+      map.bonds = from.bonds;
+      return map;
+    }
     // A plain map (the setup's, or one the model checker decoded, often ascending already).
     let keys: number[] = [], vals: Slot[] = [], ascending = true;
     from.forEach((slot, pasid) => {
@@ -65,6 +80,7 @@ export class SlotMap implements ReadonlyMap<number, Slot> {
 
   /** Write a slot (null: empty it). Only on a map made by `writable`, during its step. */
   write(pasid: number, slot: Slot | null): void {
+    if (this.bonds !== null) this.rebond(pasid, this.get(pasid), slot);
     const chunks = this.chunks;
     const c = this.chunkOf(pasid);
     if (c < 0) {                                                         // the map is empty
@@ -96,6 +112,38 @@ export class SlotMap implements ReadonlyMap<number, Slot> {
     chunks.splice(c, 1,
       { keys: k2.slice(0, half), vals: v2.slice(0, half), owner: this },
       { keys: k2.slice(half), vals: v2.slice(half), owner: this });
+  }
+
+  /** The PASIDs at which mm has an SVA bond, ascending. The list handed out never changes. */
+  svaPasids(mm: number): readonly number[] {
+    if (this.bonds === null) {
+      const bonds = new Map<number, number[]>();
+      for (const c of this.chunks) for (let i = 0; i < c.keys.length; i++) {
+        const s = c.vals[i];
+        if (s.kind !== 'sva') continue;
+        const list = bonds.get(s.mm);
+        if (list === undefined) bonds.set(s.mm, [c.keys[i]]); else list.push(c.keys[i]);   // ascending, as the chunks are
+      }
+      this.bonds = bonds;
+      this.ownBonds = true;
+    }
+    return this.bonds.get(mm) ?? NO_PASIDS;
+  }
+
+  /** Keep the index by mm as the slot at pasid goes from `was` to `slot`. */
+  private rebond(pasid: number, was: Slot | undefined, slot: Slot | null): void {
+    const from = was?.kind === 'sva' ? was.mm : -1, to = slot?.kind === 'sva' ? slot.mm : -1;
+    if (from === to) return;
+    if (!this.ownBonds) { this.bonds = new Map(this.bonds); this.ownBonds = true; }
+    const bonds = this.bonds!;
+    if (from >= 0) {
+      const list = (bonds.get(from) ?? NO_PASIDS).filter((p) => p !== pasid);
+      if (list.length > 0) bonds.set(from, list); else bonds.delete(from);
+    }
+    if (to >= 0) {
+      const list = bonds.get(to) ?? NO_PASIDS, i = lowerBound(list, pasid);
+      bonds.set(to, [...list.slice(0, i), pasid, ...list.slice(i)]);
+    }
   }
 
   /** The index of the chunk that holds pasid or would take it: the last whose first PASID is <= pasid, else 0; -1 if none. */

@@ -56,6 +56,12 @@ export interface Reads {
   slotUsers(group: number, pasid: number): number;
   /** The PASIDs at which the group may hold something (every filled one among them), ascending. */
   slotPasids(group: number): readonly number[];
+  /**
+   * The PASIDs at which mm has an SVA bond in the group (its handles there), ascending: every
+   * p of slotPasids(group) with slotKind 'sva' and slotMm mm (the group's pasid_array entries
+   * whose domain->mm is mm).
+   */
+  svaPasids(group: number, mm: number): readonly number[];
   /** Whether the one system-wide global PASID allocator holds the id. */
   allocated(pasid: number): boolean;
   /**
@@ -146,8 +152,8 @@ export function hasSvaDomain(w: Reads, mm: number): boolean {
   return false;
 }
 
-/** The PASID at which mm is bound in group, or NONE. */
+/** The PASID at which mm is bound in group (the lowest, if several), or NONE. */
 export function boundPasidIn(w: Reads, group: number, mm: number): number {
-  for (const p of w.slotPasids(group)) if (w.slotKind(group, p) === 'sva' && w.slotMm(group, p) === mm) return p;
-  return NONE;
+  const bound = w.svaPasids(group, mm);
+  return bound.length > 0 ? bound[0] : NONE;
 }

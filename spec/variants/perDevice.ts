@@ -56,7 +56,7 @@ function bindPasid(w: World, dev: number, mm: number, pasid: number): void {
 function boundElsewhere(w: World, group: number, mm: number, pasid: number): boolean {
   for (let g = 0; g < w.cfg.groups.length; g++) {
     if (g === group) continue;
-    for (const p of w.slotPasids(g)) if (p !== pasid && w.slotKind(g, p) === 'sva' && w.slotMm(g, p) === mm) return true;
+    for (const p of w.svaPasids(g, mm)) if (p !== pasid) return true;
   }
   return false;
 }
