@@ -108,10 +108,10 @@ export class SpecDriver {
     if ((op.op !== 'bind' && op.op !== 'bind_pasid' && op.op !== 'bind_private') || (lowered.op !== 'bind' && lowered.op !== 'bind_pasid' && lowered.op !== 'bind_private')) return;
     const group = groupOfDev(this.cfg, lowered.dev);
     if (group === null || after.slots[group] === this.state.slots[group]) return;   // no slot of the group written
-    const wrote = w.wrote;
-    if (wrote.length === 2 && wrote[0] === group) return this.follow(op, lowered.mm, group, wrote[1], after);   // the usual bind: one slot
+    const wrote = w.wrote, n = w.wroteLength;
+    if (n === 2 && wrote[0] === group) return this.follow(op, lowered.mm, group, wrote[1], after);   // the usual bind: one slot
     const written: number[] = [];
-    for (let i = 0; i < wrote.length; i += 2) if (wrote[i] === group && !written.includes(wrote[i + 1])) written.push(wrote[i + 1]);
+    for (let i = 0; i < n; i += 2) if (wrote[i] === group && !written.includes(wrote[i + 1])) written.push(wrote[i + 1]);
     written.sort((a, b) => a - b);
     for (const pasid of written) this.follow(op, lowered.mm, group, pasid, after);
   }
@@ -123,8 +123,9 @@ export class SpecDriver {
     const before = slotAt(this.state, group, pasid);
     if (before === slot) return;                                         // written back as it was
     const live = this.live[group];
-    if (before === undefined || !live.has(pasid)) live.set(pasid, ++this.serials);
-    if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial: live.get(pasid)! });
+    let serial = live.get(pasid);
+    if (before === undefined || serial === undefined) live.set(pasid, serial = ++this.serials);
+    if (op.as !== undefined) this.names.set(op.as, { group, pasid, serial });
   }
 
   /** Why the op lowered last breaks the contract, when `lower` returned null. */

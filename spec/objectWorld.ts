@@ -22,6 +22,8 @@ export class ObjectWorld implements World {
    * walking a whole group.
    */
   wrote: number[] = [];
+  /** How many entries of `wrote` this step wrote: the list is kept from step to step, and what lies beyond is stale. */
+  wroteLength = 0;
 
   constructor(public cfg: Config, public st: State) {
     this.mmChunks = cfg.mms.length > LARGE_MMS ? chunksOf.get(st) ?? null : null;
@@ -39,7 +41,7 @@ export class ObjectWorld implements World {
     this.result = R.ok;
     this.rule = 'B1';
     this.effects = undefined;
-    if (this.wrote.length > 0) this.wrote = [];                          // a new list: cheaper than emptying one
+    this.wroteLength = 0;
     this.own = this.ownMms = this.ownSlots = this.ownIda = this.ownHeld = false;
     this.ownAsids = null;
     this.idaAt = 0;
@@ -188,20 +190,23 @@ export class ObjectWorld implements World {
     if (!this.ownSlots) { d.slots = d.slots.slice(); this.ownSlots = true; }
     if (!this.ownGroups.includes(group)) { d.slots[group] = SlotMap.writable(d.slots[group]); this.ownGroups.push(group); }
     (d.slots[group] as SlotMap).write(pasid, slot);
-    this.wrote.push(group, pasid);
+    this.wrote[this.wroteLength++] = group;
+    this.wrote[this.wroteLength++] = pasid;
   }
   setStatus(mm: number, status: MmStatus): void { const m = this.mmOf(mm); this.mm(mm, status, m.data, m.domains, m.asids); }
   setData(mm: number, pasid: number, global: boolean): void { const m = this.mmOf(mm); this.mm(mm, m.status, { pasid, global }, m.domains, m.asids); }
   dropData(mm: number): void { const m = this.mmOf(mm); this.mm(mm, m.status, null, m.domains, m.asids); }
   setDomain(mm: number, iommu: number, users: number, asid: number): void {
-    const m = this.mmOf(mm), domains = m.domains.slice(), asids = m.asids.slice();
-    if (m.asids[iommu] !== asid && this.cfg.mms.length > LARGE_MMS) {
+    const m = this.mmOf(mm), domains = m.domains.slice();
+    domains[iommu] = users;
+    if (m.asids[iommu] === asid) return this.mm(mm, m.status, m.data, domains, m.asids);   // a record's lists never change: shared
+    if (this.cfg.mms.length > LARGE_MMS) {
       const inUse = this.ownAsidsInUse();
       const was = m.asids[iommu] === 0 ? -1 : indexOf(inUse, m.asids[iommu]);
       if (was >= 0) inUse.splice(was, 1);
       if (asid !== 0) insertInPlace(inUse, asid);
     }
-    domains[iommu] = users;
+    const asids = m.asids.slice();
     asids[iommu] = asid;
     this.mm(mm, m.status, m.data, domains, asids);
   }
@@ -265,7 +270,7 @@ export class ObjectWorld implements World {
   kernel(rule: ApiRuleId): void { this.set(R.kernel, rule); }
   reached(mm: number, rule: ApiRuleId): void { this.set(R.mm(this.cfg.mms[mm]), rule); }
   fault(kind: FaultKind, rule: ApiRuleId): void { this.set(R.fault(kind), rule); }
-  also(rule: ApiRuleId): void { (this.effects ??= []).push(rule); }
+  also(rule: ApiRuleId): void { if (this.effects === undefined) this.effects = [rule]; else this.effects.push(rule); }
   failed(): boolean { return this.result.kind === 'errno'; }
 }
 
