@@ -108,3 +108,32 @@ describe('ObjectWorld', () => {
     });
   }
 });
+
+describe('ObjectWorld id lists', () => {
+  it(`allocate, release, hold and unhold keep each list ascending, each id once, as a set would (seed ${SEED}; replay: SVACHECK_SEED=${SEED})`, () => {
+    const random = rng(SEED);
+    const driver = new SpecDriver(SEED_SETUP, VARIANT_BY_NAME.upstream);
+    const w = new ObjectWorld(driver.cfg, driver.state);
+    let st = driver.state;
+    const ida = new Set<number>(), held = new Set<number>();
+    const history: [State, string][] = [];
+    const differ: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      w.start(driver.cfg, st);
+      for (let k = 0, n = 1 + Math.floor(random() * 3); k < n; k++) {  // a step may write a list more than once
+        const id = 1 + Math.floor(random() * 600), r = random();
+        if (r < 0.4) { w.allocate(id); ida.add(id); }
+        else if (r < 0.55) { w.release(id); ida.delete(id); }
+        else if (r < 0.85) { if (!held.has(id)) { w.hold(id); held.add(id); } }
+        else { w.unhold(id); held.delete(id); }
+      }
+      st = w.st;
+      const want = (s: Set<number>) => JSON.stringify([...s].sort((a, b) => a - b));
+      if (JSON.stringify(st.ida) !== want(ida) || JSON.stringify(st.kernelHeld) !== want(held)) differ.push(`step ${i}`);
+      if (i % 50 === 0) history.push([st, JSON.stringify([st.ida, st.kernelHeld])]);
+    }
+    expect(differ.slice(0, 5)).toEqual([]);
+    expect(ida.size).toBeGreaterThan(200);                               // long lists: the copies and splices of hundreds of ids ran
+    expect(history.filter(([s, then]) => JSON.stringify([s.ida, s.kernelHeld]) !== then)).toEqual([]);
+  });
+});

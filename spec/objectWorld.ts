@@ -227,28 +227,31 @@ export class ObjectWorld implements World {
     }
     return this.ownAsids;
   }
-  /** This step's own copy of the allocator's id list, to write in place. */
-  private ida(): number[] {
-    const d = this.draft();
-    if (!this.ownIda) { d.ida = d.ida.slice(); this.ownIda = true; }
-    return d.ida;
-  }
-  /** This step's own copy of the holders' id list, to write in place. */
-  private holders(): number[] {
-    const d = this.draft();
-    if (!this.ownHeld) { d.kernelHeld = d.kernelHeld.slice(); this.ownHeld = true; }
-    return d.kernelHeld;
-  }
+  // The id lists: a step's first write to one makes its own copy with the change made in the
+  // same pass (one array of the right length: upstream's lists hold hundreds of ids, and a
+  // copy then an insert had allocated and moved them twice); later writes change that copy.
   /** An IDA holds an id or not: an id held already is not listed twice (no rule allocates one, so no state they reach differs). */
-  allocate(pasid: number): void { if (!this.allocated(pasid)) insertInPlace(this.ida(), pasid); }
-  release(pasid: number): void {
-    const ida = this.ida();
-    for (let i = indexOf(ida, pasid); i >= 0; i = indexOf(ida, pasid)) ida.splice(i, 1);
+  allocate(pasid: number): void {
+    if (this.allocated(pasid)) return;
+    const d = this.draft();
+    if (this.ownIda) insertInPlace(d.ida, pasid); else { d.ida = withId(d.ida, pasid); this.ownIda = true; }
   }
-  hold(pasid: number): void { insertInPlace(this.holders(), pasid); }
+  release(pasid: number): void {
+    if (indexOf(this.st.ida, pasid) < 0) return;                         // not held: nothing changes
+    const d = this.draft();
+    if (this.ownIda) for (let i = indexOf(d.ida, pasid); i >= 0; i = indexOf(d.ida, pasid)) d.ida.splice(i, 1);
+    else { d.ida = withoutId(d.ida, pasid); this.ownIda = true; }
+  }
+  hold(pasid: number): void {
+    const d = this.draft();
+    if (this.ownHeld) insertInPlace(d.kernelHeld, pasid); else { d.kernelHeld = withId(d.kernelHeld, pasid); this.ownHeld = true; }
+  }
   unhold(pasid: number): void {
-    const held = this.holders(), i = indexOf(held, pasid);
-    if (i >= 0) held.splice(i, 1);
+    const i = indexOf(this.st.kernelHeld, pasid);
+    if (i < 0) return;
+    const d = this.draft();
+    if (this.ownHeld) d.kernelHeld.splice(i, 1);
+    else { d.kernelHeld = withoutAt(d.kernelHeld, i); this.ownHeld = true; }
   }
 
   private ioasidSet(set: number, patch: (s: IoasidSet) => IoasidSet): void {
@@ -332,9 +335,41 @@ function lowerBound(xs: readonly number[], x: number): number {
   return lo;
 }
 
+/** A copy of the ascending list xs with x inserted after any equal element. */
+function withId(xs: readonly number[], x: number): number[] {
+  const n = xs.length, out = new Array<number>(n + 1);
+  let i = 0;
+  for (; i < n && xs[i] <= x; i++) out[i] = xs[i];
+  out[i] = x;
+  for (; i < n; i++) out[i + 1] = xs[i];
+  return out;
+}
+
+/** A copy of xs without its element i. */
+function withoutAt(xs: readonly number[], i: number): number[] {
+  const n = xs.length, out = new Array<number>(n - 1);
+  for (let j = 0; j < i; j++) out[j] = xs[j];
+  for (let j = i + 1; j < n; j++) out[j - 1] = xs[j];
+  return out;
+}
+
+/** A copy of xs without any element equal to x. */
+function withoutId(xs: readonly number[], x: number): number[] {
+  let i = indexOf(xs, x), out = xs as number[];
+  for (let first = true; i >= 0; i = indexOf(out, x), first = false) out = first ? withoutAt(out, i) : (out.splice(i, 1), out);
+  return out;
+}
+
 /** Insert x into the ascending list xs, in place, after any equal element. */
 function insertInPlace(xs: number[], x: number): void {
-  let i = xs.length;
+  const n = xs.length;
+  if (n > 32 && xs[n - 32] > x) {                                        // far from the end: splice moves the tail in one go
+    let lo = 0, hi = n;                                                  // the first index whose element is > x
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (xs[mid] <= x) lo = mid + 1; else hi = mid; }
+    xs.splice(lo, 0, x);
+    return;
+  }
+  let i = n;
   xs.push(x);
   while (i > 0 && xs[i - 1] > x) { xs[i] = xs[i - 1]; i--; }
   xs[i] = x;
