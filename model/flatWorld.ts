@@ -41,6 +41,8 @@ export class FlatWorld implements World, Reads {
   private readonly values: Int32Array;
   /** Per group: the PASIDs of its slots, ascending. */
   private readonly groupPasids: readonly (readonly number[])[];
+  /** Per group: the offsets of those slots in a state (relative to its base), in the same order. */
+  private readonly groupSlotOffs: readonly Int32Array[];
   /** The PASID universe, ascending: every id the allocator or a holder may hold. */
   private readonly universe: readonly number[];
   /** Per (group, PASID up to `small`): the slot's offset in a state, -1 where the layout has none. */
@@ -92,6 +94,11 @@ export class FlatWorld implements World, Reads {
       const ps: number[] = [];
       for (let k = 0; k < this.L.slots; k++) if (this.L.slotGroup[k] === g) ps.push(U[this.L.slotU[k]]);
       return ps;
+    });
+    this.groupSlotOffs = space.cfg.groups.map((_, g) => {
+      const offs: number[] = [];
+      for (let k = 0; k < this.L.slots; k++) if (this.L.slotGroup[k] === g) offs.push(this.L.slotBase + k * SLOT_REC);
+      return Int32Array.from(offs);
     });
     this.stride = small + 1;
     this.slotOff = new Int32Array(space.cfg.groups.length * this.stride).fill(-1);
@@ -220,12 +227,13 @@ export class FlatWorld implements World, Reads {
   slotMm(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_MM]; }
   slotUsers(group: number, pasid: number): number { return this.cur[this.slot(group, pasid) + S_USERS]; }
   slotPasids(group: number): readonly number[] { return this.groupPasids[group]; }
-  /** The group's slots read one by one (a model's groups have a few); a list made only when one is found. */
+  /** The group's slots read one by one (a model's groups have a few), by their offsets; a list made only when one is found. */
   svaPasids(group: number, mm: number): readonly number[] {
+    const offs = this.groupSlotOffs[group], ps = this.groupPasids[group], a = this.cur, b = this.cb;
     let bound: number[] | undefined;
-    for (const p of this.groupPasids[group]) {
-      const o = this.slot(group, p);
-      if (o >= 0 && this.cur[o + S_KIND] === K_SVA && this.cur[o + S_MM] === mm) (bound ??= []).push(p);
+    for (let k = 0; k < offs.length; k++) {
+      const o = b + offs[k];
+      if (a[o + S_KIND] === K_SVA && a[o + S_MM] === mm) { if (bound === undefined) bound = [ps[k]]; else bound.push(ps[k]); }
     }
     return bound ?? NO_PASIDS;
   }
