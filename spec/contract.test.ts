@@ -1,7 +1,8 @@
 // The caller contract (rules C1-C6): sequences no correct kernel caller issues are refused
 // with the rule and a reason; they never reach the transition functions.
 import { describe, expect, it } from 'vitest';
-import { ContractError } from './driver.ts';
+import { ContractError, SpecDriver } from './driver.ts';
+import { VARIANT_BY_NAME } from './variants/index.ts';
 import { SEED, bind, detach, enqcmd, exit, freeGlobal, getPasid, run, unbind, attach, allocGlobal } from './testkit.ts';
 import type { Op } from '../vocab/index.ts';
 
@@ -50,5 +51,40 @@ describe('caller contract', () => {
     expect(refusal('v2', [bind('accel', 'Z')]).message).toContain("unknown mm 'Z'");
     expect(refusal('v2', [{ op: 'dma', dev: 'accel', pasid: -1 }]).rule).toBe('C5');
     expect(refusal('upstream', [{ op: 'bind_pasid', dev: 'accel', mm: 'A', pasid: 1 }]).message).toContain('has no bind_pasid');
+  });
+});
+
+// The driver keeps what breach() found allowed for the apply() of that very op right after;
+// anything in between makes apply() check again.
+describe('an op breach() allowed is applied without a second check only right after', () => {
+  const start = () => {
+    const d = new SpecDriver(SEED, VARIANT_BY_NAME.v2);
+    d.apply(bind('accel', 'A', 'h'));
+    return d;
+  };
+  const thrown = (f: () => unknown): string | null => { try { f(); return null; } catch (e) { return e instanceof ContractError ? e.breach.rule : String(e); } };
+
+  it('allowed, then applied: as without the breach', () => {
+    const d = start(), op = unbind('h');
+    expect(d.breach(op)).toBeNull();
+    expect(d.apply(op).result).toEqual({ kind: 'ok' });
+    expect(thrown(() => d.apply(op))).toBe('C1');                      // the same op object again: released now
+  });
+
+  it('another op applied in between: checked again', () => {
+    const d = start(), op = unbind('h');
+    expect(d.breach(op)).toBeNull();
+    d.apply(unbind('h'));
+    expect(thrown(() => d.apply(op))).toBe('C1');
+  });
+
+  it('the state set in between: as a driver never asked', () => {
+    const asked = start(), never = start(), op = unbind('h');
+    const fresh = new SpecDriver(SEED, VARIANT_BY_NAME.v2).state;          // the slot is empty there
+    expect(asked.breach(op)).toBeNull();
+    asked.state = fresh;
+    never.state = fresh;
+    const outcome = (d: SpecDriver) => { try { return d.apply(op); } catch (e) { return e instanceof ContractError ? e.breach.rule : String(e); } };
+    expect(outcome(asked)).toEqual(outcome(never));
   });
 });
