@@ -58,6 +58,31 @@ function digits<const C extends readonly Choice<unknown>[]>(fields: C, n: number
   return values as ValuesOf<C>;
 }
 
+/**
+ * `fc.noBias(fc.integer({ min: 0, max: size - 1 })).map(decode)` in one arbitrary: the same
+ * draw (one mrng.nextInt(0, size - 1), the integer arbitrary's draw without bias), and the same
+ * shrinks (the integer's, decoded), so seeds and replay paths are those of the composed form,
+ * without its two intermediate values per draw (the loop generates about two operations per
+ * operation it checks). arbitraries.test.ts holds it to the composed form.
+ */
+export class DecodedInteger<T> extends fc.Arbitrary<T> {
+  private readonly integer: fc.Arbitrary<number>;
+  constructor(private readonly size: number, private readonly decode: (n: number) => T) {
+    super();
+    this.integer = fc.integer({ min: 0, max: size - 1 });
+  }
+  generate(mrng: fc.Random): fc.Value<T> {
+    const n = mrng.nextInt(0, this.size - 1);
+    return new fc.Value(this.decode(n), { n, context: undefined });
+  }
+  canShrinkWithoutContext(_value: unknown): _value is T { return false; }
+  shrink(_value: T, context: unknown): fc.Stream<fc.Value<T>> {
+    if (typeof context !== 'object' || context === null || !('n' in context)) return fc.Stream.nil();
+    const { n, context: inner } = context as { n: number; context: unknown };
+    return this.integer.shrink(n, inner).map((v) => new fc.Value(this.decode(v.value), { n: v.value, context: v.context }));
+  }
+}
+
 const product = (fields: readonly Choice<unknown>[]): number => fields.reduce((p, c) => p * c.total, 1);
 
 /**
@@ -69,7 +94,7 @@ const product = (fields: readonly Choice<unknown>[]): number => fields.reduce((p
 function drawn<const C extends readonly Choice<unknown>[]>(fields: C): fc.Arbitrary<ValuesOf<C>> {
   const size = product(fields);
   if (size > 2 ** 31) throw new Error(`drawn: ${size} combinations do not fit one integer`);
-  return fc.noBias(fc.integer({ min: 0, max: size - 1 })).map((n) => digits(fields, n));
+  return new DecodedInteger(size, (n) => digits(fields, n));
 }
 
 /** An operation kind: its fields, how many combinations they have, and the op they make. */
@@ -160,23 +185,6 @@ export interface OpCode { readonly size: number; decode(n: number): Op }
  * its remaining ops (no op may name an exited mm).
  */
 export function opCode(setup: Setup, ops: readonly OpName[], maxSteps = 50): OpCode {
-  // What the code reads of the setup, as a key: random setups repeat, and the loop asks for
-  // one code per sequence.
-  // Joined by NUL, which no valid name holds (vocab/setup.ts setupProblem).
-  let key = `${maxSteps}\0${ops.join('\0')}\0\0${setup.mms.join('\0')}\0\0`;
-  for (const s of setup.ioasid?.sets ?? []) key += `${s.name}\0`;
-  for (const d of setup.devices) key += `\0${d.name}\0${d.iommu === null ? -1 : d.ssidBits}`;
-  let code = codes.get(key);
-  if (code === undefined) {
-    if (codes.size >= 4096) codes.clear();
-    codes.set(key, code = makeOpCode(setup, ops, maxSteps));
-  }
-  return code;
-}
-const codes = new Map<string, OpCode>();
-
-/** opCode without its cache (tests compare the two). */
-export function makeOpCode(setup: Setup, ops: readonly OpName[], maxSteps: number): OpCode {
   const dev = uniform(setup.devices.map((d) => d.name));
   // iommu_alloc_global_pasid on a device behind no IOMMU oopses (C6): never generated.
   const pasidDev = uniform(setup.devices.filter((d) => d.iommu !== null).map((d) => d.name));
@@ -231,30 +239,5 @@ export function makeOpCode(setup: Setup, ops: readonly OpName[], maxSteps: numbe
 /** A random operation (opCode's, one unbiased integer each). */
 export function opArb(setup: Setup, ops: readonly OpName[], maxSteps = 50): fc.Arbitrary<Op> {
   const code = opCode(setup, ops, maxSteps);
-  return fc.noBias(fc.integer({ min: 0, max: code.size - 1 })).map((n) => code.decode(n));
-}
-
-/**
- * `fc.noBias(fc.integer({ min: 0, max: size - 1 })).map(decode)` in one arbitrary: the same
- * draw (one mrng.nextInt(0, size - 1), the integer arbitrary's draw without bias), and the same
- * shrinks (the integer's, decoded), so seeds and replay paths are those of the composed form,
- * without its two intermediate values per draw (the loop generates about two operations per
- * operation it checks). arbitraries.test.ts holds it to the composed form.
- */
-export class DecodedInteger<T> extends fc.Arbitrary<T> {
-  private readonly integer: fc.Arbitrary<number>;
-  constructor(private readonly size: number, private readonly decode: (n: number) => T) {
-    super();
-    this.integer = fc.integer({ min: 0, max: size - 1 });
-  }
-  generate(mrng: fc.Random): fc.Value<T> {
-    const n = mrng.nextInt(0, this.size - 1);
-    return new fc.Value(this.decode(n), { n, context: undefined });
-  }
-  canShrinkWithoutContext(_value: unknown): _value is T { return false; }
-  shrink(_value: T, context: unknown): fc.Stream<fc.Value<T>> {
-    if (typeof context !== 'object' || context === null || !('n' in context)) return fc.Stream.nil();
-    const { n, context: inner } = context as { n: number; context: unknown };
-    return this.integer.shrink(n, inner).map((v) => new fc.Value(this.decode(v.value), { n: v.value, context: v.context }));
-  }
+  return new DecodedInteger(code.size, (n) => code.decode(n));
 }
