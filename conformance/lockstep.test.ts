@@ -170,7 +170,7 @@ describe('what the fast paths rely on', () => {
           const was = { st: state, probes, obs: spec };
           state = driver.state;
           probes = cache.of(state);
-          spec = observeSpec(driver.variant, driver.cfg, state, probes, was);  // as viewOf: DMA answers of unchanged devices reused
+          spec = driver.observe(probes, was);                               // as viewOf: DMA answers of unchanged devices reused
         }
         const whole = adapter.observe(probes) as Observation;
         const answer = adapter.observeUnlessSame(probes, spec);

@@ -4,7 +4,7 @@
  * equals the spec's (result), every spec invariant holds on its observation (invariant), and
  * its observation abstracts to the spec's (observation). The first that fails is the verdict.
  */
-import { ALWAYS_PROBED, SpecDriver, checkInvariants, variantOf, defaultProbes, forEachPasidInUse, maxPasidsOf, observeSpec, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
+import { ALWAYS_PROBED, SpecDriver, checkInvariants, variantOf, defaultProbes, forEachPasidInUse, pasidsInUse, type Applied, type State, type Variant, type Violation } from '../spec/index.ts';
 import { formatOp, formatResult, sameResult, type DmaProbe, type Observation, type Op, type Result, type Setup, type SvaAdapter, type VariantName } from '../vocab/index.ts';
 import { diffObservations, sameAsSpec } from './abstraction.ts';
 import { observationDigest } from './protocol/digest.ts';
@@ -89,14 +89,12 @@ interface SpecView {
 /**
  * defaultProbes of a run's states, computed once per set of PASIDs in use above ALWAYS_PROBED
  * (those up to it are probed on every device whether in use or not): the probes depend on
- * nothing else but the devices' names and PASID ranges, and most states have the same set,
- * often none (a new list for a state would also keep the spec's view from reusing the DMA
- * answers of the one before: observeSpec's `previous`). The lists are shared by every run whose devices have those names and ranges (the
- * loop's random setups repeat), so one list serves many runs, and what is computed once per
- * list (spec/observe.ts lowers its DMAs once) is computed once for all of them.
+ * nothing else (the setup is the run's), and most states have the same set, often none. A new
+ * list for a state would also keep the spec's view from reusing the DMA answers of the one
+ * before (observeSpec's `previous` needs the same list).
  */
 export class ProbeCache {
-  private readonly bySet: Map<number | string, readonly DmaProbe[]>;
+  private readonly bySet = new Map<number | string, readonly DmaProbe[]>();
   /** The key being read (of): PASIDs in use from ALWAYS_PROBED + 1 on, the first 32 as bits, the others listed. */
   private small = 0;
   private large: number[] | null = null;
@@ -105,34 +103,21 @@ export class ProbeCache {
     if (bit < 0) return;
     if (bit < 32) this.small |= 1 << bit; else (this.large ??= []).push(p);
   };
-  constructor(readonly cfg: SpecDriver['cfg']) {
-    const devices = cfg.devices.map((d, i) => `${JSON.stringify(d.name)}:${maxPasidsOf(cfg, i)}`).join();
-    let bySet = SHARED.get(devices);
-    if (bySet === undefined) {
-      if (SHARED.size >= 1024) SHARED.clear();
-      SHARED.set(devices, bySet = new Map());
-    }
-    this.bySet = bySet;
-  }
+  constructor(readonly cfg: SpecDriver['cfg']) {}
   of(state: State): readonly DmaProbe[] {
     this.small = 0; this.large = null;
     forEachPasidInUse(state, this.add);
     const large = this.large as number[] | null;
     const key = large === null ? this.small : `${this.small}:${large.sort((a, b) => a - b).join()}`;
     let probes = this.bySet.get(key);
-    if (probes === undefined) {
-      if (this.bySet.size >= 4096) this.bySet.clear();
-      this.bySet.set(key, probes = Object.freeze(defaultProbes(this.cfg, pasidsInUse(state))));
-    }
+    if (probes === undefined) this.bySet.set(key, probes = defaultProbes(this.cfg, pasidsInUse(state)));
     return probes;
   }
 }
-/** ProbeCache's lists, by the devices' names and PASID ranges. */
-const SHARED = new Map<string, Map<number | string, readonly DmaProbe[]>>();
 
 /**
  * The spec's view of the driver's state: `previous` again if the state is the same object;
- * else a new one, whose DMA answers observeSpec takes from `previous` for each device nothing
+ * else a new one, whose DMA answers the spec (observeSpec) takes from `previous` for each device nothing
  * they read has changed for (the same objects: the built-in adapter then need not ask those
  * DMAs again either, see impl/adapter.ts observesAs).
  */
@@ -140,7 +125,7 @@ function viewOf(driver: SpecDriver, previous: SpecView | null, probeCache: Probe
   const state = driver.state;
   if (previous?.state === state) return previous;
   const probes = probeCache.of(state);
-  const obs = observeSpec(driver.variant, driver.cfg, state, probes, previous === null ? undefined : { st: previous.state, probes: previous.probes, obs: previous.obs });
+  const obs = driver.observe(probes, previous === null ? undefined : { st: previous.state, probes: previous.probes, obs: previous.obs });
   return { state, probes, obs, digest: null };
 }
 const digestOf = (view: SpecView): string => (view.digest ??= observationDigest(view.obs));

@@ -7,7 +7,7 @@ import { formatOp, RESERVED_NAMES, type DmaProbe, type FailPoint, type Observati
 import { resolveSetup, setupProblem } from '../vocab/setup.ts';
 import { contractBreach, type ContractBreach } from './contract.ts';
 import { checkInvariants, type Violation } from './invariants.ts';
-import { observeSpec } from './observe.ts';
+import { dmaOps, observeSpec, type EarlierObservation } from './observe.ts';
 import { ObjectWorld } from './objectWorld.ts';
 import { act } from './ops.ts';
 import { initialState, slotAt, type Config, type State } from './state.ts';
@@ -99,9 +99,17 @@ export class SpecDriver {
     return { result: w.result, rule: w.rule, effects: w.effects ?? NO_EFFECTS };
   }
 
-  observe(probes?: readonly DmaProbe[]): Observation {
-    return observeSpec(this.variant, this.cfg, this.state, probes);
+  /**
+   * The spec's observation of the current state (observeSpec), on the driver's world (steps
+   * are not running while it observes), the probes' DMAs lowered once per probe list asked.
+   */
+  observe(probes?: readonly DmaProbe[], previous?: EarlierObservation): Observation {
+    if (probes === undefined) return observeSpec(this.variant, this.cfg, this.state);
+    if (this.probeOps?.probes !== probes) this.probeOps = { probes, ops: dmaOps(this.cfg, probes) };
+    return observeSpec(this.variant, this.cfg, this.state, probes, previous, { world: this.world, ops: this.probeOps.ops });
   }
+  /** The last probe list observe() was asked, and its DMAs lowered. */
+  private probeOps: { readonly probes: readonly DmaProbe[]; readonly ops: readonly SpecOp[] } | null = null;
 
   invariants(): Violation[] {
     return checkInvariants({ cfg: this.cfg, variant: this.variant, obs: this.observe(), kernelHeld: this.state.kernelHeld });

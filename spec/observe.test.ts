@@ -1,7 +1,7 @@
 /**
  * observe.ts's probes and observation, held to their definitions written the plain way: the
  * probes as defaultProbes' comment says them (sets and a sort per device), and the spec's
- * observation with its DMA answers each asked of a world of its own (observeSpec reuses one
+ * observation with its DMA answers each asked of a world of its own (the driver reuses one
  * world and one list of lowered DMAs between calls).
  */
 import { fc, test } from '@fast-check/vitest';
@@ -48,7 +48,7 @@ test.prop([scenarioArb('per-device', { maxSteps: 40 }), fc.array(fc.oneof(fc.int
   },
 );
 
-/** The reads observeSpec's reuse relies on (dmaAsBefore): a DMA asks nothing else of the world. */
+/** The reads observeSpec's reuse of earlier answers relies on: a DMA asks nothing else of the world. */
 const DMA_READS = new Set(['cfg', 'slotKind', 'slotMm', 'slotDev', 'status']);
 /** What the action may say of its outcome (the outcome is read back by observeSpec, not by the rule). */
 const OUTCOMES = new Set(['kernel', 'fault', 'reached', 'also', 'errno', 'gave', 'invalid', 'ok', 'failed', 'result', 'rule', 'effects']);
@@ -73,7 +73,7 @@ for (const name of Object.keys(BUILTIN_VARIANTS) as VariantName[]) {
           for (const key of asked) if (!OUTCOMES.has(key)) expect(DMA_READS, `${name}: a DMA asked ${key}`).toContain(key);
         }
         const afresh = observeSpec(driver.variant, driver.cfg, st, probes);
-        const reused = observeSpec(driver.variant, driver.cfg, st, probes, { st: before, probes, obs });
+        const reused = driver.observe(probes, { st: before, probes, obs });   // as the runner asks: the driver's world, its lowered probes
         expect(reused).toEqual(afresh);
         before = st; obs = reused;
         if (st.slots.some((g) => g.size > 3)) { probes = defaultProbes(driver.cfg, pasidsInUse(st)); obs = observeSpec(driver.variant, driver.cfg, st, probes); }

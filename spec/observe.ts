@@ -45,24 +45,14 @@ export function pasidsInUse(st: State): number[] {
   return out;
 }
 
-/** Device names to indices, once per configuration. */
-const deviceIndexOf = new WeakMap<Config, ReadonlyMap<string, number>>();
-/** A probe list's DMAs as spec operations, once per list (the runner asks the same list of many states). */
-const dmaOpsOf = new WeakMap<readonly DmaProbe[], readonly SpecOp[]>();
-/** One world answers every probe of every observation (a DMA only reads; observations never nest). */
-let reader: ObjectWorld | null = null;
-
-function dmaOps(cfg: Config, probes: readonly DmaProbe[]): readonly SpecOp[] {
-  let ops = dmaOpsOf.get(probes);
-  if (ops === undefined) {
-    let devIndex = deviceIndexOf.get(cfg);
-    if (devIndex === undefined) deviceIndexOf.set(cfg, devIndex = new Map(cfg.devices.map((d, i) => [d.name, i])));
-    const index = devIndex;
-    ops = probes.map((p): SpecOp => ({ op: 'dma', dev: index.get(p.dev)!, pasid: p.pasid }));
-    dmaOpsOf.set(probes, ops);
-  }
-  return ops;
+/** A probe list's DMAs as spec operations (devices by index). */
+export function dmaOps(cfg: Config, probes: readonly DmaProbe[]): SpecOp[] {
+  const index = new Map(cfg.devices.map((d, i) => [d.name, i]));
+  return probes.map((p): SpecOp => ({ op: 'dma', dev: index.get(p.dev)!, pasid: p.pasid }));
 }
+
+/** An earlier observation whose DMA answers observeSpec may take (see there). */
+export interface EarlierObservation { readonly st: State; readonly probes: readonly DmaProbe[]; readonly obs: Observation }
 
 /**
  * The spec's observation of st. With `previous` (the observation of an earlier state, asked
@@ -73,9 +63,10 @@ function dmaOps(cfg: Config, probes: readonly DmaProbe[]): readonly SpecOp[] {
  * holds every variant's DMA to these reads. So where a group's slot map is the same object
  * in both states (states are values: a step that writes a group makes a new map) and each mm
  * bound in it has the same status, every DMA of the group's devices answers alike in both.
+ * `on`: a world to restart and the probes' DMAs already lowered (SpecDriver.observe keeps both).
  */
-export function observeSpec(v: Variant, cfg: Config, st: State, probes?: readonly DmaProbe[],
-  previous?: { readonly st: State; readonly probes: readonly DmaProbe[]; readonly obs: Observation }): Observation {
+export function observeSpec(v: Variant, cfg: Config, st: State, probes?: readonly DmaProbe[], previous?: EarlierObservation,
+  on?: { readonly world: ObjectWorld; readonly ops: readonly SpecOp[] }): Observation {
   const asked = probes ?? defaultProbes(cfg, pasidsInUse(st));
   const reuse = previous !== undefined && previous.probes === asked ? previous : null;
   const before = reuse?.st;
@@ -94,8 +85,8 @@ export function observeSpec(v: Variant, cfg: Config, st: State, probes?: readonl
     });
     unchanged.push(same);
   }
-  const ops = dmaOps(cfg, asked);
-  const w = reader = reader === null ? new ObjectWorld(cfg, st) : reader.start(cfg, st);
+  const ops = on?.ops ?? dmaOps(cfg, asked);
+  const w = on === undefined ? new ObjectWorld(cfg, st) : on.world.start(cfg, st);   // a DMA only reads: one world answers every probe
   const dma = new Array<Observation['dma'][number]>(asked.length);
   let dev = -1, same = false;
   for (let i = 0; i < asked.length; i++) {
