@@ -27,3 +27,18 @@ it('the wrapped built-in adapter still compares its observation with the spec\'s
   const changed = { ...expected, dma: expected.dma.map((d, i) => (i === 0 ? { ...d, result: { kind: 'mm', mm: 'nobody' } as const } : d)) };
   expect(wrapped.observeUnlessSame(probes, changed)).toEqual(wrapped.observe(probes));
 });
+
+it('every optional call the runner looks for passes through the wrapper, and stops with it', () => {
+  const calls: string[] = [];
+  const inner = Object.assign(createBuiltinAdapter(), {
+    capabilities: { batch: 1, digest: 1 },
+    observeOrDigest: () => { calls.push('observeOrDigest'); return null; },
+    sendStep: () => { calls.push('sendStep'); },
+  });
+  const wrapped = interruptible(inner) as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of ['observeOrDigest', 'observeUnlessSame', 'sendStep']) expect(typeof wrapped[name], name).toBe('function');
+  wrapped.sendStep({ op: 'dma', dev: 'x', pasid: 0 }, [], null, {});
+  wrapped.observeOrDigest([], 'd');
+  expect(calls).toEqual(['sendStep', 'observeOrDigest']);
+  expect((wrapped as unknown as { capabilities: unknown }).capabilities).toEqual({ batch: 1, digest: 1 });
+});

@@ -21,7 +21,7 @@ import { ConfigError, bundledConfigNames, loadBundledConfig, loadConfigFile } fr
 import { SEED_SETUP, VARIANTS, type Op, type OpName, type Setup, type SvaAdapter, type VariantName } from '../../vocab/index.ts';
 import { helpText, intOption, MAX_TIMER_MS, parseArgs, UsageError, type OptionSpec } from '../args.ts';
 import { isVariantPath, resolveVariantArg, variantArgs } from '../variants.ts';
-import { implVariantOf, servesDigest, type DigestObserver, type SameObserver } from '../../conformance/lockstep.ts';
+import { implVariantOf } from '../../conformance/lockstep.ts';
 import type { Variant } from '../../spec/index.ts';
 import { EXIT, type Io } from '../io.ts';
 import { shq } from '../shell.ts';
@@ -172,32 +172,36 @@ export const safeName = (name: string): string => {
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 };
 
-/** Run the whole conformance check; never throws for a failing or broken implementation. */
+/**
+ * What the runner may ask of an adapter beyond the contract's three calls, each found by name
+ * (servesDigest, the SameObserver and AheadSender interfaces, conformance/lockstep.ts): a
+ * wrapper that left one out would silently send the run down the slow path.
+ */
+const OPTIONAL_CALLS = ['observeOrDigest', 'observeUnlessSame', 'sendStep'] as const;
+
 /** The adapter as runs see it: once a signal arrived, every call fails at once, so a run in progress ends. */
 export function interruptible(adapter: SvaAdapter): SvaAdapter {
   const stop = () => new Error(`interrupted by ${stopSignal()}`);
-  const wrapped: SvaAdapter & Partial<DigestObserver> & { readonly capabilities?: Readonly<Record<string, number>>; readonly replaceable?: boolean } = {
+  const guard = <A extends unknown[], R>(call: (...args: A) => R) => (...args: A): R => { if (interrupted()) throw stop(); return call(...args); };
+  const wrapped: SvaAdapter & Record<string, unknown> = {
     contractVersion: 1, name: adapter.name, variants: adapter.variants,
-    configure: (setup, variant) => { if (interrupted()) throw stop(); return adapter.configure(setup, variant); },
-    apply: (op) => { if (interrupted()) throw stop(); return adapter.apply(op); },
-    observe: (probes) => { if (interrupted()) throw stop(); return adapter.observe(probes); },
+    configure: guard((setup, variant) => adapter.configure(setup, variant)),
+    apply: guard((op) => adapter.apply(op)),
+    observe: guard((probes) => adapter.observe(probes)),
     // What the runner asks of the adapter itself (servesBatches, servesDigest, replaceable)
     // passes through: without it batches and digests would silently never be used, and a
     // process broken on requests sent ahead never replaced.
     get capabilities() { return (adapter as { capabilities?: Readonly<Record<string, number>> }).capabilities; },
     get replaceable() { return (adapter as { replaceable?: boolean }).replaceable; },
   };
-  if (servesDigest(adapter)) wrapped.observeOrDigest = (probes, digest) => { if (interrupted()) throw stop(); return adapter.observeOrDigest(probes, digest); };
-  // The built-in adapter's own comparison (SameObserver) passes through too: without it every
-  // step of `conform --impl builtin` built the whole observation.
-  const same = adapter as Partial<SameObserver>;
-  if (typeof same.observeUnlessSame === 'function') {
-    const observeUnlessSame = same.observeUnlessSame.bind(adapter);
-    (wrapped as Partial<SameObserver>).observeUnlessSame = (probes, expected) => { if (interrupted()) throw stop(); return observeUnlessSame(probes, expected); };
+  for (const name of OPTIONAL_CALLS) {
+    const call = (adapter as unknown as Record<string, unknown>)[name];
+    if (typeof call === 'function') wrapped[name] = guard((...args: unknown[]) => call.apply(adapter, args));
   }
   return wrapped;
 }
 
+/** Run the whole conformance check; never throws for a failing or broken implementation. */
 export async function runConform(o: ConformOptions, impl: SvaAdapter, exec: Supervised | null, io: Io): Promise<ConformResult> {
   const adapter = interruptible(impl);
   // Progress on stderr only once the run takes a while, then at most every few seconds.
