@@ -244,8 +244,8 @@ export class Lockstep {
    * view from the spec that ran ahead (`ahead`): the same deterministic spec, from the same
    * initial state, applied to the same ops in the same order (takeIssued checks the order),
    * so applying them again here would give the very same results, states and handles. This
-   * one is then brought up to the trace only when asked for (an op no issue() record answers,
-   * the full check of an observation that differs): `driver` below.
+   * one is then brought up to the trace only when asked for (allows() of an op no issue()
+   * record answers): `driver` below.
    */
   private behind: SpecDriver | null = null;
   /** How many ops of the trace `behind` has applied. */

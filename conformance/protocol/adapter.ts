@@ -80,19 +80,21 @@ interface Pending {
 /** Where a queued request's answer goes (decoded), or the error that ended the run before it came. */
 interface Settle { resolve(answer: unknown): void; reject(e: unknown): void }
 
-/** A step's op, answered into its StepAnswers (once, as a promise settles once). */
-class OpInto implements Settle {
+/** A step's op or its observe, answered into its StepAnswers (once, as a promise settles once). */
+class AnswerInto implements Settle {
   private done = false;
-  constructor(private readonly into: StepAnswers) {}
-  resolve(answer: unknown): void { if (this.done) return; this.done = true; const a = this.into; a.result = answer; a.settled++; a.wake?.(); }
-  reject(e: unknown): void { if (this.done) return; this.done = true; const a = this.into; a.resultError = e; a.settled++; a.wake?.(); }
-}
-/** A step's observe, answered into its StepAnswers (once). */
-class ObserveInto implements Settle {
-  private done = false;
-  constructor(private readonly into: StepAnswers) {}
-  resolve(answer: unknown): void { if (this.done) return; this.done = true; const a = this.into; a.observation = answer as Observation | null; a.settled++; a.wake?.(); }
-  reject(e: unknown): void { if (this.done) return; this.done = true; const a = this.into; a.observationError = e; a.settled++; a.wake?.(); }
+  constructor(private readonly into: StepAnswers, private readonly observe: boolean) {}
+  resolve(answer: unknown): void { this.settle(answer, undefined); }
+  reject(e: unknown): void { this.settle(undefined, e ?? new Error('rejected')); }
+  private settle(answer: unknown, error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    const a = this.into;
+    if (this.observe) { if (error === undefined) a.observation = answer as Observation | null; else a.observationError = error; }
+    else if (error === undefined) a.result = answer; else a.resultError = error;
+    a.settled++;
+    a.wake?.();
+  }
 }
 
 interface Queued {
@@ -499,7 +501,7 @@ export class ExecAdapter implements SvaAdapter {
    * both join the batch lines; otherwise each goes as apply() and observe() send it.
    */
   sendStep(op: Op, probes: readonly DmaProbe[], digest: string | null, into: StepAnswers): void {
-    const opTo = new OpInto(into), observeTo = new ObserveInto(into);
+    const opTo = new AnswerInto(into, false), observeTo = new AnswerInto(into, true);
     if (!this.batching) {
       this.apply(op).then((r) => opTo.resolve(r), (e: unknown) => opTo.reject(e));
       const o = digest === null ? this.observe(probes) : this.observeOrDigest(probes, digest);
@@ -659,13 +661,14 @@ export class ExecAdapter implements SvaAdapter {
     });
   }
 
-  /** Send the queued operations: one op line, or one batch line. */
+  /** Send the queued requests at the end of this task (they may still be joined by more). */
   private scheduleDrain(): void {
     if (this.drainScheduled) return;
     this.drainScheduled = true;
     queueMicrotask(this.drain);
   }
 
+  /** Send the queued requests now: one request line each, or batch lines of up to maxBatch. */
   private flush(): void {
     while (this.outbox.length > 0 && this.failure === null) {
       const items = this.outbox.slice(0, this.batching ? this.opt.maxBatch : 1);

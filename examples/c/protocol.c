@@ -1,5 +1,6 @@
 /* The framing of svacheck's subprocess protocol: see protocol.h. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,7 +428,10 @@ static char *next_line(size_t *n)
 			if (!in.p) { fputs("out of memory\n", stderr); exit(70); }
 		}
 		ssize_t r = read(0, in.p + in.len, in.cap - in.len - 1);
-		if (r < 0) continue;
+		if (r < 0) {
+			if (errno == EINTR) continue;   /* interrupted: read again */
+			return NULL;                    /* EIO, EBADF...: end as at end of input */
+		}
 		if (r == 0) {
 			if (in.len == 0) return NULL;
 			in.p[in.len] = '\0';               /* a last line without its newline */
