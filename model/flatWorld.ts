@@ -11,7 +11,7 @@
  */
 import { ERRNOS, type Errno, type FaultKind } from '../vocab/index.ts';
 import type { ApiRuleId, MmStatus, Reads, SlotKind, World } from '../spec/index.ts';
-import type { Config } from '../spec/index.ts';
+import { scanFirstUnallocated, type Config } from '../spec/index.ts';
 import { FAULTS, Outcome, RK_ERRNO, RK_FAULT, RK_INVALID, RK_KERNEL, RK_MM, RK_OK, RK_PASID, ruleId } from './outcome.ts';
 import {
   EncodingError, privateBondsBeyond, K_EMPTY, K_HANDLE, K_KERNEL, K_SVA, M_DOM, M_GLOBAL, M_PASID, M_STATUS, SLOT_REC, ST_EXITED, ST_GONE, ST_LIVE,
@@ -238,11 +238,7 @@ export class FlatWorld implements World, Reads {
     return bound ?? NO_PASIDS;
   }
   allocated(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.idaBase + i] === 1; }
-  firstUnallocated(from: number): number {
-    let c = from;
-    while (this.allocated(c)) c++;
-    return c;
-  }
+  firstUnallocated(from: number): number { return scanFirstUnallocated(this, from); }
   idaPasids(): readonly number[] { return this.universe; }
   held(pasid: number): boolean { const i = this.u(pasid); return i >= 0 && this.cur[this.cb + this.heldBase + i] === 1; }
   heldCount(): number {

@@ -25,7 +25,6 @@
 import type { Errno } from '../vocab/index.ts';
 import type { RuleId } from './rules.ts';
 import type { SpecOp } from './step.ts';
-import { lowestUnallocated } from './sva.ts';
 import { NONE, boundPasidIn, groupOfDev, hasSvaDomain, maxPasidsOf, type Reads } from './world.ts';
 
 export type FindingKind = 'starved' | 'local-collision' | 'attach-collision' | 'idle-local-kept';
@@ -80,7 +79,7 @@ export function findingOf(r: Reads, op: SpecOp, errno: Errno | null): FindingKin
   }
   if (r.pasid(op.mm) !== NONE || boundPasidIn(r, g, op.mm) !== NONE) return null;
   if (errno === 'ENOSPC') return taken(r, g, range, false) < range - 1 ? 'starved' : null;
-  const want = lowestUnallocated(r);                                     // what the allocator hands out (A1)
+  const want = r.firstUnallocated(1);                                    // what the allocator hands out (A1)
   const kind = r.slotKind(g, want);
   if (kind === 'empty' || taken(r, g, range, true) >= range - 1) return null;
   if (kind === 'sva') {

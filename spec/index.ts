@@ -5,7 +5,7 @@ export type { AnySpecOp, EarlierSpecOp, SpecOp, Step, Variant } from './step.ts'
 export { variantArg } from './step.ts';
 export { step, ObjectWorld } from './objectWorld.ts';
 export { act, actionOf } from './ops.ts';
-export { NONE, boundPasidIn, groupOfDev, hasSvaDomain, maxPasidsOf, type MmStatus, type Outcomes, type Reads, type SlotKind, type World, type Writes } from './world.ts';
+export { NONE, boundPasidIn, groupOfDev, hasSvaDomain, maxPasidsOf, scanFirstUnallocated, scanSvaPasids, type MmStatus, type Outcomes, type Reads, type SlotKind, type World, type Writes } from './world.ts';
 export { contractBreach, contractRule, staticContractRule, stateContractOf, stateContractRule, variantContractOf, type ContractBreach } from './contract.ts';
 export { RULES, RULE_BY_ID, isRuleId, isScenarioRule, rulesOf, type ApiRuleId, type ContractRuleId, type Rule, type RuleId } from './rules.ts';
 export { INVARIANTS, checkInvariants, stateInvariantsFor, type Invariant, type InvariantContext, type ObservationInvariant, type StateInvariant, type Violation } from './invariants.ts';

@@ -10,7 +10,7 @@ import type { ApiRuleId } from './rules.ts';
 import { SlotMap } from './slotMap.ts';
 import type { Config, IoasidSet, Mm, MmData, Slot, State } from './state.ts';
 import type { SpecOp, Step, Variant } from './step.ts';
-import { NONE, type MmStatus, type SlotKind, type World } from './world.ts';
+import { NONE, scanSvaPasids, type MmStatus, type SlotKind, type World } from './world.ts';
 
 export class ObjectWorld implements World {
   result: Result = R.ok;
@@ -99,9 +99,7 @@ export class ObjectWorld implements World {
   svaPasids(group: number, mm: number): readonly number[] {
     const m = this.st.slots[group];
     if (m instanceof SlotMap) return m.svaPasids(mm);                    // kept by mm as the map is written (slotMap.ts)
-    const bound: number[] = [];                                          // a plain map: the setup's, or a test's
-    for (const p of this.slotPasids(group)) { const s = m.get(p)!; if (s.kind === 'sva' && s.mm === mm) bound.push(p); }
-    return bound;
+    return scanSvaPasids(this, group, mm);                               // a plain map: the setup's, or a test's
   }
   slotPasids(group: number): readonly number[] {
     const m = this.st.slots[group];

@@ -19,7 +19,7 @@
  */
 import type { Observation } from '../vocab/index.ts';
 import type { Config } from './state.ts';
-import { NONE, type MmStatus, type Reads, type SlotKind } from './world.ts';
+import { NONE, scanFirstUnallocated, scanSvaPasids, type MmStatus, type Reads, type SlotKind } from './world.ts';
 
 interface ObservedSlot { readonly kind: SlotKind; readonly mm: number; readonly dev: number; readonly users: number }
 interface ObservedMm { readonly status: MmStatus; readonly pasid: number; readonly global: boolean; readonly domains: readonly number[] }
@@ -104,17 +104,9 @@ export class ObservationReads implements Reads {
   slotMm(group: number, pasid: number): number { return this.slots[group].get(pasid)!.mm; }
   slotUsers(group: number, pasid: number): number { return this.slots[group].get(pasid)!.users; }
   slotPasids(group: number): readonly number[] { return this.pasidsOf[group]; }
-  svaPasids(group: number, mm: number): readonly number[] {
-    const slots = this.slots[group], bound: number[] = [];
-    for (const p of this.pasidsOf[group]) { const s = slots.get(p)!; if (s.kind === 'sva' && s.mm === mm) bound.push(p); }
-    return bound;
-  }
+  svaPasids(group: number, mm: number): readonly number[] { return scanSvaPasids(this, group, mm); }
   allocated(pasid: number): boolean { return this.ida.has(pasid); }
-  firstUnallocated(from: number): number {
-    let c = from;
-    while (this.ida.has(c)) c++;
-    return c;
-  }
+  firstUnallocated(from: number): number { return scanFirstUnallocated(this, from); }
   idaPasids(): readonly number[] { return this.ids; }
   held(pasid: number): boolean { return this.holders.has(pasid); }
   heldCount(): number { return this.kernelHeld.length; }

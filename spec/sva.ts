@@ -10,13 +10,8 @@ import { NONE, groupOfDev, maxPasidsOf, type Reads, type World } from './world.t
  * (ida_alloc_range(&iommu_global_pasid_ida, from, max - 1); upstream starts at 1).
  */
 export function lowestFreeGlobal(w: Reads, dev: number, from = 1): number {
-  const candidate = lowestUnallocated(w, from);
+  const candidate = w.firstUnallocated(from);
   return candidate < maxPasidsOf(w.cfg, dev) ? candidate : NONE;
-}
-
-/** The lowest id >= from the global allocator does not hold: A1's candidate before its range check. */
-export function lowestUnallocated(w: Reads, from = 1): number {
-  return w.firstUnallocated(from);
 }
 
 export type Refusal = 'B1-pasid0' | 'B1-range' | 'B1-busy';

@@ -157,3 +157,17 @@ export function boundPasidIn(w: Reads, group: number, mm: number): number {
   const bound = w.svaPasids(group, mm);
   return bound.length > 0 ? bound[0] : NONE;
 }
+
+/** svaPasids by its definition, read slot by slot: what a backend without an index by mm answers. */
+export function scanSvaPasids(r: Pick<Reads, 'slotPasids' | 'slotKind' | 'slotMm'>, group: number, mm: number): number[] {
+  const bound: number[] = [];
+  for (const p of r.slotPasids(group)) if (r.slotKind(group, p) === 'sva' && r.slotMm(group, p) === mm) bound.push(p);
+  return bound;
+}
+
+/** firstUnallocated by its definition, id after id: what a backend without a sorted list answers. */
+export function scanFirstUnallocated(r: Pick<Reads, 'allocated'>, from: number): number {
+  let c = from;
+  while (r.allocated(c)) c++;
+  return c;
+}

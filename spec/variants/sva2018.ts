@@ -38,8 +38,8 @@ import { NONE, groupOfDev, hasSvaDomain, type Reads, type World } from '../world
 /** R1, R7: the lowest id in the device's [min_pasid, max_pasid] the IDR does not hold, or NONE. */
 function idrAlloc(w: Reads, dev: number): number {
   const { minPasid, maxPasid } = w.cfg.devices[dev];
-  for (let p = minPasid; p <= maxPasid; p++) if (!w.allocated(p)) return p;
-  return NONE;
+  const p = w.firstUnallocated(minPasid);
+  return p <= maxPasid ? p : NONE;
 }
 
 /** The checks every bind starts with (R9); true when the bind was refused. */
