@@ -37,22 +37,13 @@ export function staticContractRule(v: Variant, op: SpecOp): 'C5' | null {
   return null;
 }
 
-/** The rules that depend on the state, each written once below and dispatched on the op here. */
-export function stateContractRule(w: Reads, op: SpecOp): ContractRuleId | null {
-  switch (op.op) {
-    case 'bind': case 'bind_pasid': case 'bind_private': case 'enqcmd_pasid': case 'mm_exit': return mmHeld(w, op.mm);
-    case 'unbind': case 'get_pasid': case 'mm_exit_done': return handleHeld(w, op.group, op.pasid);
-    case 'alloc_global': return behindIommu(w, op.dev);
-    case 'free_global': return pasidHeld(w, op.pasid);
-    case 'detach_pasid': return nonSvaAttached(w, op.dev, op.pasid);
-    default: return null;
-  }
-}
+/** The rules that depend on the state (stateContractOf's, asked once). */
+export const stateContractRule = (w: Reads, op: SpecOp): ContractRuleId | null => stateContractOf(op)(w);
 
 /**
  * The state-dependent contract of one operation, its dispatch done once: what the model
- * checker asks of each of its operation templates per transition (the same rules as
- * stateContractRule).
+ * checker asks of each of its operation templates per transition. The rules are written once
+ * below; this is the one place that says which one an operation answers to.
  */
 export function stateContractOf(op: SpecOp): (w: Reads) => ContractRuleId | null {
   switch (op.op) {
