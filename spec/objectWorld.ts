@@ -7,7 +7,7 @@
 import { R, type Errno, type FaultKind, type Result } from '../vocab/index.ts';
 import { act } from './ops.ts';
 import type { ApiRuleId } from './rules.ts';
-import { SlotMap } from './slotMap.ts';
+import { SlotMap, lowerBound } from './slotMap.ts';
 import type { Config, IoasidSet, Mm, MmData, Slot, State } from './state.ts';
 import type { SpecOp, Step, Variant } from './step.ts';
 import { NONE, scanSvaPasids, type MmStatus, type SlotKind, type World } from './world.ts';
@@ -235,10 +235,11 @@ export class ObjectWorld implements World {
     if (this.ownIda) insertInPlace(d.ida, pasid); else { d.ida = withId(d.ida, pasid); this.ownIda = true; }
   }
   release(pasid: number): void {
-    if (indexOf(this.st.ida, pasid) < 0) return;                         // not held: nothing changes
+    const i = indexOf(this.st.ida, pasid);                               // listed once at most (allocate)
+    if (i < 0) return;                                                   // not held: nothing changes
     const d = this.draft();
-    if (this.ownIda) for (let i = indexOf(d.ida, pasid); i >= 0; i = indexOf(d.ida, pasid)) d.ida.splice(i, 1);
-    else { d.ida = withoutId(d.ida, pasid); this.ownIda = true; }
+    if (this.ownIda) d.ida.splice(i, 1);
+    else { d.ida = withoutAt(d.ida, i); this.ownIda = true; }
   }
   hold(pasid: number): void {
     const d = this.draft();
@@ -323,16 +324,8 @@ const keysOf = new WeakMap<ReadonlyMap<number, Slot>, readonly number[]>();
 
 /** Where the ascending list xs holds x, or -1 (binary search). */
 function indexOf(xs: readonly number[], x: number): number {
-  let lo = 0, hi = xs.length - 1;
-  while (lo <= hi) { const mid = (lo + hi) >> 1; if (xs[mid] === x) return mid; if (xs[mid] < x) lo = mid + 1; else hi = mid - 1; }
-  return -1;
-}
-
-/** The first index of the ascending list xs whose element is >= x. */
-function lowerBound(xs: readonly number[], x: number): number {
-  let lo = 0, hi = xs.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (xs[mid] < x) lo = mid + 1; else hi = mid; }
-  return lo;
+  const i = lowerBound(xs, x);
+  return xs[i] === x ? i : -1;
 }
 
 /** A copy of the ascending list xs with x inserted after any equal element. */
@@ -353,20 +346,11 @@ function withoutAt(xs: readonly number[], i: number): number[] {
   return out;
 }
 
-/** A copy of xs without any element equal to x. */
-function withoutId(xs: readonly number[], x: number): number[] {
-  let i = indexOf(xs, x), out = xs as number[];
-  for (let first = true; i >= 0; i = indexOf(out, x), first = false) out = first ? withoutAt(out, i) : (out.splice(i, 1), out);
-  return out;
-}
-
 /** Insert x into the ascending list xs, in place, after any equal element. */
 function insertInPlace(xs: number[], x: number): void {
   const n = xs.length;
   if (n > 32 && xs[n - 32] > x) {                                        // far from the end: splice moves the tail in one go
-    let lo = 0, hi = n;                                                  // the first index whose element is > x
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (xs[mid] <= x) lo = mid + 1; else hi = mid; }
-    xs.splice(lo, 0, x);
+    xs.splice(lowerBound(xs, x + 1), 0, x);                              // after any equal element (integers)
     return;
   }
   let i = n;

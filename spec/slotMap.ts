@@ -219,7 +219,7 @@ function without<T>(xs: T[], i: number, own: boolean): T[] {
 }
 
 /** The first index of the ascending list xs whose element is >= x. */
-function lowerBound(xs: readonly number[], x: number): number {
+export function lowerBound(xs: readonly number[], x: number): number {
   let lo = 0, hi = xs.length;
   while (lo < hi) { const mid = (lo + hi) >> 1; if (xs[mid] < x) lo = mid + 1; else hi = mid; }
   return lo;
