@@ -52,8 +52,8 @@ export class ObjectWorld implements World {
 
   // --- reads
   /**
-   * Where `allocated` last found its id in the allocator's list: A1's search asks 1, 2, 3, ...
-   * in turn, so the next id is usually the next element. Only where to look first: the
+   * Where `allocated` last found its id in the allocator's list: a rule that walks the ids in
+   * order (over idaPasids: invariants.ts, findings.ts) asks the next element next. Only where to look first: the
    * element found there is compared, so the answer is a search's wherever it points.
    */
   private idaAt = 0;
