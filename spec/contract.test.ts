@@ -54,9 +54,8 @@ describe('caller contract', () => {
   });
 });
 
-// The driver keeps what breach() found allowed for the apply() of that very op right after;
-// anything in between makes apply() check again.
-describe('an op breach() allowed is applied without a second check only right after', () => {
+// breach() then apply() of the same op object: apply() checks again whatever happened between.
+describe('an op breach() allowed is checked again by apply()', () => {
   const start = () => {
     const d = new SpecDriver(SEED, VARIANT_BY_NAME.v2);
     d.apply(bind('accel', 'A', 'h'));

@@ -52,25 +52,14 @@ export class SpecDriver {
     this.state = initialState(this.cfg);
     this.world = new ObjectWorld(this.cfg, this.state);
     this.live = this.cfg.groups.map(() => new Map());
-    this.cfg.devices.forEach((d, i) => { if (!this.devIndex.has(d.name)) this.devIndex.set(d.name, i); });
-    this.cfg.mms.forEach((m, i) => { if (!this.mmIndex.has(m)) this.mmIndex.set(m, i); });
+    this.cfg.devices.forEach((d, i) => this.devIndex.set(d.name, i));     // names are distinct (setupProblem)
+    this.cfg.mms.forEach((m, i) => this.mmIndex.set(m, i));
   }
-
-  /**
-   * The op breach() last found allowed, lowered, with the state and the count of applied ops
-   * it was found in: apply() of that very op object, with nothing applied or set since, need
-   * not lower it and check the contract again (a property loop asks breach, then applies).
-   */
-  private allowed: { op: Op; lowered: SpecOp; state: State; applied: number } | null = null;
-  private applied = 0;
 
   /** Why op breaks the caller contract now, or null. */
   breach(op: Op): ContractBreach | null {
     const lowered = this.lower(op);
-    if (lowered === null) return this.refusal;
-    const bad = contractBreach(this.variant, this.world.start(this.cfg, this.state), lowered);
-    if (bad === null) this.allowed = { op, lowered, state: this.state, applied: this.applied };
-    return bad;
+    return lowered === null ? this.refusal : contractBreach(this.variant, this.world.start(this.cfg, this.state), lowered);
   }
 
   /**
@@ -78,20 +67,11 @@ export class SpecDriver {
    * allocation of the operation fails (fail-nth): the step says what the failure leaves.
    */
   apply(op: Op, fault?: FailPoint): Applied {
-    const allowed = this.allowed;
-    this.allowed = null;
-    this.applied++;
-    let lowered: SpecOp | null, w: ObjectWorld;
-    if (allowed !== null && allowed.op === op && allowed.state === this.state && allowed.applied === this.applied - 1) {
-      lowered = allowed.lowered;                                         // breach() just found it allowed here
-      w = this.world.start(this.cfg, this.state);
-    } else {
-      lowered = this.lower(op);
-      if (lowered === null) throw new ContractError(this.refusal!, op);
-      w = this.world.start(this.cfg, this.state);
-      const bad = contractBreach(this.variant, w, lowered);
-      if (bad) throw new ContractError(bad, op);
-    }
+    const lowered = this.lower(op);
+    if (lowered === null) throw new ContractError(this.refusal!, op);
+    const w = this.world.start(this.cfg, this.state);
+    const bad = contractBreach(this.variant, w, lowered);
+    if (bad) throw new ContractError(bad, op);
     if (fault !== undefined) w.cfg = { ...this.cfg, fault };             // the contract only read: the world is as started
     act(this.variant, w, lowered);                                       // what step() does, on the driver's world
     this.track(op, lowered, w);
