@@ -192,6 +192,9 @@ export function scenarioArb(variant: Target, options: { setup?: Setup; maxSteps?
 export function conformanceProperty(adapter: SvaAdapter, variant: Target, stats: { checked: number } = { checked: 0 },
   options: { pipeline?: boolean } & LockstepOptions = {}) {
   const pipelined = options.pipeline !== false && servesBatches(adapter);
+  /** A crash of a run sent ahead to a process the adapter replaces: run again one op at a time. */
+  const brokeAhead = (e: unknown): boolean => e instanceof ConformanceFailure && e.failure.check === 'crash' && replaceable(adapter);
+  let last = 0;                                                          // ops the last run checked: the run whose verdict stands
   const run = async (setup: Setup, cmds: Scenario[1], ahead: boolean): Promise<void> => {
     const ls = new Lockstep(adapter, setup, variant, options);
     try {
@@ -202,27 +205,27 @@ export function conformanceProperty(adapter: SvaAdapter, variant: Target, stats:
         const ran = cmd.run(model, real);
         if (ran instanceof Promise) await ran;
       }
-      stats.checked += ls.checked;
-    } catch (e) {
-      if (!(ahead && e instanceof ConformanceFailure && e.failure.check === 'crash' && replaceable(adapter))) stats.checked += ls.checked;
-      throw e;
-    }
+    } finally { last = ls.checked; }
   };
-  return async ([setup, cmds]: Scenario): Promise<void> => {
+  const runs = async (setup: Setup, cmds: Scenario[1]): Promise<void> => {
     if (!pipelined) return run(setup, cmds, false);
     try { await run(setup, cmds, true); } catch (e) {
-      if (!(e instanceof ConformanceFailure && e.failure.check === 'crash' && replaceable(adapter))) throw e;
+      if (!brokeAhead(e)) throw e;
       await run(setup, cmds, false);                                     // its verdict stands when it fails
       // One op at a time the same run passes. Sent ahead again, now to the fresh process that
       // run started: a crash there is this run's (its batch lines broke the program), and is
       // its verdict, said so; a pass means the first crash came from what the old process had
       // been through (ops sent beyond an earlier run's failing step, or its history).
-      try { await run(setup, cmds, true); } catch (again) {
+    try { await run(setup, cmds, true); } catch (again) {
         if (!(again instanceof ConformanceFailure && again.failure.check === 'crash')) throw again;
         const f = again.failure, also = 'with its requests sent ahead in batch lines, on a fresh process; one op at a time (--no-pipeline) the same run passes';
         throw new ConformanceFailure({ ...f, message: `${f.message} (${also})`, detail: `${f.detail ?? f.message} (${also})` });
       }
     }
+  };
+  return async ([setup, cmds]: Scenario): Promise<void> => {
+    last = 0;
+    try { await runs(setup, cmds); } finally { stats.checked += last; }
   };
 }
 
