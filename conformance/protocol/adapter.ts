@@ -679,13 +679,6 @@ export class ExecAdapter implements SvaAdapter {
         const o = q.observe;
         if (o) {
           if (resp.id !== q.id) return this.failureFor('wrong_id', `expected the answer to request #${q.id} (observe), got id ${JSON.stringify(resp.id)}`);
-          // The usual answer, the digest sent and nothing else (decodeObserveAnswer's first case), at no cost.
-          if (o.digest !== null && !o.digest.decoy && resp.digest === o.digest.digest && resp.observation === undefined && resp.error === undefined) {
-            this.digests.asked++; this.digests.matched++;
-            o.answered = true;
-            q.to.resolve(null);
-            return null;
-          }
           if ('error' in resp) return this.errorFailure(resp.error, `#${q.id} observe`);
           const d = this.decodeObserve(resp, o.probes, o.digest);
           if (!d.ok) return this.failureFor('malformed_response', d.error);

@@ -13,6 +13,8 @@ export const PROTOCOL_VERSION = 1;
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 const ok = <T>(value: T): Decoded<T> => ({ ok: true, value });
 const bad = <T>(error: string): Decoded<T> => ({ ok: false, error });
+/** The usual answer to an observe with a digest: its digest matched (one value for all: nobody edits it). */
+const MATCHED: Decoded<null> = Object.freeze({ ok: true, value: null });
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -184,7 +186,7 @@ export function decodeObserveAnswer(resp: Record<string, unknown>, probes: reado
   const digest = resp.digest;
   if (!('observation' in resp)) {
     if (digest === expected && decoy) return bad(`observe answered the digest ${digest} alone, the very one it was sent, but that one was the decoy no expected observation has (sent once per configure, PROTOCOL.md §12): is the implementation echoing the digest instead of computing its own?`);
-    if (digest === expected) return ok(null);
+    if (digest === expected) return MATCHED;
     if (!isDigest(digest)) return bad(`observe must answer "observation" or "digest" (16 lowercase hex digits), got ${show(resp)}`);
     return bad(`observe answered the digest ${digest} alone, but the runner expects ${expected}: a digest alone means "it is the one you expect"; any other must come with the whole observation`);
   }
