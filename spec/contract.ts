@@ -37,39 +37,49 @@ export function staticContractRule(v: Variant, op: SpecOp): 'C5' | null {
   return null;
 }
 
-/** The rules that depend on the state (stateContractOf's, asked once). */
-export const stateContractRule = (w: Reads, op: SpecOp): ContractRuleId | null => stateContractOf(op)(w);
-
-/**
- * The state-dependent contract of one operation, its dispatch done once: what the model
- * checker asks of each of its operation templates per transition. The rules are written once
- * below; this is the one place that says which one an operation answers to.
- */
-export function stateContractOf(op: SpecOp): (w: Reads) => ContractRuleId | null {
-  switch (op.op) {
-    case 'bind': case 'bind_pasid': case 'bind_private': case 'enqcmd_pasid': case 'mm_exit': { const mm = op.mm; return (w) => mmHeld(w, mm); }
-    case 'unbind': case 'get_pasid': case 'mm_exit_done': { const { group, pasid } = op; return (w) => handleHeld(w, group, pasid); }
-    case 'alloc_global': { const dev = op.dev; return (w) => behindIommu(w, dev); }
-    case 'free_global': { const pasid = op.pasid; return (w) => pasidHeld(w, pasid); }
-    case 'detach_pasid': { const { dev, pasid } = op; return (w) => nonSvaAttached(w, dev, pasid); }
-    default: return () => null;
-  }
-}
+type StateRule<K extends SpecOp['op']> = (w: Reads, op: Extract<SpecOp, { op: K }>) => ContractRuleId | null;
 
 /** C2: the caller holds mm_users. */
-const mmHeld = (w: Reads, mm: number): 'C2' | null => (w.status(mm) !== 'live' ? 'C2' : null);
+const mmHeld = (w: Reads, op: { mm: number }): 'C2' | null => (w.status(op.mm) !== 'live' ? 'C2' : null);
 /** C1: a handle not yet released (its bond still in its slot). */
-const handleHeld = (w: Reads, group: number, pasid: number): 'C1' | null => (w.slotKind(group, pasid) !== 'sva' ? 'C1' : null);
+const handleHeld = (w: Reads, op: { group: number; pasid: number }): 'C1' | null => (w.slotKind(op.group, op.pasid) !== 'sva' ? 'C1' : null);
 /** C6: dev->iommu->max_pasids, unchecked by iommu_alloc_global_pasid. */
-const behindIommu = (w: Reads, dev: number): 'C6' | null => (w.cfg.devices[dev].iommu === null ? 'C6' : null);
+const behindIommu = (w: Reads, op: { dev: number }): 'C6' | null => (w.cfg.devices[op.dev].iommu === null ? 'C6' : null);
 /** C3: only the holder frees an id alloc_global handed out. */
-const pasidHeld = (w: Reads, pasid: number): 'C3' | null => (!w.held(pasid) ? 'C3' : null);
+const pasidHeld = (w: Reads, op: { pasid: number }): 'C3' | null => (!w.held(op.pasid) ? 'C3' : null);
 /** C4: a non-SVA domain is attached there. */
-function nonSvaAttached(w: Reads, dev: number, pasid: number): 'C4' | null {
-  const group = groupOfDev(w.cfg, dev);
+function nonSvaAttached(w: Reads, op: { dev: number; pasid: number }): 'C4' | null {
+  const group = groupOfDev(w.cfg, op.dev);
   if (group === null) return 'C4';
-  const kind = w.slotKind(group, pasid);
+  const kind = w.slotKind(group, op.pasid);
   return kind === 'kernel' || kind === 'handle' ? null : 'C4';
+}
+
+/** The state-dependent rule each operation answers to, said once: what both dispatchers below read. */
+const STATE_RULES: { readonly [K in SpecOp['op']]?: StateRule<K> } = {
+  bind: mmHeld, bind_pasid: mmHeld, bind_private: mmHeld, enqcmd_pasid: mmHeld, mm_exit: mmHeld,
+  unbind: handleHeld, get_pasid: handleHeld, mm_exit_done: handleHeld,
+  alloc_global: behindIommu,
+  free_global: pasidHeld,
+  detach_pasid: nonSvaAttached,
+};
+
+const ruleOf = (op: SpecOp): ((w: Reads, op: SpecOp) => ContractRuleId | null) | undefined =>
+  STATE_RULES[op.op] as ((w: Reads, op: SpecOp) => ContractRuleId | null) | undefined;
+
+/** The rules that depend on the state: the op's (STATE_RULES), looked up per call, no closure made. */
+export function stateContractRule(w: Reads, op: SpecOp): ContractRuleId | null {
+  const rule = ruleOf(op);
+  return rule === undefined ? null : rule(w, op);
+}
+
+/**
+ * The state-dependent contract of one operation, its rule looked up once: what the model
+ * checker asks of each of its operation templates per transition.
+ */
+export function stateContractOf(op: SpecOp): (w: Reads) => ContractRuleId | null {
+  const rule = ruleOf(op);
+  return rule === undefined ? () => null : (w) => rule(w, op);
 }
 
 function reasonOf(v: Variant, w: Reads, op: SpecOp, rule: ContractRuleId): string {
